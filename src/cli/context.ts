@@ -1,0 +1,32 @@
+// What a command receives: its arguments, its streams, and a signal that fires on
+// SIGINT/SIGTERM/SIGHUP. A command returns an exit code; it never calls process.exit.
+import type { Readable, Writable } from 'node:stream';
+
+export interface Output {
+  write(chunk: string | Uint8Array): boolean;
+  readonly isTTY?: boolean;
+}
+
+export interface CommandContext {
+  /** The name to use in messages: 'svipc ipcs', or 'ipcs' when invoked through an ipcs link. */
+  prog: string;
+  /** The subcommand's arguments (after its name). */
+  argv: string[];
+  stdin: Readable & { isTTY?: boolean; fd?: number };
+  stdout: Writable & Output;
+  stderr: Writable & Output;
+  env: NodeJS.ProcessEnv;
+  /** Aborted when the process gets SIGINT, SIGTERM or SIGHUP; `reason` is the signal name. */
+  signal: AbortSignal;
+}
+
+export type CommandRun = (ctx: CommandContext) => Promise<number> | number;
+
+export interface CommandModule {
+  run: CommandRun;
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set. */
+export function useColor(ctx: CommandContext, stream: Output = ctx.stdout): boolean {
+  return Boolean(stream.isTTY) && ctx.env.NO_COLOR === undefined;
+}

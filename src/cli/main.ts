@@ -1,0 +1,132 @@
+// The launcher: pick the subcommand (by argv, or by the name svipc was invoked as), run it
+// with a context, and turn whatever it throws into one line on stderr and an exit code.
+// This is the one place that calls process.exit.
+import { basename } from 'node:path';
+import { WaitAbortedError, WaitTimeoutError } from '../ipc/blocking.js';
+import { IpcError } from '../ipc/errors.js';
+import { IpcArgumentError } from '../ipc/validate.js';
+import type { CommandContext, CommandModule } from './context.js';
+import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
+import { COMMANDS, type CommandEntry, findCommand } from './registry.js';
+
+export const VERSION = '0.1.0';
+
+/** Milliseconds a command gets to clean up after a signal before the launcher exits anyway. */
+const SIGNAL_GRACE_MS = 1500;
+
+export function helpText(): string {
+  const groups: [CommandEntry['group'], string][] = [
+    ['util-linux', 'Drop-in replacements for util-linux (also run as ipcs/ipcmk/ipcrm through a link):'],
+    ['lecture', "The lecture's programs and demos:"],
+    ['primitives', 'Every primitive from the shell:'],
+    ['hygiene', 'IPC hygiene for CI:'],
+    ['other', 'Other:'],
+  ];
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  let out = 'Usage: svipc <command> [options] [args]\n\nSystem V IPC toolkit: message queues, semaphores, shared memory.\n';
+  for (const [group, title] of groups) {
+    out += `\n${title}\n`;
+    for (const c of COMMANDS.filter((x) => x.group === group)) out += `  ${c.name.padEnd(width)}${c.summary}\n`;
+  }
+  out +=
+    '\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux\'s):\n' +
+    '  0 ok, 1 failed, 2 usage error, 75 --nowait and the call would block,\n' +
+    '  124 timed out, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM\n' +
+    "\nRun 'svipc <command> --help' for a command's options; man svipc for more.\n";
+  return out;
+}
+
+function describe(err: unknown): { message: string; code: number } | null {
+  if (err instanceof UsageError) return { message: err.message, code: err.exitCode };
+  if (err instanceof CommandError) return { message: err.message, code: err.exitCode };
+  if (err instanceof WaitTimeoutError) return { message: err.message, code: EXIT.TIMEOUT };
+  if (err instanceof IpcArgumentError) return { message: err.message, code: EXIT.USAGE };
+  if (err instanceof IpcError) return { message: err.message, code: EXIT.FAILED };
+  return null;
+}
+
+function isEpipe(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'EPIPE';
+}
+
+async function runCommand(entry: CommandEntry, ctx: CommandContext): Promise<number> {
+  const mod = (await import(`../../commands/${entry.name}.js`)) as CommandModule;
+  return mod.run(ctx);
+}
+
+function finish(code: number): never {
+  process.exit(code);
+}
+
+export async function main(argv: string[] = process.argv): Promise<never> {
+  const invokedAs = basename(argv[1] ?? 'svipc');
+  let entry = findCommand(invokedAs);
+  let args: string[];
+  let prog: string;
+  if (entry?.multiCall) {
+    args = argv.slice(2);
+    prog = entry.name;
+  } else {
+    const first = argv[2];
+    if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+      const text = helpText();
+      if (first === undefined) {
+        process.stderr.write(text);
+        return finish(EXIT.USAGE);
+      }
+      process.stdout.write(text);
+      return finish(EXIT.OK);
+    }
+    if (first === '-V' || first === '--version') {
+      process.stdout.write(`svipc ${VERSION}\n`);
+      return finish(EXIT.OK);
+    }
+    entry = findCommand(first);
+    if (!entry) {
+      process.stderr.write(`svipc: unknown command '${first}' (see 'svipc --help')\n`);
+      return finish(EXIT.USAGE);
+    }
+    args = argv.slice(3);
+    // The drop-ins speak as util-linux's tools do, whichever way they were called.
+    prog = entry.multiCall ? entry.name : `svipc ${entry.name}`;
+  }
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) return finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
+    controller.abort(sig);
+    // The command cleans up and returns; if it cannot, leave anyway.
+    setTimeout(() => finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  process.stdout.on('error', (e) => {
+    if (isEpipe(e)) finish(141);
+  });
+
+  const ctx: CommandContext = {
+    prog,
+    argv: args,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  };
+  try {
+    return finish(await runCommand(entry, ctx));
+  } catch (err) {
+    if (isEpipe(err)) return finish(141);
+    if (err instanceof WaitAbortedError || (controller.signal.aborted && (err as Error)?.name === 'AbortError')) {
+      return finish(SIGNAL_EXIT[String(controller.signal.reason)] ?? EXIT.SIGINT);
+    }
+    const known = describe(err);
+    if (known) {
+      process.stderr.write(`${prog}: ${known.message}\n`);
+      return finish(known.code);
+    }
+    const e = err as Error;
+    process.stderr.write(`${prog}: internal error: ${e?.message ?? String(err)}\n`);
+    if (process.env.SVIPC_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return finish(EXIT.FAILED);
+  }
+}

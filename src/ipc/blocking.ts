@@ -1,0 +1,96 @@
+// How svipc waits on a blocking System V call without blocking the event loop.
+//
+// koffi runs `.async` calls on libuv's thread pool, and errno lives in that pool thread:
+// koffi.errno() on the main thread cannot see it. So a blocking call is never trusted to
+// report its own failure. Every wait is a loop of:
+//   1. the call made synchronously with IPC_NOWAIT: exact result or exact errno;
+//   2. if it would block: the same call made blocking through `.async`; a result >= 0 is
+//      final; -1 (errno unknown) just sends us back to step 1, which re-asks the kernel.
+// A bounded or abortable msgrcv/msgsnd cannot use step 2 (a pool thread blocked in msgrcv
+// cannot be called back and would eat a message after we gave up), so those poll step 1
+// with a short back-off instead. semtimedop carries its own kernel-side timeout.
+
+export class WaitTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly syscall: string, timeoutMs: number) {
+    super(`${syscall} timed out after ${timeoutMs / 1000} s`);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+export class WaitAbortedError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(readonly syscall: string) {
+    super(`${syscall} interrupted`);
+    this.name = 'WaitAbortedError';
+  }
+}
+
+/** Returned by an attempt that would have blocked. */
+export const WOULD_BLOCK: unique symbol = Symbol('would block');
+export type Attempt<T> = () => T | typeof WOULD_BLOCK;
+
+export function deadlineOf(timeoutMs: number | undefined): number | undefined {
+  return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Poll `attempt` until it stops returning WOULD_BLOCK, backing off from 1 ms to 20 ms.
+ * Exact to within the back-off, cancellable, and never leaves a call behind.
+ */
+export async function pollUntil<T>(
+  syscall: string,
+  attempt: Attempt<T>,
+  opts: { timeoutMs?: number; signal?: AbortSignal },
+): Promise<T> {
+  const deadline = deadlineOf(opts.timeoutMs);
+  let delay = 1;
+  for (;;) {
+    if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
+    const r = attempt();
+    if (r !== WOULD_BLOCK) return r;
+    let wait = delay;
+    if (deadline !== undefined) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeoutMs!);
+      wait = Math.min(wait, left);
+    }
+    await sleep(wait, opts.signal);
+    delay = Math.min(delay * 2, 20);
+  }
+}
+
+/**
+ * Try `attempt` (non-blocking, exact errno); when it would block, make the blocking call
+ * through `.async` (`blockAsync` resolves to the call's raw return value, or to `null` when
+ * it returned -1) and turn its result into a value with `accept`.
+ */
+export async function blockUntil<T>(
+  attempt: Attempt<T>,
+  blockAsync: () => Promise<T | null>,
+): Promise<T> {
+  let failures = 0;
+  for (;;) {
+    const r = attempt();
+    if (r !== WOULD_BLOCK) return r;
+    const started = performance.now();
+    const done = await blockAsync();
+    if (done !== null) return done;
+    // -1 from the pool thread: a signal, EIDRM, a timeout... step 1 finds out which.
+    // A call that fails at once again and again (it should not) must not spin a core.
+    failures = performance.now() - started < 1 ? failures + 1 : 0;
+    if (failures > 3) await sleep(Math.min(2 ** failures, 50));
+  }
+}

@@ -1,0 +1,45 @@
+// One error class for every failed libc call: code ('EINVAL'), errno (22), syscall ('shmget').
+// The message names the call, like Node's own system errors: "shmget EACCES (Permission denied)".
+
+import { constants } from 'node:os';
+import { fn } from './libc.js';
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  // Prefer the canonical name where two share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK).
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+export function errnoNumber(name: string): number {
+  const n = (constants.errno as Record<string, number>)[name];
+  if (n === undefined) throw new Error(`unknown errno name ${name}`);
+  return n;
+}
+
+/** The C library's text for an errno, as perror() and util-linux print it. */
+export function strerror(errno: number): string {
+  return (fn.strerror(errno) as string) ?? `Unknown error ${errno}`;
+}
+
+export class IpcError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+
+  constructor(syscall: string, errno: number, detail?: string) {
+    const code = errnoName(errno);
+    super(`${syscall} ${code} (${strerror(errno)})${detail ? `: ${detail}` : ''}`);
+    this.name = 'IpcError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+export function isIpcError(e: unknown, ...codes: string[]): e is IpcError {
+  return e instanceof IpcError && (codes.length === 0 || codes.includes(e.code));
+}

@@ -1,0 +1,17 @@
+// ftok(3): a key from a file's inode and device and the low 8 bits of proj.
+import { IpcError } from './errors.js';
+import { fn, lastErrno } from './libc.js';
+import { checkInt } from './validate.js';
+
+export function ftok(path: string, proj: number): number {
+  checkInt('proj', proj, -0x80000000, 0x7fffffff);
+  if (path.length === 0 || path.includes('\0')) throw new IpcError('ftok', 2 /* ENOENT */, path);
+  const key = fn.ftok(path, proj) as number;
+  if (key === -1) throw new IpcError('ftok', lastErrno(), path);
+  return key;
+}
+
+/** Keys print as 0x%08x of their 32-bit value, as util-linux does. */
+export function formatKey(key: number): string {
+  return `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,11 @@
+// The typed System V IPC layer: what commands and protocols import.
+export { WaitAbortedError, WaitTimeoutError } from './blocking.js';
+export { errnoName, IpcError, isIpcError, strerror } from './errors.js';
+export { formatKey, ftok } from './ftok.js';
+export { C as IPC } from './libc.js';
+export { type Message, MessageQueue, type ReceiveOptions } from './msg.js';
+export { type SemOp, SEMVMX, SemaphoreSet } from './sem.js';
+export { Attachment, SharedMemory } from './shm.js';
+export type * from './types.js';
+export { groupName, userName } from './users.js';
+export { IpcArgumentError } from './validate.js';

@@ -1,0 +1,201 @@
+// System V message queues: msgget, msgsnd, msgrcv, msgctl.
+import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
+import { IpcError } from './errors.js';
+import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
+import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
+import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
+import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
+
+const MSQID_DS_SIZE = sizeOf(msqid_ds);
+const LONG_SIZE = 8;
+/** The kernel's hard ceiling for one message (msgmax cannot exceed INT_MAX). */
+const MAX_MSG = INT_MAX;
+
+export interface Message {
+  type: number;
+  data: Buffer;
+}
+
+export interface ReceiveOptions extends WaitOptions {
+  /** msgrcv's msgtyp: 0 first message, > 0 first of that type, < 0 lowest type <= |type|. */
+  type?: number;
+  /** MSG_EXCEPT: with type > 0, the first message whose type differs. */
+  except?: boolean;
+  /** MSG_NOERROR: truncate a longer message to maxSize instead of failing with E2BIG. */
+  noerror?: boolean;
+  /** Largest payload accepted (default 8192, the usual msgmax). */
+  maxSize?: number;
+}
+
+interface RawMsqid {
+  msg_perm: RawPerm;
+  msg_stime: number;
+  msg_rtime: number;
+  msg_ctime: number;
+  __msg_cbytes: number | bigint;
+  msg_qnum: number | bigint;
+  msg_qbytes: number | bigint;
+  msg_lspid: number;
+  msg_lrpid: number;
+}
+
+function fail(syscall: string, detail?: string): never {
+  throw new IpcError(syscall, lastErrno(), detail);
+}
+
+function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; ret: number } {
+  const buf = Buffer.alloc(MSQID_DS_SIZE);
+  const ret = fn.msgctl(id, cmd, buf) as number;
+  if (ret < 0) fail('msgctl');
+  return { raw: decode<RawMsqid>(buf, msqid_ds), ret };
+}
+
+function fromRaw(r: RawMsqid): MsqidDs {
+  return {
+    perm: permFromRaw(r.msg_perm),
+    stime: num(r.msg_stime),
+    rtime: num(r.msg_rtime),
+    ctime: num(r.msg_ctime),
+    cbytes: num(r.__msg_cbytes),
+    qnum: num(r.msg_qnum),
+    qbytes: num(r.msg_qbytes),
+    lspid: r.msg_lspid,
+    lrpid: r.msg_lrpid,
+  };
+}
+
+function infoCall(cmd: number): MsgInfo {
+  const buf = Buffer.alloc(sizeOf(msginfo));
+  const ret = fn.msgctl(0, cmd, buf) as number;
+  if (ret < 0) fail('msgctl');
+  return { ...decode<Omit<MsgInfo, 'maxIndex'>>(buf, msginfo), maxIndex: ret };
+}
+
+export class MessageQueue {
+  constructor(readonly id: number) {
+    checkId('msqid', id);
+  }
+
+  /** msgget(key, flags). */
+  static get(key: number, opts: GetOptions = {}): MessageQueue {
+    const id = fn.msgget(checkKey(key), flagsOf(opts)) as number;
+    if (id < 0) fail('msgget');
+    return new MessageQueue(id);
+  }
+
+  /** A new queue: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
+  static create(opts: { key?: number; mode?: number } = {}): MessageQueue {
+    const key = opts.key ?? C.IPC_PRIVATE;
+    return MessageQueue.get(key, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+  }
+
+  /** MSG_INFO: system-wide usage (msgpool = queues' bytes in KiB... see msgctl(2)). */
+  static usage(): MsgInfo {
+    return infoCall(C.MSG_INFO);
+  }
+
+  /** IPC_INFO: the limits. */
+  static limits(): MsgInfo {
+    return infoCall(C.IPC_INFO);
+  }
+
+  /** MSG_STAT_ANY on a kernel index: the id and the record (ipcs -i falls back to it). */
+  static statIndex(index: number): { id: number; ds: MsqidDs } {
+    const { raw, ret } = statRaw(index, C.MSG_STAT_ANY);
+    return { id: ret, ds: fromRaw(raw) };
+  }
+
+  stat(): MsqidDs {
+    return fromRaw(statRaw(this.id).raw);
+  }
+
+  /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
+  set(change: PermChange & { qbytes?: number }): void {
+    const buf = Buffer.alloc(MSQID_DS_SIZE);
+    if ((fn.msgctl(this.id, C.IPC_STAT, buf) as number) < 0) fail('msgctl');
+    const raw = decode<RawMsqid>(buf, msqid_ds);
+    applyPermChange(raw.msg_perm, change);
+    if (change.qbytes !== undefined) raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
+    encode(buf, msqid_ds, raw);
+    if ((fn.msgctl(this.id, C.IPC_SET, buf) as number) < 0) fail('msgctl');
+  }
+
+  remove(): void {
+    if ((fn.msgctl(this.id, C.IPC_RMID, null) as number) < 0) fail('msgctl');
+  }
+
+  /** One msgsnd; with `nowait`, throws EAGAIN when the queue is full. Synchronous. */
+  send(type: number, data: Uint8Array, opts: { nowait?: boolean } = {}): void {
+    const msg = packMessage(type, data);
+    const r = fn.msgsnd(this.id, msg, data.length, opts.nowait ? C.IPC_NOWAIT : 0) as number;
+    if (r < 0) fail('msgsnd');
+  }
+
+  /** msgsnd that waits for room without blocking the event loop. */
+  sendAsync(type: number, data: Uint8Array, opts: WaitOptions = {}): Promise<void> {
+    const msg = packMessage(type, data);
+    const attempt = () => {
+      const r = fn.msgsnd(this.id, msg, data.length, C.IPC_NOWAIT) as number;
+      if (r === 0) return true;
+      if (lastErrno() === EAGAIN && !opts.nowait) return WOULD_BLOCK;
+      return fail('msgsnd');
+    };
+    if (opts.nowait) return Promise.resolve(void attempt());
+    if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgsnd', attempt, opts).then(() => undefined);
+    return blockUntil(attempt, async () =>
+      (await callAsync('msgsnd', this.id, msg, data.length, 0)) === 0 ? true : null,
+    ).then(() => undefined);
+  }
+
+  /** One msgrcv; null when `nowait` and nothing matches (ENOMSG). Synchronous. */
+  receive(opts: ReceiveOptions = {}): Message | null {
+    const { buf, size, type, flags } = recvArgs(opts);
+    const n = fn.msgrcv(this.id, buf, size, type, flags | (opts.nowait ? C.IPC_NOWAIT : 0)) as number;
+    if (n < 0) {
+      if (opts.nowait && lastErrno() === ENOMSG) return null;
+      fail('msgrcv');
+    }
+    return unpackMessage(buf, n);
+  }
+
+  /** msgrcv that waits without blocking the event loop. Throws ENOMSG with `nowait`. */
+  receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
+    const { buf, size, type, flags } = recvArgs(opts);
+    const attempt = () => {
+      const n = fn.msgrcv(this.id, buf, size, type, flags | C.IPC_NOWAIT) as number;
+      if (n >= 0) return unpackMessage(buf, n);
+      if (lastErrno() === ENOMSG && !opts.nowait) return WOULD_BLOCK;
+      return fail('msgrcv');
+    };
+    if (opts.nowait) return Promise.resolve().then(() => attempt() as Message);
+    if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
+    return blockUntil(attempt, async () => {
+      const n = await callAsync('msgrcv', this.id, buf, size, type, flags);
+      return n >= 0 ? unpackMessage(buf, n) : null;
+    });
+  }
+}
+
+const EAGAIN = 11;
+const ENOMSG = 42;
+
+function packMessage(type: number, data: Uint8Array): Buffer {
+  checkInt('message type', type, 1, Number.MAX_SAFE_INTEGER);
+  checkInt('message size', data.length, 0, MAX_MSG);
+  const msg = Buffer.allocUnsafe(LONG_SIZE + data.length);
+  msg.writeBigInt64LE(BigInt(type), 0);
+  msg.set(data, LONG_SIZE);
+  return msg;
+}
+
+function recvArgs(opts: ReceiveOptions) {
+  const size = checkInt('maxSize', opts.maxSize ?? 8192, 0, MAX_MSG);
+  const type = checkInt('type', opts.type ?? 0, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const flags = (opts.except ? C.MSG_EXCEPT : 0) | (opts.noerror ? C.MSG_NOERROR : 0);
+  return { buf: Buffer.allocUnsafe(LONG_SIZE + size), size, type, flags };
+}
+
+function unpackMessage(buf: Buffer, n: number): Message {
+  // Copy out: the receive buffer is reused by the next attempt.
+  return { type: Number(buf.readBigInt64LE(0)), data: Buffer.from(buf.subarray(LONG_SIZE, LONG_SIZE + n)) };
+}

@@ -1,0 +1,202 @@
+// System V semaphore sets: semget, semop, semtimedop, semctl.
+import { blockUntil, deadlineOf, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
+import { IpcError } from './errors.js';
+import {
+  C,
+  callAsync,
+  decode,
+  encode,
+  fn,
+  lastErrno,
+  semctlVariadic,
+  semid_ds,
+  seminfo,
+  sembuf,
+  sizeOf,
+  timespec,
+} from './libc.js';
+import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
+import type { PermChange, SemidDs, SemInfo, WaitOptions } from './types.js';
+import { checkId, checkInt, checkKey } from './validate.js';
+
+const SEMID_DS_SIZE = sizeOf(semid_ds);
+const SEMBUF_SIZE = sizeOf(sembuf);
+const EAGAIN = 11;
+/** SEMVMX: the largest value a semaphore can hold on Linux. */
+export const SEMVMX = 32767;
+
+export interface SemOp {
+  /** Index in the set. */
+  num: number;
+  /** > 0 adds (V), < 0 subtracts and may wait (P), 0 waits for zero. */
+  op: number;
+  /** SEM_UNDO: the kernel reverts it when the process exits. */
+  undo?: boolean;
+}
+
+interface RawSemid {
+  sem_perm: RawPerm;
+  sem_otime: number;
+  sem_ctime: number;
+  sem_nsems: number | bigint;
+}
+
+function fail(syscall: string, detail?: string): never {
+  throw new IpcError(syscall, lastErrno(), detail);
+}
+
+function ctl(id: number, num: number, cmd: number, arg?: Parameters<typeof semctlVariadic>[3]): number {
+  const r = semctlVariadic(id, num, cmd, arg);
+  if (r < 0) fail('semctl');
+  return r;
+}
+
+function fromRaw(r: RawSemid): SemidDs {
+  return { perm: permFromRaw(r.sem_perm), otime: num(r.sem_otime), ctime: num(r.sem_ctime), nsems: num(r.sem_nsems) };
+}
+
+function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawSemid; buf: Buffer; ret: number } {
+  const buf = Buffer.alloc(SEMID_DS_SIZE);
+  const ret = ctl(id, 0, cmd, { type: 'void *', value: buf });
+  return { raw: decode<RawSemid>(buf, semid_ds), buf, ret };
+}
+
+function infoCall(cmd: number): SemInfo {
+  const buf = Buffer.alloc(sizeOf(seminfo));
+  const ret = ctl(0, 0, cmd, { type: 'void *', value: buf });
+  return { ...decode<Omit<SemInfo, 'maxIndex'>>(buf, seminfo), maxIndex: ret };
+}
+
+/** struct sembuf[] for semop. */
+export function packOps(ops: readonly SemOp[], nowait = false): Buffer {
+  if (ops.length === 0) throw new RangeError('semop needs at least one operation');
+  const buf = Buffer.alloc(SEMBUF_SIZE * ops.length);
+  ops.forEach((o, i) => {
+    checkInt('sem_num', o.num, 0, 0xffff);
+    checkInt('sem_op', o.op, -SEMVMX, SEMVMX);
+    const flg = (o.undo ? C.SEM_UNDO : 0) | (nowait ? C.IPC_NOWAIT : 0);
+    encode(buf, sembuf, { sem_num: o.num, sem_op: o.op, sem_flg: flg }, i * SEMBUF_SIZE);
+  });
+  return buf;
+}
+
+export class SemaphoreSet {
+  constructor(readonly id: number) {
+    checkId('semid', id);
+  }
+
+  static get(key: number, nsems: number, opts: GetOptions = {}): SemaphoreSet {
+    const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flagsOf(opts)) as number;
+    if (id < 0) fail('semget');
+    return new SemaphoreSet(id);
+  }
+
+  /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
+  static create(nsems: number, opts: { key?: number; mode?: number } = {}): SemaphoreSet {
+    const key = opts.key ?? C.IPC_PRIVATE;
+    return SemaphoreSet.get(key, nsems, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+  }
+
+  static usage(): SemInfo {
+    return infoCall(C.SEM_INFO);
+  }
+
+  static limits(): SemInfo {
+    return infoCall(C.IPC_INFO);
+  }
+
+  static statIndex(index: number): { id: number; ds: SemidDs } {
+    const { raw, ret } = statRaw(index, C.SEM_STAT_ANY);
+    return { id: ret, ds: fromRaw(raw) };
+  }
+
+  stat(): SemidDs {
+    return fromRaw(statRaw(this.id).raw);
+  }
+
+  set(change: PermChange): void {
+    const { raw, buf } = statRaw(this.id);
+    applyPermChange(raw.sem_perm, change);
+    encode(buf, semid_ds, raw);
+    ctl(this.id, 0, C.IPC_SET, { type: 'void *', value: buf });
+  }
+
+  remove(): void {
+    ctl(this.id, 0, C.IPC_RMID);
+  }
+
+  getValue(num: number): number {
+    return ctl(this.id, num, C.GETVAL);
+  }
+
+  setValue(num: number, value: number): void {
+    ctl(this.id, num, C.SETVAL, { type: 'int', value: checkInt('value', value, 0, SEMVMX) });
+  }
+
+  getAll(): number[] {
+    const n = this.stat().nsems;
+    const buf = Buffer.alloc(2 * Math.max(n, 1));
+    ctl(this.id, 0, C.GETALL, { type: 'void *', value: buf });
+    return Array.from({ length: n }, (_, i) => buf.readUInt16LE(2 * i));
+  }
+
+  setAll(values: readonly number[]): void {
+    const buf = Buffer.alloc(2 * Math.max(values.length, 1));
+    values.forEach((v, i) => buf.writeUInt16LE(checkInt('value', v, 0, SEMVMX), 2 * i));
+    ctl(this.id, 0, C.SETALL, { type: 'void *', value: buf });
+  }
+
+  /** Processes waiting for semaphore `num` to grow. */
+  getNcnt(num: number): number {
+    return ctl(this.id, num, C.GETNCNT);
+  }
+
+  /** Processes waiting for semaphore `num` to become zero. */
+  getZcnt(num: number): number {
+    return ctl(this.id, num, C.GETZCNT);
+  }
+
+  /** The pid of the last process that did a semop on `num`. */
+  getPid(num: number): number {
+    return ctl(this.id, num, C.GETPID);
+  }
+
+  /** One atomic semop, synchronous. Returns false when `nowait` and it would block (EAGAIN). */
+  op(ops: readonly SemOp[], opts: { nowait?: boolean } = {}): boolean {
+    const buf = packOps(ops, opts.nowait);
+    if ((fn.semop(this.id, buf, ops.length) as number) === 0) return true;
+    if (opts.nowait && lastErrno() === EAGAIN) return false;
+    return fail('semop');
+  }
+
+  /**
+   * One atomic semop that may wait, off the event loop: semtimedop on a pool thread with
+   * the time left, re-asked synchronously after every wake-up (see blocking.ts).
+   * With `timeoutMs`, throws WaitTimeoutError; with `signal`, WaitAbortedError (polled
+   * every 100 ms: the op itself is never left pending after we give up, bar exit).
+   */
+  async opAsync(ops: readonly SemOp[], opts: WaitOptions = {}): Promise<void> {
+    const tryBuf = packOps(ops, true);
+    const waitBuf = packOps(ops, false);
+    const deadline = deadlineOf(opts.timeoutMs);
+    const slice = opts.signal ? 100 : undefined;
+    const attempt = () => {
+      if ((fn.semop(this.id, tryBuf, ops.length) as number) === 0) return true;
+      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop');
+      if (opts.signal?.aborted) throw new WaitAbortedError('semop');
+      if (deadline !== undefined && performance.now() >= deadline) throw new WaitTimeoutError('semop', opts.timeoutMs!);
+      return WOULD_BLOCK;
+    };
+    await blockUntil(attempt, async () => {
+      let ms = deadline === undefined ? slice : Math.max(0, deadline - performance.now());
+      if (slice !== undefined && ms !== undefined) ms = Math.min(ms, slice);
+      let ts: Buffer | null = null;
+      if (ms !== undefined) {
+        ts = Buffer.alloc(sizeOf(timespec));
+        encode(ts, timespec, { tv_sec: Math.floor(ms / 1000), tv_nsec: Math.round((ms % 1000) * 1e6) });
+      }
+      const r = await callAsync('semtimedop', this.id, waitBuf, ops.length, ts);
+      return r === 0 ? true : null;
+    });
+  }
+}

@@ -1,0 +1,161 @@
+// System V shared memory: shmget, shmat, shmdt, shmctl.
+import { IpcError } from './errors.js';
+import { type Address, addressOf, C, decode, encode, fn, lastErrno, shm_info, shmid_ds, sizeOf, viewOf } from './libc.js';
+import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
+import type { PermChange, ShmidDs, ShmInfo } from './types.js';
+import { checkId, checkInt, checkKey } from './validate.js';
+
+const SHMID_DS_SIZE = sizeOf(shmid_ds);
+const FAILED = 0xffffffffffffffffn; // (void *) -1
+
+interface RawShmid {
+  shm_perm: RawPerm;
+  shm_segsz: number | bigint;
+  shm_atime: number;
+  shm_dtime: number;
+  shm_ctime: number;
+  shm_cpid: number;
+  shm_lpid: number;
+  shm_nattch: number | bigint;
+}
+
+function fail(syscall: string, detail?: string): never {
+  throw new IpcError(syscall, lastErrno(), detail);
+}
+
+function ctl(id: number, cmd: number, buf: Buffer | null): number {
+  const r = fn.shmctl(id, cmd, buf) as number;
+  if (r < 0) fail('shmctl');
+  return r;
+}
+
+function fromRaw(r: RawShmid): ShmidDs {
+  return {
+    perm: permFromRaw(r.shm_perm),
+    segsz: num(r.shm_segsz),
+    atime: num(r.shm_atime),
+    dtime: num(r.shm_dtime),
+    ctime: num(r.shm_ctime),
+    cpid: r.shm_cpid,
+    lpid: r.shm_lpid,
+    nattch: num(r.shm_nattch),
+  };
+}
+
+/** A segment attached to this process. `buffer` is a view of it, valid until detach(). */
+export class Attachment {
+  #addr: Address | null;
+  #buffer: Buffer | null;
+
+  constructor(
+    readonly shmid: number,
+    addr: Address,
+    size: number,
+    readonly readonly: boolean,
+  ) {
+    this.#addr = addr;
+    this.#buffer = viewOf(addr, size);
+  }
+
+  get attached(): boolean {
+    return this.#addr !== null;
+  }
+
+  /** The segment's bytes, in place (no copy). Throws once detached. */
+  get buffer(): Buffer {
+    if (this.#buffer === null) throw new Error(`segment ${this.shmid} is detached`);
+    return this.#buffer;
+  }
+
+  /** The address the kernel chose, for --trace and the lecture's "attached at %p". */
+  get address(): bigint {
+    if (this.#addr === null) throw new Error(`segment ${this.shmid} is detached`);
+    return addressOf(this.#addr);
+  }
+
+  /** shmdt. Idempotent; the buffer is unusable afterwards. */
+  detach(): void {
+    if (this.#addr === null) return;
+    const addr = this.#addr;
+    this.#addr = null;
+    this.#buffer = null;
+    if ((fn.shmdt(addr) as number) < 0) fail('shmdt');
+  }
+}
+
+export class SharedMemory {
+  constructor(readonly id: number) {
+    checkId('shmid', id);
+  }
+
+  static get(key: number, size: number, opts: GetOptions = {}): SharedMemory {
+    const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flagsOf(opts)) as number;
+    if (id < 0) fail('shmget');
+    return new SharedMemory(id);
+  }
+
+  /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
+  static create(size: number, opts: { key?: number; mode?: number } = {}): SharedMemory {
+    const key = opts.key ?? C.IPC_PRIVATE;
+    return SharedMemory.get(key, size, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+  }
+
+  /** SHM_INFO: system-wide usage. */
+  static usage(): ShmInfo {
+    const buf = Buffer.alloc(sizeOf(shm_info));
+    const ret = ctl(0, C.SHM_INFO, buf);
+    const r = decode<Record<string, number | bigint>>(buf, shm_info);
+    return {
+      usedIds: num(r.used_ids!),
+      shmTot: num(r.shm_tot!),
+      shmRss: num(r.shm_rss!),
+      shmSwp: num(r.shm_swp!),
+      swapAttempts: num(r.swap_attempts!),
+      swapSuccesses: num(r.swap_successes!),
+      maxIndex: ret,
+    };
+  }
+
+  static statIndex(index: number): { id: number; ds: ShmidDs } {
+    const buf = Buffer.alloc(SHMID_DS_SIZE);
+    const ret = ctl(index, C.SHM_STAT_ANY, buf);
+    return { id: ret, ds: fromRaw(decode<RawShmid>(buf, shmid_ds)) };
+  }
+
+  stat(): ShmidDs {
+    const buf = Buffer.alloc(SHMID_DS_SIZE);
+    ctl(this.id, C.IPC_STAT, buf);
+    return fromRaw(decode<RawShmid>(buf, shmid_ds));
+  }
+
+  set(change: PermChange): void {
+    const buf = Buffer.alloc(SHMID_DS_SIZE);
+    ctl(this.id, C.IPC_STAT, buf);
+    const raw = decode<RawShmid>(buf, shmid_ds);
+    applyPermChange(raw.shm_perm, change);
+    encode(buf, shmid_ds, raw);
+    ctl(this.id, C.IPC_SET, buf);
+  }
+
+  /** IPC_RMID: destroyed once the last process detaches. */
+  remove(): void {
+    ctl(this.id, C.IPC_RMID, null);
+  }
+
+  /** SHM_LOCK: keep the segment's pages in memory (needs CAP_IPC_LOCK or RLIMIT_MEMLOCK). */
+  lock(): void {
+    ctl(this.id, C.SHM_LOCK, null);
+  }
+
+  unlock(): void {
+    ctl(this.id, C.SHM_UNLOCK, null);
+  }
+
+  /** shmat at an address the kernel chooses; the view covers the whole segment. */
+  attach(opts: { readonly?: boolean } = {}): Attachment {
+    const size = this.stat().segsz;
+    const addr = fn.shmat(this.id, null, opts.readonly ? C.SHM_RDONLY : 0);
+    if (addr === null || addressOf(addr) === FAILED) fail('shmat');
+    return new Attachment(this.id, addr, size, opts.readonly ?? false);
+  }
+}

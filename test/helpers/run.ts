@@ -1,0 +1,131 @@
+// Test helpers: run bin/svipc (or anything) as a child and capture stdout, stderr, exit code;
+// run a script in a private IPC namespace; build the C peers in test/peers/.
+import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SVIPC = join(ROOT, 'bin/svipc');
+export const PEERS_SRC = join(ROOT, 'test/peers');
+export const PEERS_BIN = join(ROOT, 'test/peers/bin');
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Wall time in milliseconds. */
+  ms: number;
+  stdoutBuf: Buffer;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Run a command to completion (async, so tests can run other processes meanwhile). */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const t0 = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const spawnOpts: SpawnOptions = {
+      env: { ...process.env, LC_ALL: 'C', TZ: 'UTC', NO_COLOR: '1', ...opts.env },
+      cwd: opts.cwd ?? ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    };
+    const child = spawn(cmd, args, spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdoutBuf = Buffer.concat(out);
+      resolvePromise({
+        stdout: stdoutBuf.toString(),
+        stderr: Buffer.concat(err).toString(),
+        code,
+        signal,
+        ms: performance.now() - t0,
+        stdoutBuf,
+      });
+    });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+/** Run `svipc ARGS...`. */
+export function svipc(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(SVIPC, args, opts);
+}
+
+let unshareOk: boolean | undefined;
+/** Whether `unshare --ipc` is permitted here (root, or user namespaces allowed). */
+export function canUnshare(): boolean {
+  if (unshareOk === undefined) {
+    const r = spawnSync('unshare', ['--ipc', 'true'], { stdio: 'ignore' });
+    unshareOk = r.status === 0;
+  }
+  return unshareOk;
+}
+export const UNSHARE_SKIP_REASON = 'unshare --ipc is not permitted here (needs root): whole-namespace tests skipped';
+
+/**
+ * Run a bash script in a fresh, private IPC namespace: it sees no object of the host and
+ * everything it leaves dies with it. $SVIPC is bin/svipc; `links/` holds ipcs/ipcmk/ipcrm
+ * links to it (put it first on PATH to test multi-call).
+ */
+export function inNamespace(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  return run('unshare', ['--ipc', 'bash', '-c', `set -o pipefail\n${script}`], {
+    ...opts,
+    env: { SVIPC, SVIPC_LINKS: linksDir(), ...opts.env },
+  });
+}
+
+/** A folder with ipcs, ipcmk and ipcrm symlinks to bin/svipc. */
+export function linksDir(): string {
+  const dir = join(ROOT, 'test/.links');
+  if (!existsSync(join(dir, 'ipcrm'))) {
+    mkdirSync(dir, { recursive: true });
+    for (const n of ['ipcs', 'ipcmk', 'ipcrm']) spawnSync('ln', ['-sf', SVIPC, join(dir, n)]);
+  }
+  return dir;
+}
+
+let ccOk: boolean | undefined;
+export function hasCompiler(): boolean {
+  if (ccOk === undefined) ccOk = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
+  return ccOk;
+}
+export const CC_SKIP_REASON = 'no C compiler (cc): tests against the C peers skipped';
+
+/** Compile test/peers/NAME.c to test/peers/bin/NAME (once, unless the source is newer). */
+export function buildPeer(name: string): string {
+  const src = join(PEERS_SRC, `${name}.c`);
+  const bin = join(PEERS_BIN, name);
+  mkdirSync(PEERS_BIN, { recursive: true });
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+    const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cc ${name}.c failed:\n${r.stderr}`);
+  }
+  return bin;
+}
+
+/** The (type, id) of every object in the current namespace, from /proc/sysvipc. */
+export function ipcObjects(): string[] {
+  const out: string[] = [];
+  for (const kind of ['msg', 'sem', 'shm']) {
+    const lines = readFileSync(`/proc/sysvipc/${kind}`, 'utf8').trim().split('\n').slice(1);
+    for (const l of lines) {
+      const f = l.trim().split(/\s+/);
+      out.push(`${kind}:${f[1]}`);
+    }
+  }
+  return out;
+}
