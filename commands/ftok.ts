@@ -1,15 +1,22 @@
 // svipc ftok PATH PROJ: the lecture's ftok program (prints key=<decimal>), plus --hex.
-import { CommandError } from '../src/cli/exit.js';
+
 import type { CommandContext } from '../src/cli/context.js';
+import { CommandError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { formatKey, ftok, isIpcError, strerror } from '../src/ipc/index.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const program = newProgram(ctx, "Print the System V key ftok(3) makes of PATH's inode and device and PROJ's low 8 bits.")
+  const program = newProgram(
+    ctx,
+    "Print the System V key ftok(3) makes of PATH's inode and device and PROJ's low 8 bits.",
+  )
     .argument('<path>', 'an existing file or directory')
     .argument('<proj>', 'project number (an integer; only its low 8 bits are used)')
     .option('--hex', 'print the key as 0x%08x, as ipcs shows keys')
-    .addHelpText('after', '\nOutput: key=<decimal> (the lecture\'s format), or key=0x... with --hex.\nExit status: 0 ok, 1 ftok failed (missing path, bad PROJ), 2 usage.');
+    .addHelpText(
+      'after',
+      "\nOutput: key=<decimal> (the lecture's format), or key=0x... with --hex.\nExit status: 0 ok, 1 ftok failed (missing path, bad PROJ), 2 usage.",
+    );
   program.action(
     action(program, (path: string, projText: string, opts: { hex?: boolean }) => {
       // The issue's contract: a bad PROJ is a failure (1) like a missing path, not a usage error.

@@ -12,7 +12,11 @@ export const EXIT = {
   SIGTERM: 143,
 } as const;
 
-export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: EXIT.SIGHUP, SIGINT: EXIT.SIGINT, SIGTERM: EXIT.SIGTERM };
+export const SIGNAL_EXIT: Record<string, number> = {
+  SIGHUP: EXIT.SIGHUP,
+  SIGINT: EXIT.SIGINT,
+  SIGTERM: EXIT.SIGTERM,
+};
 
 /** A usage mistake: a one-line message, exit 2. */
 export class UsageError extends Error {

@@ -82,7 +82,9 @@ export function* getoptLong(
     const found: ParsedOption[] = [];
     let error: GetoptError | undefined;
     try {
-      i = a.startsWith('--') ? parseLong(prog, args, i, longopts, found) : parseCluster(prog, args, i, spec, found);
+      i = a.startsWith('--')
+        ? parseLong(prog, args, i, longopts, found)
+        : parseCluster(prog, args, i, spec, found);
     } catch (e) {
       if (!(e instanceof GetoptError)) throw e;
       error = e;
@@ -128,9 +130,11 @@ function parseLong(
     }
     match = candidates[0];
   }
-  if (!match) throw new GetoptError(`${prog}: unrecognized option '${a.slice(0, eq === -1 ? undefined : eq)}'`);
+  if (!match)
+    throw new GetoptError(`${prog}: unrecognized option '${a.slice(0, eq === -1 ? undefined : eq)}'`);
   if (match.arg === 'none') {
-    if (inline !== undefined) throw new GetoptError(`${prog}: option '--${match.name}' doesn't allow an argument`);
+    if (inline !== undefined)
+      throw new GetoptError(`${prog}: option '--${match.name}' doesn't allow an argument`);
     out.push({ key: match.key });
     return i + 1;
   }
@@ -147,7 +151,13 @@ function parseLong(
   return i + 2;
 }
 
-function parseCluster(prog: string, args: readonly string[], i: number, spec: ShortSpec, out: ParsedOption[]): number {
+function parseCluster(
+  prog: string,
+  args: readonly string[],
+  i: number,
+  spec: ShortSpec,
+  out: ParsedOption[],
+): number {
   const a = args[i]!;
   for (let j = 1; j < a.length; j++) {
     const c = a[j]!;

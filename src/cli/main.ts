@@ -23,13 +23,15 @@ export function helpText(): string {
     ['other', 'Other:'],
   ];
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
-  let out = 'Usage: svipc <command> [options] [args]\n\nSystem V IPC toolkit: message queues, semaphores, shared memory.\n';
+  let out =
+    'Usage: svipc <command> [options] [args]\n\nSystem V IPC toolkit: message queues, semaphores, shared memory.\n';
   for (const [group, title] of groups) {
     out += `\n${title}\n`;
-    for (const c of COMMANDS.filter((x) => x.group === group)) out += `  ${c.name.padEnd(width)}${c.summary}\n`;
+    for (const c of COMMANDS.filter((x) => x.group === group))
+      out += `  ${c.name.padEnd(width)}${c.summary}\n`;
   }
   out +=
-    '\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux\'s):\n' +
+    "\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux's):\n" +
     '  0 ok, 1 failed, 2 usage error, 75 --nowait and the call would block,\n' +
     '  124 timed out, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM\n' +
     "\nRun 'svipc <command> --help' for a command's options; man svipc for more.\n";
@@ -116,7 +118,10 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     return finish(await runCommand(entry, ctx));
   } catch (err) {
     if (isEpipe(err)) return finish(141);
-    if (err instanceof WaitAbortedError || (controller.signal.aborted && (err as Error)?.name === 'AbortError')) {
+    if (
+      err instanceof WaitAbortedError ||
+      (controller.signal.aborted && (err as Error)?.name === 'AbortError')
+    ) {
       return finish(SIGNAL_EXIT[String(controller.signal.reason)] ?? EXIT.SIGINT);
     }
     const known = describe(err);

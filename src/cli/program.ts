@@ -27,7 +27,11 @@ export async function runProgram(program: Command, ctx: CommandContext): Promise
     await program.parseAsync(ctx.argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      ) {
         return EXIT.OK;
       }
       return EXIT.USAGE;

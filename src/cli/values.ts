@@ -41,12 +41,14 @@ export function parseCount(s: string, what: string, max = Number.MAX_SAFE_INTEGE
 
 /** A signed integer (decimal). */
 export function parseInteger(s: string, what: string): number {
-  if (!/^-?[0-9]+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UsageError(`invalid ${what}: '${s}'`);
+  if (!/^-?[0-9]+$/.test(s) || !Number.isSafeInteger(Number(s)))
+    throw new UsageError(`invalid ${what}: '${s}'`);
   return Number(s);
 }
 
 /** Seconds, fractions allowed (--timeout 0.5); returns milliseconds. */
 export function parseSeconds(s: string, what = 'timeout'): number {
-  if (!/^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$/.test(s)) throw new UsageError(`invalid ${what}: '${s}' (seconds expected)`);
+  if (!/^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$/.test(s))
+    throw new UsageError(`invalid ${what}: '${s}' (seconds expected)`);
   return Number(s) * 1000;
 }

@@ -12,7 +12,10 @@
 
 export class WaitTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
-  constructor(readonly syscall: string, timeoutMs: number) {
+  constructor(
+    readonly syscall: string,
+    timeoutMs: number,
+  ) {
     super(`${syscall} timed out after ${timeoutMs / 1000} s`);
     this.name = 'WaitTimeoutError';
   }
@@ -77,10 +80,7 @@ export async function pollUntil<T>(
  * through `.async` (`blockAsync` resolves to the call's raw return value, or to `null` when
  * it returned -1) and turn its result into a value with `accept`.
  */
-export async function blockUntil<T>(
-  attempt: Attempt<T>,
-  blockAsync: () => Promise<T | null>,
-): Promise<T> {
+export async function blockUntil<T>(attempt: Attempt<T>, blockAsync: () => Promise<T | null>): Promise<T> {
   let failures = 0;
   for (;;) {
     const r = attempt();

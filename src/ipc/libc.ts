@@ -212,8 +212,12 @@ export const fn = {
   shmdt: lib.func('int shmdt(void *shmaddr)'),
   shmctl: lib.func('int shmctl(int shmid, int cmd, void *buf)'),
 
-  getpwuid_r: lib.func('int getpwuid_r(uint32 uid, _Out_ passwd *pwd, void *buf, size_t buflen, _Out_ void **result)'),
-  getgrgid_r: lib.func('int getgrgid_r(uint32 gid, _Out_ group *grp, void *buf, size_t buflen, _Out_ void **result)'),
+  getpwuid_r: lib.func(
+    'int getpwuid_r(uint32 uid, _Out_ passwd *pwd, void *buf, size_t buflen, _Out_ void **result)',
+  ),
+  getgrgid_r: lib.func(
+    'int getgrgid_r(uint32 gid, _Out_ group *grp, void *buf, size_t buflen, _Out_ void **result)',
+  ),
   strerror: lib.func('const char *strerror(int errnum)'),
   getpagesize: lib.func('int getpagesize(void)'),
 };

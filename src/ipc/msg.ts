@@ -3,6 +3,7 @@ import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { IpcError } from './errors.js';
 import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
 import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
+import { getFlags, hexKey, trace, traceFail } from './trace.js';
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
 
@@ -39,14 +40,33 @@ interface RawMsqid {
   msg_lrpid: number;
 }
 
-function fail(syscall: string, detail?: string): never {
-  throw new IpcError(syscall, lastErrno(), detail);
+function fail(syscall: string, args?: () => string): never {
+  const errno = lastErrno();
+  if (args) traceFail(syscall, args, errno);
+  throw new IpcError(syscall, errno);
+}
+
+const CMD_NAMES: Record<number, string> = {
+  0: 'IPC_RMID',
+  1: 'IPC_SET',
+  2: 'IPC_STAT',
+  3: 'IPC_INFO',
+  11: 'MSG_STAT',
+  12: 'MSG_INFO',
+  13: 'MSG_STAT_ANY',
+};
+const ctlArgs = (id: number, cmd: number) => () => `msqid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
+
+function ctl(id: number, cmd: number, buf: Buffer | null): number {
+  const ret = fn.msgctl(id, cmd, buf) as number;
+  if (ret < 0) fail('msgctl', ctlArgs(id, cmd));
+  trace('msgctl', ctlArgs(id, cmd), ret);
+  return ret;
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; ret: number } {
   const buf = Buffer.alloc(MSQID_DS_SIZE);
-  const ret = fn.msgctl(id, cmd, buf) as number;
-  if (ret < 0) fail('msgctl');
+  const ret = ctl(id, cmd, buf);
   return { raw: decode<RawMsqid>(buf, msqid_ds), ret };
 }
 
@@ -66,8 +86,7 @@ function fromRaw(r: RawMsqid): MsqidDs {
 
 function infoCall(cmd: number): MsgInfo {
   const buf = Buffer.alloc(sizeOf(msginfo));
-  const ret = fn.msgctl(0, cmd, buf) as number;
-  if (ret < 0) fail('msgctl');
+  const ret = ctl(0, cmd, buf);
   return { ...decode<Omit<MsgInfo, 'maxIndex'>>(buf, msginfo), maxIndex: ret };
 }
 
@@ -78,15 +97,22 @@ export class MessageQueue {
 
   /** msgget(key, flags). */
   static get(key: number, opts: GetOptions = {}): MessageQueue {
-    const id = fn.msgget(checkKey(key), flagsOf(opts)) as number;
-    if (id < 0) fail('msgget');
+    const flags = flagsOf(opts);
+    const args = () => `key=${hexKey(key)}, flags=${getFlags(flags)}`;
+    const id = fn.msgget(checkKey(key), flags) as number;
+    if (id < 0) fail('msgget', args);
+    trace('msgget', args, id);
     return new MessageQueue(id);
   }
 
   /** A new queue: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(opts: { key?: number; mode?: number } = {}): MessageQueue {
     const key = opts.key ?? C.IPC_PRIVATE;
-    return MessageQueue.get(key, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+    return MessageQueue.get(key, {
+      create: true,
+      exclusive: key !== C.IPC_PRIVATE,
+      mode: opts.mode ?? 0o600,
+    });
   }
 
   /** MSG_INFO: system-wide usage (msgpool = queues' bytes in KiB... see msgctl(2)). */
@@ -112,66 +138,89 @@ export class MessageQueue {
   /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
   set(change: PermChange & { qbytes?: number }): void {
     const buf = Buffer.alloc(MSQID_DS_SIZE);
-    if ((fn.msgctl(this.id, C.IPC_STAT, buf) as number) < 0) fail('msgctl');
+    ctl(this.id, C.IPC_STAT, buf);
     const raw = decode<RawMsqid>(buf, msqid_ds);
     applyPermChange(raw.msg_perm, change);
-    if (change.qbytes !== undefined) raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
+    if (change.qbytes !== undefined)
+      raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
     encode(buf, msqid_ds, raw);
-    if ((fn.msgctl(this.id, C.IPC_SET, buf) as number) < 0) fail('msgctl');
+    ctl(this.id, C.IPC_SET, buf);
   }
 
   remove(): void {
-    if ((fn.msgctl(this.id, C.IPC_RMID, null) as number) < 0) fail('msgctl');
+    ctl(this.id, C.IPC_RMID, null);
   }
 
   /** One msgsnd; with `nowait`, throws EAGAIN when the queue is full. Synchronous. */
   send(type: number, data: Uint8Array, opts: { nowait?: boolean } = {}): void {
     const msg = packMessage(type, data);
-    const r = fn.msgsnd(this.id, msg, data.length, opts.nowait ? C.IPC_NOWAIT : 0) as number;
-    if (r < 0) fail('msgsnd');
+    const flags = opts.nowait ? C.IPC_NOWAIT : 0;
+    const args = sndArgs(this.id, type, data.length, flags);
+    const r = fn.msgsnd(this.id, msg, data.length, flags) as number;
+    if (r < 0) fail('msgsnd', args);
+    trace('msgsnd', args, 0);
   }
 
   /** msgsnd that waits for room without blocking the event loop. */
   sendAsync(type: number, data: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     const msg = packMessage(type, data);
+    const args = sndArgs(this.id, type, data.length, C.IPC_NOWAIT);
     const attempt = () => {
       const r = fn.msgsnd(this.id, msg, data.length, C.IPC_NOWAIT) as number;
-      if (r === 0) return true;
+      if (r === 0) {
+        trace('msgsnd', args, 0);
+        return true;
+      }
       if (lastErrno() === EAGAIN && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgsnd');
+      return fail('msgsnd', args);
     };
     if (opts.nowait) return Promise.resolve(void attempt());
-    if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgsnd', attempt, opts).then(() => undefined);
-    return blockUntil(attempt, async () =>
-      (await callAsync('msgsnd', this.id, msg, data.length, 0)) === 0 ? true : null,
-    ).then(() => undefined);
+    if (opts.timeoutMs !== undefined || opts.signal)
+      return pollUntil('msgsnd', attempt, opts).then(() => undefined);
+    return blockUntil(attempt, async () => {
+      if ((await callAsync('msgsnd', this.id, msg, data.length, 0)) !== 0) return null;
+      trace('msgsnd', sndArgs(this.id, type, data.length, 0), 0);
+      return true;
+    }).then(() => undefined);
   }
 
   /** One msgrcv; null when `nowait` and nothing matches (ENOMSG). Synchronous. */
   receive(opts: ReceiveOptions = {}): Message | null {
     const { buf, size, type, flags } = recvArgs(opts);
-    const n = fn.msgrcv(this.id, buf, size, type, flags | (opts.nowait ? C.IPC_NOWAIT : 0)) as number;
+    const all = flags | (opts.nowait ? C.IPC_NOWAIT : 0);
+    const args = rcvArgs(this.id, size, type, all);
+    const n = fn.msgrcv(this.id, buf, size, type, all) as number;
     if (n < 0) {
-      if (opts.nowait && lastErrno() === ENOMSG) return null;
-      fail('msgrcv');
+      if (opts.nowait && lastErrno() === ENOMSG) {
+        trace('msgrcv', args, '-1 ENOMSG');
+        return null;
+      }
+      fail('msgrcv', args);
     }
+    trace('msgrcv', args, n);
     return unpackMessage(buf, n);
   }
 
   /** msgrcv that waits without blocking the event loop. Throws ENOMSG with `nowait`. */
   receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
     const { buf, size, type, flags } = recvArgs(opts);
+    const args = rcvArgs(this.id, size, type, flags | C.IPC_NOWAIT);
     const attempt = () => {
       const n = fn.msgrcv(this.id, buf, size, type, flags | C.IPC_NOWAIT) as number;
-      if (n >= 0) return unpackMessage(buf, n);
+      if (n >= 0) {
+        trace('msgrcv', args, n);
+        return unpackMessage(buf, n);
+      }
       if (lastErrno() === ENOMSG && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgrcv');
+      return fail('msgrcv', args);
     };
     if (opts.nowait) return Promise.resolve().then(() => attempt() as Message);
     if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
     return blockUntil(attempt, async () => {
       const n = await callAsync('msgrcv', this.id, buf, size, type, flags);
-      return n >= 0 ? unpackMessage(buf, n) : null;
+      if (n < 0) return null;
+      trace('msgrcv', rcvArgs(this.id, size, type, flags), n);
+      return unpackMessage(buf, n);
     });
   }
 }
@@ -187,6 +236,25 @@ function packMessage(type: number, data: Uint8Array): Buffer {
   msg.set(data, LONG_SIZE);
   return msg;
 }
+
+function msgFlags(flags: number): string {
+  const names = [
+    [C.IPC_NOWAIT, 'IPC_NOWAIT'],
+    [C.MSG_EXCEPT, 'MSG_EXCEPT'],
+    [C.MSG_NOERROR, 'MSG_NOERROR'],
+  ] as const;
+  return (
+    names
+      .filter(([bit]) => flags & bit)
+      .map(([, n]) => n)
+      .join('|') || '0'
+  );
+}
+
+const sndArgs = (id: number, type: number, size: number, flags: number) => () =>
+  `msqid=${id}, {mtype:${type}}, msgsz=${size}, flags=${msgFlags(flags)}`;
+const rcvArgs = (id: number, size: number, type: number, flags: number) => () =>
+  `msqid=${id}, msgsz=${size}, msgtyp=${type}, flags=${msgFlags(flags)}`;
 
 function recvArgs(opts: ReceiveOptions) {
   const size = checkInt('maxSize', opts.maxSize ?? 8192, 0, MAX_MSG);

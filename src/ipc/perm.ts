@@ -35,8 +35,5 @@ export interface GetOptions {
 }
 
 export function flagsOf(opts: GetOptions): number {
-  return (
-    (opts.create ? C.IPC_CREAT : 0) | (opts.exclusive ? C.IPC_EXCL : 0) | checkMode(opts.mode ?? 0)
-  );
+  return (opts.create ? C.IPC_CREAT : 0) | (opts.exclusive ? C.IPC_EXCL : 0) | checkMode(opts.mode ?? 0);
 }
-

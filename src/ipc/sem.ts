@@ -8,15 +8,16 @@ import {
   encode,
   fn,
   lastErrno,
+  sembuf,
   semctlVariadic,
   semid_ds,
   seminfo,
-  sembuf,
   sizeOf,
   timespec,
 } from './libc.js';
 import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
-import type { PermChange, SemidDs, SemInfo, WaitOptions } from './types.js';
+import { getFlags, hexKey, trace, traceFail } from './trace.js';
+import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
 const SEMID_DS_SIZE = sizeOf(semid_ds);
@@ -41,18 +42,52 @@ interface RawSemid {
   sem_nsems: number | bigint;
 }
 
-function fail(syscall: string, detail?: string): never {
-  throw new IpcError(syscall, lastErrno(), detail);
+function fail(syscall: string, args?: () => string): never {
+  const errno = lastErrno();
+  if (args) traceFail(syscall, args, errno);
+  throw new IpcError(syscall, errno);
 }
 
+const CMD_NAMES: Record<number, string> = {
+  0: 'IPC_RMID',
+  1: 'IPC_SET',
+  2: 'IPC_STAT',
+  3: 'IPC_INFO',
+  11: 'GETPID',
+  12: 'GETVAL',
+  13: 'GETALL',
+  14: 'GETNCNT',
+  15: 'GETZCNT',
+  16: 'SETVAL',
+  17: 'SETALL',
+  18: 'SEM_STAT',
+  19: 'SEM_INFO',
+  20: 'SEM_STAT_ANY',
+};
+
 function ctl(id: number, num: number, cmd: number, arg?: Parameters<typeof semctlVariadic>[3]): number {
+  const args = () =>
+    `semid=${id}, semnum=${num}, cmd=${CMD_NAMES[cmd] ?? cmd}${arg?.type === 'int' ? `, val=${arg.value}` : ''}`;
   const r = semctlVariadic(id, num, cmd, arg);
-  if (r < 0) fail('semctl');
+  if (r < 0) fail('semctl', args);
+  trace('semctl', args, r);
   return r;
 }
 
+/** [{num:0, op:-1, flg:0}], as --trace shows a sembuf array. */
+export function formatOps(ops: readonly SemOp[], nowait = false): string {
+  const flg = (o: SemOp) =>
+    [o.undo ? 'SEM_UNDO' : '', nowait ? 'IPC_NOWAIT' : ''].filter(Boolean).join('|') || '0';
+  return `[${ops.map((o) => `{num:${o.num}, op:${o.op}, flg:${flg(o)}}`).join(', ')}]`;
+}
+
 function fromRaw(r: RawSemid): SemidDs {
-  return { perm: permFromRaw(r.sem_perm), otime: num(r.sem_otime), ctime: num(r.sem_ctime), nsems: num(r.sem_nsems) };
+  return {
+    perm: permFromRaw(r.sem_perm),
+    otime: num(r.sem_otime),
+    ctime: num(r.sem_ctime),
+    nsems: num(r.sem_nsems),
+  };
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawSemid; buf: Buffer; ret: number } {
@@ -86,15 +121,22 @@ export class SemaphoreSet {
   }
 
   static get(key: number, nsems: number, opts: GetOptions = {}): SemaphoreSet {
-    const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flagsOf(opts)) as number;
-    if (id < 0) fail('semget');
+    const flags = flagsOf(opts);
+    const args = () => `key=${hexKey(key)}, nsems=${nsems}, flags=${getFlags(flags)}`;
+    const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flags) as number;
+    if (id < 0) fail('semget', args);
+    trace('semget', args, id);
     return new SemaphoreSet(id);
   }
 
   /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(nsems: number, opts: { key?: number; mode?: number } = {}): SemaphoreSet {
     const key = opts.key ?? C.IPC_PRIVATE;
-    return SemaphoreSet.get(key, nsems, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+    return SemaphoreSet.get(key, nsems, {
+      create: true,
+      exclusive: key !== C.IPC_PRIVATE,
+      mode: opts.mode ?? 0o600,
+    });
   }
 
   static usage(): SemInfo {
@@ -142,7 +184,7 @@ export class SemaphoreSet {
 
   setAll(values: readonly number[]): void {
     const buf = Buffer.alloc(2 * Math.max(values.length, 1));
-    values.forEach((v, i) => buf.writeUInt16LE(checkInt('value', v, 0, SEMVMX), 2 * i));
+    for (const [i, v] of values.entries()) buf.writeUInt16LE(checkInt('value', v, 0, SEMVMX), 2 * i);
     ctl(this.id, 0, C.SETALL, { type: 'void *', value: buf });
   }
 
@@ -164,9 +206,16 @@ export class SemaphoreSet {
   /** One atomic semop, synchronous. Returns false when `nowait` and it would block (EAGAIN). */
   op(ops: readonly SemOp[], opts: { nowait?: boolean } = {}): boolean {
     const buf = packOps(ops, opts.nowait);
-    if ((fn.semop(this.id, buf, ops.length) as number) === 0) return true;
-    if (opts.nowait && lastErrno() === EAGAIN) return false;
-    return fail('semop');
+    const args = () => `semid=${this.id}, ${formatOps(ops, opts.nowait)}`;
+    if ((fn.semop(this.id, buf, ops.length) as number) === 0) {
+      trace('semop', args, 0);
+      return true;
+    }
+    if (opts.nowait && lastErrno() === EAGAIN) {
+      trace('semop', args, '-1 EAGAIN');
+      return false;
+    }
+    return fail('semop', args);
   }
 
   /**
@@ -180,11 +229,16 @@ export class SemaphoreSet {
     const waitBuf = packOps(ops, false);
     const deadline = deadlineOf(opts.timeoutMs);
     const slice = opts.signal ? 100 : undefined;
+    const tryArgs = () => `semid=${this.id}, ${formatOps(ops, true)}`;
     const attempt = () => {
-      if ((fn.semop(this.id, tryBuf, ops.length) as number) === 0) return true;
-      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop');
+      if ((fn.semop(this.id, tryBuf, ops.length) as number) === 0) {
+        trace('semop', tryArgs, 0);
+        return true;
+      }
+      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs);
       if (opts.signal?.aborted) throw new WaitAbortedError('semop');
-      if (deadline !== undefined && performance.now() >= deadline) throw new WaitTimeoutError('semop', opts.timeoutMs!);
+      if (deadline !== undefined && performance.now() >= deadline)
+        throw new WaitTimeoutError('semop', opts.timeoutMs!);
       return WOULD_BLOCK;
     };
     await blockUntil(attempt, async () => {
@@ -196,7 +250,9 @@ export class SemaphoreSet {
         encode(ts, timespec, { tv_sec: Math.floor(ms / 1000), tv_nsec: Math.round((ms % 1000) * 1e6) });
       }
       const r = await callAsync('semtimedop', this.id, waitBuf, ops.length, ts);
-      return r === 0 ? true : null;
+      if (r !== 0) return null;
+      trace('semop', () => `semid=${this.id}, ${formatOps(ops)}`, 0);
+      return true;
     });
   }
 }

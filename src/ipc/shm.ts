@@ -1,8 +1,21 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
 import { IpcError } from './errors.js';
-import { type Address, addressOf, C, decode, encode, fn, lastErrno, shm_info, shmid_ds, sizeOf, viewOf } from './libc.js';
+import {
+  type Address,
+  addressOf,
+  C,
+  decode,
+  encode,
+  fn,
+  lastErrno,
+  shm_info,
+  shmid_ds,
+  sizeOf,
+  viewOf,
+} from './libc.js';
 import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
-import type { PermChange, ShmidDs, ShmInfo } from './types.js';
+import { getFlags, hexKey, trace, traceFail } from './trace.js';
+import type { PermChange, ShmInfo, ShmidDs } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
 const SHMID_DS_SIZE = sizeOf(shmid_ds);
@@ -19,13 +32,29 @@ interface RawShmid {
   shm_nattch: number | bigint;
 }
 
-function fail(syscall: string, detail?: string): never {
-  throw new IpcError(syscall, lastErrno(), detail);
+function fail(syscall: string, args?: () => string): never {
+  const errno = lastErrno();
+  if (args) traceFail(syscall, args, errno);
+  throw new IpcError(syscall, errno);
 }
 
+const CMD_NAMES: Record<number, string> = {
+  0: 'IPC_RMID',
+  1: 'IPC_SET',
+  2: 'IPC_STAT',
+  3: 'IPC_INFO',
+  11: 'SHM_LOCK',
+  12: 'SHM_UNLOCK',
+  13: 'SHM_STAT',
+  14: 'SHM_INFO',
+  15: 'SHM_STAT_ANY',
+};
+
 function ctl(id: number, cmd: number, buf: Buffer | null): number {
+  const args = () => `shmid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
   const r = fn.shmctl(id, cmd, buf) as number;
-  if (r < 0) fail('shmctl');
+  if (r < 0) fail('shmctl', args);
+  trace('shmctl', args, r);
   return r;
 }
 
@@ -77,9 +106,11 @@ export class Attachment {
   detach(): void {
     if (this.#addr === null) return;
     const addr = this.#addr;
+    const args = () => `0x${addressOf(addr).toString(16)}`;
     this.#addr = null;
     this.#buffer = null;
-    if ((fn.shmdt(addr) as number) < 0) fail('shmdt');
+    if ((fn.shmdt(addr) as number) < 0) fail('shmdt', args);
+    trace('shmdt', args, 0);
   }
 }
 
@@ -89,15 +120,22 @@ export class SharedMemory {
   }
 
   static get(key: number, size: number, opts: GetOptions = {}): SharedMemory {
-    const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flagsOf(opts)) as number;
-    if (id < 0) fail('shmget');
+    const flags = flagsOf(opts);
+    const args = () => `key=${hexKey(key)}, size=${size}, flags=${getFlags(flags)}`;
+    const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flags) as number;
+    if (id < 0) fail('shmget', args);
+    trace('shmget', args, id);
     return new SharedMemory(id);
   }
 
   /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(size: number, opts: { key?: number; mode?: number } = {}): SharedMemory {
     const key = opts.key ?? C.IPC_PRIVATE;
-    return SharedMemory.get(key, size, { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 });
+    return SharedMemory.get(key, size, {
+      create: true,
+      exclusive: key !== C.IPC_PRIVATE,
+      mode: opts.mode ?? 0o600,
+    });
   }
 
   /** SHM_INFO: system-wide usage. */
@@ -154,8 +192,10 @@ export class SharedMemory {
   /** shmat at an address the kernel chooses; the view covers the whole segment. */
   attach(opts: { readonly?: boolean } = {}): Attachment {
     const size = this.stat().segsz;
+    const args = () => `shmid=${this.id}, NULL, ${opts.readonly ? 'SHM_RDONLY' : '0'}`;
     const addr = fn.shmat(this.id, null, opts.readonly ? C.SHM_RDONLY : 0);
-    if (addr === null || addressOf(addr) === FAILED) fail('shmat');
+    if (addr === null || addressOf(addr) === FAILED) fail('shmat', args);
+    trace('shmat', args, `0x${addressOf(addr).toString(16)}`);
     return new Attachment(this.id, addr, size, opts.readonly ?? false);
   }
 }

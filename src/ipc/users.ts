@@ -33,4 +33,3 @@ export function groupName(gid: number): string | null {
     return r === 0 && result[0] !== null ? ((out as { gr_name?: string }).gr_name ?? null) : null;
   });
 }
-

@@ -74,7 +74,8 @@ export function canUnshare(): boolean {
   }
   return unshareOk;
 }
-export const UNSHARE_SKIP_REASON = 'unshare --ipc is not permitted here (needs root): whole-namespace tests skipped';
+export const UNSHARE_SKIP_REASON =
+  'unshare --ipc is not permitted here (needs root): whole-namespace tests skipped';
 
 /**
  * Run a bash script in a fresh, private IPC namespace: it sees no object of the host and
