@@ -31,7 +31,8 @@ export class WaitAbortedError extends Error {
 
 /** Returned by an attempt that would have blocked. */
 export const WOULD_BLOCK: unique symbol = Symbol('would block');
-export type Attempt<T> = () => T | typeof WOULD_BLOCK;
+/** `waited`: a wait came before this try (so EINVAL now means the object was removed: EIDRM). */
+export type Attempt<T> = (waited: boolean) => T | typeof WOULD_BLOCK;
 
 export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
@@ -60,9 +61,9 @@ export async function pollUntil<T>(
 ): Promise<T> {
   const deadline = deadlineOf(opts.timeoutMs);
   let delay = 1;
-  for (;;) {
+  for (let waited = false; ; waited = true) {
     if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
-    const r = attempt();
+    const r = attempt(waited);
     if (r !== WOULD_BLOCK) return r;
     let wait = delay;
     if (deadline !== undefined) {
@@ -82,8 +83,8 @@ export async function pollUntil<T>(
  */
 export async function blockUntil<T>(attempt: Attempt<T>, blockAsync: () => Promise<T | null>): Promise<T> {
   let failures = 0;
-  for (;;) {
-    const r = attempt();
+  for (let waited = false; ; waited = true) {
+    const r = attempt(waited);
     if (r !== WOULD_BLOCK) return r;
     const started = performance.now();
     const done = await blockAsync();
@@ -93,4 +94,15 @@ export async function blockUntil<T>(attempt: Attempt<T>, blockAsync: () => Promi
     failures = performance.now() - started < 1 ? failures + 1 : 0;
     if (failures > 3) await sleep(Math.min(2 ** failures, 50));
   }
+}
+
+const EINVAL = 22;
+const EIDRM = 43;
+
+/**
+ * The errno to report for a failed re-try: after a wait, EINVAL means the id vanished while
+ * we were blocked, which the kernel reported to the blocked call as EIDRM.
+ */
+export function errnoAfterWait(errno: number, waited: boolean): number {
+  return waited && errno === EINVAL ? EIDRM : errno;
 }

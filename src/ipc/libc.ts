@@ -281,3 +281,9 @@ export function callAsync(name: Fn, ...args: unknown[]): Promise<number> {
     });
   });
 }
+
+/** The declared field names of a struct type, in order (for the layout test). */
+export function fieldNames(type: KoffiType): string[] {
+  const info = koffi.introspect(type) as { members?: Record<string, unknown> };
+  return Object.keys(info.members ?? {});
+}

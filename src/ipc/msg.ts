@@ -1,5 +1,5 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
-import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
+import { blockUntil, errnoAfterWait, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { IpcError } from './errors.js';
 import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
 import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
@@ -40,8 +40,8 @@ interface RawMsqid {
   msg_lrpid: number;
 }
 
-function fail(syscall: string, args?: () => string): never {
-  const errno = lastErrno();
+function fail(syscall: string, args?: () => string, waited = false): never {
+  const errno = errnoAfterWait(lastErrno(), waited);
   if (args) traceFail(syscall, args, errno);
   throw new IpcError(syscall, errno);
 }
@@ -165,16 +165,16 @@ export class MessageQueue {
   sendAsync(type: number, data: Uint8Array, opts: WaitOptions = {}): Promise<void> {
     const msg = packMessage(type, data);
     const args = sndArgs(this.id, type, data.length, C.IPC_NOWAIT);
-    const attempt = () => {
+    const attempt = (waited: boolean) => {
       const r = fn.msgsnd(this.id, msg, data.length, C.IPC_NOWAIT) as number;
       if (r === 0) {
         trace('msgsnd', args, 0);
         return true;
       }
       if (lastErrno() === EAGAIN && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgsnd', args);
+      return fail('msgsnd', args, waited);
     };
-    if (opts.nowait) return Promise.resolve(void attempt());
+    if (opts.nowait) return Promise.resolve(void attempt(false));
     if (opts.timeoutMs !== undefined || opts.signal)
       return pollUntil('msgsnd', attempt, opts).then(() => undefined);
     return blockUntil(attempt, async () => {
@@ -205,16 +205,16 @@ export class MessageQueue {
   receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
     const { buf, size, type, flags } = recvArgs(opts);
     const args = rcvArgs(this.id, size, type, flags | C.IPC_NOWAIT);
-    const attempt = () => {
+    const attempt = (waited: boolean) => {
       const n = fn.msgrcv(this.id, buf, size, type, flags | C.IPC_NOWAIT) as number;
       if (n >= 0) {
         trace('msgrcv', args, n);
         return unpackMessage(buf, n);
       }
       if (lastErrno() === ENOMSG && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgrcv', args);
+      return fail('msgrcv', args, waited);
     };
-    if (opts.nowait) return Promise.resolve().then(() => attempt() as Message);
+    if (opts.nowait) return Promise.resolve().then(() => attempt(false) as Message);
     if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
     return blockUntil(attempt, async () => {
       const n = await callAsync('msgrcv', this.id, buf, size, type, flags);

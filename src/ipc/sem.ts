@@ -1,5 +1,12 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
-import { blockUntil, deadlineOf, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
+import {
+  blockUntil,
+  deadlineOf,
+  errnoAfterWait,
+  WaitAbortedError,
+  WaitTimeoutError,
+  WOULD_BLOCK,
+} from './blocking.js';
 import { IpcError } from './errors.js';
 import {
   C,
@@ -42,8 +49,8 @@ interface RawSemid {
   sem_nsems: number | bigint;
 }
 
-function fail(syscall: string, args?: () => string): never {
-  const errno = lastErrno();
+function fail(syscall: string, args?: () => string, waited = false): never {
+  const errno = errnoAfterWait(lastErrno(), waited);
   if (args) traceFail(syscall, args, errno);
   throw new IpcError(syscall, errno);
 }
@@ -230,12 +237,12 @@ export class SemaphoreSet {
     const deadline = deadlineOf(opts.timeoutMs);
     const slice = opts.signal ? 100 : undefined;
     const tryArgs = () => `semid=${this.id}, ${formatOps(ops, true)}`;
-    const attempt = () => {
+    const attempt = (waited: boolean) => {
       if ((fn.semop(this.id, tryBuf, ops.length) as number) === 0) {
         trace('semop', tryArgs, 0);
         return true;
       }
-      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs);
+      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs, waited);
       if (opts.signal?.aborted) throw new WaitAbortedError('semop');
       if (deadline !== undefined && performance.now() >= deadline)
         throw new WaitTimeoutError('semop', opts.timeoutMs!);
