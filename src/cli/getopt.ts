@@ -117,21 +117,24 @@ function parseLong(
   const eq = a.indexOf('=');
   const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
   const inline = eq === -1 ? undefined : a.slice(eq + 1);
+  // glibc prints what followed the dashes, '=value' included.
+  const text = a.slice(2);
   let match = longopts.find((o) => o.name === name);
   if (!match) {
     const candidates = longopts.filter((o) => o.name.startsWith(name));
-    // Candidates that are the same option under several names are not ambiguous.
-    const distinct = candidates.filter(
-      (c, k) => candidates.findIndex((d) => d.key === c.key && d.arg === c.arg) === k,
+    // As glibc: ambiguous when a later candidate differs from the first (another option, not
+    // the same one under another name); the list is the first and those that differ.
+    const first = candidates[0];
+    const differ = candidates.filter(
+      (c) => first !== undefined && (c.key !== first.key || c.arg !== first.arg),
     );
-    if (distinct.length > 1) {
-      const list = candidates.map((c) => ` '--${c.name}'`).join('');
-      throw new GetoptError(`${prog}: option '--${name}' is ambiguous; possibilities:${list}`);
+    if (first && differ.length > 0) {
+      const list = [first, ...differ].map((c) => ` '--${c.name}'`).join('');
+      throw new GetoptError(`${prog}: option '--${text}' is ambiguous; possibilities:${list}`);
     }
-    match = candidates[0];
+    match = first;
   }
-  if (!match)
-    throw new GetoptError(`${prog}: unrecognized option '${a.slice(0, eq === -1 ? undefined : eq)}'`);
+  if (!match) throw new GetoptError(`${prog}: unrecognized option '--${text}'`);
   if (match.arg === 'none') {
     if (inline !== undefined)
       throw new GetoptError(`${prog}: option '--${match.name}' doesn't allow an argument`);
