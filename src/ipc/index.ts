@@ -4,7 +4,7 @@ export { errnoName, IpcError, isIpcError, strerror } from './errors.js';
 export { formatKey, ftok } from './ftok.js';
 export { C as IPC } from './libc.js';
 export { type Message, MessageQueue, type ReceiveOptions } from './msg.js';
-export { SEMVMX, SemaphoreSet, type SemOp } from './sem.js';
+export { PreparedSemOp, SEMVMX, SemaphoreSet, type SemOp } from './sem.js';
 export { Attachment, SharedMemory } from './shm.js';
 export { setTracer, tracing } from './trace.js';
 export type * from './types.js';

@@ -30,6 +30,7 @@ import { checkId, checkInt, checkKey } from './validate.js';
 const SEMID_DS_SIZE = sizeOf(semid_ds);
 const SEMBUF_SIZE = sizeOf(sembuf);
 const EAGAIN = 11;
+const EINTR = 4;
 /** SEMVMX: the largest value a semaphore can hold on Linux. */
 export const SEMVMX = 32767;
 
@@ -122,6 +123,66 @@ export function packOps(ops: readonly SemOp[], nowait = false): Buffer {
   return buf;
 }
 
+/**
+ * One semop packed once and made many times: the hot loop of a transfer (svshm) pays for
+ * the system call only. `try` never waits; `wait` waits on the calling thread, bounded.
+ */
+export class PreparedSemOp {
+  readonly #id: number;
+  readonly #n: number;
+  readonly #tryBuf: Buffer;
+  readonly #waitBuf: Buffer;
+  readonly #ts = Buffer.alloc(sizeOf(timespec));
+  #tsMs = -1;
+  readonly #args: () => string;
+  readonly #waitArgs: () => string;
+
+  constructor(set: SemaphoreSet, ops: readonly SemOp[]) {
+    this.#id = set.id;
+    this.#n = ops.length;
+    this.#tryBuf = packOps(ops, true);
+    this.#waitBuf = packOps(ops, false);
+    this.#args = () => `semid=${set.id}, ${formatOps(ops, true)}`;
+    this.#waitArgs = () => `semid=${set.id}, ${formatOps(ops)}, timeout=${this.#tsMs / 1000}`;
+  }
+
+  /** semop with IPC_NOWAIT: true when done, false when it would block (EAGAIN). */
+  try(): boolean {
+    if ((fn.semop(this.#id, this.#tryBuf, this.#n) as number) === 0) {
+      trace('semop', this.#args, 0);
+      return true;
+    }
+    if (lastErrno() === EAGAIN) {
+      trace('semop', this.#args, '-1 EAGAIN');
+      return false;
+    }
+    return fail('semop', this.#args);
+  }
+
+  /**
+   * semtimedop on the calling thread, at most `timeoutMs`: the event loop waits meanwhile,
+   * so keep it short (tens of ms). A signal cuts it short (semtimedop is never restarted).
+   * true when done; false when it timed out or was interrupted (EAGAIN, EINTR).
+   */
+  wait(timeoutMs: number): boolean {
+    if (timeoutMs !== this.#tsMs) {
+      const ms = Math.max(0, timeoutMs);
+      encode(this.#ts, timespec, { tv_sec: Math.floor(ms / 1000), tv_nsec: Math.round((ms % 1000) * 1e6) });
+      this.#tsMs = timeoutMs;
+    }
+    if ((fn.semtimedop(this.#id, this.#waitBuf, this.#n, this.#ts) as number) === 0) {
+      trace('semtimedop', this.#waitArgs, 0);
+      return true;
+    }
+    const errno = lastErrno();
+    if (errno === EAGAIN || errno === EINTR) {
+      trace('semtimedop', this.#waitArgs, `-1 ${errno === EAGAIN ? 'EAGAIN' : 'EINTR'}`);
+      return false;
+    }
+    return fail('semtimedop', this.#waitArgs);
+  }
+}
+
 export class SemaphoreSet {
   constructor(readonly id: number) {
     checkId('semid', id);
@@ -208,6 +269,11 @@ export class SemaphoreSet {
   /** The pid of the last process that did a semop on `num`. */
   getPid(num: number): number {
     return ctl(this.id, num, C.GETPID);
+  }
+
+  /** `ops` packed once, for a loop that makes the same semop many times. */
+  prepare(ops: readonly SemOp[]): PreparedSemOp {
+    return new PreparedSemOp(this, ops);
   }
 
   /** One atomic semop, synchronous. Returns false when `nowait` and it would block (EAGAIN). */
