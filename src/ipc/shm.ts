@@ -10,12 +10,13 @@ import {
   lastErrno,
   shm_info,
   shmid_ds,
+  shminfo,
   sizeOf,
   viewOf,
 } from './libc.js';
 import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
 import { getFlags, hexKey, trace, traceFail } from './trace.js';
-import type { PermChange, ShmInfo, ShmidDs } from './types.js';
+import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
 const SHMID_DS_SIZE = sizeOf(shmid_ds);
@@ -150,6 +151,22 @@ export class SharedMemory {
       shmSwp: num(r.shm_swp!),
       swapAttempts: num(r.swap_attempts!),
       swapSuccesses: num(r.swap_successes!),
+      maxIndex: ret,
+    };
+  }
+
+  /** IPC_INFO: the limits (struct shminfo; shmmax and shmall exceed 2^53 by default). */
+  static limits(): ShmLimitsInfo {
+    const buf = Buffer.alloc(Math.max(sizeOf(shminfo), SHMID_DS_SIZE));
+    const ret = ctl(0, C.IPC_INFO, buf);
+    const r = decode<Record<string, number | bigint>>(buf, shminfo);
+    const big = (v: number | bigint | undefined): bigint => BigInt(v ?? 0);
+    return {
+      shmmax: big(r.shmmax),
+      shmmin: big(r.shmmin),
+      shmmni: big(r.shmmni),
+      shmseg: big(r.shmseg),
+      shmall: big(r.shmall),
       maxIndex: ret,
     };
   }

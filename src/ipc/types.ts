@@ -74,6 +74,16 @@ export interface ShmInfo {
   maxIndex: number;
 }
 
+/** IPC_INFO of shared memory: struct shminfo. 64-bit values stay exact (bigint). */
+export interface ShmLimitsInfo {
+  shmmax: bigint;
+  shmmin: bigint;
+  shmmni: bigint;
+  shmseg: bigint;
+  shmall: bigint;
+  maxIndex: number;
+}
+
 /** SEM_INFO (usage) or IPC_INFO (limits) of semaphores: struct seminfo. */
 export interface SemInfo {
   semmap: number;

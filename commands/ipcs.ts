@@ -1,0 +1,290 @@
+// svipc ipcs: util-linux 2.38.1's ipcs, byte for byte (options, output, messages, exit
+// codes), plus --json. Parse options -> ask the inventory -> render.
+import type { CommandContext } from '../src/cli/context.js';
+import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
+import { IpcError, strerror } from '../src/ipc/errors.js';
+import {
+  getQueue,
+  getSegment,
+  getSemaphore,
+  type IpcKind,
+  type IpcRecord,
+  listQueues,
+  listSegments,
+  listSemaphores,
+  queueLimits,
+  queueUsage,
+  readSemElements,
+  type Scan,
+  scanQueues,
+  scanSegments,
+  scanSemaphores,
+  segmentLimits,
+  segmentUsage,
+  semaphoreLimits,
+  semaphoreUsage,
+} from '../src/ipc/inventory.js';
+import { groupName, userName } from '../src/ipc/users.js';
+import {
+  idDocument,
+  type Kinds,
+  limitsDocument,
+  listDocument,
+  summaryDocument,
+} from '../src/render/ipcs-json.js';
+import {
+  type IpcsFormat,
+  type IpcsUnit,
+  ipcsHelp,
+  renderQueueDetails,
+  renderQueueLimits,
+  renderQueues,
+  renderQueueUsage,
+  renderSegmentDetails,
+  renderSegmentLimits,
+  renderSegments,
+  renderSegmentUsage,
+  renderSemaphoreDetails,
+  renderSemaphoreLimits,
+  renderSemaphores,
+  renderSemaphoreUsage,
+} from '../src/render/ipcs-text.js';
+import { toJson } from '../src/render/json.js';
+import type { NameResolver } from '../src/render/names.js';
+
+export const UTIL_LINUX_VERSION = '2.38.1';
+
+// util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
+const LONGOPTS: LongOption[] = [
+  { name: 'id', arg: 'required', key: 'i' },
+  { name: 'queues', arg: 'none', key: 'q' },
+  { name: 'shmems', arg: 'none', key: 'm' },
+  { name: 'semaphores', arg: 'none', key: 's' },
+  { name: 'all', arg: 'none', key: 'a' },
+  { name: 'time', arg: 'none', key: 't' },
+  { name: 'pid', arg: 'none', key: 'p' },
+  { name: 'creator', arg: 'none', key: 'c' },
+  { name: 'limits', arg: 'none', key: 'l' },
+  { name: 'summary', arg: 'none', key: 'u' },
+  { name: 'human', arg: 'none', key: 'human' },
+  { name: 'bytes', arg: 'none', key: 'b' },
+  { name: 'version', arg: 'none', key: 'V' },
+  { name: 'help', arg: 'none', key: 'h' },
+  { name: 'json', arg: 'none', key: 'json' },
+];
+const OPTSTRING = 'i:qmsatpclubVh';
+
+const FORMATS: Record<string, IpcsFormat> = { t: 'time', c: 'creator', p: 'pid', l: 'limits', u: 'summary' };
+
+const names: NameResolver = { user: userName, group: groupName };
+
+/** strtos32_or_err(): decimal, leading blanks and a sign allowed; why it failed, or the value. */
+export function parseId(text: string): { value: number } | { error: 'EINVAL' | 'ERANGE' } {
+  const m = /^[ \t\n\v\f\r]*([-+]?)([0-9]+)/.exec(text);
+  if (!m) return { error: 'EINVAL' };
+  let v = BigInt(m[2]!);
+  if (m[1] === '-') v = -v;
+  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return { error: 'ERANGE' };
+  if (m[0].length !== text.length) return { error: 'EINVAL' };
+  if (v > 0x7fffffffn || v < -0x80000000n) return { error: 'ERANGE' };
+  return { value: Number(v) };
+}
+
+interface Options {
+  kinds: Kinds;
+  format: IpcsFormat;
+  unit: IpcsUnit;
+  id: number | null;
+  json: boolean;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const out = (s: string) => ctx.stdout.write(s);
+  const fail = (message: string, code = 1): number => {
+    ctx.stderr.write(`${ctx.prog}: ${message}\n`);
+    return code;
+  };
+  const o: Options = {
+    kinds: { msg: false, shm: false, sem: false },
+    format: 'default',
+    unit: 'default',
+    id: null,
+    json: false,
+  };
+
+  const operands: string[] = []; // util-linux ignores operands
+  try {
+    for (const opt of getoptLong(ctx.prog, ctx.argv, OPTSTRING, LONGOPTS, operands)) {
+      switch (opt.key) {
+        case 'i': {
+          const text = opt.value ?? '';
+          const r = parseId(text);
+          if ('error' in r) {
+            const reason = r.error === 'ERANGE' ? `: ${strerror(34)}` : '';
+            return fail(`failed to parse id argument: '${text}'${reason}`);
+          }
+          o.id = r.value;
+          break;
+        }
+        case 'a':
+          o.kinds = { msg: true, shm: true, sem: true };
+          break;
+        case 'q':
+          o.kinds.msg = true;
+          break;
+        case 'm':
+          o.kinds.shm = true;
+          break;
+        case 's':
+          o.kinds.sem = true;
+          break;
+        case 'human':
+          o.unit = 'human';
+          break;
+        case 'b':
+          o.unit = 'bytes';
+          break;
+        case 'json':
+          o.json = true;
+          break;
+        case 'h':
+          out(ipcsHelp(ctx.prog));
+          return 0;
+        case 'V':
+          out(`${ctx.prog} from util-linux ${UTIL_LINUX_VERSION}\n`);
+          return 0;
+        default:
+          o.format = FORMATS[opt.key] ?? o.format;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof GetoptError)) throw e;
+    ctx.stderr.write(`${e.diagnostic}\nTry '${ctx.prog} --help' for more information.\n`);
+    return 1;
+  }
+
+  const { kinds } = o;
+  if (o.id !== null) {
+    if (Number(kinds.msg) + Number(kinds.shm) + Number(kinds.sem) !== 1) {
+      return fail('when using an ID, a single resource must be specified');
+    }
+    return showOne(ctx, o, o.id, kinds.msg ? 'msg' : kinds.shm ? 'shm' : 'sem');
+  }
+  if (!kinds.msg && !kinds.shm && !kinds.sem) o.kinds = { msg: true, shm: true, sem: true };
+  if (o.json) out(toJson(jsonDocument(o)));
+  else out(textListing(o));
+  return 0;
+}
+
+/** util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in text. */
+function asUtilLinux<T extends IpcRecord>(scan: Scan<T>): T[] {
+  if (scan.source === 'proc' || scan.records[0]?.kind === 'msg') return scan.records;
+  return scan.records.map((r) => ({ ...r, cgid: r.cuid }));
+}
+
+function textListing(o: Options): string {
+  let text = '\n';
+  if (o.kinds.msg) {
+    if (o.format === 'limits') text += renderQueueLimits(queueLimits(), o.unit);
+    else if (o.format === 'summary') text += renderQueueUsage(queueUsage(), o.unit);
+    else text += renderQueues(scanQueues().records, o.format, o.unit, names);
+    text += '\n';
+  }
+  if (o.kinds.shm) {
+    if (o.format === 'limits') text += renderSegmentLimits(segmentLimits(), o.unit);
+    else if (o.format === 'summary') text += renderSegmentUsage(segmentUsage());
+    else text += renderSegments(asUtilLinux(scanSegments()), o.format, o.unit, names);
+    text += '\n';
+  }
+  if (o.kinds.sem) {
+    if (o.format === 'limits') text += renderSemaphoreLimits(semaphoreLimits());
+    else if (o.format === 'summary') text += renderSemaphoreUsage(semaphoreUsage());
+    else text += renderSemaphores(asUtilLinux(scanSemaphores()), o.format, names);
+    text += '\n';
+  }
+  return text;
+}
+
+function jsonDocument(o: Options) {
+  const k = o.kinds;
+  if (o.format === 'limits') {
+    return limitsDocument(k, {
+      queues: k.msg ? queueLimits() : undefined,
+      segments: k.shm ? segmentLimits() : undefined,
+      semaphores: k.sem ? semaphoreLimits() : undefined,
+    });
+  }
+  if (o.format === 'summary') {
+    return summaryDocument(k, {
+      queues: k.msg ? queueUsage() : undefined,
+      segments: k.shm ? segmentUsage() : undefined,
+      semaphores: k.sem ? semaphoreUsage() : undefined,
+    });
+  }
+  return listDocument(
+    k,
+    {
+      queues: k.msg ? listQueues() : undefined,
+      segments: k.shm ? listSegments() : undefined,
+      semaphores: k.sem ? listSemaphores() : undefined,
+    },
+    names,
+  );
+}
+
+/**
+ * -i ID. util-linux looks the id up in the listing; a negative id matches nothing, so the
+ * first object is shown under that id (msg without its qbytes). For a semaphore set that
+ * quirk crashes util-linux (it reads elements it never fetched); svipc shows the set whole.
+ */
+function showOne(ctx: CommandContext, o: Options, id: number, kind: IpcKind): number {
+  let record: IpcRecord | null;
+  try {
+    record = o.json ? findExact(kind, id) : findOne(kind, id);
+  } catch (e) {
+    if (e instanceof IpcError && e.syscall.startsWith('semctl(')) {
+      ctx.stderr.write(`${ctx.prog}: ${e.syscall} failed: ${strerror(e.errno)}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  if (record === null) ctx.stderr.write(`${ctx.prog}: id ${id} not found\n`);
+  if (o.json) {
+    ctx.stdout.write(toJson(idDocument(kind, id, record, names)));
+    return 0;
+  }
+  if (record === null) return 0;
+  if (record.kind === 'msg') ctx.stdout.write(renderQueueDetails(record, id, o.unit));
+  else if (record.kind === 'shm') ctx.stdout.write(renderSegmentDetails(record, id, o.unit));
+  else ctx.stdout.write(renderSemaphoreDetails(record, id));
+  return 0;
+}
+
+/** --json: the object with that id, as it is (no quirk). */
+function findExact(kind: IpcKind, id: number): IpcRecord | null {
+  if (id < 0) return null;
+  if (kind === 'msg') return getQueue(id);
+  if (kind === 'shm') return getSegment(id);
+  return getSemaphore(id);
+}
+
+/** Text: the object util-linux would show, with its quirks. */
+function findOne(kind: IpcKind, id: number): IpcRecord | null {
+  if (kind === 'msg') {
+    if (id >= 0) return getQueue(id);
+    return scanQueues().records[0] ?? null;
+  }
+  if (kind === 'shm') {
+    const records = asUtilLinux(scanSegments());
+    return (id >= 0 ? records.find((r) => r.id === id) : records[0]) ?? null;
+  }
+  if (id >= 0) {
+    const scan = scanSemaphores();
+    const r = asUtilLinux(scan).find((s) => s.id === id);
+    if (!r) return null;
+    return { ...r, elements: r.nsems > 0 ? readSemElements(r.id, r.nsems) : [] };
+  }
+  const first = asUtilLinux(scanSemaphores())[0];
+  if (!first) return null;
+  return { ...first, elements: readSemElements(first.id, first.nsems) };
+}

@@ -1,0 +1,472 @@
+// The inventory: one normalized record per System V IPC object, gathered in ONE place for
+// every command that lists objects (ipcs, snapshot, diff, leaks). /proc/sysvipc first, parsed
+// by header names; the *_STAT_ANY syscalls over every kernel index when /proc/sysvipc is not
+// there (util-linux's ipcutils.c does the same). Renderers never see where a record came from.
+//
+// Records are plain objects. Times are seconds since the epoch, 0 = never (as in types.ts).
+// Keys are key_t values (signed 32-bit); print them with formatKey() as 0x%08x.
+import { readMsgLimits, readSemLimits, readShmLimits } from '../proc/limits.js';
+import {
+  type ProcMsgRow,
+  type ProcSemRow,
+  type ProcShmRow,
+  parseMsgTable,
+  parseSemTable,
+  parseShmTable,
+  readSysvipc,
+  SYSVIPC_DIR,
+} from '../proc/sysvipc.js';
+import { IpcError, isIpcError } from './errors.js';
+import { C, fn } from './libc.js';
+import { MessageQueue } from './msg.js';
+import { SEMVMX, SemaphoreSet } from './sem.js';
+import { SharedMemory } from './shm.js';
+import type { MsgInfo, SemInfo, ShmInfo } from './types.js';
+
+export type IpcKind = 'msg' | 'sem' | 'shm';
+/** Where records came from: /proc/sysvipc, or the *_STAT_ANY syscalls. */
+export type InventorySource = 'proc' | 'syscall';
+
+/** What every record has: struct ipc_perm, normalized. */
+export interface IpcRecordBase {
+  kind: IpcKind;
+  /** key_t (signed 32-bit); 0 is IPC_PRIVATE (and the key of a segment marked for removal). */
+  key: number;
+  id: number;
+  /** Owner. */
+  uid: number;
+  gid: number;
+  /** Creator. */
+  cuid: number;
+  cgid: number;
+  /** The kernel's mode word: permission bits (mode & 0o777) plus status bits (SHM_DEST, SHM_LOCKED). */
+  mode: number;
+}
+
+export interface QueueRecord extends IpcRecordBase {
+  kind: 'msg';
+  /** Bytes in the queue's messages (msg_cbytes). */
+  cbytes: number;
+  /** Messages queued (msg_qnum). */
+  qnum: number;
+  /** The queue's byte limit (msg_qbytes); null when not read (listings from /proc don't have it). */
+  qbytes: number | null;
+  /** Pid of the last msgsnd / msgrcv (0 = none). */
+  lspid: number;
+  lrpid: number;
+  stime: number;
+  rtime: number;
+  ctime: number;
+}
+
+/** One semaphore of a set, as GETVAL/GETNCNT/GETZCNT/GETPID report it. */
+export interface SemElement {
+  semnum: number;
+  value: number;
+  /** Processes waiting for the value to grow. */
+  ncount: number;
+  /** Processes waiting for it to become zero. */
+  zcount: number;
+  /** Pid of the last semop on it (0 = none). */
+  pid: number;
+}
+
+export interface SemaphoreRecord extends IpcRecordBase {
+  kind: 'sem';
+  nsems: number;
+  /** Last semop (0 = never). */
+  otime: number;
+  ctime: number;
+  /** Per-semaphore values; null unless asked for (getSemaphore, or listSemaphores({ values: true })). */
+  elements: SemElement[] | null;
+}
+
+export interface SegmentRecord extends IpcRecordBase {
+  kind: 'shm';
+  /** Size in bytes (shm_segsz). */
+  size: number;
+  /** Creator pid, and pid of the last shmat/shmdt. */
+  cpid: number;
+  lpid: number;
+  /** Attached processes (shm_nattch). */
+  nattch: number;
+  atime: number;
+  dtime: number;
+  ctime: number;
+  /** Resident / swapped bytes: null when the source has no such column (old kernels, syscalls). */
+  rss: number | null;
+  swap: number | null;
+  /** Marked for removal (IPC_RMID while attached): SHM_DEST. */
+  dest: boolean;
+  /** Locked in memory (SHM_LOCK): SHM_LOCKED. */
+  locked: boolean;
+}
+
+export type IpcRecord = QueueRecord | SemaphoreRecord | SegmentRecord;
+
+export interface InventoryOptions {
+  /** Where /proc/sysvipc is (tests). */
+  procDir?: string;
+  /** 'auto' (default): /proc/sysvipc when readable, else syscalls. */
+  source?: 'auto' | InventorySource;
+}
+
+export interface Scan<T> {
+  source: InventorySource;
+  records: T[];
+}
+
+// ---------------------------------------------------------------- records from /proc rows
+
+function queueFromProc(r: ProcMsgRow): QueueRecord {
+  return { kind: 'msg', ...r, qbytes: null };
+}
+
+function semFromProc(r: ProcSemRow): SemaphoreRecord {
+  return { kind: 'sem', ...r, elements: null };
+}
+
+function segmentFromProc(r: ProcShmRow): SegmentRecord {
+  return {
+    kind: 'shm',
+    ...r,
+    dest: (r.mode & C.SHM_DEST) !== 0,
+    locked: (r.mode & C.SHM_LOCKED) !== 0,
+  };
+}
+
+// ---------------------------------------------------------------- records from syscalls
+
+/** Every kernel index 0..maxIndex, statted with `stat`; indexes that fail are skipped. */
+function scanIndexes<T>(maxIndex: () => number, stat: (index: number) => T): T[] {
+  let max: number;
+  try {
+    max = maxIndex();
+  } catch (e) {
+    if (isIpcError(e)) return []; // kernel without this kind of IPC
+    throw e;
+  }
+  const out: T[] = [];
+  for (let i = 0; i <= max; i++) {
+    try {
+      out.push(stat(i));
+    } catch (e) {
+      if (!isIpcError(e)) throw e;
+    }
+  }
+  return out;
+}
+
+function queuesBySyscall(): QueueRecord[] {
+  return scanIndexes(
+    () => MessageQueue.usage().maxIndex,
+    (i) => {
+      const { id, ds } = MessageQueue.statIndex(i);
+      const p = ds.perm;
+      return {
+        kind: 'msg',
+        key: p.key,
+        id,
+        uid: p.uid,
+        gid: p.gid,
+        cuid: p.cuid,
+        cgid: p.cgid,
+        mode: p.mode,
+        cbytes: ds.cbytes,
+        qnum: ds.qnum,
+        qbytes: ds.qbytes,
+        lspid: ds.lspid,
+        lrpid: ds.lrpid,
+        stime: ds.stime,
+        rtime: ds.rtime,
+        ctime: ds.ctime,
+      } satisfies QueueRecord;
+    },
+  );
+}
+
+function semaphoresBySyscall(): SemaphoreRecord[] {
+  return scanIndexes(
+    () => SemaphoreSet.usage().maxIndex,
+    (i) => {
+      const { id, ds } = SemaphoreSet.statIndex(i);
+      const p = ds.perm;
+      return {
+        kind: 'sem',
+        key: p.key,
+        id,
+        uid: p.uid,
+        gid: p.gid,
+        cuid: p.cuid,
+        cgid: p.cgid,
+        mode: p.mode,
+        nsems: ds.nsems,
+        otime: ds.otime,
+        ctime: ds.ctime,
+        elements: null,
+      } satisfies SemaphoreRecord;
+    },
+  );
+}
+
+function segmentsBySyscall(): SegmentRecord[] {
+  return scanIndexes(
+    () => SharedMemory.usage().maxIndex,
+    (i) => {
+      const { id, ds } = SharedMemory.statIndex(i);
+      const p = ds.perm;
+      return {
+        kind: 'shm',
+        key: p.key,
+        id,
+        uid: p.uid,
+        gid: p.gid,
+        cuid: p.cuid,
+        cgid: p.cgid,
+        mode: p.mode,
+        size: ds.segsz,
+        cpid: ds.cpid,
+        lpid: ds.lpid,
+        nattch: ds.nattch,
+        atime: ds.atime,
+        dtime: ds.dtime,
+        ctime: ds.ctime,
+        rss: null,
+        swap: null,
+        dest: (p.mode & C.SHM_DEST) !== 0,
+        locked: (p.mode & C.SHM_LOCKED) !== 0,
+      } satisfies SegmentRecord;
+    },
+  );
+}
+
+// ---------------------------------------------------------------- scans
+
+function scan<T>(
+  kind: IpcKind,
+  opts: InventoryOptions,
+  fromProc: (text: string) => T[],
+  bySyscall: () => T[],
+): Scan<T> {
+  const source = opts.source ?? 'auto';
+  if (source !== 'syscall') {
+    const text = readSysvipc(kind, opts.procDir ?? SYSVIPC_DIR);
+    if (text !== null) return { source: 'proc', records: fromProc(text) };
+    if (source === 'proc') return { source: 'proc', records: [] };
+  }
+  return { source: 'syscall', records: bySyscall() };
+}
+
+export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {
+  return scan('msg', opts, (t) => parseMsgTable(t).map(queueFromProc), queuesBySyscall);
+}
+
+export function scanSemaphores(opts: InventoryOptions & { values?: boolean } = {}): Scan<SemaphoreRecord> {
+  const s = scan('sem', opts, (t) => parseSemTable(t).map(semFromProc), semaphoresBySyscall);
+  if (opts.values) {
+    for (const r of s.records) {
+      try {
+        r.elements = readSemElements(r.id, r.nsems);
+      } catch (e) {
+        if (!isIpcError(e)) throw e; // no read permission, or gone meanwhile: elements stay null
+      }
+    }
+  }
+  return s;
+}
+
+export function scanSegments(opts: InventoryOptions = {}): Scan<SegmentRecord> {
+  return scan('shm', opts, (t) => parseShmTable(t).map(segmentFromProc), segmentsBySyscall);
+}
+
+/** Every message queue, in kernel index order. */
+export function listQueues(opts: InventoryOptions = {}): QueueRecord[] {
+  return scanQueues(opts).records;
+}
+
+/** Every semaphore set; with `values`, each set's elements too (null where unreadable). */
+export function listSemaphores(opts: InventoryOptions & { values?: boolean } = {}): SemaphoreRecord[] {
+  return scanSemaphores(opts).records;
+}
+
+/** Every shared memory segment. */
+export function listSegments(opts: InventoryOptions = {}): SegmentRecord[] {
+  return scanSegments(opts).records;
+}
+
+/** Everything at once. */
+export function listAll(opts: InventoryOptions & { values?: boolean } = {}): {
+  queues: QueueRecord[];
+  semaphores: SemaphoreRecord[];
+  segments: SegmentRecord[];
+} {
+  return { queues: listQueues(opts), semaphores: listSemaphores(opts), segments: listSegments(opts) };
+}
+
+/** One queue by id, with its byte limit (IPC_STAT; left null if that fails); null when absent. */
+export function getQueue(id: number, opts: InventoryOptions = {}): QueueRecord | null {
+  const r = listQueues(opts).find((q) => q.id === id) ?? null;
+  if (r && r.qbytes === null) r.qbytes = queueBytesLimit(r.id);
+  return r;
+}
+
+/** msg_qbytes of a queue (IPC_STAT), or null when it cannot be read. */
+export function queueBytesLimit(id: number): number | null {
+  try {
+    return new MessageQueue(id).stat().qbytes;
+  } catch (e) {
+    if (isIpcError(e)) return null;
+    throw e;
+  }
+}
+
+/**
+ * One semaphore set by id, with its elements; null when absent.
+ * Throws IpcError (syscall 'semctl(GETVAL)', 'semctl(GETNCNT)'...) when an element cannot be read.
+ */
+export function getSemaphore(id: number, opts: InventoryOptions = {}): SemaphoreRecord | null {
+  const r = listSemaphores(opts).find((s) => s.id === id) ?? null;
+  if (r) r.elements = readSemElements(r.id, r.nsems);
+  return r;
+}
+
+/** One segment by id; null when absent. */
+export function getSegment(id: number, opts: InventoryOptions = {}): SegmentRecord | null {
+  return listSegments(opts).find((s) => s.id === id) ?? null;
+}
+
+/**
+ * GETVAL, GETNCNT, GETZCNT, GETPID of every semaphore of set `id`, in util-linux's order.
+ * Throws IpcError whose syscall names the command that failed: 'semctl(GETVAL)'.
+ */
+export function readSemElements(id: number, nsems: number): SemElement[] {
+  const set = new SemaphoreSet(id);
+  const call = (name: string, f: () => number): number => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof IpcError) throw new IpcError(`semctl(${name})`, e.errno);
+      throw e;
+    }
+  };
+  const out: SemElement[] = [];
+  for (let i = 0; i < nsems; i++) {
+    out.push({
+      semnum: i,
+      value: call('GETVAL', () => set.getValue(i)),
+      ncount: call('GETNCNT', () => set.getNcnt(i)),
+      zcount: call('GETZCNT', () => set.getZcnt(i)),
+      pid: call('GETPID', () => set.getPid(i)),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- limits and usage
+
+export type LimitsSource = 'proc' | 'ipc_info';
+
+/** Message queue limits. msgmax is 64-bit in /proc (bigint). */
+export interface QueueLimits {
+  source: LimitsSource;
+  /** Max queues system-wide. */
+  msgmni: number;
+  /** Max bytes of one message. */
+  msgmax: bigint;
+  /** Default byte limit of a new queue. */
+  msgmnb: number;
+}
+
+/** Shared memory limits (bigint: shmmax and shmall default to ULONG_MAX - 2^24). */
+export interface SegmentLimits {
+  source: LimitsSource;
+  /** Max segments system-wide. */
+  shmmni: bigint;
+  /** Max bytes of one segment. */
+  shmmax: bigint;
+  /** Max pages of all segments together. */
+  shmall: bigint;
+  /** Min bytes of a segment (SHMMIN, 1 on Linux). */
+  shmmin: bigint;
+  /** The page size shmall counts in. */
+  pageSize: number;
+}
+
+export interface SemaphoreLimits {
+  source: LimitsSource;
+  /** Max sets system-wide. */
+  semmni: number;
+  /** Max semaphores per set. */
+  semmsl: number;
+  /** Max semaphores system-wide. */
+  semmns: number;
+  /** Max operations per semop call. */
+  semopm: number;
+  /** Max value of a semaphore (SEMVMX, a constant). */
+  semvmx: number;
+}
+
+export interface LimitsOptions {
+  /** Where /proc/sys/kernel is (tests). */
+  kernelDir?: string;
+}
+
+const ipcInfo = <T>(f: () => T): T | null => {
+  try {
+    return f();
+  } catch (e) {
+    if (isIpcError(e)) return null;
+    throw e;
+  }
+};
+
+/** As `ipcs -l` reads them; null when they cannot be fetched ("unable to fetch message limits"). */
+export function queueLimits(opts: LimitsOptions = {}): QueueLimits | null {
+  const p = readMsgLimits(opts.kernelDir);
+  if (p.status === 'ok') return { source: 'proc', ...p.limits };
+  if (p.status === 'unreadable') return null;
+  const i = ipcInfo(() => MessageQueue.limits());
+  return i && { source: 'ipc_info', msgmni: i.msgmni, msgmax: BigInt(i.msgmax), msgmnb: i.msgmnb };
+}
+
+export function segmentLimits(opts: LimitsOptions = {}): SegmentLimits | null {
+  const pageSize = fn.getpagesize() as number;
+  const p = readShmLimits(opts.kernelDir);
+  if (p.status === 'ok') return { source: 'proc', ...p.limits, shmmin: 1n, pageSize };
+  if (p.status === 'unreadable') return null;
+  const i = ipcInfo(() => SharedMemory.limits());
+  return (
+    i && { source: 'ipc_info', shmmni: i.shmmni, shmmax: i.shmmax, shmall: i.shmall, shmmin: 1n, pageSize }
+  );
+}
+
+export function semaphoreLimits(opts: LimitsOptions = {}): SemaphoreLimits | null {
+  const p = readSemLimits(opts.kernelDir);
+  if (p.status === 'ok') return { source: 'proc', ...p.limits, semvmx: SEMVMX };
+  const i = ipcInfo(() => SemaphoreSet.limits());
+  return (
+    i && {
+      source: 'ipc_info',
+      semmni: i.semmni,
+      semmsl: i.semmsl,
+      semmns: i.semmns,
+      semopm: i.semopm,
+      semvmx: SEMVMX,
+    }
+  );
+}
+
+/** MSG_INFO; null when the kernel has no message queues. */
+export function queueUsage(): MsgInfo | null {
+  return ipcInfo(() => MessageQueue.usage());
+}
+
+/** SEM_INFO; null when the kernel has no semaphores. */
+export function semaphoreUsage(): SemInfo | null {
+  return ipcInfo(() => SemaphoreSet.usage());
+}
+
+/** SHM_INFO; null when the kernel has no shared memory. */
+export function segmentUsage(): ShmInfo | null {
+  return ipcInfo(() => SharedMemory.usage());
+}

@@ -1,0 +1,164 @@
+// svipc ipcs --json: one document per run, described by schema/ipcs.schema.json and
+// docs/ipcs.md. Records keep the inventory's field names (the kernel's, without prefixes);
+// on top: keyHex (0x%08x), perms (mode & 0777) and permsOctal, user and group names (null
+// when the id has none), and times as ISO-8601 UTC strings (null = never).
+// Bump IPCS_JSON_SCHEMA_VERSION on any change that is not a pure addition.
+import { formatKey } from '../ipc/ftok.js';
+import type {
+  IpcKind,
+  IpcRecord,
+  QueueLimits,
+  QueueRecord,
+  SegmentLimits,
+  SegmentRecord,
+  SemaphoreLimits,
+  SemaphoreRecord,
+} from '../ipc/inventory.js';
+import type { MsgInfo, SemInfo, ShmInfo } from '../ipc/types.js';
+import type { JsonValue } from './json.js';
+import type { NameResolver } from './names.js';
+import { isoTime } from './time.js';
+
+export const IPCS_JSON_SCHEMA_VERSION = 1;
+
+type Obj = { [key: string]: JsonValue };
+
+function base(r: IpcRecord, names: NameResolver): Obj {
+  return {
+    kind: r.kind,
+    id: r.id,
+    key: r.key,
+    keyHex: formatKey(r.key),
+    mode: r.mode,
+    perms: r.mode & 0o777,
+    permsOctal: (r.mode & 0o777).toString(8),
+    uid: r.uid,
+    user: names.user(r.uid),
+    gid: r.gid,
+    group: names.group(r.gid),
+    cuid: r.cuid,
+    creatorUser: names.user(r.cuid),
+    cgid: r.cgid,
+    creatorGroup: names.group(r.cgid),
+  };
+}
+
+export function queueJson(r: QueueRecord, names: NameResolver): Obj {
+  return {
+    ...base(r, names),
+    cbytes: r.cbytes,
+    qnum: r.qnum,
+    qbytes: r.qbytes,
+    lspid: r.lspid,
+    lrpid: r.lrpid,
+    stime: isoTime(r.stime),
+    rtime: isoTime(r.rtime),
+    ctime: isoTime(r.ctime),
+  };
+}
+
+export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
+  return {
+    ...base(r, names),
+    nsems: r.nsems,
+    otime: isoTime(r.otime),
+    ctime: isoTime(r.ctime),
+    elements: r.elements === null ? null : r.elements.map((e) => ({ ...e })),
+  };
+}
+
+export function segmentJson(r: SegmentRecord, names: NameResolver): Obj {
+  return {
+    ...base(r, names),
+    size: r.size,
+    cpid: r.cpid,
+    lpid: r.lpid,
+    nattch: r.nattch,
+    atime: isoTime(r.atime),
+    dtime: isoTime(r.dtime),
+    ctime: isoTime(r.ctime),
+    rss: r.rss,
+    swap: r.swap,
+    dest: r.dest,
+    locked: r.locked,
+  };
+}
+
+export function recordJson(r: IpcRecord, names: NameResolver): Obj {
+  if (r.kind === 'msg') return queueJson(r, names);
+  if (r.kind === 'sem') return semaphoreJson(r, names);
+  return segmentJson(r, names);
+}
+
+/** Which kinds a run covers; absent kinds are absent from the document. */
+export interface Kinds {
+  msg: boolean;
+  shm: boolean;
+  sem: boolean;
+}
+
+/** `ipcs --json [-q] [-m] [-s]`: the listings. */
+export function listDocument(
+  kinds: Kinds,
+  data: { queues?: QueueRecord[]; segments?: SegmentRecord[]; semaphores?: SemaphoreRecord[] },
+  names: NameResolver,
+): Obj {
+  const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'list' };
+  if (kinds.msg) doc.queues = (data.queues ?? []).map((r) => queueJson(r, names));
+  if (kinds.shm) doc.segments = (data.segments ?? []).map((r) => segmentJson(r, names));
+  if (kinds.sem) doc.semaphores = (data.semaphores ?? []).map((r) => semaphoreJson(r, names));
+  return doc;
+}
+
+/** `ipcs --json -q|-m|-s -i ID`: one object, or null when there is none with that id. */
+export function idDocument(kind: IpcKind, id: number, record: IpcRecord | null, names: NameResolver): Obj {
+  return {
+    schemaVersion: IPCS_JSON_SCHEMA_VERSION,
+    mode: 'id',
+    kind,
+    id,
+    object: record === null ? null : recordJson(record, names),
+  };
+}
+
+/** `ipcs --json -l`: null for a kind whose limits cannot be fetched. */
+export function limitsDocument(
+  kinds: Kinds,
+  data: { queues?: QueueLimits | null; segments?: SegmentLimits | null; semaphores?: SemaphoreLimits | null },
+): Obj {
+  const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'limits' };
+  if (kinds.msg) doc.queues = data.queues ? { ...data.queues } : null;
+  if (kinds.shm) doc.segments = data.segments ? { ...data.segments } : null;
+  if (kinds.sem) doc.semaphores = data.semaphores ? { ...data.semaphores } : null;
+  return doc;
+}
+
+/** `ipcs --json -u`: MSG_INFO, SHM_INFO, SEM_INFO; null for a kind the kernel lacks. */
+export function summaryDocument(
+  kinds: Kinds,
+  data: { queues?: MsgInfo | null; segments?: ShmInfo | null; semaphores?: SemInfo | null },
+): Obj {
+  const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'summary' };
+  if (kinds.msg) {
+    const q = data.queues;
+    doc.queues = q ? { msgpool: q.msgpool, msgmap: q.msgmap, msgtql: q.msgtql } : null;
+  }
+  if (kinds.shm) {
+    const s = data.segments;
+    doc.segments = s
+      ? {
+          usedIds: s.usedIds,
+          shmTot: s.shmTot,
+          shmRss: s.shmRss,
+          shmSwp: s.shmSwp,
+          swapAttempts: s.swapAttempts,
+          swapSuccesses: s.swapSuccesses,
+        }
+      : null;
+  }
+  if (kinds.sem) {
+    const s = data.semaphores;
+    doc.semaphores = s ? { semusz: s.semusz, semaem: s.semaem } : null;
+  }
+  return doc;
+}

@@ -1,0 +1,398 @@
+// util-linux 2.38.1 ipcs text formats, byte for byte (sys-utils/ipcs.c, ipcutils.c): the
+// listings (default, -t, -p, -c), the limits (-l), the summaries (-u), the details (-i), in
+// each unit (default, -b, --human). Pure: records, limits and names in, text out.
+import { formatKey } from '../ipc/ftok.js';
+import type {
+  QueueLimits,
+  QueueRecord,
+  SegmentLimits,
+  SegmentRecord,
+  SemaphoreLimits,
+  SemaphoreRecord,
+} from '../ipc/inventory.js';
+import type { MsgInfo, SemInfo, ShmInfo } from '../ipc/types.js';
+import { sizeToHumanString } from './human.js';
+import type { NameResolver } from './names.js';
+import {
+  left,
+  leftTrunc,
+  octal,
+  octalAlt,
+  right,
+  signed32,
+  truncate,
+  unsigned32,
+  widthed,
+} from './printf.js';
+import { ctime } from './time.js';
+
+/** -t, -p, -c, -l, -u, or none (the default listing). The last one given wins, as in util-linux. */
+export type IpcsFormat = 'default' | 'time' | 'pid' | 'creator' | 'limits' | 'summary';
+/** IPC_UNIT_*: none given, -b, --human (kbytes is used internally by -l). */
+export type IpcsUnit = 'default' | 'bytes' | 'kbytes' | 'human';
+
+const SHM_DEST = 0o1000;
+const SHM_LOCKED = 0o2000;
+const U64 = (1n << 64n) - 1n;
+
+/** ipc_print_size(): "msg (unit) = " (or "msg" when it ends with '='), the size, `end`. */
+export function printSize(
+  unit: IpcsUnit,
+  msg: string | null,
+  size: number | bigint,
+  end: string | null,
+  width: number,
+): string {
+  let out = '';
+  if (msg !== null) {
+    if (msg.endsWith('=')) out += msg;
+    else if (unit === 'bytes') out += `${msg} (bytes) = `;
+    else if (unit === 'kbytes') out += `${msg} (kbytes) = `;
+    else out += `${msg} = `;
+  }
+  const n = BigInt.asUintN(64, BigInt(size));
+  if (unit === 'kbytes') out += widthed(n / 1024n, width);
+  else if (unit === 'human') out += widthed(sizeToHumanString(n), width);
+  else out += widthed(n, width);
+  return out + (end ?? '');
+}
+
+/** "%-10.10s" of the owner's name, or "%-10u" of the uid. */
+function owner(uid: number, names: NameResolver): string {
+  const name = names.user(uid);
+  return name === null ? left(unsigned32(uid), 10) : leftTrunc(name, 10, 10);
+}
+
+/** ipc_print_perms(): the -c line (names are not truncated there). */
+function creatorLine(
+  r: { id: number; mode: number; uid: number; gid: number; cuid: number; cgid: number },
+  names: NameResolver,
+): string {
+  const u = (uid: number) => left(names.user(uid) ?? unsigned32(uid), 10);
+  const g = (gid: number) => left(names.group(gid) ?? unsigned32(gid), 10);
+  return `${left(r.id, 10)} ${left(octal(r.mode & 0o777), 10)} ${u(r.cuid)} ${g(r.cgid)} ${u(r.uid)} ${g(r.gid)}\n`;
+}
+
+/** "%-W.Ps" of ctime + skip, or of "Not set" when the time is 0. */
+function when(t: number, width: number, precision: number, skip: number): string {
+  const s = t ? ctime(t).slice(skip) + '\n' : 'Not set';
+  return left(truncate(s, precision), width);
+}
+
+const CREATOR_HEADER = (idName: string) =>
+  `${left(idName, 10)} ${left('perms', 10)} ${left('cuid', 10)} ${left('cgid', 10)} ${left('uid', 10)} ${left('gid', 10)}\n`;
+
+// ------------------------------------------------------------------------- listings
+
+export function renderQueues(
+  records: QueueRecord[],
+  format: IpcsFormat,
+  unit: IpcsUnit,
+  names: NameResolver,
+): string {
+  let out: string;
+  switch (format) {
+    case 'creator':
+      out = '------ Message Queues Creators/Owners --------\n' + CREATOR_HEADER('msqid');
+      break;
+    case 'time':
+      out =
+        '------ Message Queues Send/Recv/Change Times --------\n' +
+        `${left('msqid', 8)} ${left('owner', 10)} ${left('send', 20)} ${left('recv', 20)} ${left('change', 20)}\n`;
+      break;
+    case 'pid':
+      out =
+        '------ Message Queues PIDs --------\n' +
+        `${left('msqid', 10)} ${left('owner', 10)} ${left('lspid', 10)} ${left('lrpid', 10)}\n`;
+      break;
+    default:
+      out =
+        '------ Message Queues --------\n' +
+        `${left('key', 10)} ${left('msqid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
+        `${left(unit === 'human' ? 'size' : 'used-bytes', 12)} ${left('messages', 12)}\n`;
+  }
+  for (const r of records) {
+    if (format === 'creator') {
+      out += creatorLine(r, names);
+      continue;
+    }
+    switch (format) {
+      case 'time':
+        out +=
+          `${left(r.id, 8)} ${owner(r.uid, names)}` +
+          ` ${when(r.stime, 20, 16, 4)} ${when(r.rtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`;
+        break;
+      case 'pid':
+        out += `${left(r.id, 8)} ${owner(r.uid, names)}  ${right(signed32(r.lspid), 5)}     ${right(signed32(r.lrpid), 5)}\n`;
+        break;
+      default:
+        out +=
+          `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ` +
+          (unit === 'human'
+            ? printSize(unit, null, r.cbytes, '      ', 6)
+            : printSize(unit, null, r.cbytes, null, -12)) +
+          ` ${left(r.qnum, 12)}\n`;
+    }
+  }
+  return out;
+}
+
+export function renderSegments(
+  records: SegmentRecord[],
+  format: IpcsFormat,
+  unit: IpcsUnit,
+  names: NameResolver,
+): string {
+  let out: string;
+  switch (format) {
+    case 'creator':
+      out = '------ Shared Memory Segment Creators/Owners --------\n' + CREATOR_HEADER('shmid');
+      break;
+    case 'time':
+      out =
+        '------ Shared Memory Attach/Detach/Change Times --------\n' +
+        `${left('shmid', 10)} ${left('owner', 10)} ${left('attached', 20)} ${left('detached', 20)} ${left('changed', 20)}\n`;
+      break;
+    case 'pid':
+      out =
+        '------ Shared Memory Creator/Last-op PIDs --------\n' +
+        `${left('shmid', 10)} ${left('owner', 10)} ${left('cpid', 10)} ${left('lpid', 10)}\n`;
+      break;
+    default:
+      out =
+        '------ Shared Memory Segments --------\n' +
+        `${left('key', 10)} ${left('shmid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
+        `${left(unit === 'human' ? 'size' : 'bytes', 10)} ${left('nattch', 10)} ${left('status', 12)}\n`;
+  }
+  for (const r of records) {
+    if (format === 'creator') {
+      out += creatorLine(r, names);
+      continue;
+    }
+    switch (format) {
+      case 'time':
+        out +=
+          `${left(r.id, 10)} ${owner(r.uid, names)}` +
+          ` ${when(r.atime, 20, 16, 4)} ${when(r.dtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`;
+        break;
+      case 'pid':
+        out += `${left(r.id, 10)} ${owner(r.uid, names)} ${left(unsigned32(r.cpid), 10)} ${left(unsigned32(r.lpid), 10)}\n`;
+        break;
+      default:
+        out +=
+          `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ` +
+          (unit === 'human'
+            ? printSize(unit, null, r.size, '    ', 6)
+            : printSize(unit, null, r.size, null, -10)) +
+          ` ${left(r.nattch, 10)} ${left(r.mode & SHM_DEST ? 'dest' : ' ', 6)} ${left(r.mode & SHM_LOCKED ? 'locked' : ' ', 6)}\n`;
+    }
+  }
+  return out;
+}
+
+export function renderSemaphores(
+  records: SemaphoreRecord[],
+  format: IpcsFormat,
+  names: NameResolver,
+): string {
+  let out: string;
+  switch (format) {
+    case 'creator':
+      out = '------ Semaphore Arrays Creators/Owners --------\n' + CREATOR_HEADER('semid');
+      break;
+    case 'time':
+      out =
+        '------ Semaphore Operation/Change Times --------\n' +
+        `${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26)} ${left('last-changed', 26)}\n`;
+      break;
+    case 'pid':
+      // util-linux prints nothing at all for semaphores with -p.
+      return '';
+    default:
+      out =
+        '------ Semaphore Arrays --------\n' +
+        `${left('key', 10)} ${left('semid', 10)} ${left('owner', 10)} ${left('perms', 10)} ${left('nsems', 10)}\n`;
+  }
+  for (const r of records) {
+    if (format === 'creator') {
+      out += creatorLine(r, names);
+      continue;
+    }
+    if (format === 'time') {
+      out += `${left(r.id, 8)} ${owner(r.uid, names)}  ${when(r.otime, 26, 24, 0)} ${when(r.ctime, 26, 24, 0)}\n`;
+    } else {
+      out += `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ${left(r.nsems, 10)}\n`;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------- limits (-l)
+
+export function renderQueueLimits(lim: QueueLimits | null, unit: IpcsUnit): string {
+  if (lim === null) return 'unable to fetch message limits\n';
+  const u = unit === 'default' ? 'bytes' : unit;
+  return (
+    '------ Messages Limits --------\n' +
+    `max queues system wide = ${signed32(lim.msgmni)}\n` +
+    printSize(u, 'max size of message', lim.msgmax, '\n', 0) +
+    printSize(u, 'default max size of queue', lim.msgmnb, '\n', 0)
+  );
+}
+
+export function renderSegmentLimits(lim: SegmentLimits | null, unit: IpcsUnit): string {
+  if (lim === null) return 'unable to fetch shared memory limits\n';
+  const pgsz = BigInt(lim.pageSize);
+  let out =
+    '------ Shared Memory Limits --------\n' +
+    `max number of segments = ${BigInt.asUintN(64, lim.shmmni)}\n` +
+    printSize(unit === 'default' ? 'kbytes' : unit, 'max seg size', lim.shmmax, '\n', 0);
+  const shmall = BigInt.asUintN(64, lim.shmall);
+  if (unit === 'kbytes' || unit === 'default') {
+    const k = pgsz / 1024n;
+    let tmp = (shmall * k) & U64;
+    // overflow: util-linux prints the largest multiple of the factor instead of a wrapped value
+    if (shmall !== 0n && (k === 0n || tmp / shmall !== k)) tmp = U64 - (k === 0n ? 0n : U64 % k);
+    out += printSize('default', 'max total shared memory (kbytes)', tmp, '\n', 0);
+  } else {
+    let tmp = (shmall * pgsz) & U64;
+    if (shmall !== 0n && tmp / shmall !== pgsz) tmp = U64 - (U64 % pgsz);
+    out += printSize(unit, 'max total shared memory', tmp, '\n', 0);
+  }
+  out += printSize(unit === 'default' ? 'bytes' : unit, 'min seg size', lim.shmmin, '\n', 0);
+  return out;
+}
+
+export function renderSemaphoreLimits(lim: SemaphoreLimits | null): string {
+  if (lim === null) return 'unable to fetch semaphore limits\n';
+  return (
+    '------ Semaphore Limits --------\n' +
+    `max number of arrays = ${signed32(lim.semmni)}\n` +
+    `max semaphores per array = ${signed32(lim.semmsl)}\n` +
+    `max semaphores system wide = ${signed32(lim.semmns)}\n` +
+    `max ops per semop call = ${signed32(lim.semopm)}\n` +
+    `semaphore max value = ${unsigned32(lim.semvmx)}\n`
+  );
+}
+
+// ------------------------------------------------------------------------- summaries (-u)
+
+export function renderQueueUsage(info: MsgInfo | null, unit: IpcsUnit): string {
+  if (info === null) return 'kernel not configured for message queues\n';
+  return (
+    '------ Messages Status --------\n' +
+    `allocated queues = ${signed32(info.msgpool)}\n` +
+    `used headers = ${signed32(info.msgmap)}\n` +
+    // msgtql is a C int passed as uint64_t: a negative one would print as its 64-bit wrap
+    printSize(
+      unit,
+      'used space',
+      BigInt.asUintN(64, BigInt(info.msgtql | 0)),
+      unit === 'default' ? ' bytes\n' : '\n',
+      0,
+    )
+  );
+}
+
+export function renderSegmentUsage(info: ShmInfo | null): string {
+  if (info === null) return 'kernel not configured for shared memory\n';
+  const l = (n: number) => String(BigInt.asIntN(64, BigInt(n)));
+  return (
+    '------ Shared Memory Status --------\n' +
+    `segments allocated ${signed32(info.usedIds)}\n` +
+    `pages allocated ${l(info.shmTot)}\n` +
+    `pages resident  ${l(info.shmRss)}\n` +
+    `pages swapped   ${l(info.shmSwp)}\n` +
+    `Swap performance: ${l(info.swapAttempts)} attempts\t ${l(info.swapSuccesses)} successes\n`
+  );
+}
+
+export function renderSemaphoreUsage(info: SemInfo | null): string {
+  if (info === null) return 'kernel not configured for semaphores\n';
+  return (
+    '------ Semaphore Status --------\n' +
+    `used arrays = ${signed32(info.semusz)}\n` +
+    `allocated semaphores = ${signed32(info.semaem)}\n`
+  );
+}
+
+// ------------------------------------------------------------------------- details (-i)
+
+/** print_msg(); `id` is the id asked for (util-linux prints it, not the record's). */
+export function renderQueueDetails(r: QueueRecord, id: number, unit: IpcsUnit): string {
+  const human = unit === 'human';
+  return (
+    `\nMessage Queue msqid=${id}\n` +
+    `uid=${unsigned32(r.uid)}\tgid=${unsigned32(r.gid)}\tcuid=${unsigned32(r.cuid)}\tcgid=${unsigned32(r.cgid)}\tmode=${octalAlt(r.mode)}\n` +
+    printSize(unit, human ? 'csize=' : 'cbytes=', r.cbytes, '\t', 0) +
+    printSize(unit, human ? 'qsize=' : 'qbytes=', r.qbytes ?? 0, '\t', 0) +
+    `qnum=${r.qnum}\tlspid=${signed32(r.lspid)}\tlrpid=${signed32(r.lrpid)}\n` +
+    `send_time=${when(r.stime, 26, 24, 0)}\n` +
+    `rcv_time=${when(r.rtime, 26, 24, 0)}\n` +
+    `change_time=${when(r.ctime, 26, 24, 0)}\n` +
+    '\n'
+  );
+}
+
+export function renderSegmentDetails(r: SegmentRecord, id: number, unit: IpcsUnit): string {
+  return (
+    `\nShared memory Segment shmid=${id}\n` +
+    `uid=${unsigned32(r.uid)}\tgid=${unsigned32(r.gid)}\tcuid=${unsigned32(r.cuid)}\tcgid=${unsigned32(r.cgid)}\n` +
+    `mode=${octalAlt(r.mode)}\taccess_perms=${octalAlt(r.mode & 0o777)}\n` +
+    printSize(unit, unit === 'human' ? 'size=' : 'bytes=', r.size, '\t', 0) +
+    `lpid=${unsigned32(r.lpid)}\tcpid=${unsigned32(r.cpid)}\tnattch=${r.nattch}\n` +
+    `att_time=${when(r.atime, 26, 24, 0)}\n` +
+    `det_time=${when(r.dtime, 26, 24, 0)}\n` +
+    // change_time is printed even when 0 (util-linux calls ctime unconditionally)
+    `change_time=${left(truncate(ctime(r.ctime) + '\n', 24), 26)}\n` +
+    '\n'
+  );
+}
+
+export function renderSemaphoreDetails(r: SemaphoreRecord, id: number): string {
+  let out =
+    `\nSemaphore Array semid=${id}\n` +
+    `uid=${unsigned32(r.uid)}\t gid=${unsigned32(r.gid)}\t cuid=${unsigned32(r.cuid)}\t cgid=${unsigned32(r.cgid)}\n` +
+    `mode=${octalAlt(r.mode)}, access_perms=${octalAlt(r.mode & 0o777)}\n` +
+    `nsems = ${r.nsems}\n` +
+    `otime = ${when(r.otime, 26, 24, 0)}\n` +
+    `ctime = ${left(truncate(ctime(r.ctime) + '\n', 24), 26)}\n` +
+    `${left('semnum', 10)} ${left('value', 10)} ${left('ncount', 10)} ${left('zcount', 10)} ${left('pid', 10)}\n`;
+  for (const e of r.elements ?? []) {
+    out += `${left(e.semnum, 10)} ${left(e.value, 10)} ${left(e.ncount, 10)} ${left(e.zcount, 10)} ${left(e.pid, 10)}\n`;
+  }
+  return out + '\n';
+}
+
+/** The help text of util-linux 2.38.1's ipcs, for `prog`. */
+export function ipcsHelp(prog: string): string {
+  return `
+Usage:
+ ${prog} [resource-option...] [output-option]
+ ${prog} -m|-q|-s -i <id>
+
+Show information on IPC facilities.
+
+Options:
+ -i, --id <id>  print details on resource identified by <id>
+ -h, --help     display this help
+ -V, --version  display version
+
+Resource options:
+ -m, --shmems      shared memory segments
+ -q, --queues      message queues
+ -s, --semaphores  semaphores
+ -a, --all         all (default)
+
+Output options:
+ -t, --time        show attach, detach and change times
+ -p, --pid         show PIDs of creator and last operator
+ -c, --creator     show creator and owner
+ -l, --limits      show resource limits
+ -u, --summary     show status summary
+     --human       show sizes in human-readable format
+ -b, --bytes       show sizes in bytes
+
+For more details see ipcs(1).
+`;
+}

@@ -1,0 +1,64 @@
+// The few printf(3) conversions the util-linux formats need, byte for byte: widths and
+// precisions count bytes (a UTF-8 user name pads as C pads it), not UTF-16 code units.
+
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** %-Ns: left-justified in N bytes. */
+export function left(value: string | number | bigint, width: number): string {
+  const s = String(value);
+  const pad = width - bytes(s);
+  return pad > 0 ? s + ' '.repeat(pad) : s;
+}
+
+/** %Ns: right-justified in N bytes. */
+export function right(value: string | number | bigint, width: number): string {
+  const s = String(value);
+  const pad = width - bytes(s);
+  return pad > 0 ? ' '.repeat(pad) + s : s;
+}
+
+/** %.Ns: at most N bytes (a multi-byte character cut in two is dropped whole). */
+export function truncate(s: string, precision: number): string {
+  if (bytes(s) <= precision) return s;
+  let out = '';
+  let n = 0;
+  for (const ch of s) {
+    const b = bytes(ch);
+    if (n + b > precision) break;
+    out += ch;
+    n += b;
+  }
+  return out;
+}
+
+/** %-W.Ps */
+export function leftTrunc(s: string, width: number, precision: number): string {
+  return left(truncate(s, precision), width);
+}
+
+/** %*s / %*ju with util-linux's signed width: negative left-justifies, 0 prints as is. */
+export function widthed(value: string | number | bigint, width: number): string {
+  if (width < 0) return left(value, -width);
+  if (width > 0) return right(value, width);
+  return String(value);
+}
+
+/** %o */
+export function octal(n: number): string {
+  return (n >>> 0).toString(8);
+}
+
+/** %#o: a leading 0 unless the value is 0. */
+export function octalAlt(n: number): string {
+  return n === 0 ? '0' : `0${octal(n)}`;
+}
+
+/** %u of a C int: the unsigned 32-bit value. */
+export function unsigned32(n: number): string {
+  return String(n >>> 0);
+}
+
+/** %d of a C int: the signed 32-bit value. */
+export function signed32(n: number): string {
+  return String(n | 0);
+}
