@@ -1,0 +1,91 @@
+// svipc stat-client PATH: the lecture's stat client (prints the size the server stat()ed),
+// and with --content the file server's client (the file's bytes on stdout).
+
+import type { CommandContext } from '../src/cli/context.js';
+import { CommandError, EXIT } from '../src/cli/exit.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { addTraceOption, enableTrace } from '../src/cli/trace-option.js';
+import { parseInteger, parseSeconds } from '../src/cli/values.js';
+import { ftok, isIpcError, strerror } from '../src/ipc/index.js';
+import { STAT_FTOK_PATH, STAT_FTOK_PROJ } from '../src/protocols/stat.js';
+import {
+  ClientTimeoutError,
+  NoServerError,
+  ProtocolError,
+  statRequest,
+} from '../src/protocols/stat-client.js';
+
+/** No server to ask: EX_UNAVAILABLE of sysexits.h (next to 75, EX_TEMPFAIL, in svipc's table). */
+export const EXIT_NO_SERVER = 69;
+
+interface Options {
+  content?: boolean;
+  timeout: string;
+  ftokPath: string;
+  proj: string;
+  trace?: boolean;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = addTraceOption(
+    newProgram(ctx, "Ask the stat server for PATH's size, or with --content for its bytes (on stdout)."),
+  )
+    .argument('<path>', 'the file, as the server sees it')
+    .option('-c, --content', "write the file's content to stdout instead of its size")
+    .option('-t, --timeout <s>', 'give up when the server says nothing for this long', '10')
+    .option('--ftok-path <path>', "the server's ftok key file", STAT_FTOK_PATH)
+    .option('--proj <n>', 'ftok project number', String(STAT_FTOK_PROJ))
+    .addHelpText(
+      'after',
+      `\nExit status: 0 ok, 1 the server answered RES_ERR (or broke off), 2 usage,\n` +
+        `${EXIT_NO_SERVER} no server is running, 124 timed out, 130/143 interrupted.`,
+    );
+  program.action(
+    action(program, async (path: string, opts: Options) => {
+      enableTrace(ctx, opts);
+      const timeoutMs = parseSeconds(opts.timeout);
+      const proj = parseInteger(opts.proj, 'project number');
+      if (Buffer.byteLength(path) > 4095 || path.includes('\0'))
+        throw new CommandError(`path too long: ${path.slice(0, 40)}...`, EXIT.USAGE);
+      let key: number;
+      try {
+        key = ftok(opts.ftokPath, proj);
+      } catch (e) {
+        if (isIpcError(e, 'ENOENT')) {
+          throw new CommandError(
+            `no stat server is running (${opts.ftokPath} does not exist)`,
+            EXIT_NO_SERVER,
+          );
+        }
+        throw e;
+      }
+      const kind = opts.content ? 'content' : 'stat';
+      let answer: Awaited<ReturnType<typeof statRequest>>;
+      try {
+        answer = await statRequest({
+          key,
+          path,
+          kind,
+          timeoutMs,
+          signal: ctx.signal,
+          out: ctx.stdout,
+          queueBytes: 1 << 20,
+        });
+      } catch (e) {
+        if (e instanceof NoServerError) throw new CommandError(e.message, EXIT_NO_SERVER);
+        if (e instanceof ClientTimeoutError) throw new CommandError(e.message, EXIT.TIMEOUT);
+        if (e instanceof ProtocolError) throw new CommandError(e.message);
+        throw e;
+      }
+      if (!answer.ok) {
+        const why = answer.errno > 0 ? strerror(answer.errno) : 'the server answered RES_ERR';
+        const after = kind === 'content' && answer.bytes > 0n ? ` (after ${answer.bytes} bytes)` : '';
+        ctx.stderr.write(`${ctx.prog}: ${path}: ${why}${after}\n`);
+        return EXIT.FAILED;
+      }
+      if (kind === 'stat') ctx.stdout.write(`${answer.size}\n`);
+      return EXIT.OK;
+    }),
+  );
+  return runProgram(program, ctx);
+}

@@ -1,0 +1,201 @@
+// The client half of the stat protocol (stat.ts): one request, its answer or its stream.
+//
+// Like the lecture's client it makes a private reply queue and removes it on every way out:
+// the answer, RES_ERR, a timeout, a signal, a closed stdout (EPIPE), and even process.exit
+// (an 'exit' hook, the lecture's atexit(rm_queue)). Waiting for an answer is a blocking
+// msgrcv on a pool thread (no polling, so streaming is fast); a timeout or a signal ends it
+// the way blocking.ts says a blocked msgrcv is ended: by removing the queue (EIDRM).
+// The timeout is an idle timeout: it restarts with every message received.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { formatKey, isIpcError, MessageQueue, WaitAbortedError, WaitTimeoutError } from '../ipc/index.js';
+import {
+  decodeSize,
+  encodeRequest,
+  RES_DATA,
+  RES_END,
+  RES_ERR,
+  RES_OK,
+  RES_SIZ,
+  type RequestKind,
+  requestType,
+} from './stat.js';
+
+/** The request queue does not exist: no server is running (or it just stopped). */
+export class NoServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoServerError';
+  }
+}
+
+/** The server said nothing for `timeoutMs`. */
+export class ClientTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer from the server within ${timeoutMs / 1000} s`);
+    this.name = 'ClientTimeoutError';
+  }
+}
+
+/** The server broke the protocol (a message of an unknown type, a wrong total...). */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+export type StatAnswer =
+  /** RES_OK of a stat request: the file's size. */
+  | { ok: true; size: bigint }
+  /** RES_END of a content request: bytes written to `out` (== the server's total). */
+  | { ok: true; size: bigint; bytes: bigint }
+  /** RES_ERR: the errno the server gave (0: none, as the lecture's server), bytes already written. */
+  | { ok: false; errno: number; bytes: bigint };
+
+export interface StatClientOptions {
+  /** The request queue's key. */
+  key: number;
+  path: string;
+  kind: RequestKind;
+  /** Idle timeout in milliseconds. */
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Where a content stream's bytes go. */
+  out?: Writable;
+  /** For content: ask for a reply queue this large (needs CAP_SYS_RESOURCE above msgmnb; best effort). */
+  queueBytes?: number;
+  /** Called with the reply queue once it exists (tests, --verbose). */
+  onQueue?: (q: MessageQueue) => void;
+}
+
+/** Remove `q` when the process exits, whatever the way; `done()` removes it now and unhooks. */
+function removeOnExit(q: MessageQueue): { done: () => void } {
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    try {
+      q.remove();
+    } catch {
+      // Already gone: nothing to clean.
+    }
+  };
+  process.once('exit', remove);
+  return {
+    done: () => {
+      remove();
+      process.removeListener('exit', remove);
+    },
+  };
+}
+
+/** Write with back-pressure; rejects with the stream's error (EPIPE when the reader left). */
+async function writeOut(out: Writable, data: Buffer): Promise<void> {
+  if (out.destroyed || out.errored)
+    throw out.errored ?? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+  if (out.write(data)) return;
+  await once(out, 'drain');
+}
+
+export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> {
+  let server: MessageQueue;
+  try {
+    server = MessageQueue.get(opts.key);
+  } catch (e) {
+    if (isIpcError(e, 'ENOENT'))
+      throw new NoServerError(`no stat server is running (no queue with key ${formatKey(opts.key)})`);
+    throw e;
+  }
+  // The lecture's mode: S_IRUSR | S_IWUSR | S_IWGRP, so a server of the same group can answer.
+  const reply = MessageQueue.create({ mode: 0o620 });
+  const cleanup = removeOnExit(reply);
+  let why: 'timeout' | 'abort' | 'output' | null = null;
+  let outError: unknown = null;
+  const end = (w: NonNullable<typeof why>) => {
+    if (why !== null) return;
+    why = w;
+    cleanup.done(); // wakes the blocked msgrcv (EIDRM)
+  };
+  const timer = setTimeout(() => end('timeout'), opts.timeoutMs);
+  const onAbort = () => end('abort');
+  const onOutError = (e: unknown) => {
+    outError = e;
+    end('output');
+  };
+  if (opts.signal.aborted) onAbort();
+  else opts.signal.addEventListener('abort', onAbort, { once: true });
+  opts.out?.on('error', onOutError);
+  try {
+    opts.onQueue?.(reply);
+    if (opts.kind === 'content' && opts.queueBytes) {
+      try {
+        if (reply.stat().qbytes < opts.queueBytes) reply.set({ qbytes: opts.queueBytes });
+      } catch (e) {
+        if (!isIpcError(e, 'EPERM')) throw e; // not privileged: the default size does
+      }
+    }
+    const request = encodeRequest(reply.id, opts.path);
+    try {
+      await server.sendAsync(requestType(opts.kind), request, {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+      });
+    } catch (e) {
+      if (isIpcError(e, 'EIDRM', 'EINVAL'))
+        throw new NoServerError('the stat server went away (its queue was removed)');
+      throw e;
+    }
+    timer.refresh();
+    if (opts.kind === 'stat') {
+      const m = await reply.receiveAsync({ maxSize: RES_SIZ, noerror: true });
+      return answerOf(m.type, m.data, 0n);
+    }
+    return await receiveStream(reply, opts.out!, () => timer.refresh());
+  } catch (e) {
+    if (why === 'timeout' || e instanceof WaitTimeoutError) throw new ClientTimeoutError(opts.timeoutMs);
+    if (why === 'abort') throw new WaitAbortedError('msgrcv');
+    if (why === 'output') throw outError;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onAbort);
+    opts.out?.removeListener('error', onOutError);
+    cleanup.done();
+  }
+}
+
+function answerOf(type: number, data: Buffer, bytes: bigint): StatAnswer {
+  const v = decodeSize(data);
+  if (type === RES_OK && v !== null) return { ok: true, size: v };
+  if (type === RES_ERR) return { ok: false, errno: v === null || v > 4095n ? 0 : Number(v), bytes };
+  throw new ProtocolError(`unexpected answer: mtype ${type}, ${data.length} bytes`);
+}
+
+async function receiveStream(reply: MessageQueue, out: Writable, progress: () => void): Promise<StatAnswer> {
+  // The server's chunks are at most msgmax bytes (no process can send more).
+  const maxSize = MessageQueue.limits().msgmax;
+  let size: bigint | null = null;
+  let bytes = 0n;
+  for (;;) {
+    const m = await reply.receiveAsync({ maxSize });
+    progress();
+    if (m.type === RES_DATA && size !== null) {
+      bytes += BigInt(m.data.length);
+      await writeOut(out, m.data);
+      continue;
+    }
+    if (m.type === RES_END && size !== null) {
+      const total = decodeSize(m.data);
+      if (total !== bytes)
+        throw new ProtocolError(`stream ended after ${bytes} bytes, the server says ${total}`);
+      return { ok: true, size, bytes };
+    }
+    const a = answerOf(m.type, m.data, bytes);
+    if (!a.ok || size !== null) {
+      if (a.ok) throw new ProtocolError('a second RES_OK in one stream');
+      return a;
+    }
+    size = a.size;
+  }
+}
