@@ -1,0 +1,304 @@
+// svipc ipcrm (also `ipcrm` through a link): util-linux 2.38.1's ipcrm, byte for byte: options,
+// messages, their order, exit codes (0, or 1 if anything failed) and its quirks:
+// - each option acts as getopt returns it: `ipcrm -m ID -x` removes, then complains;
+// - -a/--all acts after every other option, so `ipcrm -a shm` (a space, not `=`) removes
+//   everything and then fails "unknown argument: shm";
+// - ids are decimal only (strtol base 10, so " 5" and "+5" pass); keys are strtoul base 0
+//   (0x hex, 0 octal, and "-1" wraps to 0xffffffff);
+// - a key error names the id it found: "permission denied for key (ID)";
+// - the legacy `ipcrm shm|msg|sem ID...` form takes an empty ID as 0 and prints
+//   "resource(s) deleted" when all went well;
+// - no argument at all does nothing and succeeds.
+import type { CommandContext } from '../src/cli/context.js';
+import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
+import { VERSION } from '../src/cli/main.js';
+import { ConversionError, strtos32, strtoumax, toInt32 } from '../src/cli/size.js';
+import {
+  type IpcPerm,
+  isIpcError,
+  MessageQueue,
+  SemaphoreSet,
+  SharedMemory,
+  strerror,
+} from '../src/ipc/index.js';
+
+type Kind = 'shm' | 'msg' | 'sem';
+
+const OPTSTRING = 'q:m:s:Q:M:S:a::vhV';
+const LONGOPTS: LongOption[] = [
+  { name: 'shmem-id', arg: 'required', key: 'm' },
+  { name: 'shmem-key', arg: 'required', key: 'M' },
+  { name: 'queue-id', arg: 'required', key: 'q' },
+  { name: 'queue-key', arg: 'required', key: 'Q' },
+  { name: 'semaphore-id', arg: 'required', key: 's' },
+  { name: 'semaphore-key', arg: 'required', key: 'S' },
+  { name: 'all', arg: 'optional', key: 'a' },
+  { name: 'verbose', arg: 'none', key: 'v' },
+  { name: 'version', arg: 'none', key: 'V' },
+  { name: 'help', arg: 'none', key: 'h' },
+];
+
+const ERANGE = 34;
+const KIND_OF_OPTION: Record<string, Kind> = { m: 'shm', M: 'shm', q: 'msg', Q: 'msg', s: 'sem', S: 'sem' };
+const VERBOSE_NAME: Record<Kind, string> = {
+  shm: 'shared memory segment',
+  msg: 'message queue',
+  sem: 'semaphore',
+};
+const NOT_CONFIGURED: Record<Kind, string> = {
+  shm: 'shared memory',
+  msg: 'message queues',
+  sem: 'semaphores',
+};
+
+function usage(prog: string): string {
+  return `
+Usage:
+ ${prog} [options]
+ ${prog} shm|msg|sem <id>...
+
+Remove certain IPC resources.
+
+Options:
+ -m, --shmem-id <id>        remove shared memory segment by id
+ -M, --shmem-key <key>      remove shared memory segment by key
+ -q, --queue-id <id>        remove message queue by id
+ -Q, --queue-key <key>      remove message queue by key
+ -s, --semaphore-id <id>    remove semaphore by id
+ -S, --semaphore-key <key>  remove semaphore by key
+ -a, --all[=shm|msg|sem]    remove all (in the specified category)
+ -v, --verbose              explain what is being done
+
+ -h, --help                 display this help
+ -V, --version              display version
+
+For more details see ipcrm(1).
+`;
+}
+
+/** err(3): ends the run at once with this message and exit 1. */
+class Fatal extends Error {}
+
+/** An IPC_RMID or a key lookup refused by the kernel. */
+function rmid(kind: Kind, id: number): void {
+  // The kernel answers EINVAL for any negative id; src/ipc refuses to pass one.
+  if (id < 0) throw Object.assign(new Error('EINVAL'), { errno: 22, code: 'EINVAL' });
+  if (kind === 'shm') new SharedMemory(id).remove();
+  else if (kind === 'msg') new MessageQueue(id).remove();
+  else new SemaphoreSet(id).remove();
+}
+
+function errnoOf(e: unknown): number | undefined {
+  if (isIpcError(e)) return e.errno;
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' ? errno : undefined;
+}
+
+/** ipcperms() for read access, as SHM_STAT/MSG_STAT/SEM_STAT check it (root may do all). */
+function canRead(perm: IpcPerm): boolean {
+  const euid = process.geteuid?.() ?? 0;
+  if (euid === 0) return true;
+  const groups = new Set([process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);
+  let granted = perm.mode;
+  if (euid === perm.uid || euid === perm.cuid) granted >>= 6;
+  else if (groups.has(perm.gid) || groups.has(perm.cgid)) granted >>= 3;
+  return (granted & 0o4) !== 0;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const prog = ctx.prog;
+  const out = (s: string) => ctx.stdout.write(s);
+  const warn = (msg: string) => ctx.stderr.write(`${prog}: ${msg}\n`);
+  const tryHelp = () => ctx.stderr.write(`Try '${prog} --help' for more information.\n`);
+  let verbose = false;
+
+  /** remove_id(): 0 when removed, 1 after a warning; Fatal for an unexpected errno. */
+  const removeId = (kind: Kind, isKey: boolean, id: number): number => {
+    if (verbose) out(`removing ${VERBOSE_NAME[kind]} id \`${id}'\n`);
+    try {
+      rmid(kind, id);
+      return 0;
+    } catch (e) {
+      const errno = errnoOf(e);
+      if (errno === undefined) throw e;
+      const what = isKey ? 'key' : 'id';
+      let msg: string;
+      if (errno === 13 || errno === 1)
+        msg = `permission denied for ${what}`; // EACCES, EPERM
+      else if (errno === 22)
+        msg = `invalid ${what}`; // EINVAL
+      else if (errno === 43)
+        msg = `already removed ${what}`; // EIDRM
+      else throw new Fatal(`${what} failed: ${strerror(errno)}`);
+      warn(`${msg} (${id})`);
+      return 1;
+    }
+  };
+
+  /** key_to_id(): the id, or -1 after a warning. */
+  const keyToId = (kind: Kind, s: string): number => {
+    // strtokey(): strtoul(s, &end, 0), the whole string, then (key_t) of it.
+    const r = strtoumax(s, 0);
+    if (s === '' || r.end === 0 || r.end !== s.length || r.erange) {
+      throw new Fatal(`failed to parse argument: '${s}'${r.erange ? `: ${strerror(ERANGE)}` : ''}`);
+    }
+    const key = toInt32(r.value);
+    if (key === 0) {
+      warn(`illegal key (${s})`);
+      return -1;
+    }
+    try {
+      if (kind === 'shm') return SharedMemory.get(key, 0).id;
+      if (kind === 'msg') return MessageQueue.get(key).id;
+      return SemaphoreSet.get(key, 0).id;
+    } catch (e) {
+      if (!isIpcError(e)) throw e;
+      let msg: string;
+      if (e.errno === 13)
+        msg = 'permission denied for key'; // EACCES
+      else if (e.errno === 43)
+        msg = 'already removed key'; // EIDRM
+      else if (e.errno === 2)
+        msg = 'invalid key'; // ENOENT
+      else throw new Fatal(`key failed: ${strerror(e.errno)}`);
+      warn(`${msg} (${s})`);
+      return -1;
+    }
+  };
+
+  /** remove_all(): shared memory, then semaphores, then queues, by kernel index. */
+  const removeAll = (what: Kind | 'all'): number => {
+    let ret = 0;
+    for (const kind of ['shm', 'sem', 'msg'] as const) {
+      if (what !== 'all' && what !== kind) continue;
+      let maxIndex: number;
+      let statIndex: (i: number) => { id: number; ds: { perm: IpcPerm } };
+      try {
+        if (kind === 'shm') {
+          maxIndex = SharedMemory.usage().maxIndex;
+          statIndex = (i) => SharedMemory.statIndex(i);
+        } else if (kind === 'sem') {
+          maxIndex = SemaphoreSet.usage().maxIndex;
+          statIndex = (i) => SemaphoreSet.statIndex(i);
+        } else {
+          maxIndex = MessageQueue.usage().maxIndex;
+          statIndex = (i) => MessageQueue.statIndex(i);
+        }
+      } catch (e) {
+        if (!isIpcError(e)) throw e;
+        throw new Fatal(`kernel not configured for ${NOT_CONFIGURED[kind]}`);
+      }
+      for (let index = 0; index <= maxIndex; index++) {
+        let id: number;
+        try {
+          const found = statIndex(index);
+          // util-linux's *_STAT needs read permission where src/ipc's *_STAT_ANY does not.
+          if (!canRead(found.ds.perm)) continue;
+          id = found.id;
+        } catch (e) {
+          if (!isIpcError(e)) throw e;
+          continue;
+        }
+        ret |= removeId(kind, false, id);
+      }
+    }
+    return ret;
+  };
+
+  /** The legacy form: ipcrm shm|msg|sem ID... */
+  const legacy = (kind: Kind, ids: string[]): number => {
+    if (ids.length === 0) {
+      warn('not enough arguments');
+      tryHelp();
+      return 1;
+    }
+    let errors = 0;
+    for (const s of ids) {
+      // strtoul(s, &end, 10) and *end must be '\0': so "" passes, as id 0.
+      const r = strtoumax(s, 10);
+      if (r.erange || r.end !== s.length) {
+        warn(`invalid id: ${s}`);
+        errors++;
+      } else if (removeId(kind, false, toInt32(r.value))) errors++;
+    }
+    if (errors) return 1;
+    out('resource(s) deleted\n');
+    return 0;
+  };
+
+  try {
+    if (ctx.argv.length === 0) return 0;
+    const first = ctx.argv[0]!;
+    if (first === 'shm' || first === 'msg' || first === 'sem') return legacy(first, ctx.argv.slice(1));
+
+    let ret = 0;
+    let rmAll = false;
+    let whatAll: Kind | 'all' = 'all';
+    const optstring = ctx.env.POSIXLY_CORRECT !== undefined ? `+${OPTSTRING}` : OPTSTRING;
+    const operands: string[] = [];
+    try {
+      for (const opt of getoptLong(prog, ctx.argv, optstring, LONGOPTS, operands)) {
+        const arg = opt.value ?? '';
+        switch (opt.key) {
+          case 'M':
+          case 'Q':
+          case 'S': {
+            const kind = KIND_OF_OPTION[opt.key]!;
+            const id = keyToId(kind, arg);
+            if (id < 0) ret++;
+            else if (removeId(kind, true, id)) ret++;
+            break;
+          }
+          case 'm':
+          case 'q':
+          case 's': {
+            let id: number;
+            try {
+              id = strtos32(arg);
+            } catch (e) {
+              if (!(e instanceof ConversionError)) throw e;
+              throw new Fatal(
+                `failed to parse argument: '${arg}'${e.code === 'ERANGE' ? `: ${strerror(ERANGE)}` : ''}`,
+              );
+            }
+            if (removeId(KIND_OF_OPTION[opt.key]!, false, id)) ret++;
+            break;
+          }
+          case 'a':
+            rmAll = true;
+            if (opt.value === undefined) whatAll = 'all';
+            else if (opt.value === 'shm' || opt.value === 'msg' || opt.value === 'sem') whatAll = opt.value;
+            else throw new Fatal(`unknown argument: ${opt.value}`);
+            break;
+          case 'v':
+            verbose = true;
+            break;
+          case 'h':
+            out(usage(prog));
+            return 0;
+          case 'V':
+            out(`${prog} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`);
+            return 0;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof GetoptError)) throw e;
+      ctx.stderr.write(`${e.diagnostic}\n`);
+      tryHelp();
+      return 1;
+    }
+
+    if (rmAll && removeAll(whatAll)) ret++;
+
+    if (operands.length > 0) {
+      warn(`unknown argument: ${operands[0]}`);
+      tryHelp();
+      return 1;
+    }
+    return ret === 0 ? 0 : 1;
+  } catch (e) {
+    if (!(e instanceof Fatal)) throw e;
+    warn(e.message);
+    return 1;
+  }
+}
