@@ -1,0 +1,70 @@
+// svipc stdin2shm SHMID [SIZE]: the lecture's stdin2shm. Copies stdin into the segment
+// (`int size` header, then the data), at most SIZE - 4 bytes, reading straight into the
+// attached segment. Beyond the C program: SIZE is checked against the segment (the C
+// original writes past a smaller one), SIZE defaults to the segment's size, clear errors.
+import type { CommandContext } from '../src/cli/context.js';
+import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
+import { parseCount, parseId } from '../src/cli/values.js';
+import { dataArea, HEADER_SIZE, openSegment, SegmentError, writeDataSize } from '../src/protocols/shmseg.js';
+import { type FdIo, readInto } from '../src/protocols/shmseg-io.js';
+
+export function parseSize(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const size = parseCount(text, 'size', 0x7fffffff);
+  if (size < HEADER_SIZE)
+    throw new UsageError(`invalid size: '${text}' (at least ${HEADER_SIZE}: the int header)`);
+  return size;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = addTraceOption(
+    newProgram(
+      ctx,
+      "The lecture's stdin2shm: copy standard input into shared memory segment SHMID as " +
+        '`int size` (4 bytes, native order) followed by the data, at most SIZE - 4 bytes.',
+    ),
+  )
+    .argument('<shmid>', 'the segment id (e.g. from `svipc ipcmk -M 4096`)')
+    .argument('[size]', 'the size the segment is used as (at most its real size; default: all of it)')
+    .addHelpText(
+      'after',
+      '\nMessages (stderr, as the C program): "attached segment at: 0x...", "stdin -> shm: copied N bytes".' +
+        '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large), 2 usage, 130/143 interrupted.',
+    );
+  program.action(
+    action(program, async (idText: string, sizeText: string | undefined, opts: { trace?: boolean }) => {
+      const shmid = parseId(idText, 'shmid');
+      const sizeArg = parseSize(sizeText);
+      return withTrace(ctx, opts, async () => {
+        let seg: ReturnType<typeof openSegment>;
+        try {
+          seg = openSegment(shmid, sizeArg);
+        } catch (e) {
+          if (e instanceof SegmentError) throw new CommandError(e.message);
+          throw e;
+        }
+        const { attachment } = seg;
+        const size = sizeArg ?? seg.segsz;
+        const io: FdIo = { pending: false };
+        try {
+          ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
+          const view = attachment.buffer;
+          writeDataSize(view, 0); // running count of read bytes, as the C program keeps it
+          const copied = await readInto(ctx.stdin.fd ?? 0, dataArea(view, size), {
+            signal: ctx.signal,
+            io,
+            progress: (n) => writeDataSize(view, n),
+          });
+          ctx.stderr.write(`stdin -> shm: copied ${copied} bytes\n`);
+        } finally {
+          // A read still running on the pool writes into the segment: leave it attached.
+          if (!io.pending) attachment.detach();
+        }
+        return EXIT.OK;
+      });
+    }),
+  );
+  return runProgram(program, ctx);
+}

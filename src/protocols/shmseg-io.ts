@@ -1,0 +1,134 @@
+// Reading stdin straight into a shared memory view, and writing a view straight to stdout,
+// without copying through a JS buffer and without blocking the event loop (so SIGINT is
+// handled at once). fs.read/fs.write run on libuv's pool and fill/drain the view itself.
+// A descriptor in non-blocking mode (Node puts pipes in it) answers EAGAIN: we back off
+// and retry. Callers must not detach a view while an operation on it is pending: when the
+// wait is aborted, `pending` stays true and the caller leaves the segment attached (the
+// kernel detaches it at exit).
+import { read, write } from 'node:fs';
+import { WaitAbortedError } from '../ipc/index.js';
+
+export interface FdIo {
+  /** An I/O call is still running on the pool (after an abort): do not detach. */
+  pending: boolean;
+}
+
+function readOnce(fd: number, buf: Buffer, off: number, len: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+function writeOnce(fd: number, buf: Buffer, off: number, len: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    write(fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function retrying(
+  io: FdIo,
+  syscall: string,
+  signal: AbortSignal | undefined,
+  call: () => Promise<number>,
+): Promise<number> {
+  let delay = 0;
+  for (;;) {
+    if (signal?.aborted) throw new WaitAbortedError(syscall);
+    io.pending = true;
+    const p = call();
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const n = await p;
+      io.pending = false;
+      return n;
+    } catch (e) {
+      io.pending = false;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (aborted) throw new WaitAbortedError(syscall);
+    await sleep(delay, signal);
+    delay = Math.min(Math.max(1, delay * 2), 10);
+  }
+}
+
+/**
+ * Fill `area` from `fd` until it is full or EOF, calling `progress(total)` after every read.
+ * Returns the byte count. A read whose completion comes after an abort is not waited for.
+ */
+export async function readInto(
+  fd: number,
+  area: Buffer,
+  opts: { signal?: AbortSignal; io?: FdIo; progress?: (total: number) => void } = {},
+): Promise<number> {
+  const io = opts.io ?? { pending: false };
+  let total = 0;
+  while (total < area.length) {
+    const n = await abortable(
+      retrying(io, 'read', opts.signal, () => readOnce(fd, area, total, area.length - total)),
+      opts.signal,
+      'read',
+    );
+    if (n === 0) break;
+    total += n;
+    opts.progress?.(total);
+  }
+  return total;
+}
+
+/** Write all of `data` to `fd` (partial writes continued). */
+export async function writeAll(
+  fd: number,
+  data: Buffer,
+  opts: { signal?: AbortSignal; io?: FdIo } = {},
+): Promise<number> {
+  const io = opts.io ?? { pending: false };
+  let done = 0;
+  while (done < data.length) {
+    const n = await abortable(
+      retrying(io, 'write', opts.signal, () => writeOnce(fd, data, done, data.length - done)),
+      opts.signal,
+      'write',
+    );
+    done += n;
+  }
+  return done;
+}
+
+/** Settle with `p`, or reject at once when `signal` aborts (p keeps running: see FdIo.pending). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, syscall: string): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(new WaitAbortedError(syscall));
+    const onAbort = () => reject(new WaitAbortedError(syscall));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
