@@ -1,0 +1,91 @@
+// svipc svshm-reader: the lecture's svshm-reader (copies what svshm-writer puts in the shared
+// memory segment 0x1234 to stdout, taking turns through the semaphore set 0x5678). It may
+// start first: it waits for the writer. It owns nothing: it only attaches and detaches.
+// The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
+import type { CommandContext } from '../src/cli/context.js';
+import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
+import { parseCount, parseKey, parseSeconds } from '../src/cli/values.js';
+import {
+  DEFAULT_READER_TIMEOUT_MS,
+  hexKey,
+  MAX_BUF_SIZE,
+  progressReporter,
+  runReader,
+  SEM_KEY,
+  SHM_KEY,
+  TransferError,
+} from '../src/protocols/svshm.js';
+
+interface Opts {
+  shmKey: string;
+  semKey: string;
+  bufferSize?: string;
+  timeout: string;
+  trace?: boolean;
+  progress?: boolean;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = addTraceOption(
+    newProgram(
+      ctx,
+      "The lecture's svshm-reader: copy what svshm-writer puts through a System V shared memory " +
+        'segment to standard output, the two taking turns through a set of 2 semaphores. May start ' +
+        'before the writer: it waits for it.',
+    ),
+  )
+    .option('--shm-key <key>', "key of the writer's segment", hexKey(SHM_KEY))
+    .option('--sem-key <key>', "key of the writer's semaphore set", hexKey(SEM_KEY))
+    .option('--buffer-size <bytes>', "the largest turn accepted (default: what the writer's segment holds)")
+    .option(
+      '--timeout <seconds>',
+      'how long to wait for the writer to appear',
+      String(DEFAULT_READER_TIMEOUT_MS / 1000),
+    )
+    .option('--progress', 'show bytes received and the rate on stderr (only on a terminal)')
+    .addHelpText(
+      'after',
+      '\nOutput: the data on stdout; "received N bytes (M xfrs)" on stderr, as the C program.\n' +
+        'Exit status: 0 ok, 1 failed (the writer died, the set was removed...), 2 usage,\n' +
+        '124 no writer within --timeout, 129/130/143 interrupted, 141 stdout closed.',
+    );
+  program.action(
+    action(program, async (opts: Opts) => {
+      const shmKey = parseKey(opts.shmKey);
+      const semKey = parseKey(opts.semKey);
+      if (shmKey === 0 || semKey === 0) throw new UsageError('keys must not be 0 (IPC_PRIVATE)');
+      let bufferSize: number | undefined;
+      if (opts.bufferSize !== undefined) {
+        bufferSize = parseCount(opts.bufferSize, 'buffer size', MAX_BUF_SIZE);
+        if (bufferSize < 1)
+          throw new UsageError(`invalid buffer size: '${opts.bufferSize}' (1 to ${MAX_BUF_SIZE})`);
+      }
+      const timeoutMs = parseSeconds(opts.timeout);
+      const progress =
+        opts.progress && ctx.stderr.isTTY ? progressReporter(ctx.stderr, 'received') : undefined;
+      return withTrace(ctx, opts, async () => {
+        try {
+          const r = await runReader({
+            shmKey,
+            semKey,
+            bufferSize,
+            timeoutMs,
+            signal: ctx.signal,
+            output: ctx.stdout,
+            onProgress: progress,
+          });
+          ctx.stderr.write(`received ${r.bytes} bytes (${r.xfrs} xfrs)\n`);
+          return EXIT.OK;
+        } catch (e) {
+          progress?.({ bytes: 0, xfrs: 0 }, true);
+          if (e instanceof TransferError)
+            throw new CommandError(e.message, e.timedOut ? EXIT.TIMEOUT : EXIT.FAILED);
+          throw e;
+        }
+      });
+    }),
+  );
+  return runProgram(program, ctx);
+}

@@ -1,0 +1,81 @@
+// svipc svshm-writer: the lecture's svshm-writer (copies stdin into the shared memory segment
+// 0x1234, taking turns with the reader through the semaphore set 0x5678), then removes both.
+// The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
+import type { CommandContext } from '../src/cli/context.js';
+import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
+import { parseCount, parseKey, parseSeconds } from '../src/cli/values.js';
+import {
+  BUF_SIZE,
+  hexKey,
+  MAX_BUF_SIZE,
+  progressReporter,
+  runWriter,
+  SEM_KEY,
+  SHM_KEY,
+  TransferError,
+} from '../src/protocols/svshm.js';
+
+interface Opts {
+  shmKey: string;
+  semKey: string;
+  bufferSize: string;
+  timeout?: string;
+  trace?: boolean;
+  progress?: boolean;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = addTraceOption(
+    newProgram(
+      ctx,
+      "The lecture's svshm-writer: copy standard input through a System V shared memory segment to " +
+        'svshm-reader, the two taking turns through a set of 2 semaphores. Creates both objects and ' +
+        'removes them at the end (or when interrupted, or when the reader dies).',
+    ),
+  )
+    .option('--shm-key <key>', 'key of the segment it creates', hexKey(SHM_KEY))
+    .option('--sem-key <key>', 'key of the semaphore set it creates', hexKey(SEM_KEY))
+    .option('--buffer-size <bytes>', `data bytes per turn (the C reader copes with any)`, String(BUF_SIZE))
+    .option('--timeout <seconds>', 'give up when no reader has come within this long (default: wait)')
+    .option('--progress', 'show bytes sent and the rate on stderr (only on a terminal)')
+    .addHelpText(
+      'after',
+      '\nOutput: "sent N bytes (M xfrs)" on stderr, as the C program.\n' +
+        'Exit status: 0 ok, 1 failed (objects exist already, the reader died...), 2 usage,\n' +
+        '124 no reader within --timeout, 129/130/143 interrupted (objects removed).',
+    );
+  program.action(
+    action(program, async (opts: Opts) => {
+      const shmKey = parseKey(opts.shmKey);
+      const semKey = parseKey(opts.semKey);
+      if (shmKey === 0 || semKey === 0) throw new UsageError('keys must not be 0 (IPC_PRIVATE)');
+      const bufferSize = parseCount(opts.bufferSize, 'buffer size', MAX_BUF_SIZE);
+      if (bufferSize < 1)
+        throw new UsageError(`invalid buffer size: '${opts.bufferSize}' (1 to ${MAX_BUF_SIZE})`);
+      const timeoutMs = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout);
+      const progress = opts.progress && ctx.stderr.isTTY ? progressReporter(ctx.stderr, 'sent') : undefined;
+      return withTrace(ctx, opts, async () => {
+        try {
+          const r = await runWriter({
+            shmKey,
+            semKey,
+            bufferSize,
+            timeoutMs,
+            signal: ctx.signal,
+            onProgress: progress,
+          });
+          ctx.stderr.write(`sent ${r.bytes} bytes (${r.xfrs} xfrs)\n`);
+          return EXIT.OK;
+        } catch (e) {
+          progress?.({ bytes: 0, xfrs: 0 }, true);
+          if (e instanceof TransferError)
+            throw new CommandError(e.message, e.timedOut ? EXIT.TIMEOUT : EXIT.FAILED);
+          throw e;
+        }
+      });
+    }),
+  );
+  return runProgram(program, ctx);
+}

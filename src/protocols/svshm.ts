@@ -1,0 +1,547 @@
+// The lecture's svshm transfer (svshm-xfr.h, svshm-writer.c, svshm-reader.c): a writer
+// copies stdin into a shared memory segment, a reader copies it to stdout, and two
+// semaphores make them take turns.
+//
+//   SHM_KEY 0x1234, SEM_KEY 0x5678, OBJ_PERMS 0660
+//   semaphore set of 2: WRITE_SEM 0 (init 1, "the writer may fill the buffer"),
+//                       READ_SEM 1 (init 0, "the reader may empty it")
+//   struct shmseg { int cnt; char buf[BUF_SIZE]; }   BUF_SIZE 10240, cnt in native order
+//   writer: P(W) read(stdin, buf) -> cnt V(R) ... until cnt == 0, then one more P(W)
+//           (the reader's last turn), then removes the set and the segment
+//   reader: P(R) cnt == 0 ? stop : write(stdout, buf, cnt) V(W) ... then shmdt and V(W)
+//
+// Wire-compatible with the lecture's C programs both ways. What svipc adds:
+// - the reader may start first: it waits (bounded) until the writer's set exists and its
+//   sem_otime is not 0 (the lecture's sem_otime idea: the writer initializes the set and
+//   then makes its first semop, so otime != 0 means "initialized, segment attached");
+// - every wait is bounded: a peer that dies (even SIGKILL) is noticed within a fraction of
+//   a second (the segment's attach count drops), a signal ends the wait at once; the
+//   writer then removes what it created, the reader detaches;
+// - data goes straight between stdin/stdout and the attached segment (no copy in between).
+//
+// Waiting: a semop with IPC_NOWAIT first (the peer is usually done already), a short spin
+// of such tries, then semtimedop on the main thread in short slices (the event loop waits
+// meanwhile; a signal interrupts the call, and between slices we yield to the event loop,
+// check for abort and check that the peer is still attached).
+import { writeSync as fsWriteSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
+import type { Writable } from 'node:stream';
+import {
+  type Attachment,
+  isIpcError,
+  type PreparedSemOp,
+  SemaphoreSet,
+  SharedMemory,
+  tracing,
+  WaitAbortedError,
+} from '../ipc/index.js';
+
+export const SHM_KEY = 0x1234;
+export const SEM_KEY = 0x5678;
+/** S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP */
+export const OBJ_PERMS = 0o660;
+export const WRITE_SEM = 0;
+export const READ_SEM = 1;
+export const BUF_SIZE = 10240;
+/** sizeof(int): the `cnt` field before the data. */
+export const CNT_SIZE = 4;
+/** The largest --buffer-size (cnt is an int; readSync/writeSync take < 2 GiB). */
+export const MAX_BUF_SIZE = 1 << 30;
+
+/** sizeof(struct shmseg) for a buffer of `bufSize` bytes. */
+export function segmentSize(bufSize: number = BUF_SIZE): number {
+  return CNT_SIZE + bufSize;
+}
+
+const LE = endianness() === 'LE';
+export function readCnt(seg: Buffer): number {
+  return LE ? seg.readInt32LE(0) : seg.readInt32BE(0);
+}
+export function writeCnt(seg: Buffer, cnt: number): void {
+  if (LE) seg.writeInt32LE(cnt, 0);
+  else seg.writeInt32BE(cnt, 0);
+}
+
+/** An expected failure of a transfer: the command prints the message. */
+export class TransferError extends Error {
+  constructor(
+    message: string,
+    /** Gave up waiting (--timeout): exit 124 rather than 1. */
+    readonly timedOut = false,
+  ) {
+    super(message);
+    this.name = 'TransferError';
+  }
+}
+
+export interface TransferResult {
+  /** Data bytes transferred. */
+  bytes: number;
+  /** Non-empty buffers transferred (the lecture's "xfrs"). */
+  xfrs: number;
+}
+
+interface CommonOptions {
+  shmKey?: number;
+  semKey?: number;
+  /** Aborted by SIGINT/SIGTERM/SIGHUP: the wait ends with WaitAbortedError after cleanup. */
+  signal?: AbortSignal;
+  /** Called about every 250 ms during the transfer, and once at the end with done = true. */
+  onProgress?: (p: TransferResult, done: boolean) => void;
+  /** Called once the set and segment are ready (writer) or found (reader). */
+  onReady?: (info: { semid: number; shmid: number; bufSize: number; peerPid?: number }) => void;
+}
+
+export interface WriterOptions extends CommonOptions {
+  /** Size of `buf` in struct shmseg (default BUF_SIZE). */
+  bufferSize?: number;
+  /** Give up when no reader has shown up within this many ms (default: wait forever). */
+  timeoutMs?: number;
+  /** Where the data comes from (default 0, stdin). */
+  inputFd?: number;
+}
+
+export interface ReaderOptions extends CommonOptions {
+  /** How long to wait for the writer to appear (default 30 s). */
+  timeoutMs?: number;
+  /** The largest cnt accepted (default: what the segment holds). */
+  bufferSize?: number;
+  /** Where the data goes (default 1, stdout)... */
+  outputFd?: number;
+  /** ...and its stream, to wait for room when the fd is a full non-blocking pipe. */
+  output?: Writable;
+}
+
+// ---- timing ----
+/** Nonblocking tries before sleeping in the kernel (about 0.5 us each). */
+const SPIN_TRIES = 200;
+/** Longest synchronous semtimedop: how long the event loop may wait for it. */
+const SLICE_MS = 50;
+/** Yield to the event loop (signals, timers) at least this often during a transfer. */
+const YIELD_EVERY_MS = 20;
+const PROGRESS_EVERY_MS = 250;
+/** A peer must look gone this long before we believe it (it may be between shmdt and semop). */
+const GONE_CONFIRM_MS = 100;
+/** How often a reader looks for its writer. */
+const FIND_POLL_MS = 20;
+export const DEFAULT_READER_TIMEOUT_MS = 30_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkAbort(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new WaitAbortedError(what);
+}
+
+function errCode(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code;
+}
+
+/** The wait loop shared by both sides: `peerCheck` throws when the peer is gone. */
+class Turns {
+  #nextYield = performance.now() + YIELD_EVERY_MS;
+  #nextProgress = performance.now() + PROGRESS_EVERY_MS;
+  readonly #spin: number;
+
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    readonly peerCheck: () => void,
+    readonly progress: (() => void) | undefined,
+  ) {
+    this.#spin = tracing() ? 0 : SPIN_TRIES;
+  }
+
+  /** P on a prepared op: returns once we hold the semaphore. */
+  async acquire(op: PreparedSemOp): Promise<void> {
+    if (performance.now() >= this.#nextYield) await this.pause();
+    if (op.try()) return;
+    for (let i = 0; i < this.#spin; i++) if (op.try()) return;
+    for (;;) {
+      if (op.wait(SLICE_MS)) return;
+      // Timed out or interrupted: let the event loop run (a signal handler, a timer).
+      await this.pause();
+      this.peerCheck();
+    }
+  }
+
+  /** Let the event loop run; throws when aborted. */
+  async pause(): Promise<void> {
+    await yieldToLoop();
+    checkAbort(this.signal, 'semop');
+    const now = performance.now();
+    this.#nextYield = now + YIELD_EVERY_MS;
+    if (this.progress && now >= this.#nextProgress) {
+      this.#nextProgress = now + PROGRESS_EVERY_MS;
+      this.progress();
+    }
+  }
+}
+
+/**
+ * Attach-count watch: the peer is attached while nattch >= 2 (it and us). Gone means
+ * "was seen, and has looked absent for GONE_CONFIRM_MS".
+ */
+class PeerWatch {
+  seen: boolean;
+  #missingSince: number | undefined;
+  constructor(
+    readonly shm: SharedMemory,
+    seen: boolean,
+  ) {
+    this.seen = seen;
+  }
+
+  /** true when the peer is gone for sure. */
+  gone(): boolean {
+    let nattch: number;
+    try {
+      nattch = this.shm.stat().nattch;
+    } catch (e) {
+      if (isIpcError(e, 'EINVAL', 'EIDRM')) return true;
+      throw e;
+    }
+    if (nattch >= 2) {
+      this.seen = true;
+      this.#missingSince = undefined;
+      return false;
+    }
+    if (!this.seen) return false;
+    const now = performance.now();
+    if (this.#missingSince === undefined) this.#missingSince = now;
+    return now - this.#missingSince >= GONE_CONFIRM_MS;
+  }
+}
+
+/** Wait (briefly, cancellably) until `fd` is readable again after EAGAIN. */
+async function readRetry(tries: number, signal: AbortSignal | undefined): Promise<void> {
+  // A short burst of event-loop turns first (the producer is usually right behind us),
+  // then sleeps of 1..10 ms so a slow producer does not cost a core.
+  if (tries < 50) await yieldToLoop();
+  else await sleep(Math.min(1 << Math.min(tries - 50, 3), 10), signal);
+  checkAbort(signal, 'read');
+}
+
+async function readInput(fd: number, buf: Buffer, offset: number, length: number, signal?: AbortSignal) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return readSync(fd, buf, offset, length, null);
+    } catch (e) {
+      const code = errCode(e);
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') await readRetry(tries, signal);
+      else if (code === 'EINTR') checkAbort(signal, 'read');
+      else if (code === 'EOF') return 0;
+      else throw e;
+    }
+  }
+}
+
+// ---- the writer ----
+
+/** The lecture's svshm-writer: stdin -> segment, until EOF; then waits for the reader's last turn. */
+export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> {
+  const shmKey = o.shmKey ?? SHM_KEY;
+  const semKey = o.semKey ?? SEM_KEY;
+  const bufSize = o.bufferSize ?? BUF_SIZE;
+  const fd = o.inputFd ?? 0;
+  if (!Number.isInteger(bufSize) || bufSize < 1 || bufSize > MAX_BUF_SIZE)
+    throw new RangeError(`buffer size must be 1..${MAX_BUF_SIZE}`);
+
+  let shm: SharedMemory | undefined;
+  let sem: SemaphoreSet | undefined;
+  let att: Attachment | undefined;
+  let done = false;
+  const result: TransferResult = { bytes: 0, xfrs: 0 };
+  try {
+    // The segment first, attached, then the set: once the set's otime is not 0, a reader
+    // finds everything in place (the C writer makes the set first: the reader copes).
+    try {
+      shm = SharedMemory.get(shmKey, segmentSize(bufSize), {
+        create: true,
+        exclusive: true,
+        mode: OBJ_PERMS,
+      });
+    } catch (e) {
+      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
+      throw e;
+    }
+    att = shm.attach();
+    try {
+      sem = SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS });
+    } catch (e) {
+      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('semaphore set', semKey, shmKey, semKey));
+      throw e;
+    }
+    const values = [0, 0];
+    values[WRITE_SEM] = 1; // sem_init_avail
+    values[READ_SEM] = 0; // sem_init_taken
+    sem.setAll(values);
+
+    const pWrite = sem.prepare([{ num: WRITE_SEM, op: -1 }]);
+    const vRead = sem.prepare([{ num: READ_SEM, op: 1 }]);
+    const seg = att.buffer;
+    const signal = o.signal;
+    const watch = new PeerWatch(shm, false);
+    const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
+    const turns = new Turns(
+      signal,
+      () => {
+        if (watch.gone()) throw new TransferError(readerGone(result));
+        if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
+          throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
+        }
+      },
+      o.onProgress && (() => o.onProgress!(result, false)),
+    );
+
+    // The first P(W) cannot block: it publishes "initialized" (sem_otime != 0).
+    await turns.acquire(pWrite);
+    o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize });
+    for (;;) {
+      const cnt = await readInput(fd, seg, CNT_SIZE, bufSize, signal);
+      writeCnt(seg, cnt);
+      vRead.try(); // a V never blocks
+      if (cnt === 0) break;
+      result.bytes += cnt;
+      result.xfrs++;
+      await turns.acquire(pWrite);
+      watch.seen = true; // the reader took a turn
+    }
+    // The reader's last turn: it has seen cnt == 0 and detached.
+    await turns.acquire(pWrite);
+    done = true;
+    o.onProgress?.(result, true);
+  } catch (e) {
+    throw translate(e, 'writer');
+  } finally {
+    // The lecture's order: the set, then detach, then the segment. The set first also
+    // wakes a waiting reader at once (EIDRM) when we stop early.
+    const quiet = !done;
+    step(quiet, () => sem?.remove());
+    step(quiet, () => att?.detach());
+    step(quiet, () => shm?.remove());
+  }
+  return result;
+}
+
+function step(quiet: boolean, f: () => void): void {
+  if (!quiet) {
+    f();
+    return;
+  }
+  try {
+    f();
+  } catch {
+    // already gone, or we are failing anyway: the first error is the one reported
+  }
+}
+
+/** A key as the lecture writes it: 0x1234. */
+export function hexKey(k: number): string {
+  return `0x${(k >>> 0).toString(16)}`;
+}
+
+function inUse(what: string, key: number, shmKey: number, semKey: number): string {
+  return (
+    `a ${what} with key ${hexKey(key)} already exists: another writer is running, or one died ` +
+    `and left it (remove with: svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)})`
+  );
+}
+
+function readerGone(r: TransferResult): string {
+  return `the reader is gone (detached or died) after ${r.bytes} bytes (${r.xfrs} xfrs)`;
+}
+
+function translate(e: unknown, side: 'writer' | 'reader'): unknown {
+  // The set vanished under us: removed by the writer (reader side) or by someone else.
+  if (isIpcError(e, 'EIDRM', 'EINVAL') && (e.syscall === 'semop' || e.syscall === 'semtimedop')) {
+    return new TransferError(
+      side === 'reader'
+        ? 'the writer removed the semaphore set: transfer interrupted'
+        : 'the semaphore set was removed by someone else: transfer interrupted',
+    );
+  }
+  return e;
+}
+
+// ---- the reader ----
+
+interface Found {
+  sem: SemaphoreSet;
+  shm: SharedMemory;
+}
+
+/** Wait for the writer's set to exist and be initialized (otime != 0), and its segment. */
+async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Promise<Found> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_READER_TIMEOUT_MS;
+  const deadline = performance.now() + timeoutMs;
+  const poll = tracing() ? 250 : FIND_POLL_MS;
+  for (;;) {
+    checkAbort(o.signal, 'semget');
+    try {
+      const sem = SemaphoreSet.get(semKey, 0);
+      const st = sem.stat();
+      if (st.nsems < 2) {
+        throw new TransferError(`semaphore set ${hexKey(semKey)} has ${st.nsems} semaphore(s), not 2`);
+      }
+      if (st.otime !== 0) return { sem, shm: SharedMemory.get(shmKey, 0) };
+    } catch (e) {
+      if (!isIpcError(e, 'ENOENT', 'EIDRM', 'EINVAL')) throw e;
+    }
+    if (performance.now() >= deadline) {
+      throw new TransferError(
+        `no writer within ${timeoutMs / 1000} s (semaphore set ${hexKey(semKey)} ` +
+          `and segment ${hexKey(shmKey)} not ready)`,
+        true,
+      );
+    }
+    await sleep(Math.min(poll, Math.max(1, deadline - performance.now())), o.signal);
+  }
+}
+
+/** Writes `length` bytes of `buf` at `offset` to the output; waits for room when it must. */
+class Output {
+  /** A write handed to the stream and not finished: the segment must stay attached. */
+  pending = false;
+  constructor(
+    readonly fd: number,
+    readonly stream: Writable | undefined,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async write(buf: Buffer, offset: number, length: number): Promise<void> {
+    let off = offset;
+    let left = length;
+    for (let tries = 0; left > 0; tries++) {
+      let n: number;
+      try {
+        n = fsWriteSync(this.fd, buf, off, left);
+      } catch (e) {
+        const code = errCode(e);
+        if (code === 'EINTR') {
+          checkAbort(this.signal, 'write');
+          continue;
+        }
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw e;
+        // A full non-blocking pipe: the stream waits for room (epoll), no copy.
+        if (this.stream) return this.viaStream(buf.subarray(off, off + left));
+        await readRetry(tries, this.signal);
+        continue;
+      }
+      off += n;
+      left -= n;
+    }
+  }
+
+  async viaStream(chunk: Buffer): Promise<void> {
+    const stream = this.stream!;
+    this.pending = true;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(new WaitAbortedError('write'));
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      stream.write(chunk, (err) => {
+        this.signal?.removeEventListener('abort', onAbort);
+        this.pending = false;
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+}
+
+/** The lecture's svshm-reader: segment -> stdout until cnt == 0; then the writer's last turn. */
+export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> {
+  const shmKey = o.shmKey ?? SHM_KEY;
+  const semKey = o.semKey ?? SEM_KEY;
+  const out = new Output(o.outputFd ?? 1, o.output, o.signal);
+  const result: TransferResult = { bytes: 0, xfrs: 0 };
+  const { sem, shm } = await findWriter(o, semKey, shmKey);
+  let att: Attachment | undefined;
+  try {
+    att = shm.attach({ readonly: true });
+    const seg = att.buffer;
+    const maxCnt = Math.min(seg.length - CNT_SIZE, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
+    if (maxCnt < 1) throw new TransferError(`segment ${hexKey(shmKey)} is too small (${seg.length} bytes)`);
+    const st = shm.stat();
+    const writerPid = st.cpid;
+    if (st.nattch < 2) {
+      throw new TransferError(
+        `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${writerPid}, ` +
+          `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
+      );
+    }
+    o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize: seg.length - CNT_SIZE, peerPid: writerPid });
+    const pRead = sem.prepare([{ num: READ_SEM, op: -1 }]);
+    const vWrite = sem.prepare([{ num: WRITE_SEM, op: 1 }]);
+    const watch = new PeerWatch(shm, true);
+    const turns = new Turns(
+      o.signal,
+      () => {
+        if (watch.gone()) {
+          throw new TransferError(
+            `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
+              'transfer incomplete',
+          );
+        }
+      },
+      o.onProgress && (() => o.onProgress!(result, false)),
+    );
+    for (;;) {
+      await turns.acquire(pRead);
+      const cnt = readCnt(seg);
+      if (cnt === 0) break; // writer EOF
+      if (cnt < 0 || cnt > maxCnt) {
+        throw new TransferError(`corrupt segment: cnt = ${cnt}, the buffer holds ${maxCnt} bytes`);
+      }
+      await out.write(seg, CNT_SIZE, cnt);
+      result.bytes += cnt;
+      result.xfrs++;
+      vWrite.try();
+    }
+    att.detach();
+    // One more writer turn, to clean up.
+    vWrite.try();
+    o.onProgress?.(result, true);
+  } catch (e) {
+    throw translate(e, 'reader');
+  } finally {
+    // Never unmap memory a pending stream write still points into (exit unmaps it).
+    if (!out.pending) step(true, () => att?.detach());
+  }
+  return result;
+}
+
+// ---- --progress ----
+
+const MiB = 1024 * 1024;
+
+/** A progress line on a terminal, rewritten in place; cleared when done. */
+export function progressReporter(
+  out: { write(s: string): unknown },
+  verb: string,
+): (r: TransferResult, done: boolean) => void {
+  const t0 = performance.now();
+  let shown = false;
+  return (r, done) => {
+    if (done) {
+      if (shown) out.write('\r\x1b[K');
+      shown = false;
+      return;
+    }
+    const s = Math.max((performance.now() - t0) / 1000, 1e-3);
+    out.write(
+      `\r\x1b[K${verb} ${(r.bytes / MiB).toFixed(1)} MiB (${r.xfrs} xfrs), ${(r.bytes / MiB / s).toFixed(1)} MiB/s`,
+    );
+    shown = true;
+  };
+}
