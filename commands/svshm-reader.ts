@@ -73,6 +73,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             bufferSize,
             timeoutMs,
             signal: ctx.signal,
+            onNotice: (m) => ctx.stderr.write(`${ctx.prog}: ${m}\n`),
             output: ctx.stdout,
             onProgress: progress,
           });

@@ -64,6 +64,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             bufferSize,
             timeoutMs,
             signal: ctx.signal,
+            onNotice: (m) => ctx.stderr.write(`${ctx.prog}: ${m}\n`),
             onProgress: progress,
           });
           ctx.stderr.write(`sent ${r.bytes} bytes (${r.xfrs} xfrs)\n`);

@@ -88,6 +88,8 @@ interface CommonOptions {
   signal?: AbortSignal;
   /** Called about every 250 ms during the transfer, and once at the end with done = true. */
   onProgress?: (p: TransferResult, done: boolean) => void;
+  /** A line worth telling the user (stale objects removed...). */
+  onNotice?: (message: string) => void;
   /** Called once the set and segment are ready (writer) or found (reader). */
   onReady?: (info: { semid: number; shmid: number; bufSize: number; peerPid?: number }) => void;
 }
@@ -265,15 +267,19 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   try {
     // The segment first, attached, then the set: once the set's otime is not 0, a reader
     // finds everything in place (the C writer makes the set first: the reader copes).
+    const create = () =>
+      SharedMemory.get(shmKey, segmentSize(bufSize), { create: true, exclusive: true, mode: OBJ_PERMS });
     try {
-      shm = SharedMemory.get(shmKey, segmentSize(bufSize), {
-        create: true,
-        exclusive: true,
-        mode: OBJ_PERMS,
-      });
+      shm = create();
     } catch (e) {
-      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
-      throw e;
+      if (!isIpcError(e, 'EEXIST')) throw e;
+      const pid = reclaimStale(shmKey, semKey);
+      if (pid === undefined) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
+      o.onNotice?.(
+        `removed segment ${hexKey(shmKey)} and semaphore set ${hexKey(semKey)}, ` +
+          `left by a writer that died (pid ${pid})`,
+      );
+      shm = create();
     }
     att = shm.attach();
     try {
@@ -334,6 +340,42 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   return result;
 }
 
+/** Whether `pid` names a live process (EPERM: alive, someone else's). */
+export function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errCode(e) === 'EPERM';
+  }
+}
+
+/**
+ * A writer killed by SIGKILL leaves its segment and set behind. They are stale when nothing
+ * is attached to the segment and its creator is gone: no transfer can be using them (a live
+ * writer stays attached from before its first semop to its last). Removes both; returns the
+ * dead creator's pid, or undefined when they are not stale (or not ours to remove).
+ */
+function reclaimStale(shmKey: number, semKey: number): number | undefined {
+  let old: SharedMemory;
+  try {
+    old = SharedMemory.get(shmKey, 0);
+    const st = old.stat();
+    if (st.nattch !== 0 || alive(st.cpid)) return undefined;
+    old.remove();
+    try {
+      SemaphoreSet.get(semKey, 0).remove();
+    } catch (e) {
+      if (!isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM')) throw e;
+    }
+    return st.cpid;
+  } catch (e) {
+    if (isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM', 'EACCES', 'EPERM')) return undefined;
+    throw e;
+  }
+}
+
 function step(quiet: boolean, f: () => void): void {
   if (!quiet) {
     f();
@@ -386,6 +428,7 @@ async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Pro
   const timeoutMs = o.timeoutMs ?? DEFAULT_READER_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
   const poll = tracing() ? 250 : FIND_POLL_MS;
+  let stale: number | undefined;
   for (;;) {
     checkAbort(o.signal, 'semget');
     try {
@@ -394,14 +437,24 @@ async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Pro
       if (st.nsems < 2) {
         throw new TransferError(`semaphore set ${hexKey(semKey)} has ${st.nsems} semaphore(s), not 2`);
       }
-      if (st.otime !== 0) return { sem, shm: SharedMemory.get(shmKey, 0) };
+      if (st.otime !== 0) {
+        // Initialized. A writer is attached to its segment all along; none attached means
+        // stale objects (their writer died): wait for a writer to reclaim them.
+        const shm = SharedMemory.get(shmKey, 0);
+        const seg = shm.stat();
+        if (seg.nattch > 0 || alive(seg.cpid)) return { sem, shm };
+        stale = seg.cpid;
+      }
     } catch (e) {
       if (!isIpcError(e, 'ENOENT', 'EIDRM', 'EINVAL')) throw e;
     }
     if (performance.now() >= deadline) {
       throw new TransferError(
         `no writer within ${timeoutMs / 1000} s (semaphore set ${hexKey(semKey)} ` +
-          `and segment ${hexKey(shmKey)} not ready)`,
+          `and segment ${hexKey(shmKey)} ` +
+          (stale === undefined
+            ? 'not ready)'
+            : `left by a writer that died, pid ${stale}: the next svshm-writer removes them)`),
         true,
       );
     }
