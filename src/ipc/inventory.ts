@@ -118,15 +118,18 @@ export interface Scan<T> {
 
 // ---------------------------------------------------------------- records from /proc rows
 
-function queueFromProc(r: ProcMsgRow): QueueRecord {
+/** A record from a parsed /proc/sysvipc/msg line (qbytes unknown: null). */
+export function queueFromProc(r: ProcMsgRow): QueueRecord {
   return { kind: 'msg', ...r, qbytes: null };
 }
 
-function semFromProc(r: ProcSemRow): SemaphoreRecord {
+/** A record from a parsed /proc/sysvipc/sem line (elements not read: null). */
+export function semaphoreFromProc(r: ProcSemRow): SemaphoreRecord {
   return { kind: 'sem', ...r, elements: null };
 }
 
-function segmentFromProc(r: ProcShmRow): SegmentRecord {
+/** A record from a parsed /proc/sysvipc/shm line. */
+export function segmentFromProc(r: ProcShmRow): SegmentRecord {
   return {
     kind: 'shm',
     ...r,
@@ -262,7 +265,7 @@ export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {
 }
 
 export function scanSemaphores(opts: InventoryOptions & { values?: boolean } = {}): Scan<SemaphoreRecord> {
-  const s = scan('sem', opts, (t) => parseSemTable(t).map(semFromProc), semaphoresBySyscall);
+  const s = scan('sem', opts, (t) => parseSemTable(t).map(semaphoreFromProc), semaphoresBySyscall);
   if (opts.values) {
     for (const r of s.records) {
       try {
