@@ -86,7 +86,8 @@ export class SchemaValidator {
       if (passing !== 1) errors.push(`${path}: matches ${passing} of oneOf, not exactly 1`);
     }
     if (Array.isArray(value) && s.items !== undefined) {
-      value.forEach((x, i) => errors.push(...this.validate(x, s.items as Schema, `${path}[${i}]`)));
+      for (const [i, x] of value.entries())
+        errors.push(...this.validate(x, s.items as Schema, `${path}[${i}]`));
     }
     if (typeOf(value) === 'object') {
       const obj = value as Record<string, unknown>;
