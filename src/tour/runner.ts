@@ -1,0 +1,386 @@
+// The machinery of `svipc tour`: a scratch folder, child processes of bin/svipc shown as the
+// commands a student would type, checks, and a registry of every IPC object the tour made,
+// so that whatever happens (a failed check, an exception, SIGINT) it removes those, and
+// only those, before it exits.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandContext } from '../cli/context.js';
+import { isIpcError, MessageQueue, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+
+/** bin/svipc of this checkout (dist/src/tour/runner.js -> ../../../bin/svipc). */
+export const SVIPC_BIN = resolve(fileURLToPath(new URL('../../../bin/svipc', import.meta.url)));
+
+/** Whether `svipc NAME` is built in this checkout (other commands may not exist yet). */
+export function commandExists(name: string): boolean {
+  return existsSync(fileURLToPath(new URL(`../../commands/${name}.js`, import.meta.url)));
+}
+
+export type Kind = 'shm' | 'sem' | 'msg';
+
+/** An object the tour created, known by id (and, when made with a key, by key). */
+interface Owned {
+  kind: Kind;
+  id: number;
+  key?: number;
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout then stderr lines, in arrival order (stdout only when not redirected). */
+  lines: string[];
+  stdout: string;
+  stderr: string;
+}
+
+export interface Spawned {
+  pid: number;
+  child: ChildProcess;
+  done: Promise<Finished>;
+}
+
+export interface SpawnOpts {
+  /** stdin from this file (path relative to the scratch folder). */
+  stdinFile?: string;
+  /** stdout to this file. */
+  stdoutFile?: string;
+  /** Shown with a trailing `&`, not waited for here. */
+  background?: boolean;
+  /** Give the child --trace (when the tour runs with --trace and the command has it). */
+  traceable?: boolean;
+}
+
+export class Aborted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Aborted';
+  }
+}
+
+export class TourFailure extends Error {}
+
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+export function shellQuote(s: string): string {
+  return SHELL_SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function hexKey(key: number): string {
+  return `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export class Tour {
+  readonly dir: string;
+  readonly started = Math.floor(Date.now() / 1000);
+  passed = 0;
+  failed = 0;
+  skipped = 0;
+  readonly #owned: Owned[] = [];
+  /** Keys handed to a child that creates the object itself (svshm-writer). */
+  readonly #ownedKeys: { kind: Kind; key: number }[] = [];
+  readonly #children = new Set<Spawned>();
+  readonly #color: boolean;
+
+  constructor(
+    readonly ctx: CommandContext,
+    readonly opts: { trace?: boolean; quiet?: boolean },
+    color: boolean,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'svipc-tour-'));
+    this.#color = color;
+  }
+
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+
+  checkAbort(): void {
+    if (this.ctx.signal.aborted) throw new Aborted();
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  // ---- output -------------------------------------------------------------------------
+
+  #paint(code: string, s: string): string {
+    return this.#color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  }
+
+  out(line = ''): void {
+    this.ctx.stdout.write(`${line}\n`);
+  }
+
+  /** Explanations: hidden by --quiet. */
+  say(line = ''): void {
+    if (!this.opts.quiet) this.out(line);
+  }
+
+  heading(n: number, total: number, title: string): void {
+    this.out();
+    this.out(this.#paint('1', `[${n}/${total}] ${title}`));
+  }
+
+  note(text: string): void {
+    if (!this.opts.quiet) this.out(`  ${this.#paint('2', text)}`);
+  }
+
+  check(ok: boolean, what: string, detail?: string): boolean {
+    if (ok) {
+      this.passed++;
+      this.out(`  ${this.#paint('32', 'ok')}   ${what}`);
+    } else {
+      this.failed++;
+      this.out(`  ${this.#paint('31', 'FAIL')} ${what}${detail ? `: ${detail}` : ''}`);
+    }
+    return ok;
+  }
+
+  skip(what: string): void {
+    this.skipped++;
+    this.out(`  ${this.#paint('33', 'skip')} ${what}`);
+  }
+
+  // ---- child processes ----------------------------------------------------------------
+
+  /** The command line a student would type for these arguments. */
+  commandLine(args: readonly string[], o: SpawnOpts = {}): string {
+    let line = ['svipc', ...args].map(shellQuote).join(' ');
+    if (o.stdinFile) line += ` < ${shellQuote(o.stdinFile)}`;
+    if (o.stdoutFile) line += ` > ${shellQuote(o.stdoutFile)}`;
+    if (o.background) line += ' &';
+    return line;
+  }
+
+  /** Start `svipc ARGS` in the scratch folder, echoing the command line. */
+  spawn(args: readonly string[], o: SpawnOpts = {}): Spawned {
+    this.checkAbort();
+    const argv = o.traceable && this.opts.trace ? [args[0]!, '--trace', ...args.slice(1)] : [...args];
+    this.say(`  $ ${this.commandLine(argv, o)}`);
+    const fds: number[] = [];
+    const inFd = o.stdinFile ? openSync(this.path(o.stdinFile), 'r') : 'ignore';
+    const outFd = o.stdoutFile ? openSync(this.path(o.stdoutFile), 'w') : 'pipe';
+    if (typeof inFd === 'number') fds.push(inFd);
+    if (typeof outFd === 'number') fds.push(outFd);
+    const child = spawn(process.execPath, [SVIPC_BIN, ...argv], {
+      cwd: this.dir,
+      stdio: [inFd, outFd, 'pipe'],
+      env: { ...this.ctx.env, NO_COLOR: '1', SVIPC_TOUR: '1' },
+    });
+    for (const fd of fds) closeSync(fd);
+    const lines: string[] = [];
+    let stdout = '';
+    let stderr = '';
+    const partial = { out: '', err: '' };
+    const show = (line: string) => {
+      lines.push(line);
+      this.say(`    ${line}`);
+    };
+    const feed = (which: 'out' | 'err', chunk: Buffer) => {
+      const text = chunk.toString();
+      if (which === 'out') stdout += text;
+      else stderr += text;
+      const parts = (partial[which] + text).split('\n');
+      partial[which] = parts.pop()!;
+      for (const l of parts) show(l);
+    };
+    child.stdout?.on('data', (c: Buffer) => feed('out', c));
+    child.stderr?.on('data', (c: Buffer) => feed('err', c));
+    const done = new Promise<Finished>((resolvePromise, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        for (const w of ['out', 'err'] as const) if (partial[w]) show(partial[w]);
+        this.#children.delete(spawned);
+        resolvePromise({ code, signal, lines, stdout, stderr });
+      });
+    });
+    const spawned: Spawned = { pid: child.pid ?? -1, child, done };
+    this.#children.add(spawned);
+    return spawned;
+  }
+
+  /** Run `svipc ARGS` to completion (abortable). */
+  async run(args: readonly string[], o: SpawnOpts = {}): Promise<Finished> {
+    return this.wait(this.spawn(args, o));
+  }
+
+  /** Wait for a spawned child, or throw Aborted at once on SIGINT/SIGTERM/SIGHUP. */
+  wait(s: Spawned): Promise<Finished> {
+    return new Promise((resolvePromise, reject) => {
+      if (this.signal.aborted) return reject(new Aborted());
+      const onAbort = () => reject(new Aborted());
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      s.done.then(
+        (f) => {
+          this.signal.removeEventListener('abort', onAbort);
+          resolvePromise(f);
+        },
+        (e) => {
+          this.signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Poll `cond` every 10 ms until true (returns true) or `ms` elapse (false). Abortable. */
+  async until(cond: () => boolean, ms: number): Promise<boolean> {
+    const end = performance.now() + ms;
+    for (;;) {
+      this.checkAbort();
+      if (cond()) return true;
+      if (performance.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  // ---- IPC objects --------------------------------------------------------------------
+
+  /** A key no object of any kind has now (the tour then creates it exclusively). */
+  freshKey(): number {
+    for (;;) {
+      const key = (0x10000000 + Math.floor(Math.random() * 0x6fffffff)) | 0;
+      if (!keyInUse(key)) return key;
+    }
+  }
+
+  own(kind: Kind, id: number, key?: number): void {
+    this.#owned.push(key === undefined ? { kind, id } : { kind, id, key });
+  }
+
+  /**
+   * A fresh key a child will create an object with (exclusively). At cleanup, an object
+   * with that key is removed only if this user created it after the tour started.
+   */
+  ownKey(kind: Kind, key: number): void {
+    this.#ownedKeys.push({ kind, key });
+  }
+
+  /** The tour removed it (or saw it removed): forget it. */
+  disown(kind: Kind, id: number): void {
+    const i = this.#owned.findIndex((o) => o.kind === kind && o.id === id);
+    if (i >= 0) this.#owned.splice(i, 1);
+  }
+
+  /** Remove an object the tour created (quietly, in-process). */
+  remove(kind: Kind, id: number): void {
+    try {
+      removeObject(kind, id);
+    } catch (e) {
+      if (!isIpcError(e, 'EINVAL', 'EIDRM')) throw e;
+    }
+    this.disown(kind, id);
+  }
+
+  /**
+   * Everything left: stop the children (TERM, then KILL), remove the objects the tour made
+   * that still exist (an id is only trusted while its key, when it had one, still matches),
+   * remove the scratch folder. Quick: runs within the launcher's 1.5 s signal grace.
+   */
+  async cleanup(): Promise<string[]> {
+    const left: string[] = [];
+    const kids = [...this.#children];
+    for (const k of kids) k.child.kill('SIGTERM');
+    if (kids.length > 0) {
+      const t0 = performance.now();
+      while (this.#children.size > 0 && performance.now() - t0 < 700)
+        await new Promise((r) => setTimeout(r, 10));
+      for (const k of this.#children) k.child.kill('SIGKILL');
+      const t1 = performance.now();
+      while (this.#children.size > 0 && performance.now() - t1 < 200)
+        await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const o of [...this.#owned]) {
+      try {
+        if (o.key !== undefined && keyOf(o.kind, o.id) !== (o.key | 0)) {
+          this.disown(o.kind, o.id);
+          continue;
+        }
+        removeObject(o.kind, o.id);
+        left.push(`${o.kind} ${o.id}`);
+      } catch {
+        // gone already
+      }
+      this.disown(o.kind, o.id);
+    }
+    for (const { kind, key } of this.#ownedKeys.splice(0)) {
+      try {
+        const id = idOfKey(kind, key);
+        if (id === undefined) continue;
+        const perm = statPerm(kind, id);
+        if (perm.cuid !== process.getuid?.() || perm.ctime < this.started - 1) continue;
+        removeObject(kind, id);
+        left.push(`${kind} ${id}`);
+      } catch {
+        // gone already, or not ours
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    return left;
+  }
+}
+
+function keyInUse(key: number): boolean {
+  const probes = [
+    () => SharedMemory.get(key, 0),
+    () => SemaphoreSet.get(key, 0),
+    () => MessageQueue.get(key, {}),
+  ];
+  for (const probe of probes) {
+    try {
+      probe();
+      return true;
+    } catch (e) {
+      if (!isIpcError(e, 'ENOENT')) return true; // EACCES: someone's object: in use
+    }
+  }
+  return false;
+}
+
+/** The id of the object of this kind that has `key` now, or undefined. */
+export function idOfKey(kind: Kind, key: number): number | undefined {
+  try {
+    if (kind === 'shm') return SharedMemory.get(key, 0).id;
+    if (kind === 'sem') return SemaphoreSet.get(key, 0).id;
+    return MessageQueue.get(key, {}).id;
+  } catch (e) {
+    if (isIpcError(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+/** Whether the object `id` of this kind exists. */
+export function exists(kind: Kind, id: number): boolean {
+  try {
+    keyOf(kind, id);
+    return true;
+  } catch (e) {
+    if (isIpcError(e, 'EINVAL', 'EIDRM')) return false;
+    throw e;
+  }
+}
+
+function statPerm(kind: Kind, id: number): { cuid: number; ctime: number } {
+  const ds =
+    kind === 'shm'
+      ? new SharedMemory(id).stat()
+      : kind === 'sem'
+        ? new SemaphoreSet(id).stat()
+        : new MessageQueue(id).stat();
+  return { cuid: ds.perm.cuid, ctime: ds.ctime };
+}
+
+function keyOf(kind: Kind, id: number): number {
+  if (kind === 'shm') return new SharedMemory(id).stat().perm.key | 0;
+  if (kind === 'sem') return new SemaphoreSet(id).stat().perm.key | 0;
+  return new MessageQueue(id).stat().perm.key | 0;
+}
+
+function removeObject(kind: Kind, id: number): void {
+  if (kind === 'shm') new SharedMemory(id).remove();
+  else if (kind === 'sem') new SemaphoreSet(id).remove();
+  else new MessageQueue(id).remove();
+}

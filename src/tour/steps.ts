@@ -1,0 +1,307 @@
+// The steps of `svipc tour`: every "Demo" slide of the lecture, in order, each run with
+// real `svipc` commands (child processes) on objects the tour creates, each result checked.
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ftok, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+import { ELEMENT_SIZE, NEXT_OFFSET } from '../protocols/shm-list.js';
+import { writeNativeInt64 } from '../protocols/shmseg.js';
+import { commandExists, exists, type Finished, hexKey, idOfKey, type Tour } from './runner.js';
+
+export interface Step {
+  title: string;
+  /** The commands it needs; missing ones make it a skip, not a failure. */
+  needs: string[];
+  run(t: Tour): Promise<void>;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function exited(f: Finished, code = 0): string | undefined {
+  if (f.code === code) return undefined;
+  return f.signal ? `killed by ${f.signal}` : `exit status ${f.code}, expected ${code}`;
+}
+
+function idFrom(f: Finished, re: RegExp): number | undefined {
+  const m = re.exec(f.stdout);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Make a segment with a fresh key: with `svipc ipcmk` when it exists, else in-process. */
+async function makeSegment(t: Tour, size: number, mode: string): Promise<{ id: number; key: number }> {
+  const key = t.freshKey();
+  if (commandExists('ipcmk')) {
+    const f = await t.run(['ipcmk', '-M', String(size), '-p', mode, '-k', hexKey(key)]);
+    const id = idFrom(f, /Shared memory id: (\d+)/);
+    if (id === undefined || f.code !== 0) throw new Error(`ipcmk failed: ${f.stderr.trim() || f.code}`);
+    t.own('shm', id, key);
+    return { id, key };
+  }
+  const id = SharedMemory.create(size, { key, mode: Number.parseInt(mode, 8) }).id;
+  t.own('shm', id, key);
+  t.note(`(svipc ipcmk is not built here: the tour made segment ${id} itself)`);
+  return { id, key };
+}
+
+/** Remove with `svipc ipcrm` when it exists (else in-process) and check it is gone. */
+async function removeWithIpcrm(
+  t: Tour,
+  kind: 'shm' | 'sem' | 'msg',
+  id: number,
+  byKey?: number,
+): Promise<void> {
+  if (commandExists('ipcrm')) {
+    const flag =
+      byKey !== undefined
+        ? { shm: '-M', sem: '-S', msg: '-Q' }[kind]
+        : { shm: '-m', sem: '-s', msg: '-q' }[kind];
+    const f = await t.run(['ipcrm', flag, byKey !== undefined ? hexKey(byKey) : String(id)]);
+    t.check(f.code === 0 && !exists(kind, id), `ipcrm removed ${kind} ${id}`, exited(f));
+  } else {
+    t.remove(kind, id);
+    t.note(`(svipc ipcrm is not built here: the tour removed ${kind} ${id} itself)`);
+  }
+  if (!exists(kind, id)) t.disown(kind, id);
+}
+
+const LECTURE_TEXT =
+  'System V shared memory is an IPC mechanism that allows unrelated processes to share\n' +
+  'memory areas. Segments are kernel-persistent: content copied there persists beyond the\n' +
+  'life of the processes accessing it, until it is explicitly removed (IPC_RMID).\n';
+
+export const STEPS: Step[] = [
+  {
+    title: 'ipcmk, ipcs, ipcrm: IPC objects are kernel-persistent (slide 14)',
+    needs: ['ipcmk', 'ipcs', 'ipcrm'],
+    async run(t) {
+      t.say('  ipcmk creates a message queue and exits; the queue stays in the kernel, ipcs still');
+      t.say('  shows it, until ipcrm removes it. (-k: a key of our choosing, refused if taken.)');
+      const key = t.freshKey();
+      const mk = await t.run(['ipcmk', '-Q', '-p', '600', '-k', hexKey(key)]);
+      const id = idFrom(mk, /Message queue id: (\d+)/);
+      if (id !== undefined) t.own('msg', id, key);
+      if (!t.check(mk.code === 0 && id !== undefined, 'ipcmk created a queue', exited(mk))) return;
+      const ls = await t.run(['ipcs', '-q', '-i', String(id)]);
+      t.check(
+        ls.code === 0 && ls.stdout.includes(String(id)) && exists('msg', id!),
+        `the queue outlived ipcmk: ipcs -i ${id} shows it`,
+        exited(ls),
+      );
+      await removeWithIpcrm(t, 'msg', id!);
+    },
+  },
+  {
+    title: 'ftok: keys made from file names (slide 18)',
+    needs: ['ftok'],
+    async run(t) {
+      t.say("  ftok(PATH, PROJ) builds a key from the file's inode and device and PROJ's low");
+      t.say('  8 bits: same file and PROJ, same key; a hard link is the same inode.');
+      writeFileSync(t.path('keyfile'), 'a file to make keys from\n');
+      linkSync(t.path('keyfile'), t.path('keyfile-link'));
+      const keyOf = (f: Finished) =>
+        idFrom({ ...f, stdout: f.stdout.replace(/^key=-/, 'key=') }, /key=(\d+)/);
+      const a = await t.run(['ftok', 'keyfile', '1']);
+      const expect = ftok(t.path('keyfile'), 1);
+      t.check(
+        a.code === 0 && a.stdout.trim() === `key=${expect}`,
+        `key=${expect}, as ftok(3) says`,
+        a.stdout.trim(),
+      );
+      const b = await t.run(['ftok', 'keyfile', '2']);
+      t.check(b.code === 0 && keyOf(b) !== keyOf(a), 'another PROJ, another key');
+      const c = await t.run(['ftok', 'keyfile-link', '1']);
+      t.check(c.code === 0 && c.stdout === a.stdout, 'a hard link gives the same key (same inode)');
+    },
+  },
+  {
+    title: 'message queues: the stat server and its clients (slides 38-40)',
+    needs: ['stat-server', 'stat-client'],
+    async run(t) {
+      t.say('  One request queue (key from ftok), one private reply queue per client (IPC_PRIVATE).');
+      t.say("  The key file is a fresh one, so the server's queue cannot be anybody else's.");
+      writeFileSync(t.path('stat.key'), '');
+      writeFileSync(t.path('lecture.txt'), LECTURE_TEXT);
+      const key = ftok(t.path('stat.key'), 1);
+      const server = t.spawn(['stat-server', '--ftok-path', 'stat.key'], {
+        background: true,
+        traceable: true,
+      });
+      let exitedEarly = false;
+      server.done.then(() => {
+        exitedEarly = true;
+      });
+      const up = await t.until(() => exitedEarly || idOfKey('msg', key) !== undefined, 5000);
+      const qid = idOfKey('msg', key);
+      if (qid !== undefined) t.own('msg', qid, key);
+      if (!t.check(up && qid !== undefined, `the server made its request queue (key ${hexKey(key)})`)) return;
+      const size = statSync(t.path('lecture.txt')).size;
+      const a = await t.run(['stat-client', '--ftok-path', 'stat.key', 'lecture.txt'], { traceable: true });
+      t.check(
+        a.code === 0 && a.stdout.trim() === String(size),
+        `the server says lecture.txt has ${size} bytes`,
+        exited(a),
+      );
+      const b = await t.run(['stat-client', '--ftok-path', 'stat.key', 'no-such-file']);
+      t.check(b.code === 1, 'a missing file: RES_ERR, exit status 1', exited(b, 1));
+      t.say('  $ kill -TERM %1');
+      server.child.kill('SIGTERM');
+      const s = await t.wait(server);
+      t.check(s.code === 0 && !exists('msg', qid!), 'on SIGTERM the server removed its queue', exited(s));
+      if (!exists('msg', qid!)) t.disown('msg', qid!);
+    },
+  },
+  {
+    title: 'semaphores: svsem_demo (slide 58)',
+    needs: ['svsem-demo'],
+    async run(t) {
+      t.say('  A semaphore set of one, value 0. Taking 2 waits until someone adds enough; the');
+      t.say('  kernel counts the waiters (semncnt). --nowait and --timeout bound the wait.');
+      const mk = await t.run(['svsem-demo', '0'], { traceable: true });
+      const id = idFrom(mk, /semaphore ID = (\d+)/);
+      if (id !== undefined) t.own('sem', id);
+      if (!t.check(mk.code === 0 && id !== undefined, 'created a semaphore, value 0', exited(mk))) return;
+      const set = new SemaphoreSet(id!);
+      const waiter = t.spawn(['svsem-demo', String(id), '-2'], { background: true, traceable: true });
+      const waiting = await t.until(() => set.getNcnt(0) >= 1, 5000);
+      t.check(waiting, 'svsem-demo -2 waits in semop (semncnt = 1)');
+      const add = await t.run(['svsem-demo', String(id), '3'], { traceable: true });
+      const w = await t.wait(waiter);
+      t.check(
+        add.code === 0 && w.code === 0 && w.stdout.includes('semop completed'),
+        'adding 3 woke it up: both semops completed',
+        exited(w) ?? exited(add),
+      );
+      t.check(set.getValue(0) === 1, `value 0 + 3 - 2 = ${set.getValue(0)}`);
+      const nw = await t.run(['svsem-demo', '--nowait', String(id), '-2']);
+      t.check(
+        nw.code === 75 && set.getValue(0) === 1,
+        '--nowait: would wait, exit status 75',
+        exited(nw, 75),
+      );
+      const to = await t.run(['svsem-demo', '--timeout', '0.2', String(id), '-2']);
+      t.check(
+        to.code === 124 && set.getValue(0) === 1,
+        '--timeout 0.2: gave up, exit status 124',
+        exited(to, 124),
+      );
+      const un = await t.run(['svsem-demo', '--undo', String(id), '-1']);
+      t.check(
+        un.code === 0 && set.getValue(0) === 1,
+        '--undo: SEM_UNDO, the kernel gave the 1 back when svsem-demo exited',
+        exited(un),
+      );
+      await removeWithIpcrm(t, 'sem', id!);
+    },
+  },
+  {
+    title: 'shared memory: stdin2shm and shm2stdout (slides 73-77)',
+    needs: ['stdin2shm', 'shm2stdout'],
+    async run(t) {
+      t.say('  ipcmk makes a segment; stdin2shm copies stdin into it (an int with the byte count,');
+      t.say('  then the data) and exits; shm2stdout, later, copies it out: the data persisted.');
+      writeFileSync(t.path('lecture.txt'), LECTURE_TEXT);
+      const big = randomBytes(10000);
+      writeFileSync(t.path('random.bin'), big);
+      const { id } = await makeSegment(t, 4096, '600');
+      const a = await t.run(['stdin2shm', String(id), '4096'], { stdinFile: 'lecture.txt', traceable: true });
+      const b = await t.run(['shm2stdout', String(id), '4096'], { stdoutFile: 'copy.txt', traceable: true });
+      const copy = readFileSync(t.path('copy.txt'));
+      t.check(
+        a.code === 0 && b.code === 0 && copy.equals(Buffer.from(LECTURE_TEXT)),
+        `the ${copy.length} bytes that went in came out`,
+        exited(a) ?? exited(b) ?? `${copy.length} bytes out`,
+      );
+      t.say('  10000 bytes do not fit in 4096 - 4: only the first 4092 are copied.');
+      const c = await t.run(['stdin2shm', String(id), '4096'], { stdinFile: 'random.bin' });
+      const d = await t.run(['shm2stdout', String(id), '4096'], { stdoutFile: 'random.out' });
+      const out = readFileSync(t.path('random.out'));
+      t.check(
+        c.code === 0 && d.code === 0 && out.equals(big.subarray(0, 4092)),
+        'min(input, SIZE - 4) = 4092 bytes, the right ones',
+        exited(c) ?? exited(d) ?? `${out.length} bytes out`,
+      );
+      t.say('  The C stdin2shm trusts SIZE and would write past the segment; svipc refuses:');
+      const e = await t.run(['stdin2shm', String(id), '8192'], { stdinFile: 'lecture.txt' });
+      t.check(e.code === 1, 'SIZE larger than the segment: refused, exit status 1', exited(e, 1));
+      await removeWithIpcrm(t, 'shm', id);
+    },
+  },
+  {
+    title: 'synchronized transfer: svshm-writer and svshm-reader (slides 79-86)',
+    needs: ['svshm-writer', 'svshm-reader'],
+    async run(t) {
+      t.say('  A 10240-byte buffer in shared memory, two semaphores taking turns (writer, reader,');
+      t.say('  writer...), cnt == 0 for EOF. 1 MiB goes through in about 100 turns.');
+      const data = randomBytes(1 << 20);
+      writeFileSync(t.path('data.bin'), data);
+      const shmKey = t.freshKey();
+      let semKey = t.freshKey();
+      while (semKey === shmKey) semKey = t.freshKey();
+      t.ownKey('shm', shmKey);
+      t.ownKey('sem', semKey);
+      const keys = ['--shm-key', hexKey(shmKey), '--sem-key', hexKey(semKey)];
+      const writer = t.spawn(['svshm-writer', ...keys], { stdinFile: 'data.bin', background: true });
+      const reader = await t.run(['svshm-reader', ...keys, '--timeout', '10'], { stdoutFile: 'data.out' });
+      const w = await t.wait(writer);
+      const out = readFileSync(t.path('data.out'));
+      t.check(
+        w.code === 0 && reader.code === 0 && sha(out) === sha(data),
+        `the ${data.length} bytes that went in came out (sha256 ${sha(data).slice(0, 12)}...)`,
+        exited(w) ?? exited(reader) ?? `${out.length} bytes out`,
+      );
+      t.check(
+        /sent 1048576 bytes/.test(w.stderr) && /received 1048576 bytes/.test(reader.stderr),
+        'both sides counted 1048576 bytes',
+      );
+      t.check(
+        idOfKey('shm', shmKey) === undefined && idOfKey('sem', semKey) === undefined,
+        'the writer removed the segment and the semaphores',
+      );
+    },
+  },
+  {
+    title: 'data structures in shared memory: shm-list (slides 96-101)',
+    needs: ['shm-list-writer', 'shm-list-reader'],
+    async run(t) {
+      t.say('  Each process attaches the segment wherever the kernel chooses, so the list links');
+      t.say('  elements by offsets from the segment base, not by addresses.');
+      const { id, key } = await makeSegment(t, 1000 * ELEMENT_SIZE, '660');
+      const k = hexKey(key);
+      const w = await t.run(['shm-list-writer', '--key', k], { traceable: true });
+      const r = await t.run(['shm-list-reader', '--key', k], { traceable: true });
+      const line = '[common] visit list: 13 17 42 ';
+      t.check(
+        w.code === 0 && r.code === 0 && w.lines.includes(line) && r.lines.includes(line),
+        'the reader walked the list the writer built: 13 17 42',
+        exited(w) ?? exited(r),
+      );
+      const at = (f: Finished) => /list attached at (0x[0-9a-f]+)/.exec(f.stdout)?.[1];
+      t.note(
+        at(w) === at(r)
+          ? `(both attached it at ${at(w)} this time: luck, not a guarantee)`
+          : `(writer attached it at ${at(w)}, reader at ${at(r)}: the offsets still hold)`,
+      );
+      const w2 = await t.run(['shm-list-writer', '--key', k, '-q', '1', '2', '3', '5', '8']);
+      const r2 = await t.run(['shm-list-reader', '--key', k, '-q']);
+      t.check(
+        w2.code === 0 && r2.stdout === '[common] visit list: 1 2 3 5 8 \n',
+        'values of our choosing: 1 2 3 5 8',
+        exited(r2),
+      );
+      t.say('  The tour now points element 3 back at element 2, as a bug or a hostile process');
+      t.say('  could: the C reader would print forever; svipc checks every offset.');
+      const att = new SharedMemory(id).attach();
+      try {
+        writeNativeInt64(att.buffer, BigInt(ELEMENT_SIZE), 2 * ELEMENT_SIZE + NEXT_OFFSET);
+      } finally {
+        att.detach();
+      }
+      const r3 = await t.run(['shm-list-reader', '--key', k, '-q']);
+      t.check(
+        r3.code === 1 && /cycle/.test(r3.stderr),
+        'a corrupt list: a clear error, exit status 1',
+        exited(r3, 1),
+      );
+      await removeWithIpcrm(t, 'shm', id, key);
+    },
+  },
+];
