@@ -265,6 +265,12 @@ export class ContentStreams {
         break;
       }
       const r = trySend(s.req.queue, type, data);
+      if (r === 'full' && type === RES_OK) {
+        // A client asks with an empty queue: one already full at the first answer is a
+        // client that will not read (or one trying to hold a stream slot): it loses it.
+        this.drop(s, `reply lost: ${lostWhy(r, s.req.queue)}: stream of ${showPath(s.req.path)} not started`);
+        return 'idle';
+      }
       if (r === 'full') return moved ? 'moved' : 'full';
       if (r !== 'sent') {
         this.drop(

@@ -1,0 +1,366 @@
+// stat-server / stat-client end to end: against the lecture's C programs, a hostile client,
+// concurrency, content streaming, signals and timeouts. Every test runs in a private IPC
+// namespace (unshare --ipc: the default key is shared by everyone on this machine) with a
+// private ftok file, and ends by checking that /proc/sysvipc/msg is empty there.
+import { describe, expect, it } from 'vitest';
+import {
+  buildPeer,
+  CC_SKIP_REASON,
+  canUnshare,
+  hasCompiler,
+  inNamespace,
+  type RunResult,
+  UNSHARE_SKIP_REASON,
+} from '../helpers/run.js';
+
+const nsOk = canUnshare();
+const ccOk = hasCompiler();
+if (!nsOk) console.warn(`stat-server e2e: ${UNSHARE_SKIP_REASON}`);
+if (!ccOk) console.warn(`stat-server e2e: ${CC_SKIP_REASON}`);
+const peer = (name: string) => (ccOk ? buildPeer(name) : '/nonexistent');
+
+// Shell helpers shared by every script: a temp dir, a private key file, a server on it.
+const PRELUDE = String.raw`
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+K=$T/key; touch "$K"
+export STAT_FTOK_PATH=$K
+queues() { echo $(( $(wc -l < /proc/sysvipc/msg) - 1 )); }
+start_server() {
+  "$SVIPC" stat-server --ftok-path "$K" --verbose "$@" 2>"$T/server.err" & SP=$!
+  for i in $(seq 1000); do grep -q 'serving key' "$T/server.err" 2>/dev/null && return 0; sleep 0.01; done
+  echo "server did not start:"; cat "$T/server.err"; return 1
+}
+start_c_server() {
+  "$CSERVER" "$K" 2>"$T/server.err" & SP=$!
+  for i in $(seq 1000); do [ "$(queues)" -ge 1 ] && return 0; sleep 0.01; done
+  echo "C server did not start"; return 1
+}
+stop_server() { kill -INT $SP; wait $SP; echo "server-exit=$?"; cat "$T/server.err" >&2; }
+client() { "$SVIPC" stat-client --ftok-path "$K" "$@"; }
+ms() { date +%s%3N; }
+`;
+
+function ns(script: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
+  return inNamespace(`${PRELUDE}\n${script}\necho "left=$(queues)"`, { env, timeoutMs });
+}
+
+/** key=value lines of a script's stdout. */
+function vars(r: RunResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^([a-z0-9_-]+)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+describe.skipIf(!nsOk)('stat-server (svipc) with the lecture clients', () => {
+  it.skipIf(!ccOk)('answers the C client: sizes, and RES_ERR for a missing file', async () => {
+    const r = await ns(
+      String.raw`
+      head -c 12345 /dev/zero > $T/a; : > $T/empty
+      start_server || exit 1
+      echo "a=$("$CCLIENT" $T/a) rc-a=$?"
+      echo "empty=$("$CCLIENT" $T/empty)"
+      "$CCLIENT" $T/missing; echo "rc-missing=$?"
+      echo "svipc=$(client $T/a)"
+      stop_server`,
+      { CCLIENT: peer('stat-client') },
+    );
+    const v = vars(r);
+    expect(v, r.stderr).toMatchObject({
+      a: '12345 rc-a=0',
+      empty: '0',
+      'rc-missing': '1',
+      svipc: '12345',
+      'server-exit': '0',
+      left: '0',
+    });
+  });
+
+  it('svipc client: RES_ERR exits 1 with the reason; a missing server is a clear error (69)', async () => {
+    const r = await ns(String.raw`
+      client $T/nothing-here; echo "rc-noqueue=$?"
+      "$SVIPC" stat-client --ftok-path $T/no-such-key /etc/passwd; echo "rc-nokey=$?"
+      start_server || exit 1
+      client $T/missing; echo "rc-missing=$?"
+      client --content $T; echo "rc-dir=$?"
+      client --content /dev/null; echo "rc-dev=$?"
+      stop_server`);
+    const v = vars(r);
+    expect(v, r.stderr).toMatchObject({
+      'rc-noqueue': '69',
+      'rc-nokey': '69',
+      'rc-missing': '1',
+      'rc-dir': '1',
+      'rc-dev': '1',
+      'server-exit': '0',
+      left: '0',
+    });
+    expect(r.stderr).toMatch(/stat-client: no stat server is running \(no queue with key 0x[0-9a-f]{8}\)/);
+    expect(r.stderr).toMatch(/no-such-key does not exist/);
+    expect(r.stderr).toMatch(/missing: No such file or directory\n/);
+    expect(r.stderr).toMatch(/: Is a directory\n/);
+    expect(r.stderr).toMatch(/null: Operation not supported\n/);
+  });
+});
+
+describe.skipIf(!nsOk || !ccOk)('stat-client (svipc) with the lecture server', () => {
+  it('gets sizes and RES_ERR from the C server', async () => {
+    const r = await ns(
+      String.raw`
+      head -c 777 /dev/zero > $T/a
+      start_c_server || exit 1
+      echo "a=$(client $T/a)"
+      client $T/missing; echo "rc-missing=$?"
+      stop_server`,
+      { CSERVER: peer('stat-server') },
+    );
+    const v = vars(r);
+    expect(v, r.stderr).toMatchObject({ a: '777', 'rc-missing': '1', 'server-exit': '0', left: '0' });
+    // The lecture's server leaves RES_ERR's size at 0: no reason to print.
+    expect(r.stderr).toMatch(/missing: the server answered RES_ERR\n/);
+  });
+});
+
+describe.skipIf(!nsOk)('a server no client can break', () => {
+  it.skipIf(!ccOk)('survives hundreds of malformed requests and still answers within 1 s', async () => {
+    const r = await ns(
+      String.raw`
+      head -c 4242 /dev/zero > $T/good
+      start_server || exit 1
+      rss() { awk '/VmRSS/ {print $2}' /proc/$SP/status; }
+      echo "rss-before=$(rss)"
+      "$HOSTILE" "$K" 100 $T/good; echo "hostile-rc=$?"
+      "$HOSTILE" "$K" 100 $T/good > /dev/null; "$HOSTILE" "$K" 100 $T/good > /dev/null
+      echo "rss-after=$(rss)"
+      echo "good=$("$CCLIENT" $T/good)"
+      kill -0 $SP && echo alive=yes
+      stop_server`,
+      { HOSTILE: peer('stat-hostile'), CCLIENT: peer('stat-client') },
+    );
+    const v = vars(r);
+    expect(v, `${r.stdout}\n${r.stderr}`).toMatchObject({
+      'hostile-rc': '0',
+      good: '4242',
+      alive: 'yes',
+      'server-exit': '0',
+      left: '0',
+    });
+    expect(r.stdout).toMatch(/sent 1500 bad requests/);
+    const answered = /answered RES_OK 4242 in ([0-9.]+) ms/.exec(r.stdout);
+    expect(answered, r.stdout).not.toBeNull();
+    expect(Number(answered![1])).toBeLessThan(1000);
+    // 4500 bad requests later, memory has not run away (generous: GC timing varies).
+    expect(Number(v['rss-after']) - Number(v['rss-before'])).toBeLessThan(64 * 1024);
+    // Each kind of abuse was recognized and said so; the flood of warnings was rate-limited.
+    for (const why of [
+      /too short \(0 bytes/,
+      /too long/,
+      /unterminated path/,
+      /negative reply queue id -5/,
+      /reply queue 2147483632 does not exist/,
+      /is the server's own request queue/,
+      /unknown mtype 7\b/,
+      /reply queues must be private/,
+      /reply lost: reply queue \d+ is full/,
+    ]) {
+      expect(r.stderr).toMatch(why);
+    }
+    expect(r.stderr).toMatch(/more warning\(s\) suppressed/);
+    // (--verbose adds a line per well-formed request; warnings alone stay few)
+    expect(r.stderr.split('\n').filter((l) => l.includes('warning:')).length).toBeLessThan(200);
+  });
+
+  it.skipIf(!ccOk)(
+    '4 concurrent clients x 400 requests: every answer arrives, to the right client',
+    async () => {
+      const r = await ns(
+        String.raw`
+      for i in 1 2 3 4; do head -c $((1000 * i + i)) /dev/zero > $T/f$i; done
+      start_server || exit 1
+      pids=
+      for i in 1 2 3 4; do "$CCLIENT" -n 400 $T/f$i > $T/out$i & pids="$pids $!"; done
+      wait $pids
+      for i in 1 2 3 4; do echo "c$i=$(sort $T/out$i | uniq -c | tr -s ' ' | sed 's/^ //')"; done
+      stop_server`,
+        { CCLIENT: peer('stat-client') },
+      );
+      const v = vars(r);
+      expect(v, r.stderr).toMatchObject({
+        c1: '400 1001',
+        c2: '400 2002',
+        c3: '400 3003',
+        c4: '400 4004',
+        'server-exit': '0',
+        left: '0',
+      });
+    },
+  );
+
+  it('--root: relative paths start there; .., absolute paths and symlinks cannot escape', async () => {
+    const r = await ns(String.raw`
+      mkdir -p $T/root/sub $T/outside; head -c 11 /dev/zero > $T/root/sub/in; head -c 22 /dev/zero > $T/outside/secret
+      ln -s $T/outside/secret $T/root/link-out; ln -s sub/in $T/root/link-in; ln -s $T/outside $T/root/dir-out
+      start_server --root $T/root || exit 1
+      echo "rel=$(client sub/in)"
+      echo "abs=$(client $T/root/sub/in)"
+      echo "link-in=$(client link-in)"
+      echo "content=$(client --content link-in | wc -c)"
+      for p in ../outside/secret $T/outside/secret link-out dir-out/secret sub/../../outside/secret /etc/passwd; do
+        client "$p" 2>>$T/denied; echo "rc[$p]=$?"
+        client --content "$p" 2>>$T/denied; echo "rcc[$p]=$?"
+      done
+      echo "denied=$(grep -c 'Permission denied' $T/denied)"
+      stop_server`);
+    const v = vars(r);
+    expect(v, r.stdout + r.stderr).toMatchObject({ rel: '11', abs: '11', 'link-in': '11', content: '11' });
+    const codes = r.stdout.split('\n').filter((l) => /^rcc?\[/.test(l));
+    expect(codes).toHaveLength(12);
+    for (const c of codes) expect(c, r.stderr).toMatch(/=1$/);
+    expect(v.denied).toBe('12');
+    expect(v['server-exit']).toBe('0');
+    expect(v.left).toBe('0');
+  });
+});
+
+describe.skipIf(!nsOk)('file content (--content)', () => {
+  it('streams 100 MiB exactly (sha256), while stat requests are still answered', async () => {
+    const r = await ns(
+      String.raw`
+      head -c $((100 * 1024 * 1024)) /dev/urandom > $T/big
+      start_server || exit 1
+      echo "want=$(sha256sum < $T/big | cut -d' ' -f1)"
+      t0=$(ms)
+      client --content $T/big | sha256sum | cut -d' ' -f1 > $T/got & PIPE=$!
+      sleep 0.2; echo "during=$(client $T/big)"
+      wait $PIPE
+      echo "got=$(cat $T/got)"
+      echo "ms=$(( $(ms) - t0 ))"
+      stop_server`,
+      {},
+      90_000,
+    );
+    const v = vars(r);
+    expect(v.got, r.stderr).toBe(v.want);
+    expect(v.during).toBe(String(100 * 1024 * 1024));
+    expect(v).toMatchObject({ 'server-exit': '0', left: '0' });
+    console.log(`stat-server: 100 MiB through --content in ${v.ms} ms`);
+  }, 90_000);
+
+  it('| head -c 10 ends cleanly: 10 bytes, no message, no queue left', async () => {
+    const r = await ns(String.raw`
+      head -c 5000000 /dev/urandom > $T/big
+      start_server || exit 1
+      client --content $T/big 2>$T/client.err | head -c 10 > $T/ten; echo "rc=$?"
+      echo "bytes=$(wc -c < $T/ten)"
+      echo "client-err=$(wc -c < $T/client.err)"
+      echo "during=$(queues)"
+      stop_server`);
+    const v = vars(r);
+    // 141 is what a writer to a closed pipe gets (as `yes | head`); 0 if it had finished.
+    expect(v, r.stderr).toMatchObject({
+      bytes: '10',
+      'client-err': '0',
+      during: '1',
+      'server-exit': '0',
+      left: '0',
+    });
+    expect(['0', '141']).toContain(v.rc);
+  });
+
+  it('one stuck client does not stall the others', async () => {
+    const r = await ns(String.raw`
+      head -c 30000000 /dev/urandom > $T/big; head -c 5000000 /dev/urandom > $T/mid
+      start_server || exit 1
+      mkfifo $T/fifo
+      sleep 60 < $T/fifo & READER=$!
+      client --content $T/big > $T/fifo & SLOW=$!
+      for i in $(seq 500); do grep -q 'big" for' "$T/server.err" && break; sleep 0.01; done
+      sleep 0.3
+      t0=$(ms)
+      echo "mid=$( (client --content $T/mid | cmp - $T/mid) && echo same)"
+      echo "stat=$(client $T/mid)"
+      echo "ms=$(( $(ms) - t0 ))"
+      kill $READER; wait $SLOW; echo "slow-rc=$?"
+      stop_server`);
+    const v = vars(r);
+    expect(v, r.stderr).toMatchObject({ mid: 'same', stat: '5000000', 'server-exit': '0', left: '0' });
+    expect(Number(v.ms)).toBeLessThan(5000);
+    expect(['0', '141']).toContain(v['slow-rc']);
+  });
+});
+
+describe.skipIf(!nsOk)('signals, timeouts, exclusivity', () => {
+  it('SIGINT and SIGTERM stop the server with 0 and remove its queue', async () => {
+    const r = await ns(String.raw`
+      start_server || exit 1
+      echo "up=$(queues)"; kill -INT $SP; wait $SP; echo "int=$? after-int=$(queues)"
+      start_server || exit 1
+      kill -TERM $SP; wait $SP; echo "term=$? after-term=$(queues)"
+      grep -c 'queue removed' $T/server.err | sed 's/^/logged=/'`);
+    expect(vars(r), r.stderr).toMatchObject({
+      up: '1',
+      int: '0 after-int=0',
+      term: '0 after-term=0',
+      logged: '1',
+      left: '0',
+    });
+  });
+
+  it('a stopped server: --timeout 1 exits 124 in under 3 s with no queue left; SIGINT exits 130', async () => {
+    const r = await ns(String.raw`
+      start_server || exit 1
+      kill -STOP $SP
+      t0=$(ms); client --timeout 1 /etc/passwd; echo "rc=$? ms=$(( $(ms) - t0 ))"
+      echo "after-timeout=$(queues)"
+      client --content --timeout 1 /etc/passwd; echo "rc-content=$?"
+      "$SVIPC" stat-client --ftok-path "$K" --timeout 30 /etc/passwd & C=$!
+      # (a background job starts with SIGINT ignored until node installs its handler: wait for the client's queue)
+      for i in $(seq 1000); do [ "$(queues)" -ge 2 ] && break; sleep 0.01; done
+      kill -INT $C; wait $C; echo "rc-int=$?"
+      echo "after-int=$(queues)"
+      kill -CONT $SP
+      stop_server`);
+    const v = vars(r);
+    const [rc, time] = v.rc!.split(' ms=');
+    expect(rc, r.stderr).toBe('124');
+    expect(Number(time)).toBeLessThan(3000);
+    expect(v, r.stderr).toMatchObject({
+      'after-timeout': '1',
+      'rc-content': '124',
+      'rc-int': '130',
+      'after-int': '1',
+      'server-exit': '0',
+      left: '0',
+    });
+    expect(r.stderr).toMatch(/stat-client: no answer from the server within 1 s\n/);
+  });
+
+  it('a taken key: one-line error naming it in 0x form and how to remove it; --replace takes over', async () => {
+    const r = await ns(String.raw`
+      start_server || exit 1; FIRST=$SP
+      "$SVIPC" stat-server --ftok-path "$K" 2>$T/second.err; echo "second=$?"
+      echo "lines=$(wc -l < $T/second.err)"
+      cat $T/second.err
+      "$SVIPC" stat-server --ftok-path "$K" --replace --verbose 2>$T/third.err & SP=$!
+      wait $FIRST; echo "first=$?"
+      for i in $(seq 500); do grep -q 'serving key' "$T/third.err" && break; sleep 0.01; done
+      echo "works=$(client /dev/null)"
+      stop_server
+      grep -c 'removed by someone else' $T/server.err | sed 's/^/first-said=/'`);
+    const v = vars(r);
+    expect(v, r.stderr).toMatchObject({
+      second: '1',
+      lines: '1',
+      first: '1',
+      works: '0',
+      'server-exit': '0',
+      'first-said': '1',
+      left: '0',
+    });
+    expect(r.stdout).toMatch(
+      /stat-server: a message queue with key 0x[0-9a-f]{8} already exists \(msqid \d+\): .*'svipc ipcrm -Q 0x[0-9a-f]{8}'.*--replace/,
+    );
+  });
+});

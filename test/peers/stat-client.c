@@ -1,0 +1,87 @@
+/* stat-client.c: the lecture's stat client ("Client/server message queues", System V IPC),
+ * as printed there, made to compile (stat-common.h and helpers.h inlined).
+ * Test-only additions, marked "svipc:": STAT_FTOK_PATH in the environment replaces the
+ * ftok path (private keys for tests); `-n COUNT` repeats the request COUNT times on the
+ * same reply queue and prints every answer (a load generator for bench/stat-server.mjs);
+ * `-q` prints nothing (still exits 1 on the first RES_ERR).
+ * Usage: stat-client [-n COUNT] [-q] PATH */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- stat-common.h ---- */
+#define SRV_FTOK_PATH "/tmp/stat-server" /* dummy value */
+#define SRV_FTOK_PROJ 1
+#define RES_OK 1  /* OK, size returned */
+#define RES_ERR 2 /* error, no size */
+
+struct request_msg {
+	long mtype; /* not used */
+	int cli_id; /* client queue id */
+	char pathname[PATH_MAX];
+};
+struct response_msg {
+	long mtype;  /* one of RES_* values */
+	size_t size; /* size (if mtype==RES_OK) */
+};
+#define REQ_SIZ (sizeof(struct request_msg) - sizeof(long))
+#define RES_SIZ (sizeof(struct response_msg) - sizeof(long))
+
+/* ---- helpers.h ---- */
+static void err_sys(const char *msg) { perror(msg); exit(EXIT_FAILURE); }
+static void err_quit(const char *msg) { fprintf(stderr, "%s\n", msg); exit(EXIT_FAILURE); }
+
+/* ---- stat-client.c ---- */
+static int cli_id;
+
+void rm_queue(void) {
+	msgctl(cli_id, IPC_RMID, NULL);
+}
+
+int main(int argc, char **argv) {
+	int srv_id;
+	key_t srv_key;
+	struct request_msg req;
+	struct response_msg res;
+	long count = 1, i; /* svipc */
+	int quiet = 0, opt;
+	const char *path = getenv("STAT_FTOK_PATH") ? getenv("STAT_FTOK_PATH") : SRV_FTOK_PATH;
+
+	while ((opt = getopt(argc, argv, "n:q")) != -1) { /* svipc */
+		if (opt == 'n') count = atol(optarg);
+		else if (opt == 'q') quiet = 1;
+		else err_quit("Usage: stat-client [-n COUNT] [-q] PATH");
+	}
+	if (argc - optind != 1)
+		err_quit("Usage: stat-client PATH");
+	if ((srv_key = ftok(path, SRV_FTOK_PROJ)) < 0)
+		err_sys("ftok error");
+	if ((srv_id = msgget(srv_key, 0)) < 0)
+		err_sys("msgget error (server queue)");
+	if ((cli_id = msgget(IPC_PRIVATE, S_IRUSR | S_IWUSR | S_IWGRP)) < 0)
+		err_sys("msgget error (client queue)");
+	if (atexit(rm_queue) != 0)
+		err_sys("atexit error");
+
+	req.mtype = 1; /* unused */
+	req.cli_id = cli_id;
+	strncpy(req.pathname, argv[optind], sizeof(req.pathname) - 1);
+	req.pathname[sizeof(req.pathname) - 1] = '\0'; /* safeguard */
+
+	for (i = 0; i < count; i++) { /* svipc: the lecture sends one */
+		if (msgsnd(srv_id, &req, REQ_SIZ, 0) < 0)
+			err_sys("msgsnd error");
+		if (msgrcv(cli_id, &res, RES_SIZ, 0, 0) < 0)
+			err_sys("msgrcv error");
+		if (res.mtype == RES_ERR)
+			exit(EXIT_FAILURE);
+		if (!quiet)
+			printf("%ld\n", (long)res.size);
+	}
+	exit(EXIT_SUCCESS);
+}
