@@ -193,6 +193,7 @@ export class Tour {
       child.on('error', reject);
       child.on('close', (code, signal) => {
         for (const w of ['out', 'err'] as const) if (partial[w]) show(partial[w]);
+        this.#claim(stdout);
         this.#children.delete(spawned);
         resolvePromise({ code, signal, lines, stdout, stderr });
       });
@@ -248,7 +249,26 @@ export class Tour {
   }
 
   own(kind: Kind, id: number, key?: number): void {
+    const known = this.#owned.find((o) => o.kind === kind && o.id === id);
+    if (known) {
+      if (key !== undefined) known.key = key;
+      return;
+    }
     this.#owned.push(key === undefined ? { kind, id } : { kind, id, key });
+  }
+
+  /**
+   * A child of the tour that says it created an object (svsem-demo INIT, ipcmk) created it
+   * for the tour: own it at once, so that an interrupted step still removes it.
+   */
+  #claim(stdout: string): void {
+    const patterns: [Kind, RegExp][] = [
+      ['sem', /^semaphore ID = (\d+)$/gm],
+      ['sem', /^Semaphore id: (\d+)$/gm],
+      ['shm', /^Shared memory id: (\d+)$/gm],
+      ['msg', /^Message queue id: (\d+)$/gm],
+    ];
+    for (const [kind, re] of patterns) for (const m of stdout.matchAll(re)) this.own(kind, Number(m[1]));
   }
 
   /**
