@@ -1,0 +1,270 @@
+// svipc msg create|send|recv|stat|set|rm: System V message queues from the shell.
+import type { Command } from 'commander';
+import type { CommandContext } from '../src/cli/context.js';
+import { UsageError } from '../src/cli/exit.js';
+import { explained, explainedAsync, limitNumber, neverFits, type Situation } from '../src/cli/explain.js';
+import {
+  dataOrStdin,
+  EXIT_HELP,
+  idDocumentOf,
+  noMore,
+  parseOwner,
+  statTextOf,
+  waitOptions,
+  writeJson,
+} from '../src/cli/primitives.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import {
+  addTargetOptions,
+  keyOf,
+  TARGET_HELP,
+  TARGET_USAGE,
+  type TargetOptions,
+  takeTarget,
+} from '../src/cli/target.js';
+import { parseCount, parseInteger, parseMode } from '../src/cli/values.js';
+import { formatKey, MessageQueue } from '../src/ipc/index.js';
+
+interface Json {
+  json?: boolean;
+}
+
+function parseType(s: string, allowNegative: boolean): number {
+  const t = allowNegative ? parseInteger(s, 'message type') : parseCount(s, 'message type');
+  if (!allowNegative && t < 1)
+    throw new UsageError(`invalid message type: '${s}' (a positive integer expected)`);
+  return t;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = newProgram(
+    ctx,
+    'System V message queues from the shell: create, send, recv, stat, set, rm.',
+  )
+    .addHelpText('after', TARGET_HELP + EXIT_HELP)
+    .showHelpAfterError(false);
+
+  const sub = (name: string, summary: string): Command =>
+    program
+      .command(name)
+      .description(summary)
+      .addHelpText('after', TARGET_HELP + EXIT_HELP);
+
+  // create
+  program
+    .command('create')
+    .description('create a queue (IPC_PRIVATE, or a new key) and print its id')
+    .option('-k, --key <key>', 'create it with this key (fails if the key is taken)')
+    .option('--path <path>', 'create it with the key ftok(PATH, PROJ)')
+    .option('--proj <n>', 'project number for --path (default 1)')
+    .option('-m, --mode <mode>', 'permission bits, octal', '600')
+    .option('--qbytes <n>', 'the queue byte limit (default kernel.msgmnb)')
+    .option('--json', 'print {"id", "key", "keyHex"}')
+    .addHelpText('after', EXIT_HELP)
+    .action(
+      action(program, (opts: TargetOptions & Json & { mode: string; qbytes?: string }) => {
+        const key = keyOf(opts);
+        const mode = parseMode(opts.mode);
+        const qbytes = opts.qbytes === undefined ? undefined : parseCount(opts.qbytes, 'qbytes');
+        const s: Situation = { kind: 'msg', op: 'create', ...(key !== undefined ? { key } : {}) };
+        const q = explained(s, () => MessageQueue.create({ mode, ...(key !== undefined ? { key } : {}) }));
+        if (qbytes !== undefined) {
+          try {
+            explained({ kind: 'msg', op: 'set', id: q.id, qbytes }, () => q.set({ qbytes }));
+          } catch (e) {
+            q.remove(); // We made it, and it is not what was asked for.
+            throw e;
+          }
+        }
+        if (opts.json) writeJson(ctx, { id: q.id, key: key ?? 0, keyHex: formatKey(key ?? 0) });
+        else ctx.stdout.write(`${q.id}\n`);
+        return 0;
+      }),
+    );
+
+  // send
+  addTargetOptions(sub('send', 'send one message: DATA, or stdin when DATA is absent or -'))
+    .usage(`${TARGET_USAGE} [options] [DATA]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path), then DATA')
+    .option('-t, --type <n>', 'message type, a positive integer', '1')
+    .option('--nowait', 'fail with exit 75 instead of waiting when the queue is full')
+    .option('--timeout <seconds>', 'give up waiting for room after this long (exit 124)')
+    .action(
+      action(
+        program,
+        async (
+          args: string[],
+          opts: TargetOptions & { type: string; nowait?: boolean; timeout?: string },
+        ) => {
+          const { target, rest } = takeTarget('msg', opts, args);
+          const [data, ...extra] = rest;
+          noMore(extra);
+          const type = parseType(opts.type, false);
+          const wait = waitOptions(ctx, opts);
+          const payload = await dataOrStdin(ctx, data);
+          const q = new MessageQueue(target.id);
+          const s: Situation = {
+            kind: 'msg',
+            op: 'send',
+            id: target.id,
+            size: payload.length,
+            access: 'write',
+            ...wait,
+          };
+          // A message larger than the queue's qbytes would wait for room forever: say so now.
+          let qbytes: number | undefined;
+          try {
+            qbytes = q.stat().qbytes;
+          } catch {
+            // No read permission (or gone): msgsnd will tell.
+          }
+          if (qbytes !== undefined && payload.length > qbytes) {
+            const msgmax = limitNumber('msgmax');
+            if (msgmax === null || payload.length <= msgmax) throw neverFits(s, payload.length, qbytes);
+          }
+          await explainedAsync(s, () => q.sendAsync(type, payload, wait));
+          return 0;
+        },
+      ),
+    );
+
+  // recv
+  addTargetOptions(sub('recv', 'receive one message and write its payload to stdout'))
+    .usage(`${TARGET_USAGE} [options]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option(
+      '-t, --type <n>',
+      '0: the first message; N > 0: the first of type N; N < 0: the lowest type <= |N|',
+      '0',
+    )
+    .option('--except', 'with --type N > 0: the first message whose type is not N (MSG_EXCEPT)')
+    .option('--noerror', 'truncate a message longer than --max-size instead of failing (MSG_NOERROR)')
+    .option('--max-size <bytes>', 'largest payload accepted (default kernel.msgmax)')
+    .option('--nowait', 'fail with exit 75 instead of waiting when no message matches')
+    .option('--timeout <seconds>', 'give up waiting after this long (exit 124)')
+    .option('--json', 'print {"id", "type", "size", "text", "base64"} instead of the raw payload')
+    .action(
+      action(
+        program,
+        async (
+          args: string[],
+          opts: TargetOptions &
+            Json & {
+              type: string;
+              except?: boolean;
+              noerror?: boolean;
+              maxSize?: string;
+              nowait?: boolean;
+              timeout?: string;
+            },
+        ) => {
+          const { target, rest } = takeTarget('msg', opts, args);
+          noMore(rest);
+          const type = parseType(opts.type, true);
+          if (opts.except && type <= 0) throw new UsageError('--except needs --type N with N > 0');
+          const wait = waitOptions(ctx, opts);
+          const maxSize =
+            opts.maxSize !== undefined
+              ? parseCount(opts.maxSize, 'max size', 0x7fffffff)
+              : (limitNumber('msgmax') ?? 8192);
+          const s: Situation = { kind: 'msg', op: 'recv', id: target.id, maxSize, access: 'read', ...wait };
+          const q = new MessageQueue(target.id);
+          const m = await explainedAsync(s, () =>
+            q.receiveAsync({
+              type,
+              except: opts.except ?? false,
+              noerror: opts.noerror ?? false,
+              maxSize,
+              ...wait,
+            }),
+          );
+          if (opts.json) {
+            const text = new TextDecoder('utf-8', { fatal: true });
+            let decoded: string | null;
+            try {
+              decoded = text.decode(m.data);
+            } catch {
+              decoded = null;
+            }
+            writeJson(ctx, {
+              id: target.id,
+              type: m.type,
+              size: m.data.length,
+              text: decoded,
+              base64: m.data.toString('base64'),
+            });
+          } else {
+            ctx.stdout.write(m.data);
+          }
+          return 0;
+        },
+      ),
+    );
+
+  // stat
+  addTargetOptions(sub('stat', "print a queue's status (msgctl IPC_STAT)"))
+    .usage(`${TARGET_USAGE} [options]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option(
+      '--json',
+      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
+    )
+    .action(
+      action(program, (args: string[], opts: TargetOptions & Json) => {
+        const { target, rest } = takeTarget('msg', opts, args);
+        noMore(rest);
+        ctx.stdout.write(opts.json ? idDocumentOf('msg', target.id) : statTextOf('msg', target.id));
+        return 0;
+      }),
+    );
+
+  // set
+  addTargetOptions(sub('set', "change a queue's qbytes, mode or owner (msgctl IPC_SET)"))
+    .usage(`${TARGET_USAGE} [--qbytes N] [--mode M] [--owner UID[:GID]]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option('--qbytes <n>', "the queue's byte limit (above kernel.msgmnb needs CAP_SYS_RESOURCE)")
+    .option('-m, --mode <mode>', 'permission bits, octal')
+    .option('--owner <uid[:gid]>', 'new owner uid and/or group gid (numeric)')
+    .action(
+      action(
+        program,
+        (args: string[], opts: TargetOptions & { qbytes?: string; mode?: string; owner?: string }) => {
+          const { target, rest } = takeTarget('msg', opts, args);
+          noMore(rest);
+          if (opts.qbytes === undefined && opts.mode === undefined && opts.owner === undefined) {
+            throw new UsageError('nothing to change: give --qbytes, --mode or --owner');
+          }
+          const change = {
+            ...(opts.qbytes !== undefined ? { qbytes: parseCount(opts.qbytes, 'qbytes') } : {}),
+            ...(opts.mode !== undefined ? { mode: parseMode(opts.mode) } : {}),
+            ...(opts.owner !== undefined ? parseOwner(opts.owner) : {}),
+          };
+          const s: Situation = {
+            kind: 'msg',
+            op: 'set',
+            id: target.id,
+            ...(change.qbytes !== undefined ? { qbytes: change.qbytes } : {}),
+          };
+          explained(s, () => new MessageQueue(target.id).set(change));
+          return 0;
+        },
+      ),
+    );
+
+  // rm
+  addTargetOptions(
+    sub('rm', 'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM'),
+  )
+    .usage(TARGET_USAGE)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .action(
+      action(program, (args: string[], opts: TargetOptions) => {
+        const { target, rest } = takeTarget('msg', opts, args);
+        noMore(rest);
+        explained({ kind: 'msg', op: 'remove', id: target.id }, () => new MessageQueue(target.id).remove());
+        return 0;
+      }),
+    );
+
+  return runProgram(program, ctx);
+}

@@ -1,0 +1,101 @@
+// What the msg, sem and shm subcommands share: the exit-status help text, --timeout/--nowait
+// checks, stdin input, JSON output, --owner parsing.
+
+import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
+import { groupName, userName } from '../ipc/users.js';
+import { idDocument, recordJson } from '../render/ipcs-json.js';
+import { toJson } from '../render/json.js';
+import type { NameResolver } from '../render/names.js';
+import type { CommandContext } from './context.js';
+import { CommandError, UsageError } from './exit.js';
+import { type IpcKind, KIND_NAME } from './target.js';
+import { parseCount, parseSeconds } from './values.js';
+
+export const EXIT_HELP =
+  '\nExit status:\n' +
+  '  0    ok\n' +
+  '  1    the operation failed (missing object, permission, kernel limit...)\n' +
+  '  2    usage error\n' +
+  '  75   --nowait was given and the call would have blocked\n' +
+  '  124  --timeout expired (the object is left as it was)\n' +
+  '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); the object is left as it was\n';
+
+export interface WaitFlags {
+  nowait?: boolean;
+  timeout?: string;
+}
+
+/** --nowait and --timeout as WaitOptions (they are exclusive). */
+export function waitOptions(
+  ctx: CommandContext,
+  opts: WaitFlags,
+): { nowait?: boolean; timeoutMs?: number; signal: AbortSignal } {
+  if (opts.nowait && opts.timeout !== undefined) throw new UsageError('--nowait and --timeout are exclusive');
+  const out: { nowait?: boolean; timeoutMs?: number; signal: AbortSignal } = { signal: ctx.signal };
+  if (opts.nowait) out.nowait = true;
+  if (opts.timeout !== undefined) out.timeoutMs = parseSeconds(opts.timeout);
+  return out;
+}
+
+/** All of stdin, as one buffer. */
+export async function readAll(ctx: CommandContext): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** DATA as given, or stdin when it is absent or '-'. */
+export async function dataOrStdin(ctx: CommandContext, data: string | undefined): Promise<Buffer> {
+  if (data === undefined || data === '-') return readAll(ctx);
+  return Buffer.from(data);
+}
+
+export function writeJson(ctx: CommandContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** --owner UID[:GID] (numeric ids). */
+export function parseOwner(s: string): { uid?: number; gid?: number } {
+  const m = /^([0-9]*)(?::([0-9]*))?$/.exec(s);
+  if (!m || (m[1] === '' && (m[2] ?? '') === ''))
+    throw new UsageError(`invalid owner: '${s}' (UID[:GID] expected, numeric)`);
+  const out: { uid?: number; gid?: number } = {};
+  if (m[1] !== '') out.uid = parseCount(m[1]!, 'uid', 0xfffffffe);
+  if (m[2] !== undefined && m[2] !== '') out.gid = parseCount(m[2], 'gid', 0xfffffffe);
+  return out;
+}
+
+/** Extra positionals a subcommand does not take. */
+export function noMore(rest: readonly string[], what = 'argument'): void {
+  if (rest.length > 0) throw new UsageError(`unexpected ${what}: '${rest[0]}'`);
+}
+
+/** ISO-8601 for a time in seconds since the epoch, null for 0 (never). */
+export function isoTime(seconds: number): string | null {
+  return seconds === 0 ? null : new Date(seconds * 1000).toISOString();
+}
+
+/** `ipcs --json -i ID`'s document for one object (schema/ipcs.schema.json), or a "no such" error. */
+export function idDocumentOf(kind: IpcKind, id: number, filter?: (r: IpcRecord) => IpcRecord): string {
+  const record = recordOf(kind, id);
+  return toJson(idDocument(kind, id, filter ? filter(record) : record, NAMES));
+}
+
+export const NAMES: NameResolver = { user: userName, group: groupName };
+
+function recordOf(kind: IpcKind, id: number): IpcRecord {
+  const record = kind === 'msg' ? getQueue(id) : kind === 'sem' ? getSemaphore(id) : getSegment(id);
+  if (record === null) throw new CommandError(`no ${KIND_NAME[kind]} with id ${id}`);
+  return record;
+}
+
+/** The same record as `name=value` lines (null as '-'; nested values left out), for shell scripts. */
+export function statTextOf(kind: IpcKind, id: number): string {
+  const json = recordJson(recordOf(kind, id), NAMES) as Record<string, unknown>;
+  let out = '';
+  for (const [k, v] of Object.entries(json)) {
+    if (v !== null && typeof v === 'object') continue;
+    out += `${k}=${v === null ? '-' : String(v)}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// TARGET, the object a msg/sem/shm subcommand works on, written once for all three:
+//   ID                      a msqid/semid/shmid (decimal), the first positional argument
+//   -k, --key KEY           msgget/semget/shmget(KEY, 0): decimal, 0x hex, 0 octal
+//   --path P [--proj N]     the key ftok(P, N) makes (N defaults to 1)
+// With -k or --path there is no ID argument, so the positionals after it move up by one.
+import type { Command } from 'commander';
+import {
+  formatKey,
+  ftok,
+  isIpcError,
+  MessageQueue,
+  SemaphoreSet,
+  SharedMemory,
+  strerror,
+} from '../ipc/index.js';
+import { CommandError, UsageError } from './exit.js';
+import { parseId, parseInteger, parseKey } from './values.js';
+
+export type IpcKind = 'msg' | 'sem' | 'shm';
+
+export const KIND_NAME: Record<IpcKind, string> = {
+  msg: 'message queue',
+  sem: 'semaphore set',
+  shm: 'shared memory segment',
+};
+
+export interface TargetOptions {
+  key?: string;
+  path?: string;
+  proj?: string;
+}
+
+export interface Target {
+  kind: IpcKind;
+  id: number;
+  /** The key it was opened by, when it was opened by key or path. */
+  key?: number;
+  /** How the user named it, for messages: "message queue 3", "message queue with key 0x00001234". */
+  label: string;
+}
+
+/** The usage fragment for help texts. */
+export const TARGET_USAGE = '(ID | -k KEY | --path P [--proj N])';
+
+export const TARGET_HELP =
+  '\nTARGET is an id (the first argument), or -k/--key KEY (decimal, 0x hex, 0 octal),\n' +
+  'or --path P [--proj N] for the key ftok(P, N) makes (N defaults to 1).\n';
+
+/** Add -k/--key, --path and --proj to a (sub)command. */
+export function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('-k, --key <key>', 'the object with this key (decimal, 0x hex, 0 octal)')
+    .option('--path <path>', 'the object whose key is ftok(PATH, PROJ)')
+    .option('--proj <n>', 'project number for --path (default 1)');
+}
+
+/** The key named by -k or --path/--proj, or undefined when neither was given. */
+export function keyOf(opts: TargetOptions): number | undefined {
+  if (opts.key !== undefined && opts.path !== undefined)
+    throw new UsageError('-k/--key and --path are exclusive');
+  if (opts.proj !== undefined && opts.path === undefined) throw new UsageError('--proj needs --path');
+  if (opts.key !== undefined) return parseKey(opts.key);
+  if (opts.path !== undefined) {
+    const proj = opts.proj === undefined ? 1 : parseInteger(opts.proj, 'project number');
+    try {
+      return ftok(opts.path, proj);
+    } catch (e) {
+      if (isIpcError(e)) throw new CommandError(`ftok ${opts.path}: ${strerror(e.errno)}`);
+      throw e;
+    }
+  }
+  return undefined;
+}
+
+function openByKey(kind: IpcKind, key: number): number {
+  try {
+    if (kind === 'msg') return MessageQueue.get(key).id;
+    if (kind === 'sem') return SemaphoreSet.get(key, 0).id;
+    return SharedMemory.get(key, 0).id;
+  } catch (e) {
+    if (isIpcError(e, 'ENOENT')) throw new CommandError(`no ${KIND_NAME[kind]} with key ${formatKey(key)}`);
+    if (isIpcError(e)) throw new CommandError(`${KIND_NAME[kind]} with key ${formatKey(key)}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Take the TARGET from the options and, when no key was given, from the first positional
+ * argument; return it with the positionals that remain.
+ */
+export function takeTarget(
+  kind: IpcKind,
+  opts: TargetOptions,
+  args: readonly string[],
+): { target: Target; rest: string[] } {
+  const key = keyOf(opts);
+  if (key !== undefined) {
+    const id = openByKey(kind, key);
+    return {
+      target: { kind, id, key, label: `${KIND_NAME[kind]} ${id} (key ${formatKey(key)})` },
+      rest: [...args],
+    };
+  }
+  const [first, ...rest] = args;
+  if (first === undefined) throw new UsageError(`missing TARGET: an id, -k KEY or --path P`);
+  const id = parseId(first, `${KIND_NAME[kind]} id`);
+  return { target: { kind, id, label: `${KIND_NAME[kind]} ${id}` }, rest };
+}
