@@ -20,7 +20,8 @@ import {
   strerror,
 } from '../src/ipc/index.js';
 
-const OPTSTRING = 'hM:QS:p:Vh';
+// util-linux's optstring, then svipc's -k.
+const OPTSTRING = 'hM:QS:p:Vhk:';
 const LONGOPTS: LongOption[] = [
   // util-linux's table, in its order (abbreviations and ambiguity messages depend on it)...
   { name: 'shmem', arg: 'required', key: 'M' },

@@ -1,0 +1,135 @@
+// The parity harness of the ipcmk/ipcrm suites: run a list of cases three ways, each case in
+// its own fresh IPC namespace (ids are then deterministic), and collect stdout, stderr, exit
+// code and the resulting /proc/sysvipc state of each:
+//   util-linux  /usr/bin/ipcmk|ipcrm, argv[0] set to the bare name (as a PATH lookup gives)
+//   svipc       bin/svipc ipcmk|ipcrm
+//   link        ipcmk|ipcrm found first on PATH in $SVIPC_LINKS (links to bin/svipc)
+// A case is bash: `setup` (its output is dropped), then `cmd`, where `ipcmk` and `ipcrm` are
+// functions that call the variant under test; `mk` makes objects with chosen keys (see
+// test/peers/mkipc.c) and `state` prints the namespace's objects.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPeer, hasCompiler, inNamespace } from '../helpers/run.js';
+
+export type Variant = 'util-linux' | 'svipc' | 'link';
+export const VARIANTS: readonly Variant[] = ['util-linux', 'svipc', 'link'];
+
+export interface Case {
+  name: string;
+  /** bash run first, in the case's namespace; its output is discarded. */
+  setup?: string;
+  /** bash whose stdout, stderr and exit status are compared. */
+  cmd: string;
+  /** Compare keys in the state too (objects made with chosen keys only; ipcmk's are random). */
+  keys?: boolean;
+}
+
+export interface Outcome {
+  stdout: string;
+  stderr: string;
+  code: number;
+  state: string;
+}
+
+const TOOLS = ['ipcmk', 'ipcrm'] as const;
+const SOH = '\u0001';
+
+function defineTools(variant: Variant): string {
+  return TOOLS.map((t) => {
+    if (variant === 'util-linux') return `${t}() { (exec -a ${t} /usr/bin/${t} "$@"); }`;
+    if (variant === 'svipc') return `${t}() { "$SVIPC" ${t} "$@"; }`;
+    return `${t}() { (PATH="$SVIPC_LINKS:$PATH"; exec ${t} "$@"); }`;
+  }).join('\n');
+}
+
+// /proc/sysvipc columns: shm key shmid perms size cpid lpid nattch uid gid cuid cgid ...
+// msg key msqid perms cbytes qnum ...; sem key semid perms nsems uid gid ...
+const STATE = `state() {
+  awk 'NR>1 {print "shm id=" $2 " key=" $1 " perms=" $3 " size=" $4 " nattch=" $7 " uid=" $8}' /proc/sysvipc/shm
+  awk 'NR>1 {print "msg id=" $2 " key=" $1 " perms=" $3 " qnum=" $5 " uid=" $8}' /proc/sysvipc/msg
+  awk 'NR>1 {print "sem id=" $2 " key=" $1 " perms=" $3 " nsems=" $4 " uid=" $5}' /proc/sysvipc/sem
+}`;
+
+// `nobody CMD...`: run a case's command (the tool functions included) as uid/gid 65534.
+const NOBODY = String.raw`nobody() {
+  setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "$(declare -f ipcmk ipcrm mk state); \"\$@\"" nobody "$@"
+}`;
+
+function mkFunction(mkipc: string | null): string {
+  if (mkipc) return `mk() { "${mkipc}" "$@"; }`;
+  // Without a compiler: svipc's own ipcmk -k makes the objects (attach is not available).
+  return [
+    'mk() {',
+    '  local w kind key a b',
+    '  for w in "$@"; do',
+    '    IFS=: read -r kind key a b <<< "$w"',
+    '    case "$kind" in',
+    '      shm) "$SVIPC" ipcmk -k "$key" -M "$a" -p "$b" ;;',
+    '      msg) "$SVIPC" ipcmk -k "$key" -Q -p "$a" ;;',
+    '      sem) "$SVIPC" ipcmk -k "$key" -S "$a" -p "$b" ;;',
+    '      *) echo "mk: $w needs test/peers/mkipc (no cc)" >&2; return 1 ;;',
+    '    esac >/dev/null || return 1',
+    '  done',
+    '}',
+  ].join('\n');
+}
+
+let mkipcPath: string | null | undefined;
+function mkipc(): string | null {
+  if (mkipcPath === undefined) mkipcPath = hasCompiler() ? buildPeer('mkipc') : null;
+  return mkipcPath;
+}
+
+/** Run every case with one variant; one outer namespace, one fresh inner namespace per case. */
+export async function runCases(cases: readonly Case[], variant: Variant): Promise<Outcome[]> {
+  const dir = mkdtempSync(join(tmpdir(), `svipc-parity-${variant}-`));
+  try {
+    const lib = [defineTools(variant), STATE, mkFunction(mkipc()), NOBODY];
+    cases.forEach((c, i) => {
+      lib.push(`case_${i}() {\n  { ${c.setup ?? ':'}\n  } >/dev/null 2>&1\n  ${c.cmd}\n}`);
+    });
+    writeFileSync(join(dir, 'lib.sh'), `${lib.join('\n')}\n`);
+    const script = `D=${dir}
+for i in $(seq 0 ${cases.length - 1}); do
+  unshare --ipc bash -c ". $D/lib.sh; case_$i >$D/out 2>$D/err; echo \\$? >$D/rc; state >$D/state"
+  printf '\\001case %s\\n' "$i"
+  for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
+done`;
+    const r = await inNamespace(script, { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`parity script (${variant}) failed: ${r.code}\n${r.stderr}`);
+    const outcomes: Outcome[] = [];
+    for (const block of r.stdout.split(`${SOH}case `).slice(1)) {
+      // After the case number, SOH-led sections: "out\n...", "err\n...", "rc\n...", "state\n...".
+      const sections = new Map<string, string>();
+      for (const part of block.split(SOH).slice(1)) {
+        const nl = part.indexOf('\n');
+        sections.set(part.slice(0, nl), part.slice(nl + 1));
+      }
+      const get = (name: string) => sections.get(name) ?? '';
+      outcomes.push({
+        stdout: get('out'),
+        stderr: get('err'),
+        code: Number(get('rc').trim()),
+        state: get('state'),
+      });
+    }
+    if (outcomes.length !== cases.length) {
+      throw new Error(`parity script (${variant}): ${outcomes.length} results for ${cases.length} cases`);
+    }
+    return outcomes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What is compared: the key column is masked unless the case's keys are chosen. */
+export function comparable(c: Case, o: Outcome): Outcome {
+  return c.keys ? o : { ...o, state: o.state.replace(/ key=-?\d+/g, ' key=*') };
+}
+
+/** All three variants of every case, run concurrently (three outer namespaces). */
+export async function runAllVariants(cases: readonly Case[]): Promise<Record<Variant, Outcome[]>> {
+  const [u, s, l] = await Promise.all(VARIANTS.map((v) => runCases(cases, v)));
+  return { 'util-linux': u!, svipc: s!, link: l! };
+}
