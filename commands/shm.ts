@@ -1,0 +1,230 @@
+// svipc shm create|write|read|stat|rm: System V shared memory from the shell.
+// write and read work in place: stdin is read straight into the attached segment and the
+// segment is written straight to stdout (src/protocols/shmseg-io.ts), with no copy in between.
+// Every offset and length is checked against the segment's size before anything moves.
+import { fstatSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CommandContext } from '../src/cli/context.js';
+import { CommandError } from '../src/cli/exit.js';
+import { explained, type Situation } from '../src/cli/explain.js';
+import { EXIT_HELP, idDocumentOf, noMore, statTextOf, writeJson } from '../src/cli/primitives.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { sizeArg } from '../src/cli/size.js';
+import {
+  addTargetOptions,
+  keyOf,
+  TARGET_HELP,
+  TARGET_USAGE,
+  type TargetOptions,
+  takeTarget,
+} from '../src/cli/target.js';
+import { parseMode } from '../src/cli/values.js';
+import { type Attachment, formatKey, SharedMemory } from '../src/ipc/index.js';
+import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
+
+interface Json {
+  json?: boolean;
+}
+
+function parseOffset(s: string | undefined, what: string): number | undefined {
+  return s === undefined ? undefined : sizeArg(s, what);
+}
+
+/** Check [offset, offset + length) against a segment of `size` bytes. */
+export function checkRange(
+  id: number,
+  size: number,
+  offset: number,
+  length: number | undefined,
+  verb: string,
+): number {
+  if (offset > size) {
+    throw new CommandError(
+      `offset ${offset} is beyond the end of shared memory segment ${id} (${size} bytes)`,
+    );
+  }
+  const len = length ?? size - offset;
+  if (offset + len > size) {
+    throw new CommandError(
+      `cannot ${verb} ${len} bytes at offset ${offset}: shared memory segment ${id} has ${size} bytes ` +
+        `(${size - offset} from offset ${offset} to its end)`,
+    );
+  }
+  return len;
+}
+
+/** Attach, run, detach (unless an I/O call on the view is still pending after an abort). */
+async function withAttachment<T>(
+  shm: SharedMemory,
+  s: Situation,
+  readonly: boolean,
+  fn: (a: Attachment, io: FdIo) => Promise<T>,
+): Promise<T> {
+  const a = explained(s, () => shm.attach({ readonly }));
+  const io: FdIo = { pending: false };
+  try {
+    return await fn(a, io);
+  } finally {
+    if (!io.pending) a.detach();
+  }
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = newProgram(
+    ctx,
+    'System V shared memory from the shell: create, write, read, stat, rm.',
+  ).addHelpText('after', TARGET_HELP + EXIT_HELP);
+  const sub = (name: string, summary: string): Command =>
+    program
+      .command(name)
+      .description(summary)
+      .addHelpText('after', TARGET_HELP + EXIT_HELP);
+
+  // create
+  program
+    .command('create')
+    .description('create a segment of SIZE bytes and print its id')
+    .argument('<size>', "bytes, with util-linux's suffixes: K, M, G... (1024^n), KB, MB... (1000^n), 1.5K")
+    .option('-k, --key <key>', 'create it with this key (fails if the key is taken)')
+    .option('--path <path>', 'create it with the key ftok(PATH, PROJ)')
+    .option('--proj <n>', 'project number for --path (default 1)')
+    .option('-m, --mode <mode>', 'permission bits, octal', '600')
+    .option('--json', 'print {"id", "key", "keyHex", "size"}')
+    .addHelpText('after', EXIT_HELP)
+    .action(
+      action(program, (sizeText: string, opts: TargetOptions & Json & { mode: string }) => {
+        const size = sizeArg(sizeText);
+        const key = keyOf(opts);
+        const mode = parseMode(opts.mode);
+        const s: Situation = { kind: 'shm', op: 'create', size, ...(key !== undefined ? { key } : {}) };
+        const shm = explained(s, () =>
+          SharedMemory.create(size, { mode, ...(key !== undefined ? { key } : {}) }),
+        );
+        if (opts.json) writeJson(ctx, { id: shm.id, key: key ?? 0, keyHex: formatKey(key ?? 0), size });
+        else ctx.stdout.write(`${shm.id}\n`);
+        return 0;
+      }),
+    );
+
+  // write
+  addTargetOptions(sub('write', 'write DATA (or stdin, by default) into a segment at --offset'))
+    .usage(`${TARGET_USAGE} [--offset N] [DATA]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path), then DATA (- or absent: stdin)')
+    .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
+    .addHelpText(
+      'after',
+      '\nInput that does not fit between --offset and the end of the segment is refused: DATA, or a\n' +
+        'regular file on stdin, before anything is written; a pipe, once the room is full (what fit\n' +
+        'stays written, and the message says how much).\n',
+    )
+    .action(
+      action(program, async (args: string[], opts: TargetOptions & { offset: string }) => {
+        const { target, rest } = takeTarget('shm', opts, args);
+        const [data, ...extra] = rest;
+        noMore(extra);
+        const offset = parseOffset(opts.offset, 'offset')!;
+        const shm = new SharedMemory(target.id);
+        const s: Situation = { kind: 'shm', op: 'write', id: target.id, access: 'read and write' };
+        return withAttachment(shm, { ...s, op: 'attach' }, false, async (a, io) => {
+          const size = a.buffer.length;
+          if (data !== undefined && data !== '-') {
+            const bytes = Buffer.from(data);
+            checkRange(target.id, size, offset, bytes.length, 'write');
+            a.buffer.set(bytes, offset);
+            return 0;
+          }
+          checkRange(target.id, size, offset, 0, 'write');
+          const fd = ctx.stdin.fd ?? 0;
+          let known: number | undefined;
+          try {
+            const st = fstatSync(fd);
+            if (st.isFile()) known = st.size;
+          } catch {
+            // Not a file: find out by reading.
+          }
+          if (known !== undefined) checkRange(target.id, size, offset, known, 'write');
+          const room = a.buffer.subarray(offset);
+          const n = await readInto(fd, room, { signal: ctx.signal, io });
+          if (n === room.length) {
+            const probe = Buffer.alloc(1);
+            if ((await readInto(fd, probe, { signal: ctx.signal, io })) > 0) {
+              throw new CommandError(
+                `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
+                  `${offset} to its end; those ${n} bytes were written, the rest of the input was not`,
+              );
+            }
+          }
+          return 0;
+        });
+      }),
+    );
+
+  // read
+  addTargetOptions(sub('read', 'write a segment (or --length bytes at --offset) to stdout'))
+    .usage(`${TARGET_USAGE} [--offset N] [--length N] [--json]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
+    .option('-l, --length <n>', 'how many bytes (default: to the end of the segment)')
+    .option('--json', 'print {"id", "offset", "length", "text", "base64"} instead of the raw bytes')
+    .action(
+      action(
+        program,
+        async (args: string[], opts: TargetOptions & Json & { offset: string; length?: string }) => {
+          const { target, rest } = takeTarget('shm', opts, args);
+          noMore(rest);
+          const offset = parseOffset(opts.offset, 'offset')!;
+          const length = parseOffset(opts.length, 'length');
+          const shm = new SharedMemory(target.id);
+          const s: Situation = { kind: 'shm', op: 'attach', id: target.id, access: 'read' };
+          return withAttachment(shm, s, true, async (a, io) => {
+            const len = checkRange(target.id, a.buffer.length, offset, length, 'read');
+            const view = a.buffer.subarray(offset, offset + len);
+            if (opts.json) {
+              let text: string | null;
+              try {
+                text = new TextDecoder('utf-8', { fatal: true }).decode(view);
+              } catch {
+                text = null;
+              }
+              writeJson(ctx, { id: target.id, offset, length: len, text, base64: view.toString('base64') });
+              return 0;
+            }
+            await writeAll((ctx.stdout as { fd?: number }).fd ?? 1, view, { signal: ctx.signal, io });
+            return 0;
+          });
+        },
+      ),
+    );
+
+  // stat
+  addTargetOptions(sub('stat', "print a segment's status (size, attach count, pids, times)"))
+    .usage(`${TARGET_USAGE} [--json]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option(
+      '--json',
+      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
+    )
+    .action(
+      action(program, (args: string[], opts: TargetOptions & Json) => {
+        const { target, rest } = takeTarget('shm', opts, args);
+        noMore(rest);
+        ctx.stdout.write(opts.json ? idDocumentOf('shm', target.id) : statTextOf('shm', target.id));
+        return 0;
+      }),
+    );
+
+  // rm
+  addTargetOptions(sub('rm', 'remove a segment (IPC_RMID): it goes once the last process detaches'))
+    .usage(TARGET_USAGE)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .action(
+      action(program, (args: string[], opts: TargetOptions) => {
+        const { target, rest } = takeTarget('shm', opts, args);
+        noMore(rest);
+        explained({ kind: 'shm', op: 'remove', id: target.id }, () => new SharedMemory(target.id).remove());
+        return 0;
+      }),
+    );
+
+  return runProgram(program, ctx);
+}
