@@ -115,8 +115,14 @@ export interface ReaderOptions extends CommonOptions {
 }
 
 // ---- timing ----
-/** Nonblocking tries before sleeping in the kernel (about 0.5 us each). */
-const SPIN_TRIES = 200;
+// Spinning (IPC_NOWAIT tries, about 0.5 us each) before sleeping in the kernel pays when
+// the peer runs on another core and finishes its turn within microseconds: a kernel
+// sleep + wake-up costs tens of microseconds. It costs when cores are scarce (the spinner
+// takes the CPU its peer needs), so the budget adapts, as glibc's adaptive mutexes do:
+// a spin that succeeded after i tries sets it to about 2i, a spin that failed halves it.
+const SPIN_MIN = 8;
+const SPIN_MAX = 400;
+const SPIN_START = 64;
 /** Longest synchronous semtimedop: how long the event loop may wait for it. */
 const SLICE_MS = 50;
 /** Yield to the event loop (signals, timers) at least this often during a transfer. */
@@ -154,21 +160,32 @@ function errCode(e: unknown): string | undefined {
 class Turns {
   #nextYield = performance.now() + YIELD_EVERY_MS;
   #nextProgress = performance.now() + PROGRESS_EVERY_MS;
-  readonly #spin: number;
+  readonly #spinning: boolean;
+  #budget = SPIN_START;
 
   constructor(
     readonly signal: AbortSignal | undefined,
     readonly peerCheck: () => void,
     readonly progress: (() => void) | undefined,
   ) {
-    this.#spin = tracing() ? 0 : SPIN_TRIES;
+    // --trace shows every call: no spinning then (it would print hundreds of EAGAINs).
+    this.#spinning = !tracing();
   }
 
   /** P on a prepared op: returns once we hold the semaphore. */
   async acquire(op: PreparedSemOp): Promise<void> {
     if (performance.now() >= this.#nextYield) await this.pause();
     if (op.try()) return;
-    for (let i = 0; i < this.#spin; i++) if (op.try()) return;
+    if (this.#spinning) {
+      const budget = this.#budget;
+      for (let i = 0; i < budget; i++) {
+        if (op.try()) {
+          this.#budget = Math.min(SPIN_MAX, Math.max(budget, 2 * i + SPIN_MIN));
+          return;
+        }
+      }
+      this.#budget = Math.max(SPIN_MIN, budget >> 1);
+    }
     for (;;) {
       if (op.wait(SLICE_MS)) return;
       // Timed out or interrupted: let the event loop run (a signal handler, a timer).
