@@ -84,7 +84,10 @@ export async function run(ctx: CommandContext): Promise<number> {
         const ops = [{ num: 0, op, undo: opts.undo ?? false }];
         ctx.stdout.write(`${process.pid}: about to semop\n`);
         try {
-          if (opts.nowait) {
+          if (op > 0 && !opts.nowait) {
+            // Adding never waits: the plain semop of the C program (as --trace shows it).
+            set.op(ops);
+          } else if (opts.nowait) {
             if (!set.op(ops, { nowait: true }))
               throw new CommandError(
                 `semop would wait (EAGAIN): semaphore 0 of set ${semid} cannot take ${op} now`,
