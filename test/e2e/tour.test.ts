@@ -1,0 +1,74 @@
+// svipc tour: exits 0 with every check held, and leaves nothing behind, also when
+// interrupted. Whole-namespace checks in private IPC namespaces; without them (not root),
+// the tour still runs on the host (it only touches what it creates).
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { canUnshare, inNamespace, svipc, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+
+const COUNT = `awk 'FNR>1' /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg | wc -l`;
+const dirOf = (out: string) => /The commands run in (\S+) /.exec(out)?.[1];
+
+describe('svipc tour', () => {
+  it.skipIf(!canUnshare())('runs every demo, all checks hold, the namespace is empty after', async () => {
+    const r = await inNamespace(`"$SVIPC" tour; echo "rc=$?"; echo "left=$(${COUNT})"`, {
+      timeoutMs: 60_000,
+    });
+    expect(r.stdout, r.stderr).toMatch(/\nrc=0\nleft=0\n$/);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toMatch(/FAIL|skip/);
+    for (let i = 1; i <= 7; i++) expect(r.stdout).toContain(`[${i}/7] `);
+    const m = /(\d+) checks passed, 0 failed \(([\d.]+) s\)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(25);
+    expect(Number(m![2])).toBeLessThan(20);
+    const dir = dirOf(r.stdout);
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
+  });
+
+  it.skipIf(canUnshare())('runs on the host when namespaces are not permitted', async () => {
+    const r = await svipc(['tour', '-q'], { timeoutMs: 60_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checks passed, 0 failed/);
+  });
+
+  it.skipIf(!canUnshare())(
+    'SIGINT at any point: exit 130 within the grace period, nothing left',
+    async () => {
+      // Stop it early (first steps), mid-way (the semaphore and shared memory steps), late.
+      for (const delay of [0.8, 2.2, 3.6]) {
+        const r = await inNamespace(
+          `"$SVIPC" tour > out.txt 2> err.txt & P=$!
+         sleep ${delay}; kill -INT $P
+         t0=$(date +%s%N); wait $P; rc=$?; t1=$(date +%s%N)
+         sleep 0.2
+         echo "rc=$rc ms=$(( (t1 - t0) / 1000000 )) left=$(${COUNT})"
+         cat out.txt err.txt >&2; rm -f out.txt err.txt`,
+          { timeoutMs: 60_000, cwd: '/tmp' },
+        );
+        const m = /rc=(\d+) ms=(\d+) left=(\d+)/.exec(r.stdout);
+        expect(m, r.stdout + r.stderr).not.toBeNull();
+        const [, rc, ms, left] = m!.map(Number);
+        // A tour that finished before the signal exits 0; one interrupted exits 130.
+        expect([0, 130], r.stderr).toContain(rc);
+        expect(ms).toBeLessThan(1500);
+        expect(left, r.stderr).toBe(0);
+        const dir = dirOf(r.stderr);
+        if (dir) expect(existsSync(dir)).toBe(false);
+      }
+    },
+  );
+
+  it('--help and usage', async () => {
+    const h = await svipc(['tour', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/--trace/);
+    expect((await svipc(['tour', 'extra'])).code).toBe(2);
+  });
+});
+
+if (!canUnshare()) {
+  describe('svipc tour in a private namespace', () => {
+    it.skip(UNSHARE_SKIP_REASON, () => {});
+  });
+}
