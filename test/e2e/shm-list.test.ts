@@ -1,7 +1,7 @@
 // svipc shm-list-writer / shm-list-reader against the lecture's C programs, in private IPC
 // namespaces (their key 0x1234 is fixed and shared with other tests on a host); and the
 // reader's checks of a corrupt segment, on the host with fresh keys made by this file.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { isIpcError, SharedMemory } from '../../src/ipc/index.js';
 import { ELEMENT_SIZE, NEXT_OFFSET } from '../../src/protocols/shm-list.js';
 import { writeNativeInt32, writeNativeInt64 } from '../../src/protocols/shmseg.js';
