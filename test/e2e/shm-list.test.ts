@@ -28,8 +28,10 @@ function sections(out: string): Record<string, string> {
   let cur = '';
   for (const line of out.split('\n').slice(0, -1)) {
     const m = /^== (.*)$/.exec(line);
-    if (m) r[(cur = m[1]!)] = '';
-    else r[cur] = `${r[cur] ?? ''}${line}\n`;
+    if (m) {
+      cur = m[1]!;
+      r[cur] = '';
+    } else r[cur] = `${r[cur] ?? ''}${line}\n`;
   }
   return r;
 }
