@@ -19,7 +19,7 @@ import {
   takeTarget,
 } from '../src/cli/target.js';
 import { parseMode } from '../src/cli/values.js';
-import { type Attachment, formatKey, SharedMemory } from '../src/ipc/index.js';
+import { type Attachment, formatKey, SharedMemory, WaitAbortedError } from '../src/ipc/index.js';
 import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
 
 interface Json {
@@ -51,6 +51,33 @@ export function checkRange(
     );
   }
   return len;
+}
+
+/**
+ * Copy stdin into `room` as it arrives; stop at the first byte that does not fit.
+ * Returns the bytes copied, or room.length + 1 when the input was longer.
+ */
+async function copyStream(ctx: CommandContext, room: Buffer): Promise<number> {
+  let n = 0;
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new WaitAbortedError('read'));
+    if (ctx.signal.aborted) fail();
+    ctx.signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => {});
+  const it = ctx.stdin[Symbol.asyncIterator]();
+  for (;;) {
+    const r = (await Promise.race([it.next(), aborted])) as IteratorResult<Buffer | string>;
+    if (r.done) return n;
+    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    if (n + chunk.length > room.length) {
+      room.set(chunk.subarray(0, room.length - n), n);
+      ctx.stdin.destroy();
+      return room.length + 1;
+    }
+    room.set(chunk, n);
+    n += chunk.length;
+  }
 }
 
 /** Attach, run, detach (unless an I/O call on the view is still pending after an abort). */
@@ -144,15 +171,19 @@ export async function run(ctx: CommandContext): Promise<number> {
           }
           if (known !== undefined) checkRange(target.id, size, offset, known, 'write');
           const room = a.buffer.subarray(offset);
-          const n = await readInto(fd, room, { signal: ctx.signal, io });
-          if (n === room.length) {
-            const probe = Buffer.alloc(1);
-            if ((await readInto(fd, probe, { signal: ctx.signal, io })) > 0) {
-              throw new CommandError(
-                `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
-                  `${offset} to its end; those ${n} bytes were written, the rest of the input was not`,
-              );
-            }
+          if (known !== undefined) {
+            // A regular file: read(2) straight into the segment, no copy.
+            await readInto(fd, room, { signal: ctx.signal, io });
+            return 0;
+          }
+          // A pipe or terminal: the stream's chunks, each copied once into the segment. (A read(2)
+          // blocked on a pool thread would hold the process's exit until the writer writes.)
+          const n = await copyStream(ctx, room);
+          if (n > room.length) {
+            throw new CommandError(
+              `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
+                `${offset} to its end; those ${room.length} bytes were written, the rest of the input was not`,
+            );
           }
           return 0;
         });

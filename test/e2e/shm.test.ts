@@ -1,0 +1,120 @@
+// svipc shm, end to end through bin/svipc, each case in a private IPC namespace.
+import { describe, expect, test } from 'vitest';
+import { canUnshare, inNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+
+const PRELUDE = `S="$SVIPC"
+t() { "$@"; echo "[rc=$?]"; }
+`;
+const ns = (script: string) => inNamespace(PRELUDE + script);
+
+describe.skipIf(!canUnshare())('svipc shm (private IPC namespace)', () => {
+  test('write and read at offsets; stdin, DATA, JSON; exact bytes through pipes', async () => {
+    const r = await ns(`
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+m=$($S shm create 1K)
+$S shm write $m hello
+$S shm write $m --offset 10 WORLD
+printf 'piped' | $S shm write $m --offset 0x20
+$S shm read $m --length 15 | od -An -c
+echo "at10=$($S shm read $m --offset 10 --length 5) at32=$($S shm read $m -o 32 -l 5)"
+$S shm read $m --offset 1019 --length 5 | wc -c
+$S shm read $m --offset 1024 | wc -c
+$S shm read $m --offset 10 --length 5 --json | grep -E '"(offset|length|text|base64)"'
+head -c 1024 /dev/urandom > "$tmp/in"; $S shm write $m < "$tmp/in"
+$S shm read $m | cmp - "$tmp/in" && echo same
+$S shm stat $m | grep -E '^(size|nattch)='
+$S shm create 1.5K --json | grep '"size"'
+`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('   h   e   l   l   o  \\0  \\0  \\0  \\0  \\0   W   O   R   L   D\n');
+    expect(r.stdout).toContain('at10=WORLD at32=piped\n5\n0\n');
+    expect(r.stdout).toContain('"offset": 10,\n  "length": 5,\n  "text": "WORLD",\n  "base64": "V09STEQ="');
+    expect(r.stdout).toContain('same\nsize=1024\nnattch=0\n');
+    expect(r.stdout).toContain('"size": 1536');
+  });
+
+  test('out of bounds is refused, before anything is written when the size is known', async () => {
+    const r = await ns(`
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+m=$($S shm create 100)
+t $S shm write $m --offset 98 abc
+t $S shm write $m --offset 101 a
+t $S shm read $m --offset 90 --length 11
+t $S shm read $m --offset 101
+head -c 200 /dev/zero > "$tmp/big"; t $S shm write $m < "$tmp/big"
+$S shm read $m | tr -d '\\0' | wc -c                        # nothing was written
+head -c 150 /dev/zero | tr '\\0' x | $S shm write $m --offset 50; echo "[pipe rc=$?]"
+$S shm read $m | tr -d '\\0' | wc -c                        # what fit
+`);
+    expect(r.stderr.split('\n')).toEqual([
+      'svipc shm: cannot write 3 bytes at offset 98: shared memory segment 0 has 100 bytes (2 from offset 98 to its end)',
+      'svipc shm: offset 101 is beyond the end of shared memory segment 0 (100 bytes)',
+      'svipc shm: cannot read 11 bytes at offset 90: shared memory segment 0 has 100 bytes (10 from offset 90 to its end)',
+      'svipc shm: offset 101 is beyond the end of shared memory segment 0 (100 bytes)',
+      'svipc shm: cannot write 200 bytes at offset 0: shared memory segment 0 has 100 bytes (100 from offset 0 to its end)',
+      'svipc shm: input does not fit: shared memory segment 0 has 100 bytes, 50 from offset 50 to its end; those 50 bytes were written, the rest of the input was not',
+      '',
+    ]);
+    expect(r.stdout).toBe('[rc=1]\n[rc=1]\n[rc=1]\n[rc=1]\n[rc=1]\n0\n[pipe rc=1]\n50\n');
+  });
+
+  test('SIGINT while write waits for stdin: 130, the segment intact and detached', async () => {
+    const r = await ns(`
+m=$($S shm create 64)
+$S shm write $m keep
+f=$(mktemp -u); mkfifo "$f"; trap 'rm -f "$f"' EXIT
+$S shm write $m --offset 10 < "$f" & pid=$!
+exec 3> "$f"                     # a writer that never writes: the read waits
+sleep 0.6; a=$(date +%s%N); kill -INT $pid; wait $pid; echo "rc=$? ms=$(( ($(date +%s%N) - a) / 1000000 ))"
+$S shm read $m --length 4; echo
+$S shm stat $m | grep '^nattch='
+`);
+    const m = /rc=(\d+) ms=(\d+)/.exec(r.stdout)!;
+    expect(Number(m[1])).toBe(130);
+    expect(Number(m[2])).toBeLessThan(500);
+    expect(r.stdout).toContain('\nkeep\nnattch=0\n');
+  });
+
+  test('kernel limits and permissions are explained: shmmax, shmmni, shmall, owner and mode', async () => {
+    const r = await ns(`
+m=$($S shm create 4096 -m 640)
+echo 8192 > /proc/sys/kernel/shmmax
+t $S shm create 16K
+t $S shm create 0
+t $S shm create 1Q
+echo 2 > /proc/sys/kernel/shmall
+t $S shm create 8K
+echo 1 > /proc/sys/kernel/shmmni
+t $S shm create 1
+N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+t $N $S shm read $m
+t $N $S shm write $m x
+t $S shm rm $m
+t $S shm read $m
+`);
+    expect(r.stderr.split('\n')).toEqual([
+      'svipc shm: cannot create a segment of 16384 bytes: larger than shmmax: kernel.shmmax = 8192 bytes (change with: sysctl -w kernel.shmmax=N)',
+      'svipc shm: cannot create a segment of 0 bytes (the minimum, SHMMIN, is 1)',
+      "svipc shm: invalid size: '1Q' (a number, optionally with K, M, G... KiB, KB...)",
+      'svipc shm: cannot create a segment of 8192 bytes: 1 pages are in use system-wide, the limit is kernel.shmall = 2 pages (change with: sysctl -w kernel.shmall=N)',
+      'svipc shm: cannot create a segment: 1 segments exist, the limit is kernel.shmmni = 1 segments (change with: sysctl -w kernel.shmmni=N)',
+      'svipc shm: permission denied: cannot attach shared memory segment 0 (needs read permission): owner root (uid 0), group root (gid 0), mode 0640; you are nobody (uid 65534)',
+      'svipc shm: permission denied: cannot attach shared memory segment 0 (needs read and write permission): owner root (uid 0), group root (gid 0), mode 0640; you are nobody (uid 65534)',
+      'svipc shm: no shared memory segment with id 0',
+      '',
+    ]);
+    expect(r.stdout.match(/\[rc=\d+\]/g)).toEqual([
+      '[rc=1]',
+      '[rc=1]',
+      '[rc=2]',
+      '[rc=1]',
+      '[rc=1]',
+      '[rc=1]',
+      '[rc=1]',
+      '[rc=0]',
+      '[rc=1]',
+    ]);
+  });
+});
+
+test.skipIf(canUnshare())(`svipc shm e2e: ${UNSHARE_SKIP_REASON}`, () => {});
