@@ -176,6 +176,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+/** Text output scans as util-linux 2.38.1 does: its syscall fallback uses *_STAT (permission checked). */
+const AS_UTIL_LINUX = { fallbackStat: 'checked' } as const;
+
 /** util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in text. */
 function asUtilLinux<T extends IpcRecord>(scan: Scan<T>): T[] {
   if (scan.source === 'proc' || scan.records[0]?.kind === 'msg') return scan.records;
@@ -187,19 +190,19 @@ function textListing(o: Options): string {
   if (o.kinds.msg) {
     if (o.format === 'limits') text += renderQueueLimits(queueLimits(), o.unit);
     else if (o.format === 'summary') text += renderQueueUsage(queueUsage(), o.unit);
-    else text += renderQueues(scanQueues().records, o.format, o.unit, names);
+    else text += renderQueues(scanQueues(AS_UTIL_LINUX).records, o.format, o.unit, names);
     text += '\n';
   }
   if (o.kinds.shm) {
     if (o.format === 'limits') text += renderSegmentLimits(segmentLimits(), o.unit);
     else if (o.format === 'summary') text += renderSegmentUsage(segmentUsage());
-    else text += renderSegments(asUtilLinux(scanSegments()), o.format, o.unit, names);
+    else text += renderSegments(asUtilLinux(scanSegments(AS_UTIL_LINUX)), o.format, o.unit, names);
     text += '\n';
   }
   if (o.kinds.sem) {
     if (o.format === 'limits') text += renderSemaphoreLimits(semaphoreLimits());
     else if (o.format === 'summary') text += renderSemaphoreUsage(semaphoreUsage());
-    else text += renderSemaphores(asUtilLinux(scanSemaphores()), o.format, names);
+    else text += renderSemaphores(asUtilLinux(scanSemaphores(AS_UTIL_LINUX)), o.format, names);
     text += '\n';
   }
   return text;
@@ -271,20 +274,19 @@ function findExact(kind: IpcKind, id: number): IpcRecord | null {
 /** Text: the object util-linux would show, with its quirks. */
 function findOne(kind: IpcKind, id: number): IpcRecord | null {
   if (kind === 'msg') {
-    if (id >= 0) return getQueue(id);
-    return scanQueues().records[0] ?? null;
+    if (id >= 0) return getQueue(id, AS_UTIL_LINUX);
+    return scanQueues(AS_UTIL_LINUX).records[0] ?? null;
   }
   if (kind === 'shm') {
-    const records = asUtilLinux(scanSegments());
+    const records = asUtilLinux(scanSegments(AS_UTIL_LINUX));
     return (id >= 0 ? records.find((r) => r.id === id) : records[0]) ?? null;
   }
   if (id >= 0) {
-    const scan = scanSemaphores();
-    const r = asUtilLinux(scan).find((s) => s.id === id);
+    const r = asUtilLinux(scanSemaphores(AS_UTIL_LINUX)).find((s) => s.id === id);
     if (!r) return null;
     return { ...r, elements: r.nsems > 0 ? readSemElements(r.id, r.nsems) : [] };
   }
-  const first = asUtilLinux(scanSemaphores())[0];
+  const first = asUtilLinux(scanSemaphores(AS_UTIL_LINUX))[0];
   if (!first) return null;
   return { ...first, elements: readSemElements(first.id, first.nsems) };
 }

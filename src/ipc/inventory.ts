@@ -109,6 +109,11 @@ export interface InventoryOptions {
   procDir?: string;
   /** 'auto' (default): /proc/sysvipc when readable, else syscalls. */
   source?: 'auto' | InventorySource;
+  /**
+   * The syscall scan: 'any' (default) uses *_STAT_ANY and sees every object; 'checked' uses
+   * *_STAT, which skips objects the caller may not read, as util-linux 2.38.1's fallback does.
+   */
+  fallbackStat?: 'any' | 'checked';
 }
 
 export interface Scan<T> {
@@ -160,11 +165,11 @@ function scanIndexes<T>(maxIndex: () => number, stat: (index: number) => T): T[]
   return out;
 }
 
-function queuesBySyscall(): QueueRecord[] {
+function queuesBySyscall(checked: boolean): QueueRecord[] {
   return scanIndexes(
     () => MessageQueue.usage().maxIndex,
     (i) => {
-      const { id, ds } = MessageQueue.statIndex(i);
+      const { id, ds } = MessageQueue.statIndex(i, { checked });
       const p = ds.perm;
       return {
         kind: 'msg',
@@ -188,11 +193,11 @@ function queuesBySyscall(): QueueRecord[] {
   );
 }
 
-function semaphoresBySyscall(): SemaphoreRecord[] {
+function semaphoresBySyscall(checked: boolean): SemaphoreRecord[] {
   return scanIndexes(
     () => SemaphoreSet.usage().maxIndex,
     (i) => {
-      const { id, ds } = SemaphoreSet.statIndex(i);
+      const { id, ds } = SemaphoreSet.statIndex(i, { checked });
       const p = ds.perm;
       return {
         kind: 'sem',
@@ -212,11 +217,11 @@ function semaphoresBySyscall(): SemaphoreRecord[] {
   );
 }
 
-function segmentsBySyscall(): SegmentRecord[] {
+function segmentsBySyscall(checked: boolean): SegmentRecord[] {
   return scanIndexes(
     () => SharedMemory.usage().maxIndex,
     (i) => {
-      const { id, ds } = SharedMemory.statIndex(i);
+      const { id, ds } = SharedMemory.statIndex(i, { checked });
       const p = ds.perm;
       return {
         kind: 'shm',
@@ -249,7 +254,7 @@ function scan<T>(
   kind: IpcKind,
   opts: InventoryOptions,
   fromProc: (text: string) => T[],
-  bySyscall: () => T[],
+  bySyscall: (checked: boolean) => T[],
 ): Scan<T> {
   const source = opts.source ?? 'auto';
   if (source !== 'syscall') {
@@ -257,7 +262,7 @@ function scan<T>(
     if (text !== null) return { source: 'proc', records: fromProc(text) };
     if (source === 'proc') return { source: 'proc', records: [] };
   }
-  return { source: 'syscall', records: bySyscall() };
+  return { source: 'syscall', records: bySyscall(opts.fallbackStat === 'checked') };
 }
 
 export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {

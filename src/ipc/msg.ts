@@ -125,9 +125,12 @@ export class MessageQueue {
     return infoCall(C.IPC_INFO);
   }
 
-  /** MSG_STAT_ANY on a kernel index: the id and the record (ipcs -i falls back to it). */
-  static statIndex(index: number): { id: number; ds: MsqidDs } {
-    const { raw, ret } = statRaw(index, C.MSG_STAT_ANY);
+  /**
+   * MSG_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
+   * MSG_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
+   */
+  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: MsqidDs } {
+    const { raw, ret } = statRaw(index, opts.checked ? C.MSG_STAT : C.MSG_STAT_ANY);
     return { id: ret, ds: fromRaw(raw) };
   }
 

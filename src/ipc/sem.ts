@@ -215,8 +215,12 @@ export class SemaphoreSet {
     return infoCall(C.IPC_INFO);
   }
 
-  static statIndex(index: number): { id: number; ds: SemidDs } {
-    const { raw, ret } = statRaw(index, C.SEM_STAT_ANY);
+  /**
+   * SEM_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
+   * SEM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
+   */
+  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: SemidDs } {
+    const { raw, ret } = statRaw(index, opts.checked ? C.SEM_STAT : C.SEM_STAT_ANY);
     return { id: ret, ds: fromRaw(raw) };
   }
 

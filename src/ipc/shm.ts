@@ -171,9 +171,13 @@ export class SharedMemory {
     };
   }
 
-  static statIndex(index: number): { id: number; ds: ShmidDs } {
+  /**
+   * SHM_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
+   * SHM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
+   */
+  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: ShmidDs } {
     const buf = Buffer.alloc(SHMID_DS_SIZE);
-    const ret = ctl(index, C.SHM_STAT_ANY, buf);
+    const ret = ctl(index, opts.checked ? C.SHM_STAT : C.SHM_STAT_ANY, buf);
     return { id: ret, ds: fromRaw(decode<RawShmid>(buf, shmid_ds)) };
   }
 

@@ -109,26 +109,29 @@ for (const name of fs.readdirSync(dir).sort()) {
  * Bash functions for the namespace script. `case_run [--spawn] ARGS...` records what
  * /usr/bin/ipcs prints for ARGS (ref.*), and with --spawn also `$SVIPC ipcs` (svipc.*) and
  * the `ipcs` link (link.*); `batch` runs the in-process runner over the cases so far.
- * Programs are run by the name `ipcs` through PATH, so glibc's getopt names them alike.
+ * Programs are run by the name `ipcs` through PATH, so glibc's getopt names them alike;
+ * with RUNAS set (e.g. "setpriv --reuid N ..."), everything runs through it.
  */
 export const CASE_FUNCTIONS = String.raw`
 N=0
 PHASE=a
+RUNAS=
 case_run() {
   local spawn=0
   if [ "$1" = --spawn ]; then spawn=1; shift; fi
   N=$((N + 1))
   local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
   mkdir -p "$d"
+  if [ -n "$RUNAS" ]; then chmod 777 "$d"; fi
   printf '%s\0' "$@" > "$d/args"
   echo "$PHASE" > "$d/phase"
-  (cd / && PATH=/usr/bin:/bin ipcs "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
+  (cd / && PATH=/usr/bin:/bin $RUNAS ipcs "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
   if [ $spawn = 1 ]; then
-    "$SVIPC" ipcs "$@" > "$d/svipc.out" 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
-    (PATH="$SVIPC_LINKS:$PATH" ipcs "$@" > "$d/link.out" 2> "$d/link.err"; echo $? > "$d/link.rc")
+    $RUNAS "$SVIPC" ipcs "$@" > "$d/svipc.out" 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
+    (PATH="$SVIPC_LINKS:$PATH" $RUNAS ipcs "$@" > "$d/link.out" 2> "$d/link.err"; echo $? > "$d/link.rc")
   fi
 }
-batch() { node "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
+batch() { $RUNAS node "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
 `;
 
 /** Every subset of resource options, every output option, every unit (162 combinations). */

@@ -180,6 +180,28 @@ function buildScript(): string {
   c(['-l'], true);
   c(['-l', '-q', '-s', '--human']);
   lines.push('batch', 'umount /proc/sys/kernel/msgmni /proc/sys/kernel/sem');
+
+  // ---------------------------------------------------------------- phase f/g: not root
+  // An unprivileged user: -i where IPC_STAT/GETVAL are refused, and (g) util-linux's
+  // fallback, which uses the permission-checked *_STAT and so hides unreadable objects.
+  const asUser = [
+    [],
+    ['-c'],
+    ['-u'],
+    ['-q', '-i', '0'],
+    ['-q', '-i', '1'],
+    ['-q', '-i', '2'],
+    ['-s', '-i', '0'],
+    ['-s', '-i', '1'],
+    ['-s', '-i', '2'],
+    ['-m', '-i', '1'],
+    ['-m', '-i', '14'],
+  ];
+  lines.push('PHASE=f', 'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"');
+  for (const [i, args] of asUser.entries()) c(args, i < 2);
+  lines.push('batch', 'PHASE=g', 'mount -t tmpfs none /proc/sysvipc');
+  for (const [i, args] of asUser.entries()) c(args, i === 0);
+  lines.push('batch', 'umount /proc/sysvipc', 'RUNAS=');
   return lines.join('\n');
 }
 
@@ -228,6 +250,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     const script = [
       'set -u',
       'cd /',
+      'chmod 755 "$W"',
       // user and group names longer than 10 characters, visible to both tools through NSS files
       'cp /etc/passwd "$W/passwd"; cp /etc/group "$W/group"',
       'echo "averyveryverylongusername:x:4545:4646::/:/bin/false" >> "$W/passwd"',
@@ -313,6 +336,13 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     expect(find('a', ['-q', '-t'])).toContain('Not set');
     expect(find('d', ['-l'])).toContain('max seg size (kbytes)');
     expect(find('e', ['-l'])).toContain('unable to fetch message limits');
+    expect(cases.find((c) => c.phase === 'f' && c.args.join(' ') === '-s -i 0')!.ref.err).toBe(
+      'ipcs: semctl(GETVAL) failed: Permission denied\n',
+    );
+    expect(find('f', ['-q', '-i', '1'])).toContain('qbytes=0\t');
+    expect(find('g', [])).toContain('0x00001234'); // queue 0644: readable, listed
+    expect(find('g', [])).toContain('0x00001111'); // segment 0644: listed
+    expect(find('g', [])).not.toContain('0x00005678'); // semaphores 0660 root:root: hidden
   });
 
   it('--json output of every mode validates against schema/ipcs.schema.json', () => {
