@@ -9,7 +9,7 @@ import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseId } from '../src/cli/values.js';
 import { bytesToCopy, DATA_OFFSET, openSegment, SegmentError } from '../src/protocols/shmseg.js';
-import { type FdIo, writeAll } from '../src/protocols/shmseg-io.js';
+import { type FdIo, ioErrorMessage, writeAll } from '../src/protocols/shmseg-io.js';
 import { parseSize } from './stdin2shm.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -56,7 +56,12 @@ export async function run(ctx: CommandContext): Promise<number> {
           const fd = (ctx.stdout as { fd?: unknown }).fd;
           let done: number;
           if (typeof fd === 'number') {
-            done = await writeAll(fd, data, { signal: ctx.signal, io });
+            try {
+              done = await writeAll(fd, data, { signal: ctx.signal, io });
+            } catch (e) {
+              const message = ioErrorMessage(e, 'write');
+              throw message ? new CommandError(message) : e;
+            }
           } else {
             // Not a descriptor (an in-process test's stream): it may keep the chunk: copy it.
             ctx.stdout.write(Buffer.from(data));

@@ -8,7 +8,7 @@ import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseId } from '../src/cli/values.js';
 import { dataArea, HEADER_SIZE, openSegment, SegmentError, writeDataSize } from '../src/protocols/shmseg.js';
-import { type FdIo, readInto } from '../src/protocols/shmseg-io.js';
+import { type FdIo, ioErrorMessage, readInto } from '../src/protocols/shmseg-io.js';
 
 export function parseSize(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -52,11 +52,17 @@ export async function run(ctx: CommandContext): Promise<number> {
           ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
           const view = attachment.buffer;
           writeDataSize(view, 0); // running count of read bytes, as the C program keeps it
-          const copied = await readInto(ctx.stdin.fd ?? 0, dataArea(view, size), {
-            signal: ctx.signal,
-            io,
-            progress: (n) => writeDataSize(view, n),
-          });
+          let copied: number;
+          try {
+            copied = await readInto(ctx.stdin.fd ?? 0, dataArea(view, size), {
+              signal: ctx.signal,
+              io,
+              progress: (n) => writeDataSize(view, n),
+            });
+          } catch (e) {
+            const message = ioErrorMessage(e, 'read');
+            throw message ? new CommandError(message) : e;
+          }
           ctx.stderr.write(`stdin -> shm: copied ${copied} bytes\n`);
         } finally {
           // A read still running on the pool writes into the segment: leave it attached.

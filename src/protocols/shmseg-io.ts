@@ -132,3 +132,16 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, syscall: s
     );
   });
 }
+
+/**
+ * A failed read(2)/write(2) as one line: "read error: EISDIR (illegal operation on a
+ * directory)"; undefined for what is not one (an abort), or for EPIPE, which the launcher
+ * turns into exit 141 itself.
+ */
+export function ioErrorMessage(e: unknown, syscall: 'read' | 'write'): string | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof WaitAbortedError || typeof err?.code !== 'string' || err.code === 'EPIPE')
+    return undefined;
+  const detail = err.message.replace(/^[A-Z]+: /, '').replace(/, (read|write)$/, '');
+  return `${syscall} error: ${err.code} (${detail})`;
+}
