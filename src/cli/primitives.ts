@@ -8,6 +8,7 @@ import { toJson } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
+import { explained } from './explain.js';
 import { type IpcKind, KIND_NAME } from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
@@ -84,7 +85,9 @@ export function idDocumentOf(kind: IpcKind, id: number, filter?: (r: IpcRecord) 
 export const NAMES: NameResolver = { user: userName, group: groupName };
 
 function recordOf(kind: IpcKind, id: number): IpcRecord {
-  const record = kind === 'msg' ? getQueue(id) : kind === 'sem' ? getSemaphore(id) : getSegment(id);
+  const record = explained({ kind, op: 'stat', id, access: 'read' }, () =>
+    kind === 'msg' ? getQueue(id) : kind === 'sem' ? getSemaphore(id) : getSegment(id),
+  );
   if (record === null) throw new CommandError(`no ${KIND_NAME[kind]} with id ${id}`);
   return record;
 }
