@@ -6,6 +6,7 @@
 // option is seen); then the segment, the queue and the semaphore set are made in that order,
 // each printed as it is made, and the first failure ends the run with exit 1.
 import { randomInt } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
 import { VERSION } from '../src/cli/main.js';
@@ -95,7 +96,32 @@ class CreateFailed extends Error {
   }
 }
 
+/**
+ * util-linux's close_stdout_atexit(): standard output is written once, at the end (as a
+ * full stdio buffer is), and a failed write (ENOSPC on /dev/full, EIO...) is reported as
+ * "PROG: write error: ..." with exit 1. EPIPE is left to the launcher, as util-linux leaves
+ * it to SIGPIPE.
+ */
+async function closeStdout(ctx: CommandContext, text: string, code: number): Promise<number> {
+  if (text === '') return code;
+  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
+    ctx.stdout.write(text, (e) => resolve(e));
+  });
+  if (!err || err.code === 'EPIPE') return code;
+  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
+  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
+  return 1;
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
+  const stdout = { text: '' };
+  const code = await execute(ctx, (s) => {
+    stdout.text += s;
+  });
+  return closeStdout(ctx, stdout.text, code);
+}
+
+async function execute(ctx: CommandContext, out: (s: string) => void): Promise<number> {
   const prog = ctx.prog;
   const warn = (msg: string) => ctx.stderr.write(`${prog}: ${msg}\n`);
   const tryHelp = () => ctx.stderr.write(`Try '${prog} --help' for more information.\n`);
@@ -161,10 +187,10 @@ export async function run(ctx: CommandContext): Promise<number> {
           json = true;
           break;
         case 'h':
-          ctx.stdout.write(usage(prog));
+          out(usage(prog));
           return 0;
         case 'V':
-          ctx.stdout.write(`${prog} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`);
+          out(`${prog} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`);
           return 0;
       }
     }
@@ -198,8 +224,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         modeOctal: `0${mode.toString(8).padStart(3, '0')}`,
         ...extra,
       };
-      ctx.stdout.write(`${JSON.stringify(rec)}\n`);
-    } else ctx.stdout.write(`${label}: ${id}\n`);
+      out(`${JSON.stringify(rec)}\n`);
+    } else out(`${label}: ${id}\n`);
   };
 
   /** Create with the chosen key, or with random keys (never IPC_PRIVATE) until one is free. */

@@ -9,6 +9,7 @@
 // - the legacy `ipcrm shm|msg|sem ID...` form takes an empty ID as 0 and prints
 //   "resource(s) deleted" when all went well;
 // - no argument at all does nothing and succeeds.
+import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
 import { VERSION } from '../src/cli/main.js';
@@ -105,9 +106,33 @@ function canRead(perm: IpcPerm): boolean {
   return (granted & 0o4) !== 0;
 }
 
+/**
+ * util-linux's close_stdout_atexit(): standard output is written once, at the end (as a
+ * full stdio buffer is), and a failed write (ENOSPC on /dev/full, EIO...) is reported as
+ * "PROG: write error: ..." with exit 1. EPIPE is left to the launcher, as util-linux leaves
+ * it to SIGPIPE.
+ */
+async function closeStdout(ctx: CommandContext, text: string, code: number): Promise<number> {
+  if (text === '') return code;
+  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
+    ctx.stdout.write(text, (e) => resolve(e));
+  });
+  if (!err || err.code === 'EPIPE') return code;
+  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
+  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
+  return 1;
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
+  const stdout = { text: '' };
+  const code = await execute(ctx, (s) => {
+    stdout.text += s;
+  });
+  return closeStdout(ctx, stdout.text, code);
+}
+
+async function execute(ctx: CommandContext, out: (s: string) => void): Promise<number> {
   const prog = ctx.prog;
-  const out = (s: string) => ctx.stdout.write(s);
   const warn = (msg: string) => ctx.stderr.write(`${prog}: ${msg}\n`);
   const tryHelp = () => ctx.stderr.write(`Try '${prog} --help' for more information.\n`);
   let verbose = false;

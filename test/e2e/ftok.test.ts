@@ -25,19 +25,22 @@ describe.skipIf(!CC)(CC ? 'ftok matches the C program' : `ftok vs C: ${CC_SKIP_R
     ['/etc/passwd', '120'] as const,
   ];
   test.each(cases)('ftok %s %s', async (path, proj) => {
+    // --hex on the PROJ cases (the sign bit is where hex and decimal part ways).
+    const withHex = path === file;
     const [ours, theirs, hex] = await Promise.all([
       svipc(['ftok', path, proj]),
       run(peer, [path, proj]),
-      svipc(['ftok', '--hex', path, proj]),
+      withHex ? svipc(['ftok', '--hex', path, proj]) : undefined,
     ]);
     expect(theirs.code).toBe(0);
     expect(ours).toMatchObject({ code: 0, stdout: theirs.stdout, stderr: '' });
     const key = Number(/^key=(-?\d+)\n$/.exec(theirs.stdout)![1]);
-    expect(hex).toMatchObject({
-      code: 0,
-      stderr: '',
-      stdout: `key=0x${(key >>> 0).toString(16).padStart(8, '0')}\n`,
-    });
+    if (hex)
+      expect(hex).toMatchObject({
+        code: 0,
+        stderr: '',
+        stdout: `key=0x${(key >>> 0).toString(16).padStart(8, '0')}\n`,
+      });
   });
 
   test('only the low 8 bits of PROJ count', async () => {
