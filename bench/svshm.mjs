@@ -7,9 +7,9 @@
 //
 // Runs in a private IPC namespace (unshare --ipc, needs root): the lecture's keys
 // 0x1234/0x5678 are fixed and must not collide with anything else on the host.
-// Each run: writer reads the input file (stdin redirected from it), reader writes to
-// /dev/null; the time is from the writer's start to both sides' exit, start-up included
-// (the empty-input row shows what start-up alone costs).
+// Each run: the writer reads the input file (stdin redirected from it), the reader writes to
+// /dev/null; the time is wall time, start-up included; "net" takes off the time of the
+// same pairing on empty input (start-up and tear-down alone).
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -67,24 +67,34 @@ const pairings = [
   ['svipc -> C, --buffer-size 1 MiB', `${SVIPC} svshm-writer --buffer-size 1048576`, CR],
 ];
 
-// One run: writer first, the reader once the writer's objects exist (the C reader needs
-// them; svipc's would wait), both waited for. Prints milliseconds, or FAIL.
-const RUN = String.raw`
-w="$1"; r="$2"; in="$3"
+// One run, timed from the first start to both exits. svipc's reader starts first (it
+// waits for the writer, so both start up side by side); the C reader needs the writer's
+// objects, so it starts once they exist. Prints milliseconds, or FAIL.
+const RUN = `
+w="$1"; r="$2"; in="$3"; first="$4"
 t0=$(date +%s%N)
-$w < "$in" 2>/dev/null & wp=$!
-for _ in $(seq 2000); do
-  awk '$1 == 4660' /proc/sysvipc/shm | grep -q . && awk '$1 == 22136' /proc/sysvipc/sem | grep -q . && break
-  sleep 0.001
-done
-$r > /dev/null 2>/dev/null; rc=$?
-wait $wp; wc=$?
+if [ "$first" = reader ]; then
+  $r > /dev/null 2>/dev/null & rp=$!
+  $w < "$in" 2>/dev/null; wc=$?
+  wait $rp; rc=$?
+else
+  $w < "$in" 2>/dev/null & wp=$!
+  for _ in $(seq 2000); do
+    awk '$1 == 4660' /proc/sysvipc/shm | grep -q . && awk '$1 == 22136' /proc/sysvipc/sem | grep -q . && break
+    sleep 0.001
+  done
+  $r > /dev/null 2>/dev/null; rc=$?
+  wait $wp; wc=$?
+fi
 t1=$(date +%s%N)
 [ $rc = 0 ] && [ $wc = 0 ] && echo $(( (t1 - t0) / 1000000 )) || echo FAIL
 `;
 
 function once(w, r, file) {
-  const res = spawnSync('unshare', ['--ipc', 'bash', '-c', RUN, 'run', w, r, file], { encoding: 'utf8' });
+  const first = r.includes('svipc') ? 'reader' : 'writer';
+  const res = spawnSync('unshare', ['--ipc', 'bash', '-c', RUN, 'run', w, r, file, first], {
+    encoding: 'utf8',
+  });
   const ms = Number(res.stdout.trim());
   if (!Number.isFinite(ms)) throw new Error(`run failed: ${w} -> ${r}\n${res.stdout}${res.stderr}`);
   return ms;
@@ -95,15 +105,17 @@ const empty = join(tmpdir(), 'svshm-bench-empty');
 closeSync(openSync(empty, 'w'));
 
 console.log(`svshm transfer, ${MB} MiB of random data, median of ${RUNS} (${input}); reader > /dev/null`);
+console.log('MiB/s: size / median wall time; net: size / (median - the empty-input time, i.e. start-up)');
 console.log(
-  `${'pairing'.padEnd(38)} ${'median'.padStart(8)} ${'MiB/s'.padStart(8)}  runs (ms)   empty input (ms)`,
+  `${'pairing'.padEnd(38)} ${'median'.padStart(9)} ${'MiB/s'.padStart(6)} ${'net'.padStart(6)}  empty  runs (ms)`,
 );
 for (const [name, w, r] of pairings) {
   const times = Array.from({ length: RUNS }, () => once(w, r, input));
   const m = median(times);
-  const e = once(w, r, empty);
+  const e = median(Array.from({ length: 3 }, () => once(w, r, empty)));
+  const rate = (ms) => (ms > 0 ? (MB / (ms / 1000)).toFixed(0) : '-');
   console.log(
-    `${name.padEnd(38)} ${`${m} ms`.padStart(8)} ${(MB / (m / 1000)).toFixed(0).padStart(8)}  ${times.join(' ')}   ${e}`,
+    `${name.padEnd(38)} ${`${m} ms`.padStart(9)} ${rate(m).padStart(6)} ${rate(m - e).padStart(6)}  ${String(e).padStart(5)}  ${times.join(' ')}`,
   );
 }
 if (process.env.SVSHM_BENCH_KEEP === undefined) rmSync(input, { force: true });

@@ -32,6 +32,7 @@ import {
   type PreparedSemOp,
   SemaphoreSet,
   SharedMemory,
+  type ShmidDs,
   tracing,
   WaitAbortedError,
 } from '../ipc/index.js';
@@ -116,13 +117,14 @@ export interface ReaderOptions extends CommonOptions {
 
 // ---- timing ----
 // Spinning (IPC_NOWAIT tries, about 0.5 us each) before sleeping in the kernel pays when
-// the peer runs on another core and finishes its turn within microseconds: a kernel
-// sleep + wake-up costs tens of microseconds. It costs when cores are scarce (the spinner
-// takes the CPU its peer needs), so the budget adapts, as glibc's adaptive mutexes do:
-// a spin that succeeded after i tries sets it to about 2i, a spin that failed halves it.
-const SPIN_MIN = 8;
-const SPIN_MAX = 400;
-const SPIN_START = 64;
+// the peer runs on another core and finishes its turn within microseconds: a sleep and a
+// wake-up cost tens of microseconds. It costs when the peer is slow (a slow pipe) or has no
+// core (the spinner takes the CPU it needs). So the spin adapts to the waits actually seen:
+// it lasts twice their running average, when that average is short, and hardly at all
+// otherwise (a descheduled or slow peer makes the average long).
+const SPIN_MIN_MS = 0.002;
+const SPIN_MAX_MS = 0.1;
+const SPIN_START_MS = 0.02;
 /** Longest synchronous semtimedop: how long the event loop may wait for it. */
 const SLICE_MS = 50;
 /** Yield to the event loop (signals, timers) at least this often during a transfer. */
@@ -161,7 +163,8 @@ class Turns {
   #nextYield = performance.now() + YIELD_EVERY_MS;
   #nextProgress = performance.now() + PROGRESS_EVERY_MS;
   readonly #spinning: boolean;
-  #budget = SPIN_START;
+  /** Running average of how long a turn took to come, in ms. */
+  #avgWait = SPIN_START_MS;
 
   constructor(
     readonly signal: AbortSignal | undefined,
@@ -175,17 +178,30 @@ class Turns {
   /** P on a prepared op: returns once we hold the semaphore. */
   async acquire(op: PreparedSemOp): Promise<void> {
     if (performance.now() >= this.#nextYield) await this.pause();
-    if (op.try()) return;
+    if (op.try()) {
+      this.#learn(0);
+      return;
+    }
+    const t0 = performance.now();
     if (this.#spinning) {
-      const budget = this.#budget;
-      for (let i = 0; i < budget; i++) {
+      const avg = this.#avgWait;
+      const until = t0 + (avg < SPIN_MAX_MS / 2 ? 2 * avg : SPIN_MIN_MS);
+      do {
         if (op.try()) {
-          this.#budget = Math.min(SPIN_MAX, Math.max(budget, 2 * i + SPIN_MIN));
+          this.#learn(performance.now() - t0);
           return;
         }
-      }
-      this.#budget = Math.max(SPIN_MIN, budget >> 1);
+      } while (performance.now() < until);
     }
+    await this.#block(op);
+    this.#learn(performance.now() - t0);
+  }
+
+  #learn(ms: number): void {
+    this.#avgWait += (Math.min(ms, 10 * SPIN_MAX_MS) - this.#avgWait) / 8;
+  }
+
+  async #block(op: PreparedSemOp): Promise<void> {
     for (;;) {
       if (op.wait(SLICE_MS)) return;
       // Timed out or interrupted: let the event loop run (a signal handler, a timer).
@@ -209,7 +225,8 @@ class Turns {
 
 /**
  * Attach-count watch: the peer is attached while nattch >= 2 (it and us). Gone means
- * "was seen, and has looked absent for GONE_CONFIRM_MS".
+ * "was seen (attached, or the last to attach or detach), and has looked absent for
+ * GONE_CONFIRM_MS".
  */
 class PeerWatch {
   seen: boolean;
@@ -223,14 +240,17 @@ class PeerWatch {
 
   /** true when the peer is gone for sure. */
   gone(): boolean {
-    let nattch: number;
+    let st: ShmidDs;
     try {
-      nattch = this.shm.stat().nattch;
+      st = this.shm.stat();
     } catch (e) {
       if (isIpcError(e, 'EINVAL', 'EIDRM')) return true;
       throw e;
     }
-    if (nattch >= 2) {
+    // The last shmat/shmdt was not ours: a peer attached since we did, maybe already gone
+    // (killed before we ever saw it attached).
+    if (st.lpid !== process.pid) this.seen = true;
+    if (st.nattch >= 2) {
       this.seen = true;
       this.#missingSince = undefined;
       return false;

@@ -47,7 +47,7 @@ afterAll(() => {
 
 // Helpers for the scripts: milliseconds, the objects left, waiting for the writer's objects
 // (/proc/sysvipc keys are decimal: 0x1234 = 4660, 0x5678 = 22136) and for both to attach.
-const PRELUDE = String.raw`
+const PRELUDE = `
 S="$SVIPC"
 now() { date +%s%3N; }
 left() { echo "objects=$(cat /proc/sysvipc/msg /proc/sysvipc/sem /proc/sysvipc/shm | grep -vc '^ *key')"; }
@@ -105,7 +105,7 @@ describe.skipIf(!NS || !CC)('svshm: every pairing with the lecture C programs (6
     it(`${w} writer (stdin from a ${from}) -> ${r} reader (stdout to a pipe)`, async () => {
       // The C reader needs the writer first (as in the lecture); svipc's reader starts first.
       const startReaderFirst = r === 'svipc';
-      const res = await script(String.raw`
+      const res = await script(`
         ${
           startReaderFirst
             ? `${readerCmd(r)} 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha" & rp=$!
@@ -139,7 +139,7 @@ describe.skipIf(!NS || !CC)('svshm: every pairing with the lecture C programs (6
   }
 
   it('svipc writer with --buffer-size 1 MiB -> C reader (the C reader takes any segment size)', async () => {
-    const res = await script(String.raw`
+    const res = await script(`
       "$S" svshm-writer --buffer-size 1048576 < "$IN" 2>"$TMP/w.err" & wp=$!
       ready
       "$CR" 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha"; rc=$?
@@ -158,7 +158,7 @@ describe.skipIf(!NS || !CC)('svshm: every pairing with the lecture C programs (6
 
 describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
   it('the reader waits for a late writer; empty input transfers nothing and cleans up', async () => {
-    const res = await script(String.raw`
+    const res = await script(`
       "$S" svshm-reader > "$TMP/out" 2>"$TMP/r.err" & rp=$!
       sleep 1
       "$S" svshm-writer < /dev/null 2>"$TMP/w.err"; wc=$?
@@ -174,7 +174,7 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
   });
 
   it('the reader gives up after --timeout with 124 when no writer comes', async () => {
-    const res = await script(String.raw`
+    const res = await script(`
       t0=$(now); "$S" svshm-reader --timeout 0.5 2>"$TMP/r.err"; rc=$?; t1=$(now)
       echo "rc=$rc ms=$((t1 - t0))"; cat "$TMP/r.err"; left
     `);
@@ -186,7 +186,7 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
   });
 
   it('a second writer refuses the keys in use (exit 1) and leaves the first one alone', async () => {
-    const res = await script(String.raw`
+    const res = await script(`
       slow | "$S" svshm-writer 2>/dev/null & wp=$!
       ready
       "$S" svshm-writer < /dev/null 2>"$TMP/w2.err"; w2=$?
@@ -203,7 +203,7 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
   });
 
   it('--trace shows every IPC call of the lecture protocol', async () => {
-    const res = await script(String.raw`
+    const res = await script(`
       "$S" svshm-reader --trace > "$TMP/out" 2>"$TMP/r.err" & rp=$!
       printf hello | "$S" svshm-writer --trace 2>"$TMP/w.err"; wc=$?
       wait $rp; rc=$?
@@ -231,7 +231,7 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
 // objects, which the next writer reclaims).
 describe.skipIf(!NS)('svshm: signals and dead peers mid-transfer', () => {
   async function midTransfer(target: 'writer' | 'reader', sig: string, after = '') {
-    return script(String.raw`
+    return script(`
       slow | "$S" svshm-writer 2>"$TMP/w.err" & wp=$!
       ready
       "$S" svshm-reader 2>"$TMP/r.err" > /dev/null & rp=$!
@@ -282,7 +282,7 @@ describe.skipIf(!NS)('svshm: signals and dead peers mid-transfer', () => {
     const res = await midTransfer(
       'writer',
       'KILL',
-      String.raw`
+      `
       printf again | "$S" svshm-writer 2>"$TMP/w2.err" & wp=$!
       "$S" svshm-reader --timeout 5 2>/dev/null; echo; wait $wp; echo "w2=$?"
       cat "$TMP/w2.err"
