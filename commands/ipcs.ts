@@ -1,8 +1,9 @@
 // svipc ipcs: util-linux 2.38.1's ipcs, byte for byte (options, output, messages, exit
 // codes), plus --json. Parse options -> ask the inventory -> render.
+import { Writable } from 'node:stream';
 import type { CommandContext } from '../src/cli/context.js';
 import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
-import { IpcError, strerror } from '../src/ipc/errors.js';
+import { errnoNumber, IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
   getSegment,
@@ -99,7 +100,6 @@ interface Options {
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const out = (s: string) => ctx.stdout.write(s);
   const fail = (message: string, code = 1): number => {
     ctx.stderr.write(`${ctx.prog}: ${message}\n`);
     return code;
@@ -148,11 +148,9 @@ export async function run(ctx: CommandContext): Promise<number> {
           o.json = true;
           break;
         case 'h':
-          out(ipcsHelp(ctx.prog));
-          return 0;
+          return emit(ctx, ipcsHelp(ctx.prog));
         case 'V':
-          out(`${ctx.prog} from util-linux ${UTIL_LINUX_VERSION}\n`);
-          return 0;
+          return emit(ctx, `${ctx.prog} from util-linux ${UTIL_LINUX_VERSION}\n`);
         default:
           o.format = FORMATS[opt.key] ?? o.format;
       }
@@ -171,13 +169,39 @@ export async function run(ctx: CommandContext): Promise<number> {
     return showOne(ctx, o, o.id, kinds.msg ? 'msg' : kinds.shm ? 'shm' : 'sem');
   }
   if (!kinds.msg && !kinds.shm && !kinds.sem) o.kinds = { msg: true, shm: true, sem: true };
-  if (o.json) out(toJson(jsonDocument(o)));
-  else out(textListing(o));
-  return 0;
+  return emit(ctx, o.json ? toJson(jsonDocument(o)) : textListing(o));
 }
 
 /** Text output scans as util-linux 2.38.1 does: its syscall fallback uses *_STAT (permission checked). */
 const AS_UTIL_LINUX = { fallbackStat: 'checked' } as const;
+
+/**
+ * Write to stdout and wait until it is written: a failure (a full disk: /dev/full) is
+ * util-linux's close_stdout() "ipcs: write error: No space left on device", exit 1.
+ * EPIPE is left to the launcher (exit 141, as util-linux dies of SIGPIPE).
+ */
+function emit(ctx: CommandContext, text: string): Promise<number> | number {
+  const stream = ctx.stdout;
+  if (!(stream instanceof Writable)) {
+    (stream as { write(s: string): unknown }).write(text);
+    return 0;
+  }
+  return new Promise((resolve, reject) => {
+    stream.write(text, (err) => {
+      if (!err) return resolve(0);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return reject(err);
+      let reason = err.message;
+      try {
+        if (code) reason = strerror(errnoNumber(code));
+      } catch {
+        // an error without an errno name: keep its message
+      }
+      ctx.stderr.write(`${ctx.prog}: write error: ${reason}\n`);
+      resolve(1);
+    });
+  });
+}
 
 /** util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in text. */
 function asUtilLinux<T extends IpcRecord>(scan: Scan<T>): T[] {
@@ -240,7 +264,7 @@ function jsonDocument(o: Options) {
  * first object is shown under that id (msg without its qbytes). For a semaphore set that
  * quirk crashes util-linux (it reads elements it never fetched); svipc shows the set whole.
  */
-function showOne(ctx: CommandContext, o: Options, id: number, kind: IpcKind): number {
+function showOne(ctx: CommandContext, o: Options, id: number, kind: IpcKind): Promise<number> | number {
   let record: IpcRecord | null;
   try {
     record = o.json ? findExact(kind, id) : findOne(kind, id);
@@ -253,14 +277,12 @@ function showOne(ctx: CommandContext, o: Options, id: number, kind: IpcKind): nu
   }
   if (record === null) ctx.stderr.write(`${ctx.prog}: id ${id} not found\n`);
   if (o.json) {
-    ctx.stdout.write(toJson(idDocument(kind, id, record, names)));
-    return 0;
+    return emit(ctx, toJson(idDocument(kind, id, record, names)));
   }
   if (record === null) return 0;
-  if (record.kind === 'msg') ctx.stdout.write(renderQueueDetails(record, id, o.unit));
-  else if (record.kind === 'shm') ctx.stdout.write(renderSegmentDetails(record, id, o.unit));
-  else ctx.stdout.write(renderSemaphoreDetails(record, id));
-  return 0;
+  if (record.kind === 'msg') return emit(ctx, renderQueueDetails(record, id, o.unit));
+  if (record.kind === 'shm') return emit(ctx, renderSegmentDetails(record, id, o.unit));
+  return emit(ctx, renderSemaphoreDetails(record, id));
 }
 
 /** --json: the object with that id, as it is (no quirk). */

@@ -79,7 +79,7 @@ const fs = await import('node:fs');
 const { run } = await import(dist + '/commands/ipcs.js');
 for (const name of fs.readdirSync(dir).sort()) {
   const d = dir + '/' + name;
-  if (!fs.existsSync(d + '/args') || fs.existsSync(d + '/inproc.rc')) continue;
+  if (!fs.existsSync(d + '/args') || fs.existsSync(d + '/inproc.rc') || fs.existsSync(d + '/noinproc')) continue;
   const args = fs.readFileSync(d + '/args', 'utf8').split('\0').slice(0, -1);
   let out = '';
   let err = '';
@@ -130,6 +130,18 @@ case_run() {
     $RUNAS "$SVIPC" ipcs "$@" > "$d/svipc.out" 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
     (PATH="$SVIPC_LINKS:$PATH" $RUNAS ipcs "$@" > "$d/link.out" 2> "$d/link.err"; echo $? > "$d/link.rc")
   fi
+}
+# the same, stdout to /dev/full (util-linux: "write error", exit 1); spawned only
+case_full() {
+  N=$((N + 1))
+  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
+  mkdir -p "$d"
+  printf '%s\0' "$@" > "$d/args"
+  echo "$PHASE" > "$d/phase"
+  touch "$d/noinproc" "$d/ref.out" "$d/svipc.out" "$d/link.out"
+  (cd / && PATH=/usr/bin:/bin ipcs "$@" > /dev/full 2> "$d/ref.err"; echo $? > "$d/ref.rc")
+  "$SVIPC" ipcs "$@" > /dev/full 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
+  (PATH="$SVIPC_LINKS:$PATH" ipcs "$@" > /dev/full 2> "$d/link.err"; echo $? > "$d/link.rc")
 }
 batch() { $RUNAS node "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
 `;

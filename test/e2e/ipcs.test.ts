@@ -128,6 +128,7 @@ function buildScript(): string {
     ['-h', '-i', 'abc'],
   ];
   for (const [i, args] of errors.entries()) c(args, i % 2 === 0);
+  for (const args of [[], ['-h'], ['-s', '-i', '0'], ['-m', '-i', '99']]) lines.push(`case_full ${sh(args)}`);
   lines.push('batch');
 
   // ---------------------------------------------------------------- phase b: limit values
@@ -313,9 +314,10 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
       }
     }
     const spawned = cases.filter((c) => c.svipc).length;
+    const inproc = cases.filter((c) => c.inproc).length;
     console.log(
       `ipcs parity: ${comparisons} comparisons with /usr/bin/ipcs over ${cases.length} cases ` +
-        `(${cases.length} in-process, ${spawned} as \`svipc ipcs\` and ${spawned} through the ipcs link), ` +
+        `(${inproc} in-process, ${spawned} as \`svipc ipcs\` and ${spawned} through the ipcs link), ` +
         `${mismatches.length} mismatches, namespace script ${Math.round(scriptResult.ms)} ms`,
     );
     expect(mismatches).toEqual([]);
