@@ -185,20 +185,24 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
     expect(num(res.stdout, 'objects')).toBe(0);
   });
 
-  it('a second writer refuses the keys in use (exit 1) and leaves the first one alone', async () => {
+  it('a second writer refuses the keys in use (exit 1); a reader whose stdout closes exits 141', async () => {
     const res = await script(`
-      slow | "$S" svshm-writer 2>/dev/null & wp=$!
+      slow | "$S" svshm-writer 2>"$TMP/w.err" & wp=$!
       ready
       "$S" svshm-writer < /dev/null 2>"$TMP/w2.err"; w2=$?
       echo "w2=$w2"; cat "$TMP/w2.err"
-      "$S" svshm-reader --timeout 5 2>/dev/null | head -c 100000 | wc -c
-      kill -TERM $wp; wait $wp; echo "wc=$?"
+      "$S" svshm-reader --timeout 5 2>/dev/null | head -c 100000 | wc -c; echo "rc=\${PIPESTATUS[0]}"
+      wait $wp; echo "wc=$?"; cat "$TMP/w.err"
       left
     `);
     expect(field(res.stdout, 'w2')).toBe('1');
     expect(res.stdout).toContain('a segment with key 0x1234 already exists');
+    // The first transfer went on, untouched...
     expect(res.stdout).toMatch(/^100000$/m);
-    expect(field(res.stdout, 'wc')).toBe('143');
+    // ...until its reader's stdout closed: EPIPE, 141; the writer saw it go and cleaned up.
+    expect(field(res.stdout, 'rc')).toBe('141');
+    expect(field(res.stdout, 'wc')).toBe('1');
+    expect(res.stdout).toContain('svipc svshm-writer: the reader is gone');
     expect(num(res.stdout, 'objects')).toBe(0);
   });
 
