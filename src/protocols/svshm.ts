@@ -280,7 +280,7 @@ async function readInput(fd: number, buf: Buffer, offset: number, length: number
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK') await readRetry(tries, signal);
       else if (code === 'EINTR') checkAbort(signal, 'read');
       else if (code === 'EOF') return 0;
-      else throw e;
+      else throw new TransferError(`cannot read standard input: ${(e as Error).message}`);
     }
   }
 }
@@ -522,7 +522,10 @@ class Output {
           checkAbort(this.signal, 'write');
           continue;
         }
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw e;
+        if (code === 'EPIPE') throw e; // the launcher's 141, as a pipeline expects
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
+          throw new TransferError(`cannot write standard output: ${(e as Error).message}`);
+        }
         // A full non-blocking pipe: the stream waits for room (epoll), no copy.
         if (this.stream) return this.viaStream(buf.subarray(off, off + left));
         await readRetry(tries, this.signal);
