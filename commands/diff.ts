@@ -29,7 +29,9 @@ async function load(ctx: CommandContext, file: string): Promise<{ snap: Snapshot
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new CommandError(`${file}: not JSON (${(e as Error).message}): make it with 'svipc snapshot'`);
+    throw new CommandError(
+      `${file}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')}): make it with 'svipc snapshot'`,
+    );
   }
   try {
     return { snap: asSnapshot(raw), raw };
