@@ -30,9 +30,11 @@ interface Owned {
 export interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** stdout then stderr lines, in arrival order (stdout only when not redirected). */
+  /** The output lines, in arrival order (stdout and stderr; stderr only when stdout went to a file). */
   lines: string[];
-  stdout: string;
+  /** stdout and stderr together, in order (unless stdout went to a file: then stderr). */
+  output: string;
+  /** Only what the launching shell itself said (a failed exec), or stderr when stdout went to a file. */
   stderr: string;
 }
 
@@ -82,6 +84,8 @@ export class Tour {
   readonly #ownedKeys: { kind: Kind; key: number }[] = [];
   readonly #children = new Set<Spawned>();
   readonly #color: boolean;
+  /** With --quiet: what the current step said, shown if one of its checks fails. */
+  #held: string[] = [];
 
   constructor(
     readonly ctx: CommandContext,
@@ -114,12 +118,14 @@ export class Tour {
     this.ctx.stdout.write(`${line}\n`);
   }
 
-  /** Explanations: hidden by --quiet. */
+  /** Explanations and commands: held back by --quiet, and shown only before a failed check. */
   say(line = ''): void {
     if (!this.opts.quiet) this.out(line);
+    else this.#held.push(line);
   }
 
   heading(n: number, total: number, title: string): void {
+    this.#held = [];
     this.out();
     this.out(this.#paint('1', `[${n}/${total}] ${title}`));
   }
@@ -130,9 +136,11 @@ export class Tour {
 
   check(ok: boolean, what: string, detail?: string): boolean {
     if (ok) {
+      this.#held = [];
       this.passed++;
       this.out(`  ${this.#paint('32', 'ok')}   ${what}`);
     } else {
+      for (const line of this.#held.splice(0)) this.out(line);
       this.failed++;
       this.out(`  ${this.#paint('31', 'FAIL')} ${what}${detail ? `: ${detail}` : ''}`);
     }
@@ -165,7 +173,14 @@ export class Tour {
     const outFd = o.stdoutFile ? openSync(this.path(o.stdoutFile), 'w') : 'pipe';
     if (typeof inFd === 'number') fds.push(inFd);
     if (typeof outFd === 'number') fds.push(outFd);
-    const child = spawn(process.execPath, [SVIPC_BIN, ...argv], {
+    // Unless stdout goes to a file, stdout and stderr share one pipe (through sh's 2>&1,
+    // then exec: the child's pid is svipc's), so that the lines come in the order the
+    // command wrote them, as on a terminal (--trace lines between the demo's own).
+    const [cmd, cmdArgs] =
+      typeof outFd === 'number'
+        ? [process.execPath, [SVIPC_BIN, ...argv]]
+        : ['/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, SVIPC_BIN, ...argv]];
+    const child = spawn(cmd, cmdArgs, {
       cwd: this.dir,
       stdio: [inFd, outFd, 'pipe'],
       env: { ...this.ctx.env, NO_COLOR: '1', SVIPC_TOUR: '1' },
@@ -195,7 +210,7 @@ export class Tour {
         for (const w of ['out', 'err'] as const) if (partial[w]) show(partial[w]);
         this.#claim(stdout);
         this.#children.delete(spawned);
-        resolvePromise({ code, signal, lines, stdout, stderr });
+        resolvePromise({ code, signal, lines, output: stdout + stderr, stderr });
       });
     });
     const spawned: Spawned = { pid: child.pid ?? -1, child, done };

@@ -22,7 +22,7 @@ function exited(f: Finished, code = 0): string | undefined {
 }
 
 function idFrom(f: Finished, re: RegExp): number | undefined {
-  const m = re.exec(f.stdout);
+  const m = re.exec(f.output);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -32,7 +32,7 @@ async function makeSegment(t: Tour, size: number, mode: string): Promise<{ id: n
   if (commandExists('ipcmk')) {
     const f = await t.run(['ipcmk', '-M', String(size), '-p', mode, '-k', hexKey(key)]);
     const id = idFrom(f, /Shared memory id: (\d+)/);
-    if (id === undefined || f.code !== 0) throw new Error(`ipcmk failed: ${f.stderr.trim() || f.code}`);
+    if (id === undefined || f.code !== 0) throw new Error(`ipcmk failed: ${f.output.trim() || f.code}`);
     t.own('shm', id, key);
     return { id, key };
   }
@@ -82,7 +82,7 @@ export const STEPS: Step[] = [
       if (!t.check(mk.code === 0 && id !== undefined, 'ipcmk created a queue', exited(mk))) return;
       const ls = await t.run(['ipcs', '-q', '-i', String(id)]);
       t.check(
-        ls.code === 0 && ls.stdout.includes(String(id)) && exists('msg', id!),
+        ls.code === 0 && ls.output.includes(String(id)) && exists('msg', id!),
         `the queue outlived ipcmk: ipcs -i ${id} shows it`,
         exited(ls),
       );
@@ -98,18 +98,18 @@ export const STEPS: Step[] = [
       writeFileSync(t.path('keyfile'), 'a file to make keys from\n');
       linkSync(t.path('keyfile'), t.path('keyfile-link'));
       const keyOf = (f: Finished) =>
-        idFrom({ ...f, stdout: f.stdout.replace(/^key=-/, 'key=') }, /key=(\d+)/);
+        idFrom({ ...f, output: f.output.replace(/^key=-/, 'key=') }, /key=(\d+)/);
       const a = await t.run(['ftok', 'keyfile', '1']);
       const expect = ftok(t.path('keyfile'), 1);
       t.check(
-        a.code === 0 && a.stdout.trim() === `key=${expect}`,
+        a.code === 0 && a.output.trim() === `key=${expect}`,
         `key=${expect}, as ftok(3) says`,
-        a.stdout.trim(),
+        a.output.trim(),
       );
       const b = await t.run(['ftok', 'keyfile', '2']);
       t.check(b.code === 0 && keyOf(b) !== keyOf(a), 'another PROJ, another key');
       const c = await t.run(['ftok', 'keyfile-link', '1']);
-      t.check(c.code === 0 && c.stdout === a.stdout, 'a hard link gives the same key (same inode)');
+      t.check(c.code === 0 && c.output === a.output, 'a hard link gives the same key (same inode)');
     },
   },
   {
@@ -136,7 +136,7 @@ export const STEPS: Step[] = [
       const size = statSync(t.path('lecture.txt')).size;
       const a = await t.run(['stat-client', '--ftok-path', 'stat.key', 'lecture.txt'], { traceable: true });
       t.check(
-        a.code === 0 && a.stdout.trim() === String(size),
+        a.code === 0 && a.lines.includes(String(size)),
         `the server says lecture.txt has ${size} bytes`,
         exited(a),
       );
@@ -166,7 +166,7 @@ export const STEPS: Step[] = [
       const add = await t.run(['svsem-demo', String(id), '3'], { traceable: true });
       const w = await t.wait(waiter);
       t.check(
-        add.code === 0 && w.code === 0 && w.stdout.includes('semop completed'),
+        add.code === 0 && w.code === 0 && w.output.includes('semop completed'),
         'adding 3 woke it up: both semops completed',
         exited(w) ?? exited(add),
       );
@@ -249,7 +249,7 @@ export const STEPS: Step[] = [
         exited(w) ?? exited(reader) ?? `${out.length} bytes out`,
       );
       t.check(
-        /sent 1048576 bytes/.test(w.stderr) && /received 1048576 bytes/.test(reader.stderr),
+        /sent 1048576 bytes/.test(w.output) && /received 1048576 bytes/.test(reader.output),
         'both sides counted 1048576 bytes',
       );
       t.check(
@@ -274,7 +274,7 @@ export const STEPS: Step[] = [
         'the reader walked the list the writer built: 13 17 42',
         exited(w) ?? exited(r),
       );
-      const at = (f: Finished) => /list attached at (0x[0-9a-f]+)/.exec(f.stdout)?.[1];
+      const at = (f: Finished) => /list attached at (0x[0-9a-f]+)/.exec(f.output)?.[1];
       t.note(
         at(w) === at(r)
           ? `(both attached it at ${at(w)} this time: luck, not a guarantee)`
@@ -283,7 +283,7 @@ export const STEPS: Step[] = [
       const w2 = await t.run(['shm-list-writer', '--key', k, '-q', '1', '2', '3', '5', '8']);
       const r2 = await t.run(['shm-list-reader', '--key', k, '-q']);
       t.check(
-        w2.code === 0 && r2.stdout === '[common] visit list: 1 2 3 5 8 \n',
+        w2.code === 0 && r2.output === '[common] visit list: 1 2 3 5 8 \n',
         'values of our choosing: 1 2 3 5 8',
         exited(r2),
       );
@@ -297,7 +297,7 @@ export const STEPS: Step[] = [
       }
       const r3 = await t.run(['shm-list-reader', '--key', k, '-q']);
       t.check(
-        r3.code === 1 && /cycle/.test(r3.stderr),
+        r3.code === 1 && /cycle/.test(r3.output),
         'a corrupt list: a clear error, exit status 1',
         exited(r3, 1),
       );
