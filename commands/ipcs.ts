@@ -114,7 +114,9 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   const operands: string[] = []; // util-linux ignores operands
   try {
-    for (const opt of getoptLong(ctx.prog, ctx.argv, OPTSTRING, LONGOPTS, operands)) {
+    // glibc stops at the first operand when POSIXLY_CORRECT is set
+    const optstring = (ctx.env.POSIXLY_CORRECT !== undefined ? '+' : '') + OPTSTRING;
+    for (const opt of getoptLong(ctx.prog, ctx.argv, optstring, LONGOPTS, operands)) {
       switch (opt.key) {
         case 'i': {
           const text = opt.value ?? '';

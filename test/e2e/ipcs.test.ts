@@ -131,6 +131,12 @@ function buildScript(): string {
   for (const args of [[], ['-h'], ['-s', '-i', '0'], ['-m', '-i', '99']]) lines.push(`case_full ${sh(args)}`);
   lines.push('batch');
 
+  // POSIXLY_CORRECT: glibc's getopt stops at the first operand
+  lines.push('PHASE=p', 'export POSIXLY_CORRECT=1');
+  for (const [i, args] of [['foo', '-m'], ['-m', 'foo', '-x'], ['-q', '--', '-s'], ['-y']].entries())
+    c(args, i === 1);
+  lines.push('batch', 'unset POSIXLY_CORRECT');
+
   // ---------------------------------------------------------------- phase b: limit values
   const limitSets: Record<string, string>[] = [
     { shmall: '1', shmmax: '1', shmmni: '1', msgmni: '1', msgmnb: '0', msgmax: '1', sem: '1 1 1 1' },
