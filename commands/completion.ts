@@ -1,0 +1,34 @@
+// svipc completion bash|zsh|fish: print a completion script, generated from the registry and
+// each command's options (src/cli/completion.ts).
+
+import { allSpecs, bashScript, fishScript, zshScript } from '../src/cli/completion.js';
+import type { CommandContext, CommandModule } from '../src/cli/context.js';
+import { UsageError } from '../src/cli/exit.js';
+import { action, newProgram, runProgram } from '../src/cli/program.js';
+
+const load = (name: string) => import(`./${name}.js`) as Promise<CommandModule>;
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const program = newProgram(
+    ctx,
+    'Print a completion script for svipc: its commands, subcommands and options.',
+  )
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText(
+      'after',
+      '\nInstall:\n' +
+        '  bash:  source <(svipc completion bash)            (or save it in /etc/bash_completion.d/svipc)\n' +
+        '  zsh:   source <(svipc completion zsh)             (or save it as _svipc in a directory of $fpath)\n' +
+        '  fish:  svipc completion fish | source             (or save it as ~/.config/fish/completions/svipc.fish)\n' +
+        '\nExit status: 0 ok, 2 usage (unknown shell).\n',
+    );
+  program.action(
+    action(program, async (shell: string) => {
+      const make = { bash: bashScript, zsh: zshScript, fish: fishScript }[shell];
+      if (!make) throw new UsageError(`unknown shell: '${shell}' (bash, zsh or fish)`);
+      ctx.stdout.write(make(await allSpecs(load)));
+      return 0;
+    }),
+  );
+  return runProgram(program, ctx);
+}
