@@ -95,6 +95,8 @@ export class ContentStreams {
   private scheduled: 'immediate' | 'timer' | null = null;
   private handle: NodeJS.Immediate | NodeJS.Timeout | null = null;
   private backoff = 1;
+  /** When a message last went out (performance.now()). */
+  private lastMove = 0;
   private closed = false;
   /** Totals, for tests and --verbose. */
   readonly stats = { served: 0, dropped: 0, busy: 0, bytes: 0 };
@@ -192,18 +194,26 @@ export class ContentStreams {
     }
   }
 
+  /**
+   * Next round: at once after progress; when every stream waits on a full queue, soon if
+   * something moved a moment ago (a client draining its queue comes back within
+   * microseconds: spinning on setImmediate for a millisecond keeps a 16 KiB queue streaming),
+   * then every millisecond for a while, then backing off to 10 ms (a stuck client costs
+   * next to nothing).
+   */
   private schedule(now: boolean): void {
     if (this.closed) return;
-    if (now) {
+    const since = performance.now() - this.lastMove;
+    if (now || since < 1) {
       if (this.scheduled === 'immediate') return;
       this.unschedule();
-      this.backoff = 1;
+      if (now) this.backoff = 1;
       this.scheduled = 'immediate';
       this.handle = setImmediate(() => this.pump());
     } else if (this.scheduled === null) {
       this.scheduled = 'timer';
       this.handle = setTimeout(() => this.pump(), this.backoff);
-      this.backoff = Math.min(this.backoff * 2, 10);
+      if (since > 50) this.backoff = Math.min(this.backoff * 2, 10);
     }
   }
 
@@ -240,6 +250,7 @@ export class ContentStreams {
       }
     }
     this.rr = n > 0 ? (this.rr + 1) % n : 0;
+    if (moved) this.lastMove = now;
     this.reap();
     if (moved) this.schedule(true);
     else if (waiting) this.schedule(false);

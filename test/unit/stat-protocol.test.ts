@@ -1,0 +1,276 @@
+// The stat protocol (src/protocols/stat.ts) against the C compiler's layout, request
+// validation, --root confinement (src/server/stat-paths.ts), and an in-process server with
+// in-process clients on a key of a private temp file (IPC_EXCL: never anyone else's queue).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ftok, IpcError, MessageQueue } from '../../src/ipc/index.js';
+import {
+  decodeRequest,
+  decodeSize,
+  encodeRequest,
+  encodeSize,
+  PATH_MAX,
+  PATH_OFFSET,
+  REQ_CONTENT,
+  REQ_SIZ,
+  REQ_STAT,
+  RES_SIZ,
+  showPath,
+} from '../../src/protocols/stat.js';
+import { statRequest } from '../../src/protocols/stat-client.js';
+import { PathError, PathPolicy } from '../../src/server/stat-paths.js';
+import { StatServer } from '../../src/server/stat-server.js';
+import { hasCompiler } from '../helpers/run.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'svipc-stat-unit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('wire format', () => {
+  it.skipIf(!hasCompiler())('REQ_SIZ, RES_SIZ and the path offset are what cc computes', () => {
+    const src = join(tmp, 'sizes.c');
+    writeFileSync(
+      src,
+      `#include <stdio.h>
+#include <stddef.h>
+#include <limits.h>
+struct request_msg { long mtype; int cli_id; char pathname[PATH_MAX]; };
+struct response_msg { long mtype; size_t size; };
+int main(void) {
+  printf("%zu %zu %zu %d\\n", sizeof(struct request_msg) - sizeof(long),
+         sizeof(struct response_msg) - sizeof(long), offsetof(struct request_msg, pathname) - sizeof(long), PATH_MAX);
+  return 0;
+}
+`,
+    );
+    const exe = join(tmp, 'sizes');
+    const cc = spawnSync('cc', ['-o', exe, src], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const out = spawnSync(exe, { encoding: 'utf8' }).stdout.trim();
+    expect(out).toBe(`${REQ_SIZ} ${RES_SIZ} ${PATH_OFFSET} ${PATH_MAX}`);
+  });
+
+  it('encodes compact and full requests that decode back', () => {
+    const compact = encodeRequest(42, '/etc/passwd');
+    expect(compact.length).toBe(4 + 11 + 1);
+    const full = encodeRequest(42, '/etc/passwd', { full: true });
+    expect(full.length).toBe(REQ_SIZ);
+    for (const b of [compact, full]) {
+      expect(decodeRequest(REQ_STAT, b)).toEqual({ kind: 'stat', cliId: 42, path: '/etc/passwd' });
+      expect(decodeRequest(REQ_CONTENT, b)).toEqual({ kind: 'content', cliId: 42, path: '/etc/passwd' });
+    }
+    expect(() => encodeRequest(1, 'a\0b')).toThrow(/NUL/);
+    expect(() => encodeRequest(1, 'x'.repeat(PATH_MAX))).toThrow(/longer/);
+  });
+
+  it('keeps every byte of a non-UTF-8 path, and logs it escaped', () => {
+    const bytes = Buffer.from([0x2f, 0xff, 0x0a, 0x41]);
+    const d = decodeRequest(REQ_STAT, encodeRequest(1, bytes));
+    expect('path' in d && Buffer.from(d.path, 'latin1')).toEqual(bytes);
+    expect('path' in d && showPath(d.path)).not.toContain('\n');
+  });
+
+  it('recognizes every malformed request', () => {
+    const ok = encodeRequest(7, '/x');
+    const cases: [number, Buffer, RegExp][] = [
+      [3, ok, /unknown mtype 3/],
+      [REQ_STAT, Buffer.alloc(0), /too short \(0 bytes/],
+      [REQ_STAT, Buffer.alloc(4), /too short \(4 bytes/],
+      [REQ_STAT, Buffer.alloc(REQ_SIZ + 1), /too long/],
+      [REQ_STAT, encodeRequest(-1, '/x'), /negative reply queue id -1/],
+      [REQ_STAT, Buffer.concat([ok.subarray(0, 4), Buffer.from('abc')]), /unterminated/],
+    ];
+    // A full-size request whose pathname has no NUL, only its tail padding does: unterminated.
+    const noNul = Buffer.alloc(REQ_SIZ);
+    noNul.fill(0x41, PATH_OFFSET, PATH_OFFSET + PATH_MAX);
+    cases.push([REQ_STAT, noNul, /unterminated/]);
+    for (const [type, data, why] of cases) {
+      const d = decodeRequest(type, data);
+      expect('error' in d && d.error, `${type} ${data.length}`).toMatch(why);
+    }
+    expect(decodeRequest(REQ_STAT, Buffer.from([0, 0, 0, 0, 0]))).toEqual({
+      kind: 'stat',
+      cliId: 0,
+      path: '',
+    });
+  });
+
+  it('size_t payloads', () => {
+    expect(decodeSize(encodeSize(2n ** 63n))).toBe(2n ** 63n);
+    expect(decodeSize(Buffer.alloc(7))).toBeNull();
+  });
+});
+
+describe('--root confinement', () => {
+  const root = join(tmp, 'root');
+  const outside = join(tmp, 'outside');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(root, 'sub/in'), 'inside');
+  writeFileSync(join(outside, 'secret'), 'secret!');
+  symlinkSync(join(outside, 'secret'), join(root, 'out-link'));
+  symlinkSync(outside, join(root, 'out-dir'));
+  symlinkSync('sub/in', join(root, 'in-link'));
+  const policy = new PathPolicy(root);
+  const errno = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof PathError ? e.errno : -1;
+    }
+    return 0;
+  };
+
+  it('serves paths under the root, relative or absolute, through inside links', () => {
+    expect(policy.stat('sub/in').size).toBe(6n);
+    expect(policy.stat(join(root, 'sub/in')).size).toBe(6n);
+    expect(policy.stat('in-link').size).toBe(6n);
+    expect(policy.stat('.').isDirectory()).toBe(true);
+  });
+
+  it('refuses .., absolute paths outside and symlinks out, with EACCES', () => {
+    for (const p of [
+      '../outside/secret',
+      join(outside, 'secret'),
+      'out-link',
+      'out-dir/secret',
+      'sub/../../outside/secret',
+      '/etc/passwd',
+    ]) {
+      expect(
+        errno(() => policy.stat(p)),
+        p,
+      ).toBe(13);
+    }
+    expect(errno(() => policy.stat('missing'))).toBe(2);
+  });
+
+  it('content: regular files only; another user gets only world-readable files', async () => {
+    const p = new PathPolicy();
+    const open = async (path: string, uid: number | null) => {
+      try {
+        const { fh, size } = await p.openForContent(path, uid);
+        await fh.close();
+        return Number(size);
+      } catch (e) {
+        return e instanceof PathError ? -e.errno : -1000;
+      }
+    };
+    const priv = join(tmp, 'private');
+    writeFileSync(priv, 'x');
+    chmodSync(priv, 0o600);
+    const pub = join(tmp, 'public');
+    writeFileSync(pub, 'xy');
+    chmodSync(pub, 0o644);
+    chmodSync(tmp, 0o755);
+    const me = process.geteuid!();
+    expect(await open(priv, me)).toBe(1);
+    expect(await open(priv, 54321)).toBe(-13);
+    expect(await open(pub, 54321)).toBe(2);
+    expect(await open(pub, null)).toBe(2);
+    expect(await open(tmp, me)).toBe(-21); // EISDIR
+    expect(await open('/dev/null', me)).toBe(-95); // ENOTSUP
+  });
+});
+
+describe('in-process server and clients', () => {
+  it('answers stats, streams content, queues and refuses streams beyond its limits, and cleans up', async () => {
+    const keyFile = join(tmp, 'key');
+    writeFileSync(keyFile, '');
+    const key = ftok(keyFile, 1);
+    const files: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const f = join(tmp, `data${i}`);
+      writeFileSync(f, Buffer.alloc(300_000 + i, i));
+      files.push(f);
+    }
+    const logs: string[] = [];
+    const server = StatServer.open({ key, log: (l) => logs.push(l), maxStreams: 2, maxPending: 3 });
+    const ac = new AbortController();
+    const serving = server.serve(ac.signal);
+    const replyQueues: number[] = [];
+    try {
+      const stat = await statRequest({
+        key,
+        path: files[0]!,
+        kind: 'stat',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+        onQueue: (q) => replyQueues.push(q.id),
+      });
+      expect(stat).toEqual({ ok: true, size: 300_000n });
+      // One content request through the real client...
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const one = await statRequest({
+        key,
+        path: files[7]!,
+        kind: 'content',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+        out,
+        onQueue: (q) => replyQueues.push(q.id),
+      });
+      expect(one).toEqual({ ok: true, size: 300_007n, bytes: 300_007n });
+      expect(Buffer.concat(chunks).equals(Buffer.alloc(300_007, 7))).toBe(true);
+      // ...then 8 at once, by hand: each client here polls (a blocked msgrcv per client would
+      // hold one of libuv's 4 pool threads, which the server needs for its file reads).
+      const server0 = MessageQueue.get(key);
+      const queues = files.map(() => {
+        const q = MessageQueue.create();
+        replyQueues.push(q.id);
+        return q;
+      });
+      for (const [i, q] of queues.entries()) server0.send(REQ_CONTENT, encodeRequest(q.id, files[i]!));
+      const results = await Promise.all(queues.map((q) => collect(q)));
+      for (const q of queues) q.remove();
+      const served = results.filter((r) => r.end !== null);
+      expect(served).toHaveLength(5); // 2 streaming + 3 waiting
+      expect(results.filter((r) => r.err !== null).map((r) => r.err)).toEqual([16n, 16n, 16n]); // EBUSY
+      for (const r of served) {
+        const i = results.indexOf(r);
+        expect(r.size).toBe(BigInt(300_000 + i));
+        expect(r.end).toBe(BigInt(300_000 + i));
+        expect(r.data.equals(Buffer.alloc(300_000 + i, i))).toBe(true);
+      }
+      expect(logs.filter((l) => l.includes('too many content requests'))).toHaveLength(3);
+    } finally {
+      ac.abort('SIGINT');
+      await serving;
+    }
+    // Every queue is gone: the server's and each client's.
+    for (const id of [server.queue.id, ...replyQueues]) {
+      expect(() => new MessageQueue(id).stat(), `msqid ${id}`).toThrow(IpcError);
+    }
+  });
+});
+
+/** A content answer read by polling (IPC_NOWAIT) until RES_END or RES_ERR. */
+async function collect(q: MessageQueue) {
+  const r = {
+    size: null as bigint | null,
+    end: null as bigint | null,
+    err: null as bigint | null,
+    data: Buffer.alloc(0),
+  };
+  const parts: Buffer[] = [];
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const m = q.receive({ nowait: true, maxSize: 65536 });
+    if (m === null) {
+      await new Promise((res) => setTimeout(res, 1));
+      continue;
+    }
+    if (m.type === 1) r.size = decodeSize(m.data);
+    else if (m.type === 3) parts.push(m.data);
+    else if (m.type === 4) r.end = decodeSize(m.data);
+    else if (m.type === 2) r.err = decodeSize(m.data);
+    if (m.type === 2 || m.type === 4) break;
+  }
+  r.data = Buffer.concat(parts);
+  return r;
+}
