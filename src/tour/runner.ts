@@ -3,7 +3,7 @@
 // so that whatever happens (a failed check, an exception, SIGINT) it removes those, and
 // only those, before it exits.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -316,7 +316,6 @@ export class Tour {
    * remove the scratch folder. Quick: runs within the launcher's 1.5 s signal grace.
    */
   async cleanup(): Promise<string[]> {
-    const left: string[] = [];
     const kids = [...this.#children];
     for (const k of kids) k.child.kill('SIGTERM');
     if (kids.length > 0) {
@@ -328,6 +327,34 @@ export class Tour {
       while (this.#children.size > 0 && performance.now() - t1 < 200)
         await new Promise((r) => setTimeout(r, 10));
     }
+    const left = this.#removeAll();
+    process.removeListener('exit', this.#onExit);
+    return left;
+  }
+
+  /**
+   * The safety net: when the process exits before cleanup() ran to its end (the launcher
+   * exits at once on EPIPE, as in `svipc tour | head`, and 1.5 s after a signal at the
+   * latest), do the same synchronously: TERM the children, give them 300 ms to go, KILL
+   * the rest, remove what the tour made.
+   */
+  readonly #onExit = (): void => {
+    const pids = [...this.#children].map((k) => k.pid).filter((p) => p > 0);
+    for (const pid of pids) signalPid(pid, 'SIGTERM');
+    const end = performance.now() + 300;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (pids.some(running) && performance.now() < end) Atomics.wait(nap, 0, 0, 5);
+    for (const pid of pids.filter(running)) signalPid(pid, 'SIGKILL');
+    this.#removeAll();
+  };
+
+  /** Arm the safety net (the tour calls this once it starts). */
+  armExitCleanup(): void {
+    process.on('exit', this.#onExit);
+  }
+
+  #removeAll(): string[] {
+    const left: string[] = [];
     for (const o of [...this.#owned]) {
       try {
         if (o.key !== undefined && keyOf(o.kind, o.id) !== (o.key | 0)) {
@@ -355,6 +382,24 @@ export class Tour {
     }
     rmSync(this.dir, { recursive: true, force: true });
     return left;
+  }
+}
+
+function signalPid(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/** Whether `pid` still runs (not gone, not a zombie waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -18,7 +18,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function exited(f: Finished, code = 0): string | undefined {
   if (f.code === code) return undefined;
-  return f.signal ? `killed by ${f.signal}` : `exit status ${f.code}, expected ${code}`;
+  const last = f.lines.filter((l) => l.trim() !== '').at(-1);
+  return (
+    (f.signal ? `killed by ${f.signal}` : `exit status ${f.code}, expected ${code}`) +
+    (last ? ` (${last})` : '')
+  );
 }
 
 function idFrom(f: Finished, re: RegExp): number | undefined {
