@@ -8,6 +8,7 @@
 // Every case runs /usr/bin/ipcs once and commands/ipcs.js in-process (one node for all
 // cases); a spread of cases also runs `$SVIPC ipcs` and the `ipcs` link as processes.
 // The --json output of the real binary is validated against schema/ipcs.schema.json.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,25 @@ import { BATCH_JS, CASE_FUNCTIONS, listingCombinations, OBJECTS_JS, sh } from '.
 const HAVE_IPCS = existsSync('/usr/bin/ipcs');
 const RUNNABLE = HAVE_IPCS && canUnshare();
 const SKIP_REASON = HAVE_IPCS ? UNSHARE_SKIP_REASON : '/usr/bin/ipcs (util-linux) is not installed';
+/** Mount namespaces and mounts over /proc (some containers refuse them): the phases that need them. */
+const MOUNTS =
+  RUNNABLE &&
+  !process.env.SVIPC_E2E_NO_MOUNTS && // to try the reduced run where mounts work
+  spawnSync(
+    'unshare',
+    [
+      '--ipc',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs none /proc/sysvipc && mount --bind /dev/null /proc/sys/kernel/sem',
+    ],
+    { stdio: 'ignore' },
+  ).status === 0;
+const MOUNTS_SKIP_REASON =
+  'mounts in a private mount namespace are not permitted here: the phases without /proc/sysvipc or /proc/sys/kernel, and the long user names, are skipped';
 
 interface Case {
   name: string;
@@ -35,7 +55,7 @@ interface Run {
   rc: string;
 }
 
-function buildScript(): string {
+function buildScript(mounts: boolean): string {
   const lines: string[] = [CASE_FUNCTIONS];
   const c = (args: string[], spawn = false): void => {
     lines.push(`case_run ${spawn ? '--spawn ' : ''}${sh(args)}`);
@@ -43,7 +63,7 @@ function buildScript(): string {
 
   // ---------------------------------------------------------------- phase a: /proc/sysvipc
   lines.push('PHASE=a');
-  for (const [i, args] of listingCombinations().entries()) c(args, i % 12 === 0);
+  for (const [i, args] of listingCombinations().entries()) c(args, i % 18 === 0);
   const longForms = [
     ['--queues'],
     ['--shmems', '--time'],
@@ -96,7 +116,7 @@ function buildScript(): string {
     ['-m', '-i', '-1'],
     ['-m', '-i', '-2147483648'],
   ];
-  for (const [i, args] of idForms.entries()) c(args, i % 3 === 0);
+  for (const [i, args] of idForms.entries()) c(args, i % 4 === 0);
   const errors = [
     ['-x'],
     ['-i'],
@@ -127,7 +147,7 @@ function buildScript(): string {
     ['-i', 'abc', '-h'],
     ['-h', '-i', 'abc'],
   ];
-  for (const [i, args] of errors.entries()) c(args, i % 2 === 0);
+  for (const [i, args] of errors.entries()) c(args, i % 3 === 0);
   for (const args of [[], ['-h'], ['-s', '-i', '0'], ['-m', '-i', '99']]) lines.push(`case_full ${sh(args)}`);
   lines.push('batch');
 
@@ -168,6 +188,26 @@ function buildScript(): string {
     lines.push('batch');
   });
 
+  // ---------------------------------------------------------------- phase f: not root
+  // An unprivileged user: -i where IPC_STAT/GETVAL are refused.
+  const asUser = [
+    [],
+    ['-c'],
+    ['-u'],
+    ['-q', '-i', '0'],
+    ['-q', '-i', '1'],
+    ['-q', '-i', '2'],
+    ['-s', '-i', '0'],
+    ['-s', '-i', '1'],
+    ['-s', '-i', '2'],
+    ['-m', '-i', '1'],
+    ['-m', '-i', '14'],
+  ];
+  lines.push('PHASE=f', 'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"');
+  for (const [i, args] of asUser.entries()) c(args, i < 2);
+  lines.push('batch', 'RUNAS=');
+  if (!mounts) return lines.join('\n');
+
   // ---------------------------------------------------------------- phase c: no /proc/sysvipc
   lines.push('PHASE=c', 'mount -t tmpfs none /proc/sysvipc');
   const resources = [[], ['-q'], ['-m'], ['-s'], ['-a']];
@@ -188,25 +228,13 @@ function buildScript(): string {
   c(['-l', '-q', '-s', '--human']);
   lines.push('batch', 'umount /proc/sys/kernel/msgmni /proc/sys/kernel/sem');
 
-  // ---------------------------------------------------------------- phase f/g: not root
-  // An unprivileged user: -i where IPC_STAT/GETVAL are refused, and (g) util-linux's
-  // fallback, which uses the permission-checked *_STAT and so hides unreadable objects.
-  const asUser = [
-    [],
-    ['-c'],
-    ['-u'],
-    ['-q', '-i', '0'],
-    ['-q', '-i', '1'],
-    ['-q', '-i', '2'],
-    ['-s', '-i', '0'],
-    ['-s', '-i', '1'],
-    ['-s', '-i', '2'],
-    ['-m', '-i', '1'],
-    ['-m', '-i', '14'],
-  ];
-  lines.push('PHASE=f', 'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"');
-  for (const [i, args] of asUser.entries()) c(args, i < 2);
-  lines.push('batch', 'PHASE=g', 'mount -t tmpfs none /proc/sysvipc');
+  // ---------------------------------------------------------------- phase g: not root, no /proc/sysvipc
+  // util-linux's fallback uses the permission-checked *_STAT, and so hides unreadable objects.
+  lines.push(
+    'PHASE=g',
+    'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"',
+    'mount -t tmpfs none /proc/sysvipc',
+  );
   for (const [i, args] of asUser.entries()) c(args, i === 0);
   lines.push('batch', 'umount /proc/sysvipc', 'RUNAS=');
   return lines.join('\n');
@@ -225,11 +253,12 @@ const JSON_RUNS: Record<string, string[]> = {
   'id-missing': ['-m', '-i', '99'],
 };
 
-function jsonScript(): string {
+function jsonScript(mounts: boolean): string {
   const out: string[] = [];
   for (const [name, args] of Object.entries(JSON_RUNS)) {
     out.push(`"$SVIPC" ipcs --json ${sh(args)} > "$W/json-${name}.json" 2> "$W/json-${name}.err"`);
   }
+  if (!mounts) return out.join('\n');
   // the same without /proc/sysvipc and without /proc/sys/kernel
   out.push('mount -t tmpfs none /proc/sysvipc', 'mount -t tmpfs none /proc/sys/kernel');
   out.push(`"$SVIPC" ipcs --json > "$W/json-fallback-list.json"`);
@@ -259,21 +288,28 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
       'cd /',
       'chmod 755 "$W"',
       // user and group names longer than 10 characters, visible to both tools through NSS files
-      'cp /etc/passwd "$W/passwd"; cp /etc/group "$W/group"',
-      'echo "averyveryverylongusername:x:4545:4646::/:/bin/false" >> "$W/passwd"',
-      'echo "averyveryverylonggroupname:x:4646:" >> "$W/group"',
-      'mount --bind "$W/passwd" /etc/passwd && mount --bind "$W/group" /etc/group',
+      ...(MOUNTS
+        ? [
+            'cp /etc/passwd "$W/passwd"; cp /etc/group "$W/group"',
+            'echo "averyveryverylongusername:x:4545:4646::/:/bin/false" >> "$W/passwd"',
+            'echo "averyveryverylonggroupname:x:4646:" >> "$W/group"',
+            'mount --bind "$W/passwd" /etc/passwd && mount --bind "$W/group" /etc/group',
+          ]
+        : []),
       // cgid differs from cuid: util-linux's syscall fallback shows cuid there (phase c)
       'setpriv --regid 4646 --clear-groups ipcmk -M 4096 > /dev/null',
       'node "$W/objects.mjs" "$ROOT_DIR/dist" "$W/ready" & HELPER=$!',
       "trap 'kill -9 $HELPER 2>/dev/null' EXIT",
       'for i in $(seq 200); do [ -e "$W/ready" ] && break; sleep 0.05; done',
       '[ -e "$W/ready" ] || { echo "object helper did not start" >&2; exit 3; }',
-      jsonScript(),
-      buildScript(),
+      jsonScript(MOUNTS),
+      buildScript(MOUNTS),
     ].join('\n');
     writeFileSync(join(work, 'script.sh'), script);
-    const r = await inNamespace('exec unshare --mount --propagation private bash "$W/script.sh"', {
+    const command = MOUNTS
+      ? 'exec unshare --mount --propagation private bash "$W/script.sh"'
+      : 'exec bash "$W/script.sh"';
+    const r = await inNamespace(command, {
       env: { W: work, ROOT_DIR: ROOT, LC_ALL: 'C', TZ: 'UTC' },
       timeoutMs: 170_000,
     });
@@ -302,8 +338,10 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
   it('the namespace script ran to the end', () => {
     expect(scriptResult.stderr).toBe('');
     expect(scriptResult.code).toBe(0);
-    expect(cases.length).toBeGreaterThan(300);
+    expect(cases.length).toBeGreaterThan(MOUNTS ? 300 : 250);
   });
+
+  if (!MOUNTS) it.skip(`partly skipped: ${MOUNTS_SKIP_REASON}`, () => {});
 
   it('every case matches /usr/bin/ipcs: stdout, stderr, exit code (in-process, spawned, and through the link)', () => {
     let comparisons = 0;
@@ -327,7 +365,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
         `${mismatches.length} mismatches, namespace script ${Math.round(scriptResult.ms)} ms`,
     );
     expect(mismatches).toEqual([]);
-    expect(comparisons).toBeGreaterThan(400);
+    expect(comparisons).toBeGreaterThan(MOUNTS ? 400 : 300);
   });
 
   it('the interesting states are really there (dest, locked, long names, waiters, fallbacks)', () => {
@@ -337,17 +375,18 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     expect(list).toContain(' dest   locked\n');
     expect(list).toContain(' dest         \n');
     expect(list).toContain('0                 locked\n');
-    expect(list).toContain(' averyveryv ');
     expect(list).toContain(' 4242 ');
-    expect(find('a', ['-c'])).toContain('averyveryverylongusername averyveryverylonggroupname');
     expect(find('a', ['-s', '-i', '0'])).toMatch(/^0 +0 +1 +0 +\d+ *\n1 +5 +0 +1 /m);
     expect(find('a', ['-q', '-t'])).toContain('Not set');
-    expect(find('d', ['-l'])).toContain('max seg size (kbytes)');
-    expect(find('e', ['-l'])).toContain('unable to fetch message limits');
     expect(cases.find((c) => c.phase === 'f' && c.args.join(' ') === '-s -i 0')!.ref.err).toBe(
       'ipcs: semctl(GETVAL) failed: Permission denied\n',
     );
     expect(find('f', ['-q', '-i', '1'])).toContain('qbytes=0\t');
+    if (!MOUNTS) return;
+    expect(list).toContain(' averyveryv ');
+    expect(find('a', ['-c'])).toContain('averyveryverylongusername averyveryverylonggroupname');
+    expect(find('d', ['-l'])).toContain('max seg size (kbytes)');
+    expect(find('e', ['-l'])).toContain('unable to fetch message limits');
     expect(find('g', [])).toContain('0x00001234'); // queue 0644: readable, listed
     expect(find('g', [])).toContain('0x00001111'); // segment 0644: listed
     expect(find('g', [])).not.toContain('0x00005678'); // semaphores 0660 root:root: hidden
@@ -357,7 +396,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
     const validator = new SchemaValidator(schema);
     const files = readdirSync(work).filter((f) => f.startsWith('json-') && f.endsWith('.json'));
-    expect(files.length).toBe(Object.keys(JSON_RUNS).length + 3);
+    expect(files.length).toBe(Object.keys(JSON_RUNS).length + (MOUNTS ? 3 : 0));
     for (const f of files) {
       const doc = JSON.parse(readFileSync(join(work, f), 'utf8'));
       expect([f, validator.validate(doc)]).toEqual([f, []]);
@@ -372,6 +411,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     const missing = JSON.parse(readFileSync(join(work, 'json-id-missing.json'), 'utf8'));
     expect(missing.object).toBeNull();
     expect(readFileSync(join(work, 'json-id-missing.err'), 'utf8')).toBe('ipcs: id 99 not found\n');
+    if (!MOUNTS) return;
     const fallback = JSON.parse(readFileSync(join(work, 'json-fallback-list.json'), 'utf8'));
     expect(fallback.segments[0].rss).toBeNull();
     expect(fallback.segments[0].cgid).toBe(4646); // the true value, not util-linux's quirk
@@ -380,6 +420,8 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
   });
 });
 
-describe.skipIf(RUNNABLE)('ipcs parity with util-linux 2.38.1', () => {
-  it.skip(`skipped: ${SKIP_REASON}`, () => {});
-});
+if (!RUNNABLE) {
+  describe('ipcs parity with util-linux 2.38.1', () => {
+    it.skip(`skipped: ${SKIP_REASON}`, () => {});
+  });
+}
