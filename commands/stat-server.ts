@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     .addHelpText(
       'after',
       '\nExit status: 0 stopped by SIGINT/SIGTERM (the queue is removed), 1 failed (the key is taken,\n' +
-        'the queue was removed under it...), 2 usage. Protocol and hardening: man svipc-stat-server.',
+        'the queue was removed under it...), 2 usage. Protocol and hardening: the stat-server(1) man page.',
     );
   program.action(
     action(program, async (opts: Options) => {
