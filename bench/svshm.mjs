@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -100,6 +100,9 @@ function once(w, r, file) {
   return ms;
 }
 
+const load0 = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const empty = join(tmpdir(), 'svshm-bench-empty');
 closeSync(openSync(empty, 'w'));
@@ -109,14 +112,25 @@ console.log('MiB/s: size / median wall time; net: size / (median - the empty-inp
 console.log(
   `${'pairing'.padEnd(38)} ${'median'.padStart(9)} ${'MiB/s'.padStart(6)} ${'net'.padStart(6)}  empty  runs (ms)`,
 );
-for (const [name, w, r] of pairings) {
-  const times = Array.from({ length: RUNS }, () => once(w, r, input));
-  const m = median(times);
+// Round-robin over the pairings, so that a busy moment on the host hits them all alike.
+const times = pairings.map(() => []);
+for (let i = 0; i < RUNS; i++) {
+  pairings.forEach(([, w, r], k) => {
+    times[k].push(once(w, r, input));
+  });
+}
+pairings.forEach(([name, w, r], k) => {
+  const m = median(times[k]);
   const e = median(Array.from({ length: 3 }, () => once(w, r, empty)));
   const rate = (ms) => (ms > 0 ? (MB / (ms / 1000)).toFixed(0) : '-');
   console.log(
-    `${name.padEnd(38)} ${`${m} ms`.padStart(9)} ${rate(m).padStart(6)} ${rate(m - e).padStart(6)}  ${String(e).padStart(5)}  ${times.join(' ')}`,
+    `${name.padEnd(38)} ${`${m} ms`.padStart(9)} ${rate(m).padStart(6)} ${rate(m - e).padStart(6)}  ${String(e).padStart(5)}  ${times[k].join(' ')}`,
   );
-}
+});
+console.log(
+  `load average before/after: ${load0} / ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (${cpus().length} CPUs)`,
+);
 if (process.env.SVSHM_BENCH_KEEP === undefined) rmSync(input, { force: true });
 rmSync(empty, { force: true });

@@ -23,7 +23,7 @@
 // of such tries, then semtimedop on the main thread in short slices (the event loop waits
 // meanwhile; a signal interrupts the call, and between slices we yield to the event loop,
 // check for abort and check that the peer is still attached).
-import { writeSync as fsWriteSync, readSync } from 'node:fs';
+import { writeSync as fsWriteSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
 import {
@@ -132,6 +132,8 @@ const YIELD_EVERY_MS = 20;
 const PROGRESS_EVERY_MS = 250;
 /** A peer must look gone this long before we believe it (it may be between shmdt and semop). */
 const GONE_CONFIRM_MS = 100;
+/** ...or this long when it detached but its process is still there. */
+const LINGER_MS = 1000;
 /** How often a reader looks for its writer. */
 const FIND_POLL_MS = 20;
 export const DEFAULT_READER_TIMEOUT_MS = 30_000;
@@ -258,7 +260,10 @@ class PeerWatch {
     if (!this.seen) return false;
     const now = performance.now();
     if (this.#missingSince === undefined) this.#missingSince = now;
-    return now - this.#missingSince >= GONE_CONFIRM_MS;
+    // The last to detach was the peer. Still alive, it may be between its shmdt and its
+    // last semop (the reader's end, descheduled on a busy host): give it longer.
+    const lingering = st.lpid !== process.pid && alive(st.lpid);
+    return now - this.#missingSince >= (lingering ? LINGER_MS : GONE_CONFIRM_MS);
   }
 }
 
@@ -377,14 +382,21 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   return result;
 }
 
-/** Whether `pid` names a live process (EPERM: alive, someone else's). */
+/** Whether `pid` names a live process (EPERM: alive, someone else's; a zombie is dead). */
 export function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return errCode(e) === 'EPERM';
+  }
+  try {
+    // The state letter follows the parenthesized command name: "1234 (node) S ...".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true;
   }
 }
 
