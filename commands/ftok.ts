@@ -20,12 +20,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   program.action(
     action(program, (path: string, projText: string, opts: { hex?: boolean }) => {
       // The issue's contract: a bad PROJ is a failure (1) like a missing path, not a usage error.
-      if (!/^-?[0-9]+$/.test(projText) || !Number.isSafeInteger(Number(projText))) {
-        throw new CommandError(`invalid project number: '${projText}' (an integer expected)`);
+      const proj = Number(projText);
+      if (!/^-?[0-9]+$/.test(projText) || proj < -0x80000000 || proj > 0x7fffffff) {
+        throw new CommandError(`invalid project number: '${projText}' (a 32-bit integer expected)`);
       }
       let key: number;
       try {
-        key = ftok(path, Number(projText));
+        key = ftok(path, proj);
       } catch (e) {
         if (isIpcError(e)) throw new CommandError(`${path}: ${strerror(e.errno)}`);
         throw e;
