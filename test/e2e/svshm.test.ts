@@ -173,15 +173,19 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
     expect(num(res.stdout, 'objects')).toBe(0);
   });
 
-  it('the reader gives up after --timeout with 124 when no writer comes', async () => {
+  it('--timeout: the reader gives up (124) when no writer comes, the writer when no reader comes', async () => {
     const res = await script(`
       t0=$(now); "$S" svshm-reader --timeout 0.5 2>"$TMP/r.err"; rc=$?; t1=$(now)
-      echo "rc=$rc ms=$((t1 - t0))"; cat "$TMP/r.err"; left
+      echo "rc=$rc ms=$((t1 - t0))"; cat "$TMP/r.err"
+      printf data | "$S" svshm-writer --timeout 0.5 2>"$TMP/w.err"; echo "wc=$?"; cat "$TMP/w.err"
+      left
     `);
     expect(field(res.stdout, 'rc')).toBe('124');
     expect(num(res.stdout, 'ms')).toBeGreaterThanOrEqual(500);
     expect(num(res.stdout, 'ms')).toBeLessThan(3000);
     expect(res.stdout).toContain('svipc svshm-reader: no writer within 0.5 s');
+    expect(field(res.stdout, 'wc')).toBe('124');
+    expect(res.stdout).toContain('svipc svshm-writer: no reader within 0.5 s');
     expect(num(res.stdout, 'objects')).toBe(0);
   });
 
