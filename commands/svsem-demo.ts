@@ -57,7 +57,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       if (opText === undefined) {
         if (opts.undo || opts.nowait || opts.timeout !== undefined)
           throw new UsageError('--undo, --nowait and --timeout apply to an operation (SEMID OP)');
-        const init = parseInteger(first, 'initial value');
+        const init = parseInteger(first.replace(/^\+(?=[0-9])/, ''), 'initial value');
         if (init < 0 || init > SEMVMX)
           throw new UsageError(`invalid initial value: '${first}' (0 to ${SEMVMX})`);
         return withTrace(ctx, opts, () => {
@@ -73,7 +73,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         });
       }
       const semid = parseId(first, 'semaphore id');
-      const op = parseInteger(opText, 'operation');
+      // TLPI's examples write additions with a sign: `svsem_demo 32769 +3`.
+      const op = parseInteger(opText.replace(/^\+(?=[0-9])/, ''), 'operation');
       if (op < -SEMVMX || op > SEMVMX)
         throw new UsageError(`invalid operation: '${opText}' (-${SEMVMX} to ${SEMVMX})`);
       if (opts.nowait && opts.timeout !== undefined)

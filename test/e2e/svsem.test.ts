@@ -64,7 +64,7 @@ describe('svsem-demo', () => {
 
   it("SEMID OP: the lecture's two lines, the pid its own", async () => {
     const id = idOf(await svipc(['svsem-demo', '0']));
-    const r = await svipc(['svsem-demo', String(id), '2']);
+    const r = await svipc(['svsem-demo', String(id), '+2']); // TLPI writes additions with a sign
     expect(r.code).toBe(0);
     expect(norm(r.stdout)).toBe(OP_OUT);
     expect(r.stderr).toBe('');
