@@ -167,7 +167,7 @@ export const STEPS: Step[] = [
       const waiter = t.spawn(['svsem-demo', String(id), '-2'], { background: true, traceable: true });
       const waiting = await t.until(() => set.getNcnt(0) >= 1, 5000);
       t.check(waiting, 'svsem-demo -2 waits in semop (semncnt = 1)');
-      const add = await t.run(['svsem-demo', String(id), '3'], { traceable: true });
+      const add = await t.run(['svsem-demo', String(id), '+3'], { traceable: true });
       const w = await t.wait(waiter);
       t.check(
         add.code === 0 && w.code === 0 && w.output.includes('semop completed'),
