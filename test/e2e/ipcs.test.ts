@@ -157,6 +157,16 @@ function buildScript(mounts: boolean): string {
     c(args, i === 1);
   lines.push('batch', 'unset POSIXLY_CORRECT');
 
+  // Local time: ctime(3) with the C library's zone data vs Node's (ICU), where both have it
+  if (existsSync('/usr/share/zoneinfo/America/New_York')) {
+    for (const tz of ['America/New_York', 'Asia/Kolkata']) {
+      lines.push(`PHASE=z`, `export TZ=${tz}`);
+      for (const [i, args] of [['-t'], ['-s', '-i', '0'], ['-m', '-i', '4'], ['-q', '-i', '1']].entries())
+        c(args, i === 0);
+      lines.push('batch', 'export TZ=UTC');
+    }
+  }
+
   // ---------------------------------------------------------------- phase b: limit values
   const limitSets: Record<string, string>[] = [
     { shmall: '1', shmmax: '1', shmmni: '1', msgmni: '1', msgmnb: '0', msgmax: '1', sem: '1 1 1 1' },
