@@ -118,13 +118,13 @@ export interface ReaderOptions extends CommonOptions {
 // ---- timing ----
 // Spinning (IPC_NOWAIT tries, about 0.5 us each) before sleeping in the kernel pays when
 // the peer runs on another core and finishes its turn within microseconds: a sleep and a
-// wake-up cost tens of microseconds. It costs when the peer is slow (a slow pipe) or has no
-// core (the spinner takes the CPU it needs). So the spin adapts to the waits actually seen:
-// it lasts twice their running average, when that average is short, and hardly at all
-// otherwise (a descheduled or slow peer makes the average long).
+// wake-up cost tens of microseconds. It is waste when the peer is slow (a slow pipe) or
+// has no core (on a busy host the spinner takes the CPU its peer needs). So each side
+// keeps a running success rate of its spins: it spins (for about twice what a successful
+// spin took) while more than half succeed, and otherwise only probes, one wait in 64.
 const SPIN_MIN_MS = 0.002;
 const SPIN_MAX_MS = 0.1;
-const SPIN_START_MS = 0.02;
+const SPIN_PROBE_EVERY = 64;
 /** Longest synchronous semtimedop: how long the event loop may wait for it. */
 const SLICE_MS = 50;
 /** Yield to the event loop (signals, timers) at least this often during a transfer. */
@@ -165,8 +165,10 @@ class Turns {
   #nextYield = performance.now() + YIELD_EVERY_MS;
   #nextProgress = performance.now() + PROGRESS_EVERY_MS;
   readonly #spinning: boolean;
-  /** Running average of how long a turn took to come, in ms. */
-  #avgWait = SPIN_START_MS;
+  /** Running share of spins that got the turn, and running time such a spin took (ms). */
+  #spinRate = 0.5;
+  #spinTime = SPIN_MIN_MS;
+  #waits = 0;
 
   constructor(
     readonly signal: AbortSignal | undefined,
@@ -180,27 +182,26 @@ class Turns {
   /** P on a prepared op: returns once we hold the semaphore. */
   async acquire(op: PreparedSemOp): Promise<void> {
     if (performance.now() >= this.#nextYield) await this.pause();
-    if (op.try()) {
-      this.#learn(0);
-      return;
-    }
-    const t0 = performance.now();
-    if (this.#spinning) {
-      const avg = this.#avgWait;
-      const until = t0 + (avg < SPIN_MAX_MS / 2 ? 2 * avg : SPIN_MIN_MS);
-      do {
-        if (op.try()) {
-          this.#learn(performance.now() - t0);
-          return;
-        }
-      } while (performance.now() < until);
-    }
+    if (op.try()) return;
+    if (this.#spinning && this.#spin(op)) return;
     await this.#block(op);
-    this.#learn(performance.now() - t0);
   }
 
-  #learn(ms: number): void {
-    this.#avgWait += (Math.min(ms, 10 * SPIN_MAX_MS) - this.#avgWait) / 8;
+  /** Retry without blocking for a while, when that has been paying off. */
+  #spin(op: PreparedSemOp): boolean {
+    const probe = ++this.#waits % SPIN_PROBE_EVERY === 0;
+    if (this.#spinRate < 0.5 && !probe) return false;
+    const t0 = performance.now();
+    const until = t0 + (probe ? SPIN_MAX_MS : Math.min(SPIN_MAX_MS, 2 * this.#spinTime + SPIN_MIN_MS));
+    do {
+      if (op.try()) {
+        this.#spinRate += (1 - this.#spinRate) / 8;
+        this.#spinTime += (performance.now() - t0 - this.#spinTime) / 8;
+        return true;
+      }
+    } while (performance.now() < until);
+    this.#spinRate -= this.#spinRate / 8;
+    return false;
   }
 
   async #block(op: PreparedSemOp): Promise<void> {
