@@ -1,0 +1,67 @@
+// The pipeline examples of docs/primitives.md and docs/hygiene.md (merged into the README),
+// run as written: every ```sh block runs in bash, in a private IPC namespace and a fresh
+// folder, with `svipc` on PATH; its last command must exit 0, and when a ```text block follows it directly,
+// its stdout must be that text.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { canUnshare, ROOT, run, SVIPC, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+
+interface Example {
+  file: string;
+  line: number;
+  code: string;
+  output: string | null;
+}
+
+/** Each ```sh block, with the ```text block right after it (blank lines between allowed). */
+export function extractExamples(file: string, text: string): Example[] {
+  const blocks: { lang: string; body: string; line: number; end: number }[] = [];
+  const re = /^```(\w*)\n([\s\S]*?)^```$/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    blocks.push({
+      lang: m[1]!,
+      body: m[2]!,
+      line: text.slice(0, m.index).split('\n').length,
+      end: m.index + m[0].length,
+    });
+  }
+  const out: Example[] = [];
+  blocks.forEach((b, i) => {
+    if (b.lang !== 'sh') return;
+    const next = blocks[i + 1];
+    const between = next ? text.slice(b.end, text.indexOf('```', b.end)) : '';
+    const output = next && next.lang === 'text' && between.trim() === '' ? next.body : null;
+    out.push({ file, line: b.line, code: b.body, output });
+  });
+  return out;
+}
+
+const FILES = ['docs/primitives.md', 'docs/hygiene.md'];
+const examples = FILES.flatMap((f) => extractExamples(f, readFileSync(join(ROOT, f), 'utf8')));
+const work = mkdtempSync(join(tmpdir(), 'svipc-readme-'));
+const bin = join(work, 'bin');
+mkdirSync(bin);
+symlinkSync(SVIPC, join(bin, 'svipc'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe.skipIf(!canUnshare())('README pipeline examples, as written', () => {
+  test('there are examples to run, with outputs to compare', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(7);
+    expect(examples.filter((e) => e.output !== null).length).toBeGreaterThanOrEqual(6);
+  });
+
+  test.each(examples.map((e) => [`${e.file}:${e.line}`, e] as const))('%s', async (_name, e) => {
+    const cwd = mkdtempSync(join(work, 'ex-'));
+    const r = await run('unshare', ['--ipc', 'bash', '-c', e.code], {
+      cwd,
+      env: { PATH: `${bin}:${process.env.PATH}` },
+      timeoutMs: 60_000,
+    });
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    if (e.output !== null) expect(r.stdout).toBe(e.output);
+  });
+});
+
+test.skipIf(canUnshare())(`README examples: ${UNSHARE_SKIP_REASON}`, () => {});
