@@ -61,6 +61,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         valueTexts.length === 0 ? DEFAULT_VALUES : valueTexts.map((t) => parseInteger(t, 'value'));
       for (const [i, v] of values.entries())
         if (v < INT_MIN || v > INT_MAX) throw new UsageError(`invalid value: '${valueTexts[i]}' (a C int)`);
+      // Known before anything is created: a failed run leaves no segment it made.
+      if (values.length > len)
+        throw new CommandError(`list_append: Cannot allocate memory (room for ${len} elements)`);
       const out = (line: string) => {
         if (!opts.quiet) ctx.stdout.write(`${line}\n`);
       };

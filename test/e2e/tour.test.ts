@@ -39,13 +39,13 @@ describe('svipc tour', () => {
       // Stop it early (first steps), mid-way (the semaphore and shared memory steps), late.
       for (const delay of [0.8, 2.2, 3.6]) {
         const r = await inNamespace(
-          `"$SVIPC" tour > out.txt 2> err.txt & P=$!
+          `D=$(mktemp -d); "$SVIPC" tour > "$D/out.txt" 2> "$D/err.txt" & P=$!
          sleep ${delay}; kill -INT $P
          t0=$(date +%s%N); wait $P; rc=$?; t1=$(date +%s%N)
          sleep 0.2
          echo "rc=$rc ms=$(( (t1 - t0) / 1000000 )) left=$(${COUNT})"
-         cat out.txt err.txt >&2; rm -f out.txt err.txt`,
-          { timeoutMs: 60_000, cwd: '/tmp' },
+         cat "$D/out.txt" "$D/err.txt" >&2; rm -rf "$D"`,
+          { timeoutMs: 60_000 },
         );
         const m = /rc=(\d+) ms=(\d+) left=(\d+)/.exec(r.stdout);
         expect(m, r.stdout + r.stderr).not.toBeNull();
