@@ -136,6 +136,8 @@ export class PreparedSemOp {
   #tsMs = -1;
   readonly #args: () => string;
   readonly #waitArgs: () => string;
+  readonly #postArgs: () => string;
+  readonly #positive: boolean;
 
   constructor(set: SemaphoreSet, ops: readonly SemOp[]) {
     this.#id = set.id;
@@ -144,6 +146,21 @@ export class PreparedSemOp {
     this.#waitBuf = packOps(ops, false);
     this.#args = () => `semid=${set.id}, ${formatOps(ops, true)}`;
     this.#waitArgs = () => `semid=${set.id}, ${formatOps(ops)}, timeout=${this.#tsMs / 1000}`;
+    this.#postArgs = () => `semid=${set.id}, ${formatOps(ops)}`;
+    this.#positive = ops.every((o) => o.op > 0);
+  }
+
+  /**
+   * semop as packed, without IPC_NOWAIT, on the calling thread: only for operations that
+   * never wait (every op > 0, a V), so that --trace shows them as the C programs make them.
+   */
+  post(): void {
+    if (!this.#positive) throw new RangeError('post() is for operations that never wait (op > 0)');
+    if ((fn.semop(this.#id, this.#waitBuf, this.#n) as number) === 0) {
+      trace('semop', this.#postArgs, 0);
+      return;
+    }
+    fail('semop', this.#postArgs);
   }
 
   /** semop with IPC_NOWAIT: true when done, false when it would block (EAGAIN). */
