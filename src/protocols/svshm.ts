@@ -179,16 +179,34 @@ class Turns {
     this.#spinning = !tracing();
   }
 
-  /** P on a prepared op: returns once we hold the semaphore. */
+  /**
+   * P on a prepared op, synchronously when it can be: true when we hold the semaphore,
+   * false when the caller must `await acquire(op)` (time to yield, or the peer is slow).
+   * The hot loop pays no promise for a turn that comes within a slice.
+   */
+  take(op: PreparedSemOp): boolean {
+    if (performance.now() >= this.#nextYield) return false;
+    if (this.#spinning && this.#spin(op)) return true;
+    // Not spinning: the timed wait is also the first try (it returns at once if it can).
+    return op.wait(SLICE_MS);
+  }
+
+  /** P on a prepared op: resolves once we hold the semaphore. */
   async acquire(op: PreparedSemOp): Promise<void> {
-    if (performance.now() >= this.#nextYield) await this.pause();
-    if (op.try()) return;
-    if (this.#spinning && this.#spin(op)) return;
-    await this.#block(op);
+    if (performance.now() >= this.#nextYield) {
+      await this.pause();
+      if (this.take(op)) return;
+    }
+    for (;;) {
+      await this.pause();
+      this.peerCheck();
+      if (op.wait(SLICE_MS)) return;
+    }
   }
 
   /** Retry without blocking for a while, when that has been paying off. */
   #spin(op: PreparedSemOp): boolean {
+    if (op.try()) return true;
     const probe = ++this.#waits % SPIN_PROBE_EVERY === 0;
     if (this.#spinRate < 0.5 && !probe) return false;
     const t0 = performance.now();
@@ -202,15 +220,6 @@ class Turns {
     } while (performance.now() < until);
     this.#spinRate -= this.#spinRate / 8;
     return false;
-  }
-
-  async #block(op: PreparedSemOp): Promise<void> {
-    for (;;) {
-      if (op.wait(SLICE_MS)) return;
-      // Timed out or interrupted: let the event loop run (a signal handler, a timer).
-      await this.pause();
-      this.peerCheck();
-    }
   }
 
   /** Let the event loop run; throws when aborted. */
@@ -275,6 +284,15 @@ async function readRetry(tries: number, signal: AbortSignal | undefined): Promis
   if (tries < 50) await yieldToLoop();
   else await sleep(Math.min(1 << Math.min(tries - 50, 3), 10), signal);
   checkAbort(signal, 'read');
+}
+
+/** One read, now: the byte count (0 at EOF), or -1 when the caller must await readInput. */
+function readNow(fd: number, buf: Buffer, offset: number, length: number): number {
+  try {
+    return readSync(fd, buf, offset, length, null);
+  } catch {
+    return -1; // readInput makes the call again and sorts out what happened
+  }
 }
 
 async function readInput(fd: number, buf: Buffer, offset: number, length: number, signal?: AbortSignal) {
@@ -354,20 +372,21 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
     );
 
     // The first P(W) cannot block: it publishes "initialized" (sem_otime != 0).
-    await turns.acquire(pWrite);
+    if (!turns.take(pWrite)) await turns.acquire(pWrite);
     o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize });
     for (;;) {
-      const cnt = await readInput(fd, seg, CNT_SIZE, bufSize, signal);
+      let cnt = readNow(fd, seg, CNT_SIZE, bufSize);
+      if (cnt < 0) cnt = await readInput(fd, seg, CNT_SIZE, bufSize, signal);
       writeCnt(seg, cnt);
-      vRead.try(); // a V never blocks
+      vRead.post(); // a V never blocks
       if (cnt === 0) break;
       result.bytes += cnt;
       result.xfrs++;
-      await turns.acquire(pWrite);
+      if (!turns.take(pWrite)) await turns.acquire(pWrite);
       watch.seen = true; // the reader took a turn
     }
     // The reader's last turn: it has seen cnt == 0 and detached.
-    await turns.acquire(pWrite);
+    if (!turns.take(pWrite)) await turns.acquire(pWrite);
     done = true;
     o.onProgress?.(result, true);
   } catch (e) {
@@ -522,6 +541,15 @@ class Output {
     readonly signal: AbortSignal | undefined,
   ) {}
 
+  /** One write, now: the bytes written; the caller awaits write() for the rest, if any. */
+  writeNow(buf: Buffer, offset: number, length: number): number {
+    try {
+      return fsWriteSync(this.fd, buf, offset, length);
+    } catch {
+      return 0; // write() makes the call again and sorts out what happened
+    }
+  }
+
   async write(buf: Buffer, offset: number, length: number): Promise<void> {
     let off = offset;
     let left = length;
@@ -603,20 +631,21 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
       o.onProgress && (() => o.onProgress!(result, false)),
     );
     for (;;) {
-      await turns.acquire(pRead);
+      if (!turns.take(pRead)) await turns.acquire(pRead);
       const cnt = readCnt(seg);
       if (cnt === 0) break; // writer EOF
       if (cnt < 0 || cnt > maxCnt) {
         throw new TransferError(`corrupt segment: cnt = ${cnt}, the buffer holds ${maxCnt} bytes`);
       }
-      await out.write(seg, CNT_SIZE, cnt);
+      const n = out.writeNow(seg, CNT_SIZE, cnt);
+      if (n < cnt) await out.write(seg, CNT_SIZE + n, cnt - n);
       result.bytes += cnt;
       result.xfrs++;
-      vWrite.try();
+      vWrite.post();
     }
     att.detach();
     // One more writer turn, to clean up.
-    vWrite.try();
+    vWrite.post();
     o.onProgress?.(result, true);
   } catch (e) {
     throw translate(e, 'reader');
