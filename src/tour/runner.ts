@@ -255,6 +255,11 @@ export class Tour {
 
   // ---- IPC objects --------------------------------------------------------------------
 
+  /** Whether an object of any kind has `key` now. */
+  keyInUse(key: number): boolean {
+    return keyInUse(key);
+  }
+
   /** A key no object of any kind has now (the tour then creates it exclusively). */
   freshKey(): number {
     for (;;) {

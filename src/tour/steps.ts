@@ -1,7 +1,7 @@
 // The steps of `svipc tour`: every "Demo" slide of the lecture, in order, each run with
 // real `svipc` commands (child processes) on objects the tour creates, each result checked.
 import { createHash, randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ftok, SemaphoreSet, SharedMemory } from '../ipc/index.js';
 import { ELEMENT_SIZE, NEXT_OFFSET } from '../protocols/shm-list.js';
 import { writeNativeInt64 } from '../protocols/shmseg.js';
@@ -121,10 +121,18 @@ export const STEPS: Step[] = [
     needs: ['stat-server', 'stat-client'],
     async run(t) {
       t.say('  One request queue (key from ftok), one private reply queue per client (IPC_PRIVATE).');
-      t.say("  The key file is a fresh one, so the server's queue cannot be anybody else's.");
-      writeFileSync(t.path('stat.key'), '');
+      t.say('  A fresh key file whose key no object has; the server creates its queue exclusively.');
       writeFileSync(t.path('lecture.txt'), LECTURE_TEXT);
-      const key = ftok(t.path('stat.key'), 1);
+      // ftok keys can collide: make key files (new inodes) until one gives an unused key.
+      let key = 0;
+      for (let i = 0; ; i++) {
+        writeFileSync(t.path(`stat.key.${i}`), '');
+        key = ftok(t.path(`stat.key.${i}`), 1);
+        if (!t.keyInUse(key)) {
+          renameSync(t.path(`stat.key.${i}`), t.path('stat.key'));
+          break;
+        }
+      }
       const server = t.spawn(['stat-server', '--ftok-path', 'stat.key'], {
         background: true,
         traceable: true,
@@ -135,8 +143,16 @@ export const STEPS: Step[] = [
       });
       const up = await t.until(() => exitedEarly || idOfKey('msg', key) !== undefined, 5000);
       const qid = idOfKey('msg', key);
-      if (qid !== undefined) t.own('msg', qid, key);
-      if (!t.check(up && qid !== undefined, `the server made its request queue (key ${hexKey(key)})`)) return;
+      // The key was free a moment ago and the server creates with IPC_EXCL (it exits if the
+      // key is taken): a queue with that key while the server runs is the server's.
+      if (qid !== undefined && !exitedEarly) t.own('msg', qid, key);
+      if (
+        !t.check(
+          up && qid !== undefined && !exitedEarly,
+          `the server made its request queue (key ${hexKey(key)})`,
+        )
+      )
+        return;
       const size = statSync(t.path('lecture.txt')).size;
       const a = await t.run(['stat-client', '--ftok-path', 'stat.key', 'lecture.txt'], { traceable: true });
       t.check(
