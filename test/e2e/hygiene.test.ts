@@ -92,7 +92,9 @@ held=$($S shm create 64); mkfifo "$tmp/f"
 $S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"   # attached while it waits for input
 waited=$($S sem create)
 $S sem op $waited 0:-1 --timeout 20 & s=$!             # a waiter
-sleep 0.8
+for i in $(seq 100); do                               # until attached and waiting
+  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
+done
 $S leaks; echo "[rc=$?]"
 $S leaks --all --json > "$tmp/all.json"; echo "[json rc=$?]"
 t $S leaks --min-age 3600
@@ -119,7 +121,9 @@ held=$($S shm create 64); mkfifo "$tmp/f"
 $S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"
 waited=$($S sem create)
 $S sem op $waited 0:-1 --timeout 20 & s=$!
-sleep 0.8
+for i in $(seq 100); do                               # until attached and waiting
+  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
+done
 $S leaks --all --json; echo "[rc=$?]"
 kill $w $s; wait
 `);
@@ -194,7 +198,8 @@ t $N $S run --isolate -- true
   test('SIGINT to run: passed on to the command, the report still made, exit 130', async () => {
     const r = await ns(`
 $S run --cleanup -- sh -c "$S msg create >/dev/null; exec sleep 10" & pid=$!
-sleep 1; kill -INT $pid; wait $pid; echo "[rc=$?]"
+for i in $(seq 100); do $S snapshot | grep -q '"kind": "msg"' && break; sleep 0.1; done
+sleep 0.3; kill -INT $pid; wait $pid; echo "[rc=$?]"
 $S ipcs | grep -c '^0x'
 `);
     expect(r.stderr).toContain('svipc run: the command left 1 IPC object in this IPC namespace:\n');

@@ -98,7 +98,7 @@ $S msg stat $q | grep -E '^(qnum|cbytes)='
     const r = await ns(`
 q=$($S msg create)
 $S msg recv $q & pid=$!
-sleep 0.6; a=$(ms); kill -INT $pid; wait $pid; rc=$?; b=$(ms)
+sleep 1; a=$(ms); kill -INT $pid; wait $pid; rc=$?; b=$(ms)
 echo "rc=$rc ms=$((b - a))"
 $S msg send $q after; echo "got=$($S msg recv $q --nowait)"
 `);
@@ -127,8 +127,8 @@ $S msg set $q --qbytes 10
 t $S msg send $q 12345678901
 $S msg set $q --qbytes 100
 $S msg send $q 0123456789
-t $S msg recv $q --max-size 4
-echo "trunc=$($S msg recv $q --max-size 4 --noerror)"
+t $S msg recv $q --max-size 4 --timeout 5
+echo "trunc=$($S msg recv $q --max-size 4 --noerror --timeout 5)"
 t $S msg bogus
 `);
     expect(r.stderr.split('\n')).toEqual([

@@ -86,10 +86,11 @@ $S sem op $s 0:+1; $S sem op $s 0:-1 --nowait; echo "after rc=$?"
   test('SIGINT and SIGTERM during a wait: 130/143, the set intact and nobody left waiting', async () => {
     const r = await ns(`
 s=$($S sem create)
+waiting() { for i in $(seq 100); do [ "$($S sem get $s --json | grep -c '"ncount": 1')" = 1 ] && return; sleep 0.1; done; }
 $S sem op $s 0:-1 & pid=$!
-sleep 0.6; a=$(ms); kill -INT $pid; wait $pid; rc=$?; b=$(ms); echo "int rc=$rc ms=$((b - a))"
+waiting; a=$(ms); kill -INT $pid; wait $pid; rc=$?; b=$(ms); echo "int rc=$rc ms=$((b - a))"
 $S sem op $s 0:-1 & pid=$!
-sleep 0.6; kill -TERM $pid; wait $pid; echo "term rc=$?"
+waiting; kill -TERM $pid; wait $pid; echo "term rc=$?"
 $S sem get $s --json | grep -E '"(value|ncount)"'
 `);
     expect(r.stderr).toBe('');

@@ -65,7 +65,8 @@ $S shm write $m keep
 f=$(mktemp -u); mkfifo "$f"; trap 'rm -f "$f"' EXIT
 $S shm write $m --offset 10 < "$f" & pid=$!
 exec 3> "$f"                     # a writer that never writes: the read waits
-sleep 0.6; a=$(date +%s%N); kill -INT $pid; wait $pid; echo "rc=$? ms=$(( ($(date +%s%N) - a) / 1000000 ))"
+for i in $(seq 100); do $S shm stat $m | grep -q '^nattch=1$' && break; sleep 0.1; done   # attached and reading
+a=$(date +%s%N); kill -INT $pid; wait $pid; echo "rc=$? ms=$(( ($(date +%s%N) - a) / 1000000 ))"
 $S shm read $m --length 4; echo
 $S shm stat $m | grep '^nattch='
 `);
