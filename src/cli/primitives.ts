@@ -1,6 +1,7 @@
 // What the msg, sem and shm subcommands share: the exit-status help text, --timeout/--nowait
 // checks, stdin input, JSON output, --owner parsing.
 
+import { WaitAbortedError } from '../ipc/blocking.js';
 import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
 import { groupName, userName } from '../ipc/users.js';
 import { idDocument, recordJson } from '../render/ipcs-json.js';
@@ -38,11 +39,21 @@ export function waitOptions(
   return out;
 }
 
-/** All of stdin, as one buffer. */
+/** All of stdin, as one buffer. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
 export async function readAll(ctx: CommandContext): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of ctx.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new WaitAbortedError('read'));
+    if (ctx.signal.aborted) fail();
+    ctx.signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => {});
+  const it = ctx.stdin[Symbol.asyncIterator]();
+  for (;;) {
+    const r = (await Promise.race([it.next(), aborted])) as IteratorResult<Buffer | string>;
+    if (r.done) return Buffer.concat(chunks);
+    chunks.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value);
+  }
 }
 
 /** DATA as given, or stdin when it is absent or '-'. */

@@ -1,0 +1,94 @@
+// The msg/sem/shm helpers in process: TARGET options, NUM:OP, bounds, --owner, the limits'
+// wording, and the util-linux --help reader behind the completions.
+import { describe, expect, test } from 'vitest';
+import { parseOp } from '../../commands/sem.js';
+import { checkRange } from '../../commands/shm.js';
+import { optionsFromHelp } from '../../src/cli/completion.js';
+import { UsageError } from '../../src/cli/exit.js';
+import { describeLimit } from '../../src/cli/explain.js';
+import { parseOwner, waitOptions } from '../../src/cli/primitives.js';
+import { keyOf, takeTarget } from '../../src/cli/target.js';
+
+describe('TARGET', () => {
+  test('an id, a key, or an ftok path; never two', () => {
+    expect(takeTarget('msg', {}, ['12', 'data'])).toEqual({
+      target: { kind: 'msg', id: 12, label: 'message queue 12' },
+      rest: ['data'],
+    });
+    expect(keyOf({ key: '0x1234' })).toBe(0x1234);
+    expect(keyOf({ key: '010' })).toBe(8);
+    expect(keyOf({ path: '/', proj: '1' })).toBe(keyOf({ path: '/' }));
+    expect(() => keyOf({ key: '1', path: '/' })).toThrow('-k/--key and --path are exclusive');
+    expect(() => keyOf({ proj: '1' })).toThrow('--proj needs --path');
+    expect(() => takeTarget('sem', {}, [])).toThrow(UsageError);
+    expect(() => takeTarget('shm', {}, ['x1'])).toThrow("invalid shared memory segment id: 'x1'");
+  });
+});
+
+describe('values', () => {
+  test('NUM:OP', () => {
+    expect(parseOp('0:-1', false)).toEqual({ num: 0, op: -1, undo: false });
+    expect(parseOp('3:+2', true)).toEqual({ num: 3, op: 2, undo: true });
+    expect(parseOp('1:0', false)).toEqual({ num: 1, op: 0, undo: false });
+    expect(() => parseOp('1', false)).toThrow('NUM:OP expected');
+    expect(() => parseOp('a:1', false)).toThrow(UsageError);
+    expect(() => parseOp('0:40000', false)).toThrow('larger than the maximum: SEMVMX = 32767');
+  });
+
+  test('--owner UID[:GID]', () => {
+    expect(parseOwner('12:34')).toEqual({ uid: 12, gid: 34 });
+    expect(parseOwner('12')).toEqual({ uid: 12 });
+    expect(parseOwner(':34')).toEqual({ gid: 34 });
+    expect(() => parseOwner('root')).toThrow(UsageError);
+    expect(() => parseOwner(':')).toThrow(UsageError);
+  });
+
+  test('--nowait and --timeout', () => {
+    const ctx = { signal: new AbortController().signal } as never;
+    expect(waitOptions(ctx, { timeout: '0.25' }).timeoutMs).toBe(250);
+    expect(waitOptions(ctx, { nowait: true }).nowait).toBe(true);
+    expect(() => waitOptions(ctx, { nowait: true, timeout: '1' })).toThrow('exclusive');
+  });
+
+  test('shared memory bounds', () => {
+    expect(checkRange(1, 100, 0, undefined, 'read')).toBe(100);
+    expect(checkRange(1, 100, 90, 10, 'read')).toBe(10);
+    expect(checkRange(1, 100, 100, undefined, 'read')).toBe(0);
+    expect(() => checkRange(1, 100, 90, 11, 'read')).toThrow(
+      'cannot read 11 bytes at offset 90: shared memory segment 1 has 100 bytes (10 from offset 90 to its end)',
+    );
+    expect(() => checkRange(1, 100, 101, 0, 'write')).toThrow('offset 101 is beyond the end');
+  });
+});
+
+describe('limits', () => {
+  test('named with the value and the sysctl', () => {
+    expect(describeLimit('msgmax')).toMatch(
+      /^kernel\.msgmax = \d+ bytes \(change with: sysctl -w kernel\.msgmax=N\)$/,
+    );
+    expect(describeLimit('semmni')).toMatch(
+      /^semmni = \d+ sets \(change with: sysctl -w kernel\.sem="SEMMSL SEMMNS SEMOPM SEMMNI", now "\d+ \d+ \d+ \d+"\)$/,
+    );
+    expect(describeLimit('semvmx')).toBe('SEMVMX = 32767 (a constant of the kernel; no sysctl changes it)');
+  });
+});
+
+describe('completion', () => {
+  test('util-linux --help option lines', () => {
+    const help = [
+      'Options:',
+      ' -i, --id <id>  print details on resource identified by <id>',
+      ' -a, --all[=shm|msg|sem]  remove all (in the specified category)',
+      '     --human       show sizes in human-readable format',
+      ' -Q, --queue              create message queue',
+      '                            a continuation line',
+      'For more details see ipcs(1).',
+    ].join('\n');
+    expect(optionsFromHelp(help)).toEqual([
+      { short: '-i', long: '--id', value: true, description: 'print details on resource identified by <id>' },
+      { short: '-a', long: '--all', value: false, description: 'remove all (in the specified category)' },
+      { long: '--human', value: false, description: 'show sizes in human-readable format' },
+      { short: '-Q', long: '--queue', value: false, description: 'create message queue' },
+    ]);
+  });
+});
