@@ -37,13 +37,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+const IMMEDIATE_RETRIES = 8;
+
 async function retrying(
   io: FdIo,
   syscall: string,
   signal: AbortSignal | undefined,
   call: () => Promise<number>,
 ): Promise<number> {
-  let delay = 0;
+  let delay = 1;
+  let tries = 0;
   for (;;) {
     if (signal?.aborted) throw new WaitAbortedError(syscall);
     io.pending = true;
@@ -65,8 +68,13 @@ async function retrying(
       signal?.removeEventListener('abort', onAbort);
     }
     if (aborted) throw new WaitAbortedError(syscall);
-    await sleep(delay, signal);
-    delay = Math.min(Math.max(1, delay * 2), 10);
+    // A fast peer (cat, a pipeline) refills the pipe within microseconds: retry at once a few
+    // times, then back off from 1 ms to 10 ms (a slow one: a terminal, a trickle).
+    if (++tries <= IMMEDIATE_RETRIES) await new Promise((r) => setImmediate(r));
+    else {
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 10);
+    }
   }
 }
 
