@@ -116,11 +116,12 @@ async function openSet(
   args: string[],
   s: Omit<Situation, 'kind' | 'id'>,
   timeoutMs?: number,
+  waitInit = true,
 ): Promise<{ target: Target; set: SemaphoreSet; rest: string[]; sit: Situation }> {
   const { target, rest } = takeTarget('sem', opts, args);
   const set = new SemaphoreSet(target.id);
   const sit: Situation = { kind: 'sem', id: target.id, ...s };
-  if (target.key !== undefined) {
+  if (waitInit && target.key !== undefined) {
     await awaitInitialized(
       set,
       { ...sit, op: 'stat', access: 'read' },
@@ -286,13 +287,26 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // set
-  addTargetOptions(sub('set', 'set semaphore NUM to VALUE (SETVAL), or every value (--all, SETALL)'))
+  addTargetOptions(
+    sub(
+      'set',
+      'set semaphore NUM to VALUE (SETVAL), or every value (--all, SETALL); marks the set initialized',
+    ),
+  )
     .usage(`${TARGET_USAGE} (NUM VALUE | --all V,V...)`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then NUM VALUE')
     .option('--all <values>', 'one value per semaphore of the set')
     .action(
       action(program, async (args: string[], opts: TargetOptions & { all?: string }) => {
-        const { set, rest, sit } = await openSet(ctx, opts, args, { op: 'setval', access: 'write' });
+        // The setter may be the initializer: it does not wait for sem_otime, it sets it (below).
+        const { set, rest, sit } = await openSet(
+          ctx,
+          opts,
+          args,
+          { op: 'setval', access: 'write' },
+          undefined,
+          false,
+        );
         if (opts.all !== undefined) {
           noMore(rest);
           const values = parseValues(opts.all);
@@ -303,6 +317,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             );
           }
           explained(sit, () => set.setAll(values));
+          explained({ ...sit, op: 'semop' }, () => markInitialized(set, values[0]!));
           return 0;
         }
         const [numText, valueText, ...extra] = rest;
@@ -323,6 +338,12 @@ export async function run(ctx: CommandContext): Promise<number> {
           }
           throw explain(e, sit);
         }
+        explained({ ...sit, op: 'semop' }, () =>
+          markInitialized(
+            set,
+            explained(sit, () => set.getValue(0)),
+          ),
+        );
         return 0;
       }),
     );
