@@ -8,6 +8,8 @@ export const EXIT = {
   WOULD_BLOCK: 75,
   TIMEOUT: 124,
   SIGHUP: 129,
+  /** stdout closed under us (EPIPE): what a C program killed by SIGPIPE reports. */
+  SIGPIPE: 141,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;

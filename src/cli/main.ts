@@ -101,8 +101,13 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     setTimeout(() => finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // A closed stdout (`svipc ... | head`) is handled like a signal: the command is told
+  // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
+  let stdoutClosed = false;
   process.stdout.on('error', (e) => {
-    if (isEpipe(e)) finish(141);
+    if (!isEpipe(e)) return;
+    stdoutClosed = true;
+    onSignal('SIGPIPE');
   });
 
   const ctx: CommandContext = {
@@ -115,9 +120,10 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     signal: controller.signal,
   };
   try {
-    return finish(await runCommand(entry, ctx));
+    const code = await runCommand(entry, ctx);
+    return finish(stdoutClosed ? EXIT.SIGPIPE : code);
   } catch (err) {
-    if (isEpipe(err)) return finish(141);
+    if (stdoutClosed || isEpipe(err)) return finish(EXIT.SIGPIPE);
     if (
       err instanceof WaitAbortedError ||
       (controller.signal.aborted && (err as Error)?.name === 'AbortError')

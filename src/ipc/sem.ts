@@ -110,6 +110,12 @@ function infoCall(cmd: number): SemInfo {
   return { ...decode<Omit<SemInfo, 'maxIndex'>>(buf, seminfo), maxIndex: ret };
 }
 
+/** Milliseconds as a struct timespec; whole nanoseconds first, so tv_nsec never reaches 1e9. */
+export function timespecOf(ms: number): { tv_sec: number; tv_nsec: number } {
+  const ns = Math.max(0, Math.round(ms * 1e6));
+  return { tv_sec: Math.floor(ns / 1e9), tv_nsec: ns % 1e9 };
+}
+
 /** struct sembuf[] for semop. */
 export function packOps(ops: readonly SemOp[], nowait = false): Buffer {
   if (ops.length === 0) throw new RangeError('semop needs at least one operation');
@@ -184,7 +190,7 @@ export class PreparedSemOp {
   wait(timeoutMs: number): boolean {
     if (timeoutMs !== this.#tsMs) {
       const ms = Math.max(0, timeoutMs);
-      encode(this.#ts, timespec, { tv_sec: Math.floor(ms / 1000), tv_nsec: Math.round((ms % 1000) * 1e6) });
+      encode(this.#ts, timespec, timespecOf(ms));
       this.#tsMs = timeoutMs;
     }
     if ((fn.semtimedop(this.#id, this.#waitBuf, this.#n, this.#ts) as number) === 0) {
@@ -341,7 +347,7 @@ export class SemaphoreSet {
       let ts: Buffer | null = null;
       if (ms !== undefined) {
         ts = Buffer.alloc(sizeOf(timespec));
-        encode(ts, timespec, { tv_sec: Math.floor(ms / 1000), tv_nsec: Math.round((ms % 1000) * 1e6) });
+        encode(ts, timespec, timespecOf(ms));
       }
       const r = await callAsync('semtimedop', this.id, waitBuf, ops.length, ts);
       if (r !== 0) return null;
