@@ -36,7 +36,9 @@ describe('svipc completion', () => {
       [['svipc', 'ms'], 'msg'],
       [
         ['svipc', 's'],
-        'svsem-demo stdin2shm shm2stdout svshm-writer svshm-reader shm-list-writer shm-list-reader stat-server stat-client sem shm snapshot',
+        COMMANDS.map((c) => c.name)
+          .filter((n) => n.startsWith('s'))
+          .join(' '),
       ],
       [['svipc', 'msg', ''], 'create send recv stat set rm --help'],
       [['svipc', 'sem', 'op', '--n'], '--nowait'],
