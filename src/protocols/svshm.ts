@@ -102,6 +102,8 @@ export interface WriterOptions extends CommonOptions {
   timeoutMs?: number;
   /** Where the data comes from (default 0, stdin). */
   inputFd?: number;
+  /** Remove a killed writer's leftovers at our keys (default true; see reclaimStale). */
+  reclaim?: boolean;
 }
 
 export interface ReaderOptions extends CommonOptions {
@@ -334,7 +336,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
       shm = create();
     } catch (e) {
       if (!isIpcError(e, 'EEXIST')) throw e;
-      const pid = reclaimStale(shmKey, semKey);
+      const pid = o.reclaim === false ? undefined : reclaimStale(shmKey, semKey);
       if (pid === undefined) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
       o.onNotice?.(
         `removed segment ${hexKey(shmKey)} and semaphore set ${hexKey(semKey)}, ` +

@@ -124,7 +124,13 @@ describe('svshm protocol in-process, on private keys', () => {
     try {
       let ready: { bufSize: number } | undefined;
       const reader = runReader({ ...keys, outputFd: outFd, timeoutMs: 10_000 });
-      const writer = runWriter({ ...keys, bufferSize: 100, inputFd: inFd, onReady: (r) => (ready = r) });
+      const writer = runWriter({
+        ...keys,
+        bufferSize: 100,
+        inputFd: inFd,
+        reclaim: false, // never remove anything this test did not create
+        onReady: (r) => (ready = r),
+      });
       const [w, r] = await Promise.all([writer, reader]);
       expect(ready?.bufSize).toBe(100);
       expect(w).toEqual({ bytes: 1000, xfrs: 10 });
@@ -171,7 +177,7 @@ describe('svshm protocol in-process, on private keys', () => {
     const keys = privateKeys();
     const sem = SemaphoreSet.create(2, { key: keys.semKey, mode: 0o600 });
     try {
-      const err = await runWriter({ ...keys, inputFd: 0 }).catch((e: unknown) => e);
+      const err = await runWriter({ ...keys, inputFd: 0, reclaim: false }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TransferError);
       expect((err as Error).message).toMatch(/a semaphore set with key 0x[0-9a-f]+ already exists/);
       expect(() => SharedMemory.get(keys.shmKey, 0)).toThrow(/ENOENT/);
