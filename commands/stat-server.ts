@@ -50,6 +50,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       const maxStreams = Math.max(1, parseCount(opts.maxStreams, 'stream count', 4096));
       const stallTimeoutMs = parseSeconds(opts.stallTimeout, 'stall timeout');
       const log = (line: string) => ctx.stderr.write(`${ctx.prog}: ${line}\n`);
+      // A server outlives its log reader: a closed stderr (EPIPE) loses lines, not the service.
+      ctx.stderr.on('error', () => {});
 
       let key: number;
       try {

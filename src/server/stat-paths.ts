@@ -53,6 +53,9 @@ export class PathPolicy {
 
   constructor(root?: string) {
     this.root = root === undefined ? null : realpathSync(pathBytes(root), { encoding: 'latin1' });
+    if (this.root !== null && !statSync(pathBytes(this.root)).isDirectory()) {
+      throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    }
   }
 
   /** The bytes to hand to fs for a requested path, after checks 1 and 2. Throws PathError. */

@@ -185,6 +185,16 @@ export class StatServer {
     const stop = () => this.stop();
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
+    // However the process ends (the launcher's forced exit after a signal, an uncaught
+    // error), the queue goes with it: the lecture's rm_queue, as an exit hook.
+    const onExit = () => {
+      try {
+        this.stop();
+      } catch {
+        // nothing more to do on the way out
+      }
+    };
+    process.once('exit', onExit);
     let n = 0;
     try {
       while (!this.stopping) {
@@ -206,6 +216,7 @@ export class StatServer {
       }
     } finally {
       signal.removeEventListener('abort', stop);
+      process.removeListener('exit', onExit);
       this.stop();
       await this.streams.close();
       this.limiter.flush();
