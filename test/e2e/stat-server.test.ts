@@ -20,7 +20,7 @@ if (!ccOk) console.warn(`stat-server e2e: ${CC_SKIP_REASON}`);
 const peer = (name: string) => (ccOk ? buildPeer(name) : '/nonexistent');
 
 // Shell helpers shared by every script: a temp dir, a private key file, a server on it.
-const PRELUDE = String.raw`
+const PRELUDE = `
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 K=$T/key; touch "$K"
 export STAT_FTOK_PATH=$K
@@ -57,7 +57,7 @@ function vars(r: RunResult): Record<string, string> {
 describe.skipIf(!nsOk)('stat-server (svipc) with the lecture clients', () => {
   it.skipIf(!ccOk)('answers the C client: sizes, and RES_ERR for a missing file', async () => {
     const r = await ns(
-      String.raw`
+      `
       head -c 12345 /dev/zero > $T/a; : > $T/empty
       start_server || exit 1
       echo "a=$("$CCLIENT" $T/a) rc-a=$?"
@@ -79,7 +79,7 @@ describe.skipIf(!nsOk)('stat-server (svipc) with the lecture clients', () => {
   });
 
   it('svipc client: RES_ERR exits 1 with the reason; a missing server is a clear error (69)', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       client $T/nothing-here; echo "rc-noqueue=$?"
       "$SVIPC" stat-client --ftok-path $T/no-such-key /etc/passwd; echo "rc-nokey=$?"
       start_server || exit 1
@@ -108,7 +108,7 @@ describe.skipIf(!nsOk)('stat-server (svipc) with the lecture clients', () => {
 describe.skipIf(!nsOk || !ccOk)('stat-client (svipc) with the lecture server', () => {
   it('gets sizes and RES_ERR from the C server', async () => {
     const r = await ns(
-      String.raw`
+      `
       head -c 777 /dev/zero > $T/a
       start_c_server || exit 1
       echo "a=$(client $T/a)"
@@ -126,7 +126,7 @@ describe.skipIf(!nsOk || !ccOk)('stat-client (svipc) with the lecture server', (
 describe.skipIf(!nsOk)('a server no client can break', () => {
   it.skipIf(!ccOk)('survives hundreds of malformed requests and still answers within 1 s', async () => {
     const r = await ns(
-      String.raw`
+      `
       head -c 4242 /dev/zero > $T/good
       start_server || exit 1
       rss() { awk '/VmRSS/ {print $2}' /proc/$SP/status; }
@@ -176,7 +176,7 @@ describe.skipIf(!nsOk)('a server no client can break', () => {
     '4 concurrent clients x 400 requests: every answer arrives, to the right client',
     async () => {
       const r = await ns(
-        String.raw`
+        `
       for i in 1 2 3 4; do head -c $((1000 * i + i)) /dev/zero > $T/f$i; done
       start_server || exit 1
       pids=
@@ -199,7 +199,7 @@ describe.skipIf(!nsOk)('a server no client can break', () => {
   );
 
   it('--root: relative paths start there; .., absolute paths and symlinks cannot escape', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       mkdir -p $T/root/sub $T/outside; head -c 11 /dev/zero > $T/root/sub/in; head -c 22 /dev/zero > $T/outside/secret
       ln -s $T/outside/secret $T/root/link-out; ln -s sub/in $T/root/link-in; ln -s $T/outside $T/root/dir-out
       start_server --root $T/root || exit 1
@@ -227,7 +227,7 @@ describe.skipIf(!nsOk)('a server no client can break', () => {
 describe.skipIf(!nsOk)('file content (--content)', () => {
   it('streams 100 MiB exactly (sha256), while stat requests are still answered', async () => {
     const r = await ns(
-      String.raw`
+      `
       head -c $((100 * 1024 * 1024)) /dev/urandom > $T/big
       start_server || exit 1
       echo "want=$(sha256sum < $T/big | cut -d' ' -f1)"
@@ -249,7 +249,7 @@ describe.skipIf(!nsOk)('file content (--content)', () => {
   }, 90_000);
 
   it('| head -c 10 ends cleanly: 10 bytes, no message, no queue left', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       head -c 5000000 /dev/urandom > $T/big
       start_server || exit 1
       client --content $T/big 2>$T/client.err | head -c 10 > $T/ten; echo "rc=$?"
@@ -270,7 +270,7 @@ describe.skipIf(!nsOk)('file content (--content)', () => {
   });
 
   it('one stuck client does not stall the others', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       head -c 30000000 /dev/urandom > $T/big; head -c 5000000 /dev/urandom > $T/mid
       start_server || exit 1
       mkfifo $T/fifo
@@ -293,7 +293,7 @@ describe.skipIf(!nsOk)('file content (--content)', () => {
 
 describe.skipIf(!nsOk)('signals, timeouts, exclusivity', () => {
   it('SIGINT and SIGTERM stop the server with 0 and remove its queue', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       start_server || exit 1
       echo "up=$(queues)"; kill -INT $SP; wait $SP; echo "int=$? after-int=$(queues)"
       start_server || exit 1
@@ -309,7 +309,7 @@ describe.skipIf(!nsOk)('signals, timeouts, exclusivity', () => {
   });
 
   it('a stopped server: --timeout 1 exits 124 in under 3 s with no queue left; SIGINT exits 130', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       start_server || exit 1
       kill -STOP $SP
       t0=$(ms); client --timeout 1 /etc/passwd; echo "rc=$? ms=$(( $(ms) - t0 ))"
@@ -338,7 +338,7 @@ describe.skipIf(!nsOk)('signals, timeouts, exclusivity', () => {
   });
 
   it('a taken key: one-line error naming it in 0x form and how to remove it; --replace takes over', async () => {
-    const r = await ns(String.raw`
+    const r = await ns(`
       start_server || exit 1; FIRST=$SP
       "$SVIPC" stat-server --ftok-path "$K" 2>$T/second.err; echo "second=$?"
       echo "lines=$(wc -l < $T/second.err)"
