@@ -637,7 +637,11 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
       const cnt = readCnt(seg);
       if (cnt === 0) break; // writer EOF
       if (cnt < 0 || cnt > maxCnt) {
-        throw new TransferError(`corrupt segment: cnt = ${cnt}, the buffer holds ${maxCnt} bytes`);
+        throw new TransferError(
+          cnt > 0 && cnt <= seg.length - CNT_SIZE
+            ? `a turn of ${cnt} bytes exceeds --buffer-size ${maxCnt}`
+            : `corrupt segment: cnt = ${cnt}, the buffer holds ${seg.length - CNT_SIZE} bytes`,
+        );
       }
       const n = out.writeNow(seg, CNT_SIZE, cnt);
       if (n < cnt) await out.write(seg, CNT_SIZE + n, cnt - n);
