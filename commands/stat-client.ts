@@ -75,6 +75,10 @@ export async function run(ctx: CommandContext): Promise<number> {
         if (e instanceof NoServerError) throw new CommandError(e.message, EXIT_NO_SERVER);
         if (e instanceof ClientTimeoutError) throw new CommandError(e.message, EXIT.TIMEOUT);
         if (e instanceof ProtocolError) throw new CommandError(e.message);
+        // stdout failing (a full disk...): say so; EPIPE goes on to the launcher (exit 141).
+        const err = e as { code?: string; syscall?: string; message?: string };
+        if (err?.syscall === 'write' && err.code !== 'EPIPE')
+          throw new CommandError(`standard output: ${err.message}`);
         throw e;
       }
       if (!answer.ok) {
