@@ -123,10 +123,12 @@ export interface ReaderOptions extends CommonOptions {
 // wake-up cost tens of microseconds. It is waste when the peer is slow (a slow pipe) or
 // has no core (on a busy host the spinner takes the CPU its peer needs). So each side
 // keeps a running success rate of its spins: it spins (for about twice what a successful
-// spin took) while more than half succeed, and otherwise only probes, one wait in 64.
+// spin took) while more than half succeed, and otherwise only probes, one wait in 128
+// (for at least 30 us).
 const SPIN_MIN_MS = 0.002;
 const SPIN_MAX_MS = 0.1;
-const SPIN_PROBE_EVERY = 64;
+const SPIN_PROBE_MS = 0.03;
+const SPIN_PROBE_EVERY = 128;
 /** Longest synchronous semtimedop: how long the event loop may wait for it. */
 const SLICE_MS = 50;
 /** Yield to the event loop (signals, timers) at least this often during a transfer. */
@@ -212,7 +214,8 @@ class Turns {
     const probe = ++this.#waits % SPIN_PROBE_EVERY === 0;
     if (this.#spinRate < 0.5 && !probe) return false;
     const t0 = performance.now();
-    const until = t0 + (probe ? SPIN_MAX_MS : Math.min(SPIN_MAX_MS, 2 * this.#spinTime + SPIN_MIN_MS));
+    const budget = Math.min(SPIN_MAX_MS, 2 * this.#spinTime + SPIN_MIN_MS);
+    const until = t0 + (probe ? Math.max(budget, SPIN_PROBE_MS) : budget);
     do {
       if (op.try()) {
         this.#spinRate += (1 - this.#spinRate) / 8;
