@@ -110,7 +110,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
   // The lecture's mode: S_IRUSR | S_IWUSR | S_IWGRP, so a server of the same group can answer.
   const reply = MessageQueue.create({ mode: 0o620 });
   const cleanup = removeOnExit(reply);
-  let why: 'timeout' | 'abort' | 'output' | null = null;
+  let why: 'timeout' | 'abort' | 'output' | 'gone' | null = null;
   let outError: unknown = null;
   const end = (w: NonNullable<typeof why>) => {
     if (why !== null) return;
@@ -118,6 +118,19 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     cleanup.done(); // wakes the blocked msgrcv (EIDRM)
   };
   const timer = setTimeout(() => end('timeout'), opts.timeoutMs);
+  // A server that stops (or dies) while we wait will never answer: notice it in a quarter
+  // of a second instead of waiting out the timeout. Its queue gone (or another in its place)
+  // and nothing left to read in ours means it is over.
+  const watch = setInterval(() => {
+    if (serverAlive(opts.key, server.id)) return;
+    try {
+      if (reply.stat().qnum > 0) return; // answers still to read first
+    } catch {
+      // our queue is gone too: the receive fails anyway
+    }
+    end('gone');
+  }, SERVER_CHECK_MS);
+  watch.unref();
   const onAbort = () => end('abort');
   const onOutError = (e: unknown) => {
     outError = e;
@@ -143,7 +156,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
       });
     } catch (e) {
       if (isIpcError(e, 'EIDRM', 'EINVAL'))
-        throw new NoServerError('the stat server went away (its queue was removed)');
+        throw new NoServerError('the stat server went away before it answered');
       throw e;
     }
     timer.refresh();
@@ -156,12 +169,26 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     if (why === 'timeout' || e instanceof WaitTimeoutError) throw new ClientTimeoutError(opts.timeoutMs);
     if (why === 'abort') throw new WaitAbortedError('msgrcv');
     if (why === 'output') throw outError;
+    if (why === 'gone') throw new NoServerError('the stat server went away before it answered');
     throw e;
   } finally {
     clearTimeout(timer);
+    clearInterval(watch);
     opts.signal.removeEventListener('abort', onAbort);
     opts.out?.removeListener('error', onOutError);
     cleanup.done();
+  }
+}
+
+/** How often a waiting client checks that the server's queue still exists. */
+const SERVER_CHECK_MS = 250;
+
+/** Whether the queue with `key` is still the one with id `id` (msgget needs no permission bits). */
+function serverAlive(key: number, id: number): boolean {
+  try {
+    return MessageQueue.get(key).id === id;
+  } catch (e) {
+    return !isIpcError(e, 'ENOENT');
   }
 }
 

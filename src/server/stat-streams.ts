@@ -130,7 +130,8 @@ export class ContentStreams {
     this.unschedule();
     const closing: Promise<void>[] = [];
     for (const s of this.active) {
-      trySend(s.req.queue, RES_ERR, encodeSize(E.ECANCELED));
+      if (!s.done) trySend(s.req.queue, RES_ERR, encodeSize(E.ECANCELED));
+      s.done = true; // a read still in flight ends quietly (EBADF once closed)
       if (s.fh) closing.push(s.fh.close().catch(() => {}));
     }
     for (const p of this.pending) trySend(p.queue, RES_ERR, encodeSize(E.ECANCELED));

@@ -337,6 +337,28 @@ describe.skipIf(!nsOk)('signals, timeouts, exclusivity', () => {
     expect(r.stderr).toMatch(/stat-client: no answer from the server within 1 s\n/);
   });
 
+  it('a server stopped mid-stream: the client says so at once (not after its timeout)', async () => {
+    const r = await ns(`
+      head -c 30000000 /dev/urandom > $T/big
+      start_server || exit 1
+      mkfifo $T/fifo
+      (sleep 1; cat > /dev/null) < $T/fifo &
+      client --content $T/big > $T/fifo 2>$T/client.err & C=$!
+      for i in $(seq 500); do grep -q 'big" for' "$T/server.err" && break; sleep 0.01; done
+      stop_server
+      t0=$(ms); wait $C; echo "rc=$? ms=$(( $(ms) - t0 ))"
+      cat $T/client.err`);
+    const m = /rc=(\d+) ms=(\d+)/.exec(r.stdout);
+    expect(m, r.stdout + r.stderr).not.toBeNull();
+    // RES_ERR ECANCELED when the server had room to say so, else "went away" (69).
+    expect(['1', '69']).toContain(m![1]);
+    expect(Number(m![2])).toBeLessThan(3000);
+    expect(r.stdout).toMatch(
+      /stat-client: (.*Operation canceled|the stat server went away before it answered)/,
+    );
+    expect(vars(r)).toMatchObject({ 'server-exit': '0', left: '0' });
+  });
+
   it('a taken key: one-line error naming it in 0x form and how to remove it; --replace takes over', async () => {
     const r = await ns(`
       start_server || exit 1; FIRST=$SP
