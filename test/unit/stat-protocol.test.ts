@@ -178,9 +178,6 @@ describe('--root confinement', () => {
 
 describe('in-process server and clients', () => {
   it('answers stats, streams content, queues and refuses streams beyond its limits, and cleans up', async () => {
-    const keyFile = join(tmp, 'key');
-    writeFileSync(keyFile, '');
-    const key = ftok(keyFile, 1);
     const files: string[] = [];
     for (let i = 0; i < 8; i++) {
       const f = join(tmp, `data${i}`);
@@ -188,9 +185,22 @@ describe('in-process server and clients', () => {
       files.push(f);
     }
     const logs: string[] = [];
-    const server = StatServer.open({ key, log: (l) => logs.push(l), maxStreams: 2, maxPending: 3 });
+    // ftok keys can collide with someone's queue: new key files (inodes) until one is free
+    // (IPC_EXCL: a taken key is never touched).
+    let key = 0;
+    let server: StatServer | undefined;
+    for (let i = 0; server === undefined; i++) {
+      const keyFile = join(tmp, `key${i}`);
+      writeFileSync(keyFile, '');
+      key = ftok(keyFile, 1);
+      try {
+        server = StatServer.open({ key, log: (l) => logs.push(l), maxStreams: 2, maxPending: 3 });
+      } catch (e) {
+        if (!(e instanceof IpcError && e.code === 'EEXIST') || i > 20) throw e;
+      }
+    }
     const ac = new AbortController();
-    const serving = server.serve(ac.signal);
+    const serving = server!.serve(ac.signal);
     const replyQueues: number[] = [];
     try {
       const stat = await statRequest({
@@ -243,7 +253,7 @@ describe('in-process server and clients', () => {
       await serving;
     }
     // Every queue is gone: the server's and each client's.
-    for (const id of [server.queue.id, ...replyQueues]) {
+    for (const id of [server!.queue.id, ...replyQueues]) {
       expect(() => new MessageQueue(id).stat(), `msqid ${id}`).toThrow(IpcError);
     }
   });
