@@ -21,8 +21,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     action(program, (path: string, projText: string, opts: { hex?: boolean }) => {
       // The issue's contract: a bad PROJ is a failure (1) like a missing path, not a usage error.
       const proj = Number(projText);
-      if (!/^-?[0-9]+$/.test(projText) || proj < -0x80000000 || proj > 0x7fffffff) {
-        throw new CommandError(`invalid project number: '${projText}' (a 32-bit integer expected)`);
+      if (!/^-?[0-9]+$/.test(projText)) {
+        throw new CommandError(`invalid project number: '${projText}' (an integer expected)`);
+      }
+      if (proj < -0x80000000 || proj > 0x7fffffff) {
+        throw new CommandError(`invalid project number: '${projText}' (out of range for a 32-bit int)`);
       }
       let key: number;
       try {

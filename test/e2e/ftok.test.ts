@@ -57,6 +57,7 @@ describe('ftok failures: one line, exit 1', () => {
     [file, '1.5', "invalid project number: '1.5' (an integer expected)"],
     [file, '', "invalid project number: '' (an integer expected)"],
     [file, '0x10', "invalid project number: '0x10' (an integer expected)"],
+    [file, '99999999999', "invalid project number: '99999999999' (out of range for a 32-bit int)"],
   ])('ftok %j %j', async (path, proj, message) => {
     const r = await svipc(['ftok', path, proj]);
     expect(r).toMatchObject({ code: 1, stdout: '', stderr: `svipc ftok: ${message}\n` });
