@@ -37,7 +37,7 @@ export class ClientTimeoutError extends Error {
   }
 }
 
-/** The server broke the protocol (a message of an unknown type, a wrong total...). */
+/** The exchange failed: the server broke the protocol (an unknown message type, a wrong total...) or its queue refused us. */
 export class ProtocolError extends Error {
   constructor(message: string) {
     super(message);
@@ -157,6 +157,12 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     } catch (e) {
       if (isIpcError(e, 'EIDRM', 'EINVAL'))
         throw new NoServerError('the stat server went away before it answered');
+      if (isIpcError(e, 'EACCES')) {
+        throw new ProtocolError(
+          `the stat server's queue (key ${formatKey(opts.key)}) is not writable by this user ` +
+            '(the server sets its mode with --mode, e.g. 622)',
+        );
+      }
       throw e;
     }
     timer.refresh();

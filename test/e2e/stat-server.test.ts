@@ -224,6 +224,38 @@ describe.skipIf(!nsOk)('a server no client can break', () => {
   });
 });
 
+describe.skipIf(!nsOk || process.geteuid?.() !== 0)('clients of another user (setpriv to nobody)', () => {
+  it('stat of any file, content only of files anyone may read; a queue they cannot write is said so', async () => {
+    const r = await ns(`
+      command -v setpriv >/dev/null || { echo "skip=no setpriv"; exit 0; }
+      chmod 755 $T; chmod 644 $K
+      printf 'hidden' > $T/private; chmod 600 $T/private
+      printf 'public' > $T/public; chmod 644 $T/public
+      nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$SVIPC" stat-client --ftok-path "$K" "$@"; }
+      start_server --mode 622 || exit 1
+      echo "stat-private=$(nobody $T/private)"
+      nobody --content $T/private; echo "rc-private=$?"
+      echo "content-public=$(nobody --content $T/public)"
+      stop_server
+      start_server || exit 1
+      nobody $T/public; echo "rc-0620=$?"
+      stop_server`);
+    const v = vars(r);
+    if (v.skip) return console.warn(`stat-server e2e: ${v.skip}: cross-user test skipped`);
+    expect(v, r.stderr).toMatchObject({
+      'stat-private': '6',
+      'rc-private': '1',
+      'content-public': 'public',
+      'rc-0620': '1',
+      left: '0',
+    });
+    expect(r.stdout + r.stderr).toMatch(/private: Permission denied/);
+    expect(r.stdout + r.stderr).toMatch(
+      /is not writable by this user \(the server sets its mode with --mode/,
+    );
+  });
+});
+
 describe.skipIf(!nsOk)('file content (--content)', () => {
   it('streams 100 MiB exactly (sha256), while stat requests are still answered', async () => {
     const r = await ns(
