@@ -83,6 +83,10 @@ export async function run(ctx: CommandContext): Promise<number> {
         }
         if (opts.root !== undefined && !isIpcError(e))
           throw new CommandError(`--root ${opts.root}: ${describe(e)}`);
+        if (isIpcError(e)) {
+          const what = opts.replace ? 'take over' : 'create';
+          throw new CommandError(`cannot ${what} the request queue (key ${formatKey(key)}): ${e.message}`);
+        }
         throw e;
       }
       if (server.replacedId !== null)
