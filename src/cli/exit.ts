@@ -17,6 +17,7 @@ export const EXIT = {
 export const SIGNAL_EXIT: Record<string, number> = {
   SIGHUP: EXIT.SIGHUP,
   SIGINT: EXIT.SIGINT,
+  SIGPIPE: EXIT.SIGPIPE,
   SIGTERM: EXIT.SIGTERM,
 };
 

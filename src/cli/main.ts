@@ -121,6 +121,8 @@ export async function main(argv: string[] = process.argv): Promise<never> {
   };
   try {
     const code = await runCommand(entry, ctx);
+    // A write that failed with EPIPE reports it on a later tick: let it arrive first.
+    await new Promise((resolve) => setImmediate(resolve));
     return finish(stdoutClosed ? EXIT.SIGPIPE : code);
   } catch (err) {
     if (stdoutClosed || isEpipe(err)) return finish(EXIT.SIGPIPE);
