@@ -16,7 +16,7 @@ import {
 } from '../src/protocols/stat-client.js';
 
 /** No server to ask: EX_UNAVAILABLE of sysexits.h (next to 75, EX_TEMPFAIL, in svipc's table). */
-export const EXIT_NO_SERVER = 69;
+export const EXIT_NO_SERVER = EXIT.NO_SERVER;
 
 interface Options {
   content?: boolean;

@@ -4,6 +4,8 @@ export const EXIT = {
   OK: 0,
   FAILED: 1,
   USAGE: 2,
+  /** stat-client: no server is running. EX_UNAVAILABLE of sysexits.h. */
+  NO_SERVER: 69,
   /** --nowait and the call would have blocked (EAGAIN/ENOMSG). EX_TEMPFAIL of sysexits.h. */
   WOULD_BLOCK: 75,
   TIMEOUT: 124,

@@ -1,5 +1,5 @@
 // svipc ipcs --json: one document per run, described by schema/ipcs.schema.json and
-// docs/ipcs.md. Records keep the inventory's field names (the kernel's, without prefixes);
+// the README (svipc-ipcs(1) too). Records keep the inventory's field names (the kernel's, without prefixes);
 // on top: keyHex (0x%08x), perms (mode & 0777) and permsOctal, user and group names (null
 // when the id has none), and times as ISO-8601 UTC strings (null = never).
 // Bump IPCS_JSON_SCHEMA_VERSION on any change that is not a pure addition.

@@ -1,4 +1,4 @@
-// The pipeline examples of docs/primitives.md and docs/hygiene.md (merged into the README),
+// The pipeline examples of the README's primitives and hygiene sections,
 // run as written: every ```sh block runs in bash, in a private IPC namespace and a fresh
 // folder, with `svipc` on PATH; its last command must exit 0, and when a ```text block follows it directly,
 // its stdout must be that text.
@@ -38,8 +38,23 @@ export function extractExamples(file: string, text: string): Example[] {
   return out;
 }
 
-const FILES = ['docs/primitives.md', 'docs/hygiene.md'];
-const examples = FILES.flatMap((f) => extractExamples(f, readFileSync(join(ROOT, f), 'utf8')));
+/** The README from the `## ` heading that starts with `title` to the next `## ` heading. */
+function section(readme: string, title: string): { text: string; offset: number } {
+  const start = readme.indexOf(`\n## ${title}`);
+  if (start < 0) throw new Error(`README has no section '## ${title}'`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return {
+    text: readme.slice(start, end < 0 ? undefined : end),
+    offset: readme.slice(0, start).split('\n').length - 1,
+  };
+}
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const SECTIONS = ['Every primitive from the shell', 'IPC hygiene for CI'];
+const examples = SECTIONS.flatMap((title) => {
+  const { text, offset } = section(README, title);
+  return extractExamples('README.md', text).map((e) => ({ ...e, line: e.line + offset }));
+});
 const work = mkdtempSync(join(tmpdir(), 'svipc-readme-'));
 const bin = join(work, 'bin');
 mkdirSync(bin);
