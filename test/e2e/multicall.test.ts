@@ -108,34 +108,3 @@ describe.skipIf(!NS)(
     });
   },
 );
-
-describe('man pages', () => {
-  const page = (name: string) => readFileSync(join(ROOT, 'man', `${name}.1`), 'utf8');
-
-  test('svipc(1) lists every command of the registry and the exit codes', () => {
-    const text = page('svipc');
-    const missing = COMMANDS.filter((c) => !text.includes(`.B ${c.name}\n`)).map((c) => c.name);
-    expect(missing).toEqual([]);
-    const exitStatus = text.slice(text.indexOf('.SH EXIT STATUS'), text.indexOf('.SH ENVIRONMENT'));
-    for (const code of ['0', '1', '2', '75', '124', '129', '130', '143', '141'])
-      expect(exitStatus).toMatch(new RegExp(`^\\.BR? (.* )?${code}\\b`, 'm'));
-  });
-
-  const GROFF = spawnSync('groff', ['--version'], { stdio: 'ignore' }).status === 0;
-  test.skipIf(!GROFF).each(['svipc', 'ipcmk', 'ipcrm', 'ftok'])(
-    '%s.1 renders without groff warnings',
-    async (name) => {
-      const r = await run('groff', ['-man', '-Tutf8', '-ww', '-z', join(ROOT, 'man', `${name}.1`)]);
-      expect(r).toMatchObject({ code: 0, stderr: '' });
-    },
-  );
-
-  test('package.json installs the man pages', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      directories?: { man?: string };
-      files?: string[];
-    };
-    expect(pkg.directories?.man).toBe('man');
-    expect(pkg.files).toContain('man');
-  });
-});
