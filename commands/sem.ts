@@ -35,6 +35,7 @@ import {
   SemaphoreSet,
   type SemidDs,
   type SemOp,
+  sleep,
   WaitAbortedError,
   WaitTimeoutError,
 } from '../src/ipc/index.js';
@@ -67,20 +68,6 @@ export function parseOp(s: string, undo: boolean): SemOp {
   if (num > 0xffff) throw new UsageError(`invalid semaphore number: '${m[1]}'`);
   if (Math.abs(op) > SEMVMX) throw valueTooLarge(Math.abs(op));
   return { num, op, undo };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 /**

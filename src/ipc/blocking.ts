@@ -38,7 +38,8 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Wait `ms`, or less when `signal` aborts first (resolves either way; the caller checks). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() {

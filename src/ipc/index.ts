@@ -1,5 +1,5 @@
 // The typed System V IPC layer: what commands and protocols import.
-export { WaitAbortedError, WaitTimeoutError } from './blocking.js';
+export { sleep, WaitAbortedError, WaitTimeoutError } from './blocking.js';
 export { errnoName, IpcError, isIpcError, strerror } from './errors.js';
 export { formatKey, ftok } from './ftok.js';
 export { C as IPC } from './libc.js';

@@ -6,7 +6,7 @@
 // wait is aborted, `pending` stays true and the caller leaves the segment attached (the
 // kernel detaches it at exit).
 import { read, write } from 'node:fs';
-import { WaitAbortedError } from '../ipc/index.js';
+import { sleep, WaitAbortedError } from '../ipc/index.js';
 
 export interface FdIo {
   /** An I/O call is still running on the pool (after an abort): do not detach. */
@@ -23,18 +23,6 @@ function writeOnce(fd: number, buf: Buffer, off: number, len: number): Promise<n
   return new Promise((resolve, reject) =>
     write(fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))),
   );
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 const IMMEDIATE_RETRIES = 8;

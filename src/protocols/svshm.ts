@@ -33,6 +33,7 @@ import {
   SemaphoreSet,
   SharedMemory,
   type ShmidDs,
+  sleep,
   tracing,
   WaitAbortedError,
 } from '../ipc/index.js';
@@ -141,18 +142,6 @@ const LINGER_MS = 1000;
 /** How often a reader looks for its writer. */
 const FIND_POLL_MS = 20;
 export const DEFAULT_READER_TIMEOUT_MS = 30_000;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
