@@ -79,10 +79,39 @@ function when(t: number, width: number, precision: number, skip: number): string
   return left(truncate(s, precision), width);
 }
 
-const CREATOR_HEADER = (idName: string) =>
-  `${left(idName, 10)} ${left('perms', 10)} ${left('cuid', 10)} ${left('cgid', 10)} ${left('uid', 10)} ${left('gid', 10)}\n`;
-
 // ------------------------------------------------------------------------- listings
+
+/** One listing: "------ title --------", the column header, then a line per record. */
+interface Listing<R> {
+  title: string;
+  header: string;
+  line: (r: R) => string;
+}
+
+type Owned = Parameters<typeof creatorLine>[0];
+
+function renderListing<R>(records: R[], l: Listing<R>): string {
+  let out = `------ ${l.title} --------\n${l.header}`;
+  for (const r of records) out += l.line(r);
+  return out;
+}
+
+/** The -c listing, the same for every kind but for its title and id column. */
+function creatorListing<R extends Owned>(title: string, idName: string, names: NameResolver): Listing<R> {
+  return {
+    title,
+    header: `${left(idName, 10)} ${left('perms', 10)} ${left('cuid', 10)} ${left('cgid', 10)} ${left('uid', 10)} ${left('gid', 10)}\n`,
+    line: (r) => creatorLine(r, names),
+  };
+}
+
+/** The first four columns of a default listing's line: key, id, owner, perms. */
+function keyIdOwnerPerms(
+  r: { key: number; id: number; uid: number; mode: number },
+  names: NameResolver,
+): string {
+  return `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} `;
+}
 
 export function renderQueues(
   records: QueueRecord[],
@@ -90,51 +119,42 @@ export function renderQueues(
   unit: IpcsUnit,
   names: NameResolver,
 ): string {
-  let out: string;
+  return renderListing(records, queueListing(format, unit, names));
+}
+
+function queueListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver): Listing<QueueRecord> {
   switch (format) {
     case 'creator':
-      out = '------ Message Queues Creators/Owners --------\n' + CREATOR_HEADER('msqid');
-      break;
+      return creatorListing('Message Queues Creators/Owners', 'msqid', names);
     case 'time':
-      out =
-        '------ Message Queues Send/Recv/Change Times --------\n' +
-        `${left('msqid', 8)} ${left('owner', 10)} ${left('send', 20)} ${left('recv', 20)} ${left('change', 20)}\n`;
-      break;
-    case 'pid':
-      out =
-        '------ Message Queues PIDs --------\n' +
-        `${left('msqid', 10)} ${left('owner', 10)} ${left('lspid', 10)} ${left('lrpid', 10)}\n`;
-      break;
-    default:
-      out =
-        '------ Message Queues --------\n' +
-        `${left('key', 10)} ${left('msqid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
-        `${left(unit === 'human' ? 'size' : 'used-bytes', 12)} ${left('messages', 12)}\n`;
-  }
-  for (const r of records) {
-    if (format === 'creator') {
-      out += creatorLine(r, names);
-      continue;
-    }
-    switch (format) {
-      case 'time':
-        out +=
+      return {
+        title: 'Message Queues Send/Recv/Change Times',
+        header: `${left('msqid', 8)} ${left('owner', 10)} ${left('send', 20)} ${left('recv', 20)} ${left('change', 20)}\n`,
+        line: (r) =>
           `${left(r.id, 8)} ${owner(r.uid, names)}` +
-          ` ${when(r.stime, 20, 16, 4)} ${when(r.rtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`;
-        break;
-      case 'pid':
-        out += `${left(r.id, 8)} ${owner(r.uid, names)}  ${right(signed32(r.lspid), 5)}     ${right(signed32(r.lrpid), 5)}\n`;
-        break;
-      default:
-        out +=
-          `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ` +
+          ` ${when(r.stime, 20, 16, 4)} ${when(r.rtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`,
+      };
+    case 'pid':
+      return {
+        title: 'Message Queues PIDs',
+        header: `${left('msqid', 10)} ${left('owner', 10)} ${left('lspid', 10)} ${left('lrpid', 10)}\n`,
+        line: (r) =>
+          `${left(r.id, 8)} ${owner(r.uid, names)}  ${right(signed32(r.lspid), 5)}     ${right(signed32(r.lrpid), 5)}\n`,
+      };
+    default:
+      return {
+        title: 'Message Queues',
+        header:
+          `${left('key', 10)} ${left('msqid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
+          `${left(unit === 'human' ? 'size' : 'used-bytes', 12)} ${left('messages', 12)}\n`,
+        line: (r) =>
+          keyIdOwnerPerms(r, names) +
           (unit === 'human'
             ? printSize(unit, null, r.cbytes, '      ', 6)
             : printSize(unit, null, r.cbytes, null, -12)) +
-          ` ${left(r.qnum, 12)}\n`;
-    }
+          ` ${left(r.qnum, 12)}\n`,
+      };
   }
-  return out;
 }
 
 export function renderSegments(
@@ -143,51 +163,42 @@ export function renderSegments(
   unit: IpcsUnit,
   names: NameResolver,
 ): string {
-  let out: string;
+  return renderListing(records, segmentListing(format, unit, names));
+}
+
+function segmentListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver): Listing<SegmentRecord> {
   switch (format) {
     case 'creator':
-      out = '------ Shared Memory Segment Creators/Owners --------\n' + CREATOR_HEADER('shmid');
-      break;
+      return creatorListing('Shared Memory Segment Creators/Owners', 'shmid', names);
     case 'time':
-      out =
-        '------ Shared Memory Attach/Detach/Change Times --------\n' +
-        `${left('shmid', 10)} ${left('owner', 10)} ${left('attached', 20)} ${left('detached', 20)} ${left('changed', 20)}\n`;
-      break;
-    case 'pid':
-      out =
-        '------ Shared Memory Creator/Last-op PIDs --------\n' +
-        `${left('shmid', 10)} ${left('owner', 10)} ${left('cpid', 10)} ${left('lpid', 10)}\n`;
-      break;
-    default:
-      out =
-        '------ Shared Memory Segments --------\n' +
-        `${left('key', 10)} ${left('shmid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
-        `${left(unit === 'human' ? 'size' : 'bytes', 10)} ${left('nattch', 10)} ${left('status', 12)}\n`;
-  }
-  for (const r of records) {
-    if (format === 'creator') {
-      out += creatorLine(r, names);
-      continue;
-    }
-    switch (format) {
-      case 'time':
-        out +=
+      return {
+        title: 'Shared Memory Attach/Detach/Change Times',
+        header: `${left('shmid', 10)} ${left('owner', 10)} ${left('attached', 20)} ${left('detached', 20)} ${left('changed', 20)}\n`,
+        line: (r) =>
           `${left(r.id, 10)} ${owner(r.uid, names)}` +
-          ` ${when(r.atime, 20, 16, 4)} ${when(r.dtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`;
-        break;
-      case 'pid':
-        out += `${left(r.id, 10)} ${owner(r.uid, names)} ${left(unsigned32(r.cpid), 10)} ${left(unsigned32(r.lpid), 10)}\n`;
-        break;
-      default:
-        out +=
-          `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ` +
+          ` ${when(r.atime, 20, 16, 4)} ${when(r.dtime, 20, 16, 4)} ${when(r.ctime, 20, 16, 4)}\n`,
+      };
+    case 'pid':
+      return {
+        title: 'Shared Memory Creator/Last-op PIDs',
+        header: `${left('shmid', 10)} ${left('owner', 10)} ${left('cpid', 10)} ${left('lpid', 10)}\n`,
+        line: (r) =>
+          `${left(r.id, 10)} ${owner(r.uid, names)} ${left(unsigned32(r.cpid), 10)} ${left(unsigned32(r.lpid), 10)}\n`,
+      };
+    default:
+      return {
+        title: 'Shared Memory Segments',
+        header:
+          `${left('key', 10)} ${left('shmid', 10)} ${left('owner', 10)} ${left('perms', 10)} ` +
+          `${left(unit === 'human' ? 'size' : 'bytes', 10)} ${left('nattch', 10)} ${left('status', 12)}\n`,
+        line: (r) =>
+          keyIdOwnerPerms(r, names) +
           (unit === 'human'
             ? printSize(unit, null, r.size, '    ', 6)
             : printSize(unit, null, r.size, null, -10)) +
-          ` ${left(r.nattch, 10)} ${left(r.mode & SHM_DEST ? 'dest' : ' ', 6)} ${left(r.mode & SHM_LOCKED ? 'locked' : ' ', 6)}\n`;
-    }
+          ` ${left(r.nattch, 10)} ${left(r.mode & SHM_DEST ? 'dest' : ' ', 6)} ${left(r.mode & SHM_LOCKED ? 'locked' : ' ', 6)}\n`,
+      };
   }
-  return out;
 }
 
 export function renderSemaphores(
@@ -195,36 +206,26 @@ export function renderSemaphores(
   format: IpcsFormat,
   names: NameResolver,
 ): string {
-  let out: string;
   switch (format) {
     case 'creator':
-      out = '------ Semaphore Arrays Creators/Owners --------\n' + CREATOR_HEADER('semid');
-      break;
+      return renderListing(records, creatorListing('Semaphore Arrays Creators/Owners', 'semid', names));
     case 'time':
-      out =
-        '------ Semaphore Operation/Change Times --------\n' +
-        `${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26)} ${left('last-changed', 26)}\n`;
-      break;
+      return renderListing(records, {
+        title: 'Semaphore Operation/Change Times',
+        header: `${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26)} ${left('last-changed', 26)}\n`,
+        line: (r) =>
+          `${left(r.id, 8)} ${owner(r.uid, names)}  ${when(r.otime, 26, 24, 0)} ${when(r.ctime, 26, 24, 0)}\n`,
+      });
     case 'pid':
       // util-linux prints nothing at all for semaphores with -p.
       return '';
     default:
-      out =
-        '------ Semaphore Arrays --------\n' +
-        `${left('key', 10)} ${left('semid', 10)} ${left('owner', 10)} ${left('perms', 10)} ${left('nsems', 10)}\n`;
+      return renderListing(records, {
+        title: 'Semaphore Arrays',
+        header: `${left('key', 10)} ${left('semid', 10)} ${left('owner', 10)} ${left('perms', 10)} ${left('nsems', 10)}\n`,
+        line: (r) => `${keyIdOwnerPerms(r, names)}${left(r.nsems, 10)}\n`,
+      });
   }
-  for (const r of records) {
-    if (format === 'creator') {
-      out += creatorLine(r, names);
-      continue;
-    }
-    if (format === 'time') {
-      out += `${left(r.id, 8)} ${owner(r.uid, names)}  ${when(r.otime, 26, 24, 0)} ${when(r.ctime, 26, 24, 0)}\n`;
-    } else {
-      out += `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} ${left(r.nsems, 10)}\n`;
-    }
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------------- limits (-l)
