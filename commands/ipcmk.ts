@@ -6,11 +6,16 @@
 // option is seen); then the segment, the queue and the semaphore set are made in that order,
 // each printed as it is made, and the first failure ends the run with exit 1.
 import { randomInt } from 'node:crypto';
-import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
-import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
-import { VERSION } from '../src/cli/main.js';
+import type { LongOption } from '../src/cli/getopt.js';
 import { ConversionError, parseSize, strtos32, strtoumax, toInt32 } from '../src/cli/size.js';
+import {
+  getoptFailed,
+  getoptUtilLinux,
+  messages,
+  svipcVersionLine,
+  withBufferedStdout,
+} from '../src/cli/util-linux.js';
 import { parseKey } from '../src/cli/values.js';
 import {
   formatKey,
@@ -96,35 +101,13 @@ class CreateFailed extends Error {
   }
 }
 
-/**
- * util-linux's close_stdout_atexit(): standard output is written once, at the end (as a
- * full stdio buffer is), and a failed write (ENOSPC on /dev/full, EIO...) is reported as
- * "PROG: write error: ..." with exit 1. EPIPE is left to the launcher, as util-linux leaves
- * it to SIGPIPE.
- */
-async function closeStdout(ctx: CommandContext, text: string, code: number): Promise<number> {
-  if (text === '') return code;
-  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
-    ctx.stdout.write(text, (e) => resolve(e));
-  });
-  if (!err || err.code === 'EPIPE') return code;
-  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
-  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
-  return 1;
-}
-
-export async function run(ctx: CommandContext): Promise<number> {
-  const stdout = { text: '' };
-  const code = await execute(ctx, (s) => {
-    stdout.text += s;
-  });
-  return closeStdout(ctx, stdout.text, code);
+export function run(ctx: CommandContext): Promise<number> {
+  return withBufferedStdout(ctx, (out) => execute(ctx, out));
 }
 
 async function execute(ctx: CommandContext, out: (s: string) => void): Promise<number> {
   const prog = ctx.prog;
-  const warn = (msg: string) => ctx.stderr.write(`${prog}: ${msg}\n`);
-  const tryHelp = () => ctx.stderr.write(`Try '${prog} --help' for more information.\n`);
+  const { warn, tryHelp } = messages(ctx);
 
   let permission = 0o644;
   let size = 0n;
@@ -135,11 +118,9 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
   let chosenKey: number | undefined;
   let json = false;
 
-  // POSIXLY_CORRECT makes glibc stop at the first operand; '+' asks getopt.ts for the same.
-  const optstring = ctx.env.POSIXLY_CORRECT !== undefined ? `+${OPTSTRING}` : OPTSTRING;
   const operands: string[] = [];
   try {
-    for (const opt of getoptLong(prog, ctx.argv, optstring, LONGOPTS, operands)) {
+    for (const opt of getoptUtilLinux(ctx, OPTSTRING, LONGOPTS, operands)) {
       const arg = opt.value ?? '';
       switch (opt.key) {
         case 'M':
@@ -190,15 +171,12 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
           out(usage(prog));
           return 0;
         case 'V':
-          out(`${prog} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`);
+          out(svipcVersionLine(prog));
           return 0;
       }
     }
   } catch (e) {
-    if (!(e instanceof GetoptError)) throw e;
-    ctx.stderr.write(`${e.diagnostic}\n`);
-    tryHelp();
-    return 1;
+    return getoptFailed(ctx, e);
   }
   // util-linux ignores operands (`ipcmk -Q extra` makes a queue): so do we.
 

@@ -2,7 +2,8 @@
 // codes), plus --json. Parse options -> ask the inventory -> render.
 import { Writable } from 'node:stream';
 import type { CommandContext } from '../src/cli/context.js';
-import { GetoptError, getoptLong, type LongOption } from '../src/cli/getopt.js';
+import type { LongOption } from '../src/cli/getopt.js';
+import { getoptFailed, getoptUtilLinux, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { errnoNumber, IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
@@ -52,8 +53,6 @@ import {
 } from '../src/render/ipcs-text.js';
 import { toJson } from '../src/render/json.js';
 import type { NameResolver } from '../src/render/names.js';
-
-export const UTIL_LINUX_VERSION = '2.38.1';
 
 // util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
 const LONGOPTS: LongOption[] = [
@@ -114,9 +113,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   const operands: string[] = []; // util-linux ignores operands
   try {
-    // glibc stops at the first operand when POSIXLY_CORRECT is set
-    const optstring = (ctx.env.POSIXLY_CORRECT !== undefined ? '+' : '') + OPTSTRING;
-    for (const opt of getoptLong(ctx.prog, ctx.argv, optstring, LONGOPTS, operands)) {
+    for (const opt of getoptUtilLinux(ctx, OPTSTRING, LONGOPTS, operands)) {
       switch (opt.key) {
         case 'i': {
           const text = opt.value ?? '';
@@ -158,9 +155,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       }
     }
   } catch (e) {
-    if (!(e instanceof GetoptError)) throw e;
-    ctx.stderr.write(`${e.diagnostic}\nTry '${ctx.prog} --help' for more information.\n`);
-    return 1;
+    return getoptFailed(ctx, e);
   }
 
   const { kinds } = o;

@@ -1,0 +1,72 @@
+// What the util-linux drop-ins (ipcs, ipcmk, ipcrm) share: getopt as glibc runs it under
+// POSIXLY_CORRECT, util-linux's "PROG: ..." messages and its "Try ... --help" hint, the -V
+// line, and close_stdout_atexit() for the two that write their output once, at the end.
+import { constants as osConstants } from 'node:os';
+import { strerror } from '../ipc/errors.js';
+import type { CommandContext } from './context.js';
+import { GetoptError, getoptLong, type LongOption, type ParsedOption } from './getopt.js';
+import { VERSION } from './main.js';
+
+/** The util-linux release whose formats, messages and exit codes the drop-ins copy. */
+export const UTIL_LINUX_VERSION = '2.38.1';
+
+/** getopt_long over the command's arguments; POSIXLY_CORRECT stops at the first operand, as in glibc. */
+export function getoptUtilLinux(
+  ctx: CommandContext,
+  optstring: string,
+  longopts: LongOption[],
+  operands: string[],
+): Generator<ParsedOption, void, void> {
+  const posix = ctx.env.POSIXLY_CORRECT !== undefined ? `+${optstring}` : optstring;
+  return getoptLong(ctx.prog, ctx.argv, posix, longopts, operands);
+}
+
+/** warnx(): "PROG: msg"; tryHelp: util-linux's errtryhelp() line. */
+export function messages(ctx: CommandContext): { warn: (msg: string) => void; tryHelp: () => void } {
+  return {
+    warn: (msg) => ctx.stderr.write(`${ctx.prog}: ${msg}\n`),
+    tryHelp: () => ctx.stderr.write(`Try '${ctx.prog} --help' for more information.\n`),
+  };
+}
+
+/** A bad option: getopt's own message, then the hint; exit 1. Anything else is rethrown. */
+export function getoptFailed(ctx: CommandContext, e: unknown): number {
+  if (!(e instanceof GetoptError)) throw e;
+  ctx.stderr.write(`${e.diagnostic}\n`);
+  messages(ctx).tryHelp();
+  return 1;
+}
+
+/** -V of svipc's own util-linux-compatible tools (ipcmk, ipcrm). */
+export function svipcVersionLine(prog: string): string {
+  return `${prog} from svipc ${VERSION} (util-linux ${UTIL_LINUX_VERSION} compatible)\n`;
+}
+
+/**
+ * util-linux's close_stdout_atexit(): standard output is written once, at the end (as a
+ * full stdio buffer is), and a failed write (ENOSPC on /dev/full, EIO...) is reported as
+ * "PROG: write error: ..." with exit 1. EPIPE is left to the launcher, as util-linux leaves
+ * it to SIGPIPE.
+ */
+async function closeStdout(ctx: CommandContext, text: string, code: number): Promise<number> {
+  if (text === '') return code;
+  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
+    ctx.stdout.write(text, (e) => resolve(e));
+  });
+  if (!err || err.code === 'EPIPE') return code;
+  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
+  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
+  return 1;
+}
+
+/** Run `execute` with stdout collected through `out`, then write it as close_stdout_atexit() does. */
+export async function withBufferedStdout(
+  ctx: CommandContext,
+  execute: (out: (s: string) => void) => Promise<number>,
+): Promise<number> {
+  let text = '';
+  const code = await execute((s) => {
+    text += s;
+  });
+  return closeStdout(ctx, text, code);
+}
