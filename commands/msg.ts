@@ -6,10 +6,11 @@ import { explained, explainedAsync, limitNumber, neverFits, type Situation } fro
 import {
   dataOrStdin,
   EXIT_HELP,
-  idDocumentOf,
   noMore,
   parseOwner,
-  statTextOf,
+  rmSubcommand,
+  statSubcommand,
+  utf8OrNull,
   waitOptions,
   writeJson,
 } from '../src/cli/primitives.js';
@@ -179,18 +180,11 @@ export async function run(ctx: CommandContext): Promise<number> {
             }),
           );
           if (opts.json) {
-            const text = new TextDecoder('utf-8', { fatal: true });
-            let decoded: string | null;
-            try {
-              decoded = text.decode(m.data);
-            } catch {
-              decoded = null;
-            }
             writeJson(ctx, {
               id: target.id,
               type: m.type,
               size: m.data.length,
-              text: decoded,
+              text: utf8OrNull(m.data),
               base64: m.data.toString('base64'),
             });
           } else {
@@ -202,21 +196,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // stat
-  addTargetOptions(sub('stat', "print a queue's status (msgctl IPC_STAT)"))
-    .usage(`${TARGET_USAGE} [options]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option(
-      '--json',
-      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
-    )
-    .action(
-      action(program, (args: string[], opts: TargetOptions & Json) => {
-        const { target, rest } = takeTarget('msg', opts, args);
-        noMore(rest);
-        ctx.stdout.write(opts.json ? idDocumentOf('msg', target.id) : statTextOf('msg', target.id));
-        return 0;
-      }),
-    );
+  statSubcommand(
+    program,
+    addTargetOptions(sub('stat', "print a queue's status (msgctl IPC_STAT)")),
+    ctx,
+    'msg',
+    `${TARGET_USAGE} [options]`,
+  );
 
   // set
   addTargetOptions(sub('set', "change a queue's qbytes, mode or owner (msgctl IPC_SET)"))
@@ -252,19 +238,14 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // rm
-  addTargetOptions(
-    sub('rm', 'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM'),
-  )
-    .usage(TARGET_USAGE)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .action(
-      action(program, (args: string[], opts: TargetOptions) => {
-        const { target, rest } = takeTarget('msg', opts, args);
-        noMore(rest);
-        explained({ kind: 'msg', op: 'remove', id: target.id }, () => new MessageQueue(target.id).remove());
-        return 0;
-      }),
-    );
+  rmSubcommand(
+    program,
+    addTargetOptions(
+      sub('rm', 'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM'),
+    ),
+    'msg',
+    (id) => new MessageQueue(id).remove(),
+  );
 
   return runProgram(program, ctx);
 }

@@ -13,7 +13,8 @@ import {
   EXIT_HELP,
   idDocumentOf,
   noMore,
-  statTextOf,
+  rmSubcommand,
+  statSubcommand,
   waitOptions,
   writeJson,
 } from '../src/cli/primitives.js';
@@ -373,34 +374,21 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // stat
-  addTargetOptions(sub('stat', "print a set's status (semctl IPC_STAT)"))
-    .usage(`${TARGET_USAGE} [--json]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option(
-      '--json',
-      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
-    )
-    .action(
-      action(program, (args: string[], opts: TargetOptions & Json) => {
-        const { target, rest } = takeTarget('sem', opts, args);
-        noMore(rest);
-        ctx.stdout.write(opts.json ? idDocumentOf('sem', target.id) : statTextOf('sem', target.id));
-        return 0;
-      }),
-    );
+  statSubcommand(
+    program,
+    addTargetOptions(sub('stat', "print a set's status (semctl IPC_STAT)")),
+    ctx,
+    'sem',
+    `${TARGET_USAGE} [--json]`,
+  );
 
   // rm
-  addTargetOptions(sub('rm', 'remove a set (IPC_RMID); waiting processes fail with EIDRM'))
-    .usage(TARGET_USAGE)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .action(
-      action(program, (args: string[], opts: TargetOptions) => {
-        const { target, rest } = takeTarget('sem', opts, args);
-        noMore(rest);
-        explained({ kind: 'sem', op: 'remove', id: target.id }, () => new SemaphoreSet(target.id).remove());
-        return 0;
-      }),
-    );
+  rmSubcommand(
+    program,
+    addTargetOptions(sub('rm', 'remove a set (IPC_RMID); waiting processes fail with EIDRM')),
+    'sem',
+    (id) => new SemaphoreSet(id).remove(),
+  );
 
   return runProgram(program, ctx);
 }

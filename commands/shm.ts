@@ -7,7 +7,15 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
 import { explained, type Situation } from '../src/cli/explain.js';
-import { EXIT_HELP, idDocumentOf, noMore, statTextOf, writeJson } from '../src/cli/primitives.js';
+import {
+  EXIT_HELP,
+  noMore,
+  rmSubcommand,
+  statSubcommand,
+  stdinChunks,
+  utf8OrNull,
+  writeJson,
+} from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { sizeArg } from '../src/cli/size.js';
 import {
@@ -19,7 +27,7 @@ import {
   takeTarget,
 } from '../src/cli/target.js';
 import { parseMode } from '../src/cli/values.js';
-import { type Attachment, formatKey, SharedMemory, WaitAbortedError } from '../src/ipc/index.js';
+import { type Attachment, formatKey, SharedMemory } from '../src/ipc/index.js';
 import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
 
 interface Json {
@@ -59,17 +67,7 @@ export function checkRange(
  */
 async function copyStream(ctx: CommandContext, room: Buffer): Promise<number> {
   let n = 0;
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = () => reject(new WaitAbortedError('read'));
-    if (ctx.signal.aborted) fail();
-    ctx.signal.addEventListener('abort', fail, { once: true });
-  });
-  aborted.catch(() => {});
-  const it = ctx.stdin[Symbol.asyncIterator]();
-  for (;;) {
-    const r = (await Promise.race([it.next(), aborted])) as IteratorResult<Buffer | string>;
-    if (r.done) return n;
-    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+  for await (const chunk of stdinChunks(ctx)) {
     if (n + chunk.length > room.length) {
       room.set(chunk.subarray(0, room.length - n), n);
       ctx.stdin.destroy();
@@ -78,6 +76,7 @@ async function copyStream(ctx: CommandContext, room: Buffer): Promise<number> {
     room.set(chunk, n);
     n += chunk.length;
   }
+  return n;
 }
 
 /** Attach, run, detach (unless an I/O call on the view is still pending after an abort). */
@@ -211,13 +210,13 @@ export async function run(ctx: CommandContext): Promise<number> {
             const len = checkRange(target.id, a.buffer.length, offset, length, 'read');
             const view = a.buffer.subarray(offset, offset + len);
             if (opts.json) {
-              let text: string | null;
-              try {
-                text = new TextDecoder('utf-8', { fatal: true }).decode(view);
-              } catch {
-                text = null;
-              }
-              writeJson(ctx, { id: target.id, offset, length: len, text, base64: view.toString('base64') });
+              writeJson(ctx, {
+                id: target.id,
+                offset,
+                length: len,
+                text: utf8OrNull(view),
+                base64: view.toString('base64'),
+              });
               return 0;
             }
             await writeAll((ctx.stdout as { fd?: number }).fd ?? 1, view, { signal: ctx.signal, io });
@@ -228,34 +227,21 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // stat
-  addTargetOptions(sub('stat', "print a segment's status (size, attach count, pids, times)"))
-    .usage(`${TARGET_USAGE} [--json]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option(
-      '--json',
-      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
-    )
-    .action(
-      action(program, (args: string[], opts: TargetOptions & Json) => {
-        const { target, rest } = takeTarget('shm', opts, args);
-        noMore(rest);
-        ctx.stdout.write(opts.json ? idDocumentOf('shm', target.id) : statTextOf('shm', target.id));
-        return 0;
-      }),
-    );
+  statSubcommand(
+    program,
+    addTargetOptions(sub('stat', "print a segment's status (size, attach count, pids, times)")),
+    ctx,
+    'shm',
+    `${TARGET_USAGE} [--json]`,
+  );
 
   // rm
-  addTargetOptions(sub('rm', 'remove a segment (IPC_RMID): it goes once the last process detaches'))
-    .usage(TARGET_USAGE)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .action(
-      action(program, (args: string[], opts: TargetOptions) => {
-        const { target, rest } = takeTarget('shm', opts, args);
-        noMore(rest);
-        explained({ kind: 'shm', op: 'remove', id: target.id }, () => new SharedMemory(target.id).remove());
-        return 0;
-      }),
-    );
+  rmSubcommand(
+    program,
+    addTargetOptions(sub('rm', 'remove a segment (IPC_RMID): it goes once the last process detaches')),
+    'shm',
+    (id) => new SharedMemory(id).remove(),
+  );
 
   return runProgram(program, ctx);
 }

@@ -1,6 +1,6 @@
 // What the msg, sem and shm subcommands share: the exit-status help text, --timeout/--nowait
-// checks, stdin input, JSON output, --owner parsing.
-
+// checks, stdin input, JSON output, --owner parsing, the `stat` and `rm` subcommands.
+import type { Command } from 'commander';
 import { WaitAbortedError } from '../ipc/blocking.js';
 import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
 import { groupName, userName } from '../ipc/users.js';
@@ -10,7 +10,8 @@ import type { NameResolver } from '../render/names.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
 import { explained } from './explain.js';
-import { type IpcKind, KIND_NAME } from './target.js';
+import { action } from './program.js';
+import { type IpcKind, KIND_NAME, TARGET_USAGE, type TargetOptions, takeTarget } from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
 export const EXIT_HELP =
@@ -39,9 +40,8 @@ export function waitOptions(
   return out;
 }
 
-/** All of stdin, as one buffer. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
-export async function readAll(ctx: CommandContext): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** Stdin as it arrives, chunk by chunk. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
+export async function* stdinChunks(ctx: CommandContext): AsyncGenerator<Buffer, void, void> {
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new WaitAbortedError('read'));
     if (ctx.signal.aborted) fail();
@@ -51,8 +51,24 @@ export async function readAll(ctx: CommandContext): Promise<Buffer> {
   const it = ctx.stdin[Symbol.asyncIterator]();
   for (;;) {
     const r = (await Promise.race([it.next(), aborted])) as IteratorResult<Buffer | string>;
-    if (r.done) return Buffer.concat(chunks);
-    chunks.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value);
+    if (r.done) return;
+    yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+  }
+}
+
+/** All of stdin, as one buffer. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
+export async function readAll(ctx: CommandContext): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdinChunks(ctx)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The bytes as a string when they are valid UTF-8, else null (the --json "text" field). */
+export function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
   }
 }
 
@@ -112,4 +128,52 @@ export function statTextOf(kind: IpcKind, id: number): string {
     out += `${k}=${v === null ? '-' : String(v)}\n`;
   }
   return out;
+}
+
+/**
+ * `stat` of msg, sem and shm on `cmd` (made by the command, with its summary and the TARGET
+ * options): the record as name=value lines, or with --json `ipcs --json -i ID`'s document.
+ */
+export function statSubcommand(
+  program: Command,
+  cmd: Command,
+  ctx: CommandContext,
+  kind: IpcKind,
+  usage: string,
+): void {
+  cmd
+    .usage(usage)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option(
+      '--json',
+      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
+    )
+    .action(
+      action(program, (args: string[], opts: TargetOptions & { json?: boolean }) => {
+        const { target, rest } = takeTarget(kind, opts, args);
+        noMore(rest);
+        ctx.stdout.write(opts.json ? idDocumentOf(kind, target.id) : statTextOf(kind, target.id));
+        return 0;
+      }),
+    );
+}
+
+/** `rm` of msg, sem and shm on `cmd`: `remove` (IPC_RMID) of the TARGET, failures explained. */
+export function rmSubcommand(
+  program: Command,
+  cmd: Command,
+  kind: IpcKind,
+  remove: (id: number) => void,
+): void {
+  cmd
+    .usage(TARGET_USAGE)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .action(
+      action(program, (args: string[], opts: TargetOptions) => {
+        const { target, rest } = takeTarget(kind, opts, args);
+        noMore(rest);
+        explained({ kind, op: 'remove', id: target.id }, () => remove(target.id));
+        return 0;
+      }),
+    );
 }
