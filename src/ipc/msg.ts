@@ -1,9 +1,16 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
-import { blockUntil, errnoAfterWait, pollUntil, WOULD_BLOCK } from './blocking.js';
-import { IpcError } from './errors.js';
+import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
-import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
-import { getFlags, hexKey, trace, traceFail } from './trace.js';
+import {
+  applyPermChange,
+  creation,
+  flagsOf,
+  type GetOptions,
+  num,
+  permFromRaw,
+  type RawPerm,
+} from './perm.js';
+import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
 
@@ -40,12 +47,6 @@ interface RawMsqid {
   msg_lrpid: number;
 }
 
-function fail(syscall: string, args?: () => string, waited = false): never {
-  const errno = errnoAfterWait(lastErrno(), waited);
-  if (args) traceFail(syscall, args, errno);
-  throw new IpcError(syscall, errno);
-}
-
 const CMD_NAMES: Record<number, string> = {
   0: 'IPC_RMID',
   1: 'IPC_SET',
@@ -58,10 +59,7 @@ const CMD_NAMES: Record<number, string> = {
 const ctlArgs = (id: number, cmd: number) => () => `msqid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
 
 function ctl(id: number, cmd: number, buf: Buffer | null): number {
-  const ret = fn.msgctl(id, cmd, buf) as number;
-  if (ret < 0) fail('msgctl', ctlArgs(id, cmd));
-  trace('msgctl', ctlArgs(id, cmd), ret);
-  return ret;
+  return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number);
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; ret: number } {
@@ -99,20 +97,13 @@ export class MessageQueue {
   static get(key: number, opts: GetOptions = {}): MessageQueue {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, flags=${getFlags(flags)}`;
-    const id = fn.msgget(checkKey(key), flags) as number;
-    if (id < 0) fail('msgget', args);
-    trace('msgget', args, id);
-    return new MessageQueue(id);
+    return new MessageQueue(checked('msgget', args, fn.msgget(checkKey(key), flags) as number));
   }
 
   /** A new queue: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(opts: { key?: number; mode?: number } = {}): MessageQueue {
-    const key = opts.key ?? C.IPC_PRIVATE;
-    return MessageQueue.get(key, {
-      create: true,
-      exclusive: key !== C.IPC_PRIVATE,
-      mode: opts.mode ?? 0o600,
-    });
+    const { key, get } = creation(opts);
+    return MessageQueue.get(key, get);
   }
 
   /** MSG_INFO: system-wide usage (msgpool = queues' bytes in KiB... see msgctl(2)). */

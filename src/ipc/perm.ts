@@ -37,3 +37,12 @@ export interface GetOptions {
 export function flagsOf(opts: GetOptions): number {
   return (opts.create ? C.IPC_CREAT : 0) | (opts.exclusive ? C.IPC_EXCL : 0) | checkMode(opts.mode ?? 0);
 }
+
+/**
+ * What each class's `create()` asks of msgget/semget/shmget: IPC_PRIVATE, or `key` created
+ * exclusively (EEXIST when taken); mode 0600 unless given.
+ */
+export function creation(opts: { key?: number; mode?: number }): { key: number; get: GetOptions } {
+  const key = opts.key ?? C.IPC_PRIVATE;
+  return { key, get: { create: true, exclusive: key !== C.IPC_PRIVATE, mode: opts.mode ?? 0o600 } };
+}

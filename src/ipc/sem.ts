@@ -1,13 +1,5 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
-import {
-  blockUntil,
-  deadlineOf,
-  errnoAfterWait,
-  WaitAbortedError,
-  WaitTimeoutError,
-  WOULD_BLOCK,
-} from './blocking.js';
-import { IpcError } from './errors.js';
+import { blockUntil, deadlineOf, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
 import {
   C,
   callAsync,
@@ -22,8 +14,16 @@ import {
   sizeOf,
   timespec,
 } from './libc.js';
-import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
-import { getFlags, hexKey, trace, traceFail } from './trace.js';
+import {
+  applyPermChange,
+  creation,
+  flagsOf,
+  type GetOptions,
+  num,
+  permFromRaw,
+  type RawPerm,
+} from './perm.js';
+import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
@@ -50,12 +50,6 @@ interface RawSemid {
   sem_nsems: number | bigint;
 }
 
-function fail(syscall: string, args?: () => string, waited = false): never {
-  const errno = errnoAfterWait(lastErrno(), waited);
-  if (args) traceFail(syscall, args, errno);
-  throw new IpcError(syscall, errno);
-}
-
 const CMD_NAMES: Record<number, string> = {
   0: 'IPC_RMID',
   1: 'IPC_SET',
@@ -76,10 +70,7 @@ const CMD_NAMES: Record<number, string> = {
 function ctl(id: number, num: number, cmd: number, arg?: Parameters<typeof semctlVariadic>[3]): number {
   const args = () =>
     `semid=${id}, semnum=${num}, cmd=${CMD_NAMES[cmd] ?? cmd}${arg?.type === 'int' ? `, val=${arg.value}` : ''}`;
-  const r = semctlVariadic(id, num, cmd, arg);
-  if (r < 0) fail('semctl', args);
-  trace('semctl', args, r);
-  return r;
+  return checked('semctl', args, semctlVariadic(id, num, cmd, arg));
 }
 
 /** [{num:0, op:-1, flg:0}], as --trace shows a sembuf array. */
@@ -215,19 +206,13 @@ export class SemaphoreSet {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, nsems=${nsems}, flags=${getFlags(flags)}`;
     const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flags) as number;
-    if (id < 0) fail('semget', args);
-    trace('semget', args, id);
-    return new SemaphoreSet(id);
+    return new SemaphoreSet(checked('semget', args, id));
   }
 
   /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(nsems: number, opts: { key?: number; mode?: number } = {}): SemaphoreSet {
-    const key = opts.key ?? C.IPC_PRIVATE;
-    return SemaphoreSet.get(key, nsems, {
-      create: true,
-      exclusive: key !== C.IPC_PRIVATE,
-      mode: opts.mode ?? 0o600,
-    });
+    const { key, get } = creation(opts);
+    return SemaphoreSet.get(key, nsems, get);
   }
 
   static usage(): SemInfo {

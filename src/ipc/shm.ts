@@ -1,5 +1,4 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
-import { IpcError } from './errors.js';
 import {
   type Address,
   addressOf,
@@ -7,15 +6,22 @@ import {
   decode,
   encode,
   fn,
-  lastErrno,
   shm_info,
   shmid_ds,
   shminfo,
   sizeOf,
   viewOf,
 } from './libc.js';
-import { applyPermChange, flagsOf, type GetOptions, num, permFromRaw, type RawPerm } from './perm.js';
-import { getFlags, hexKey, trace, traceFail } from './trace.js';
+import {
+  applyPermChange,
+  creation,
+  flagsOf,
+  type GetOptions,
+  num,
+  permFromRaw,
+  type RawPerm,
+} from './perm.js';
+import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
@@ -33,12 +39,6 @@ interface RawShmid {
   shm_nattch: number | bigint;
 }
 
-function fail(syscall: string, args?: () => string): never {
-  const errno = lastErrno();
-  if (args) traceFail(syscall, args, errno);
-  throw new IpcError(syscall, errno);
-}
-
 const CMD_NAMES: Record<number, string> = {
   0: 'IPC_RMID',
   1: 'IPC_SET',
@@ -53,10 +53,7 @@ const CMD_NAMES: Record<number, string> = {
 
 function ctl(id: number, cmd: number, buf: Buffer | null): number {
   const args = () => `shmid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
-  const r = fn.shmctl(id, cmd, buf) as number;
-  if (r < 0) fail('shmctl', args);
-  trace('shmctl', args, r);
-  return r;
+  return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number);
 }
 
 function fromRaw(r: RawShmid): ShmidDs {
@@ -124,19 +121,13 @@ export class SharedMemory {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, size=${size}, flags=${getFlags(flags)}`;
     const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flags) as number;
-    if (id < 0) fail('shmget', args);
-    trace('shmget', args, id);
-    return new SharedMemory(id);
+    return new SharedMemory(checked('shmget', args, id));
   }
 
   /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(size: number, opts: { key?: number; mode?: number } = {}): SharedMemory {
-    const key = opts.key ?? C.IPC_PRIVATE;
-    return SharedMemory.get(key, size, {
-      create: true,
-      exclusive: key !== C.IPC_PRIVATE,
-      mode: opts.mode ?? 0o600,
-    });
+    const { key, get } = creation(opts);
+    return SharedMemory.get(key, size, get);
   }
 
   /** SHM_INFO: system-wide usage. */

@@ -2,7 +2,9 @@
 //   semop(semid=3, [{num:0, op:-1, flg:0}]) -> 0
 //   msgget(key=0x00001234, flags=IPC_CREAT|0600) -> -1 EEXIST
 // Off by default; formatting is skipped entirely unless a tracer is set.
-import { errnoName } from './errors.js';
+import { errnoAfterWait } from './blocking.js';
+import { errnoName, IpcError } from './errors.js';
+import { lastErrno } from './libc.js';
 
 export type Tracer = (line: string) => void;
 
@@ -24,6 +26,23 @@ export function trace(syscall: string, args: () => string, result: string | numb
 /** Report a failed call: -1 and the errno's name. */
 export function traceFail(syscall: string, args: () => string, errno: number): void {
   if (tracer !== null) trace(syscall, args, `-1 ${errnoName(errno)}`);
+}
+
+/**
+ * A call that returned -1: its IpcError, with the errno read now (and EINVAL after a wait
+ * taken as the kernel's EIDRM), reported as -1 ERRNO first when tracing.
+ */
+export function fail(syscall: string, args?: () => string, waited = false): never {
+  const errno = errnoAfterWait(lastErrno(), waited);
+  if (args) traceFail(syscall, args, errno);
+  throw new IpcError(syscall, errno);
+}
+
+/** An int-returning call's result: reported, or the IpcError of its -1 (see fail). */
+export function checked(syscall: string, args: () => string, ret: number): number {
+  if (ret < 0) fail(syscall, args);
+  trace(syscall, args, ret);
+  return ret;
 }
 
 const FLAG_NAMES: [number, string][] = [
