@@ -21,7 +21,7 @@ import { C, fn } from './libc.js';
 import { MessageQueue } from './msg.js';
 import { SEMVMX, SemaphoreSet } from './sem.js';
 import { SharedMemory } from './shm.js';
-import type { MsgInfo, SemInfo, ShmInfo } from './types.js';
+import type { IpcPerm, MsgInfo, MsqidDs, SemInfo, SemidDs, ShmInfo, ShmidDs } from './types.js';
 
 export type IpcKind = 'msg' | 'sem' | 'shm';
 /** Where records came from: /proc/sysvipc, or the *_STAT_ANY syscalls. */
@@ -145,11 +145,20 @@ export function segmentFromProc(r: ProcShmRow): SegmentRecord {
 
 // ---------------------------------------------------------------- records from syscalls
 
-/** Every kernel index 0..maxIndex, statted with `stat`; indexes that fail are skipped. */
-function scanIndexes<T>(maxIndex: () => number, stat: (index: number) => T): T[] {
+/** What the three classes offer for a scan: MSG_INFO/SEM_INFO/SHM_INFO and *_STAT(_ANY) by index. */
+interface IndexedKind<D> {
+  usage(): { maxIndex: number };
+  statIndex(index: number, opts: { checked?: boolean }): { id: number; ds: D };
+}
+
+/**
+ * Every kernel index 0..maxIndex statted (with *_STAT when `checked`, else *_STAT_ANY) and made
+ * a record by `record`; indexes that fail are skipped, and a kernel without this kind gives [].
+ */
+function scanIndexes<D, T>(cls: IndexedKind<D>, checked: boolean, record: (id: number, ds: D) => T): T[] {
   let max: number;
   try {
-    max = maxIndex();
+    max = cls.usage().maxIndex;
   } catch (e) {
     if (isIpcError(e)) return []; // kernel without this kind of IPC
     throw e;
@@ -157,7 +166,8 @@ function scanIndexes<T>(maxIndex: () => number, stat: (index: number) => T): T[]
   const out: T[] = [];
   for (let i = 0; i <= max; i++) {
     try {
-      out.push(stat(i));
+      const { id, ds } = cls.statIndex(i, { checked });
+      out.push(record(id, ds));
     } catch (e) {
       if (!isIpcError(e)) throw e;
     }
@@ -165,87 +175,53 @@ function scanIndexes<T>(maxIndex: () => number, stat: (index: number) => T): T[]
   return out;
 }
 
+/** The struct ipc_perm part of a record (IpcRecordBase but for kind), from a stat. */
+function permPart(id: number, p: IpcPerm): Omit<IpcRecordBase, 'kind'> {
+  return { key: p.key, id, uid: p.uid, gid: p.gid, cuid: p.cuid, cgid: p.cgid, mode: p.mode };
+}
+
 function queuesBySyscall(checked: boolean): QueueRecord[] {
-  return scanIndexes(
-    () => MessageQueue.usage().maxIndex,
-    (i) => {
-      const { id, ds } = MessageQueue.statIndex(i, { checked });
-      const p = ds.perm;
-      return {
-        kind: 'msg',
-        key: p.key,
-        id,
-        uid: p.uid,
-        gid: p.gid,
-        cuid: p.cuid,
-        cgid: p.cgid,
-        mode: p.mode,
-        cbytes: ds.cbytes,
-        qnum: ds.qnum,
-        qbytes: ds.qbytes,
-        lspid: ds.lspid,
-        lrpid: ds.lrpid,
-        stime: ds.stime,
-        rtime: ds.rtime,
-        ctime: ds.ctime,
-      } satisfies QueueRecord;
-    },
-  );
+  return scanIndexes(MessageQueue, checked, (id, ds: MsqidDs) => ({
+    kind: 'msg',
+    ...permPart(id, ds.perm),
+    cbytes: ds.cbytes,
+    qnum: ds.qnum,
+    qbytes: ds.qbytes,
+    lspid: ds.lspid,
+    lrpid: ds.lrpid,
+    stime: ds.stime,
+    rtime: ds.rtime,
+    ctime: ds.ctime,
+  }));
 }
 
 function semaphoresBySyscall(checked: boolean): SemaphoreRecord[] {
-  return scanIndexes(
-    () => SemaphoreSet.usage().maxIndex,
-    (i) => {
-      const { id, ds } = SemaphoreSet.statIndex(i, { checked });
-      const p = ds.perm;
-      return {
-        kind: 'sem',
-        key: p.key,
-        id,
-        uid: p.uid,
-        gid: p.gid,
-        cuid: p.cuid,
-        cgid: p.cgid,
-        mode: p.mode,
-        nsems: ds.nsems,
-        otime: ds.otime,
-        ctime: ds.ctime,
-        elements: null,
-      } satisfies SemaphoreRecord;
-    },
-  );
+  return scanIndexes(SemaphoreSet, checked, (id, ds: SemidDs) => ({
+    kind: 'sem',
+    ...permPart(id, ds.perm),
+    nsems: ds.nsems,
+    otime: ds.otime,
+    ctime: ds.ctime,
+    elements: null,
+  }));
 }
 
 function segmentsBySyscall(checked: boolean): SegmentRecord[] {
-  return scanIndexes(
-    () => SharedMemory.usage().maxIndex,
-    (i) => {
-      const { id, ds } = SharedMemory.statIndex(i, { checked });
-      const p = ds.perm;
-      return {
-        kind: 'shm',
-        key: p.key,
-        id,
-        uid: p.uid,
-        gid: p.gid,
-        cuid: p.cuid,
-        cgid: p.cgid,
-        mode: p.mode,
-        size: ds.segsz,
-        cpid: ds.cpid,
-        lpid: ds.lpid,
-        nattch: ds.nattch,
-        atime: ds.atime,
-        dtime: ds.dtime,
-        ctime: ds.ctime,
-        rss: null,
-        swap: null,
-        dest: (p.mode & C.SHM_DEST) !== 0,
-        locked: (p.mode & C.SHM_LOCKED) !== 0,
-      } satisfies SegmentRecord;
-    },
-  );
+  return scanIndexes(SharedMemory, checked, (id, ds: ShmidDs) => ({
+    kind: 'shm',
+    ...permPart(id, ds.perm),
+    size: ds.segsz,
+    cpid: ds.cpid,
+    lpid: ds.lpid,
+    nattch: ds.nattch,
+    atime: ds.atime,
+    dtime: ds.dtime,
+    ctime: ds.ctime,
+    rss: null,
+    swap: null,
+    dest: (ds.perm.mode & C.SHM_DEST) !== 0,
+    locked: (ds.perm.mode & C.SHM_LOCKED) !== 0,
+  }));
 }
 
 // ---------------------------------------------------------------- scans
