@@ -15,21 +15,25 @@ function lookup(cache: Map<number, string | null>, id: number, call: () => strin
   return name;
 }
 
+type GetEntry = (out: Record<string, unknown>, buf: Buffer, size: number, result: unknown[]) => number;
+
+/** getpwuid_r/getgrgid_r with a scratch buffer: the entry's `field`, or null when there is none. */
+function entryName(get: GetEntry, field: 'pw_name' | 'gr_name'): string | null {
+  const out: Record<string, unknown> = {};
+  const result = [null];
+  const r = get(out, Buffer.alloc(BUF_SIZE), BUF_SIZE, result);
+  return r === 0 && result[0] !== null ? ((out as Record<string, string | undefined>)[field] ?? null) : null;
+}
+
 /** The user's name, or null when the id has none. */
 export function userName(uid: number): string | null {
-  return lookup(users, uid, () => {
-    const out: Record<string, unknown> = {};
-    const result = [null];
-    const r = fn.getpwuid_r(uid, out, Buffer.alloc(BUF_SIZE), BUF_SIZE, result) as number;
-    return r === 0 && result[0] !== null ? ((out as { pw_name?: string }).pw_name ?? null) : null;
-  });
+  return lookup(users, uid, () =>
+    entryName((out, buf, size, result) => fn.getpwuid_r(uid, out, buf, size, result) as number, 'pw_name'),
+  );
 }
 
 export function groupName(gid: number): string | null {
-  return lookup(groups, gid, () => {
-    const out: Record<string, unknown> = {};
-    const result = [null];
-    const r = fn.getgrgid_r(gid, out, Buffer.alloc(BUF_SIZE), BUF_SIZE, result) as number;
-    return r === 0 && result[0] !== null ? ((out as { gr_name?: string }).gr_name ?? null) : null;
-  });
+  return lookup(groups, gid, () =>
+    entryName((out, buf, size, result) => fn.getgrgid_r(gid, out, buf, size, result) as number, 'gr_name'),
+  );
 }
