@@ -2,20 +2,11 @@
 // 0x1234, taking turns with the reader through the semaphore set 0x5678), then removes both.
 // The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
-import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
-import { parseCount, parseKey, parseSeconds } from '../src/cli/values.js';
-import {
-  BUF_SIZE,
-  hexKey,
-  MAX_BUF_SIZE,
-  progressReporter,
-  runWriter,
-  SEM_KEY,
-  SHM_KEY,
-  TransferError,
-} from '../src/protocols/svshm.js';
+import { parseBufferSize, parseKeys, transfer } from '../src/cli/svshm.js';
+import { addTraceOption } from '../src/cli/trace-option.js';
+import { parseSeconds } from '../src/cli/values.js';
+import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY } from '../src/protocols/svshm.js';
 
 interface Opts {
   shmKey: string;
@@ -48,34 +39,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   program.action(
     action(program, async (opts: Opts) => {
-      const shmKey = parseKey(opts.shmKey);
-      const semKey = parseKey(opts.semKey);
-      if (shmKey === 0 || semKey === 0) throw new UsageError('keys must not be 0 (IPC_PRIVATE)');
-      const bufferSize = parseCount(opts.bufferSize, 'buffer size', MAX_BUF_SIZE);
-      if (bufferSize < 1)
-        throw new UsageError(`invalid buffer size: '${opts.bufferSize}' (1 to ${MAX_BUF_SIZE})`);
+      const { shmKey, semKey } = parseKeys(opts);
+      const bufferSize = parseBufferSize(opts.bufferSize);
       const timeoutMs = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout);
-      const progress = opts.progress && ctx.stderr.isTTY ? progressReporter(ctx.stderr, 'sent') : undefined;
-      return withTrace(ctx, opts, async () => {
-        try {
-          const r = await runWriter({
-            shmKey,
-            semKey,
-            bufferSize,
-            timeoutMs,
-            signal: ctx.signal,
-            onNotice: (m) => ctx.stderr.write(`${ctx.prog}: ${m}\n`),
-            onProgress: progress,
-          });
-          ctx.stderr.write(`sent ${r.bytes} bytes (${r.xfrs} xfrs)\n`);
-          return EXIT.OK;
-        } catch (e) {
-          progress?.({ bytes: 0, xfrs: 0 }, true);
-          if (e instanceof TransferError)
-            throw new CommandError(e.message, e.timedOut ? EXIT.TIMEOUT : EXIT.FAILED);
-          throw e;
-        }
-      });
+      return transfer(ctx, opts, 'sent', (hooks) =>
+        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }),
+      );
     }),
   );
   return runProgram(program, ctx);
