@@ -6,11 +6,11 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseId } from '../src/cli/values.js';
-import { bytesToCopy, DATA_OFFSET, openSegment, SegmentError } from '../src/protocols/shmseg.js';
-import { type FdIo, ioErrorMessage, writeAll } from '../src/protocols/shmseg-io.js';
-import { parseSize } from './stdin2shm.js';
+import { bytesToCopy, DATA_OFFSET } from '../src/protocols/shmseg.js';
+import { ioErrorMessage, writeAll } from '../src/protocols/shmseg-io.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const program = addTraceOption(
@@ -30,21 +30,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   program.action(
     action(program, async (idText: string, sizeText: string | undefined, opts: { trace?: boolean }) => {
       const shmid = parseId(idText, 'shmid');
-      const sizeArg = parseSize(sizeText);
+      const sizeArg = parseSegmentSize(sizeText);
       return withTrace(ctx, opts, async () => {
-        let seg: ReturnType<typeof openSegment>;
-        try {
-          seg = openSegment(shmid, sizeArg, { readonly: true });
-        } catch (e) {
-          if (e instanceof SegmentError) throw new CommandError(e.message);
-          throw e;
-        }
-        const { attachment } = seg;
-        const size = sizeArg ?? seg.segsz;
-        const io: FdIo = { pending: false };
-        try {
-          ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
-          const view = attachment.buffer;
+        await withSegment(ctx, shmid, sizeArg, { readonly: true }, async (view, size, io) => {
           const c = bytesToCopy(view, size);
           if (c.corrupt)
             throw new CommandError(`segment ${shmid}: corrupt header: size ${c.header} is negative`);
@@ -68,9 +56,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             done = data.length;
           }
           ctx.stderr.write(`shm -> stdout: copied ${done} bytes\n`);
-        } finally {
-          if (!io.pending) attachment.detach();
-        }
+        });
         return EXIT.OK;
       });
     }),

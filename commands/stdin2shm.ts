@@ -3,20 +3,13 @@
 // attached segment. Beyond the C program: SIZE is checked against the segment (the C
 // original writes past a smaller one), SIZE defaults to the segment's size, clear errors.
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { CommandError, EXIT } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
-import { parseCount, parseId } from '../src/cli/values.js';
-import { dataArea, HEADER_SIZE, openSegment, SegmentError, writeDataSize } from '../src/protocols/shmseg.js';
-import { type FdIo, ioErrorMessage, readInto } from '../src/protocols/shmseg-io.js';
-
-export function parseSize(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const size = parseCount(text, 'size', 0x7fffffff);
-  if (size < HEADER_SIZE)
-    throw new UsageError(`invalid size: '${text}' (at least ${HEADER_SIZE}: the int header)`);
-  return size;
-}
+import { parseId } from '../src/cli/values.js';
+import { dataArea, writeDataSize } from '../src/protocols/shmseg.js';
+import { ioErrorMessage, readInto } from '../src/protocols/shmseg-io.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const program = addTraceOption(
@@ -36,21 +29,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   program.action(
     action(program, async (idText: string, sizeText: string | undefined, opts: { trace?: boolean }) => {
       const shmid = parseId(idText, 'shmid');
-      const sizeArg = parseSize(sizeText);
+      const sizeArg = parseSegmentSize(sizeText);
       return withTrace(ctx, opts, async () => {
-        let seg: ReturnType<typeof openSegment>;
-        try {
-          seg = openSegment(shmid, sizeArg);
-        } catch (e) {
-          if (e instanceof SegmentError) throw new CommandError(e.message);
-          throw e;
-        }
-        const { attachment } = seg;
-        const size = sizeArg ?? seg.segsz;
-        const io: FdIo = { pending: false };
-        try {
-          ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
-          const view = attachment.buffer;
+        await withSegment(ctx, shmid, sizeArg, {}, async (view, size, io) => {
           writeDataSize(view, 0); // running count of read bytes, as the C program keeps it
           let copied: number;
           try {
@@ -64,10 +45,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             throw message ? new CommandError(message) : e;
           }
           ctx.stderr.write(`stdin -> shm: copied ${copied} bytes\n`);
-        } finally {
-          // A read still running on the pool writes into the segment: leave it attached.
-          if (!io.pending) attachment.detach();
-        }
+        });
         return EXIT.OK;
       });
     }),
