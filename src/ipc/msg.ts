@@ -62,10 +62,10 @@ function ctl(id: number, cmd: number, buf: Buffer | null): number {
   return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number);
 }
 
-function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; ret: number } {
+function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; buf: Buffer; ret: number } {
   const buf = Buffer.alloc(MSQID_DS_SIZE);
   const ret = ctl(id, cmd, buf);
-  return { raw: decode<RawMsqid>(buf, msqid_ds), ret };
+  return { raw: decode<RawMsqid>(buf, msqid_ds), buf, ret };
 }
 
 function fromRaw(r: RawMsqid): MsqidDs {
@@ -131,9 +131,7 @@ export class MessageQueue {
 
   /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
   set(change: PermChange & { qbytes?: number }): void {
-    const buf = Buffer.alloc(MSQID_DS_SIZE);
-    ctl(this.id, C.IPC_STAT, buf);
-    const raw = decode<RawMsqid>(buf, msqid_ds);
+    const { raw, buf } = statRaw(this.id);
     applyPermChange(raw.msg_perm, change);
     if (change.qbytes !== undefined)
       raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);

@@ -56,6 +56,12 @@ function ctl(id: number, cmd: number, buf: Buffer | null): number {
   return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number);
 }
 
+function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawShmid; buf: Buffer; ret: number } {
+  const buf = Buffer.alloc(SHMID_DS_SIZE);
+  const ret = ctl(id, cmd, buf);
+  return { raw: decode<RawShmid>(buf, shmid_ds), buf, ret };
+}
+
 function fromRaw(r: RawShmid): ShmidDs {
   return {
     perm: permFromRaw(r.shm_perm),
@@ -167,21 +173,16 @@ export class SharedMemory {
    * SHM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
    */
   static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: ShmidDs } {
-    const buf = Buffer.alloc(SHMID_DS_SIZE);
-    const ret = ctl(index, opts.checked ? C.SHM_STAT : C.SHM_STAT_ANY, buf);
-    return { id: ret, ds: fromRaw(decode<RawShmid>(buf, shmid_ds)) };
+    const { raw, ret } = statRaw(index, opts.checked ? C.SHM_STAT : C.SHM_STAT_ANY);
+    return { id: ret, ds: fromRaw(raw) };
   }
 
   stat(): ShmidDs {
-    const buf = Buffer.alloc(SHMID_DS_SIZE);
-    ctl(this.id, C.IPC_STAT, buf);
-    return fromRaw(decode<RawShmid>(buf, shmid_ds));
+    return fromRaw(statRaw(this.id).raw);
   }
 
   set(change: PermChange): void {
-    const buf = Buffer.alloc(SHMID_DS_SIZE);
-    ctl(this.id, C.IPC_STAT, buf);
-    const raw = decode<RawShmid>(buf, shmid_ds);
+    const { raw, buf } = statRaw(this.id);
     applyPermChange(raw.shm_perm, change);
     encode(buf, shmid_ds, raw);
     ctl(this.id, C.IPC_SET, buf);
