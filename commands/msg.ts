@@ -1,5 +1,4 @@
 // svipc msg create|send|recv|stat|set|rm: System V message queues from the shell.
-import type { Command } from 'commander';
 import type { CommandContext } from '../src/cli/context.js';
 import { UsageError } from '../src/cli/exit.js';
 import { explained, explainedAsync, limitNumber, neverFits, type Situation } from '../src/cli/explain.js';
@@ -10,19 +9,13 @@ import {
   parseOwner,
   rmSubcommand,
   statSubcommand,
+  targetSubcommand,
   utf8OrNull,
   waitOptions,
   writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
-import {
-  addTargetOptions,
-  keyOf,
-  TARGET_HELP,
-  TARGET_USAGE,
-  type TargetOptions,
-  takeTarget,
-} from '../src/cli/target.js';
+import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
 import { parseCount, parseInteger, parseMode } from '../src/cli/values.js';
 import { formatKey, MessageQueue } from '../src/ipc/index.js';
 
@@ -44,12 +37,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   )
     .addHelpText('after', TARGET_HELP + EXIT_HELP)
     .showHelpAfterError(false);
-
-  const sub = (name: string, summary: string): Command =>
-    program
-      .command(name)
-      .description(summary)
-      .addHelpText('after', TARGET_HELP + EXIT_HELP);
 
   // create
   program
@@ -84,7 +71,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // send
-  addTargetOptions(sub('send', 'send one message: DATA, or stdin when DATA is absent or -'))
+  targetSubcommand(program, 'send', 'send one message: DATA, or stdin when DATA is absent or -')
     .usage(`${TARGET_USAGE} [options] [DATA]`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then DATA')
     .option('-t, --type <n>', 'message type, a positive integer', '1')
@@ -130,7 +117,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // recv
-  addTargetOptions(sub('recv', 'receive one message and write its payload to stdout'))
+  targetSubcommand(program, 'recv', 'receive one message and write its payload to stdout')
     .usage(`${TARGET_USAGE} [options]`)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
     .option(
@@ -198,14 +185,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   // stat
   statSubcommand(
     program,
-    addTargetOptions(sub('stat', "print a queue's status (msgctl IPC_STAT)")),
     ctx,
     'msg',
+    "print a queue's status (msgctl IPC_STAT)",
     `${TARGET_USAGE} [options]`,
   );
 
   // set
-  addTargetOptions(sub('set', "change a queue's qbytes, mode or owner (msgctl IPC_SET)"))
+  targetSubcommand(program, 'set', "change a queue's qbytes, mode or owner (msgctl IPC_SET)")
     .usage(`${TARGET_USAGE} [--qbytes N] [--mode M] [--owner UID[:GID]]`)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
     .option('--qbytes <n>', "the queue's byte limit (above kernel.msgmnb needs CAP_SYS_RESOURCE)")
@@ -240,10 +227,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   // rm
   rmSubcommand(
     program,
-    addTargetOptions(
-      sub('rm', 'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM'),
-    ),
     'msg',
+    'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM',
     (id) => new MessageQueue(id).remove(),
   );
 

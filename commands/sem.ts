@@ -5,7 +5,6 @@
 // the set is created exclusively, initialized, then marked initialized by a no-op semop,
 // which sets sem_otime; an opener (`create --exist-ok`, or any command that opens a set by
 // key right after it was made) waits until sem_otime != 0 before it uses the set.
-import type { Command } from 'commander';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, UsageError } from '../src/cli/exit.js';
 import { explain, explained, explainedAsync, type Situation, valueTooLarge } from '../src/cli/explain.js';
@@ -15,12 +14,12 @@ import {
   noMore,
   rmSubcommand,
   statSubcommand,
+  targetSubcommand,
   waitOptions,
   writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import {
-  addTargetOptions,
   keyOf,
   TARGET_HELP,
   TARGET_USAGE,
@@ -143,11 +142,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx,
     'System V semaphore sets from the shell: create, get, set, op, stat, rm.',
   ).addHelpText('after', TARGET_HELP + EXIT_HELP);
-  const sub = (name: string, summary: string): Command =>
-    program
-      .command(name)
-      .description(summary)
-      .addHelpText('after', TARGET_HELP + EXIT_HELP);
 
   // create
   program
@@ -238,7 +232,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // get
-  addTargetOptions(sub('get', 'print the values of a set (all, or semaphore NUM)'))
+  targetSubcommand(program, 'get', 'print the values of a set (all, or semaphore NUM)')
     .usage(`${TARGET_USAGE} [NUM] [--json]`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then NUM')
     .option(
@@ -275,11 +269,10 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // set
-  addTargetOptions(
-    sub(
-      'set',
-      'set semaphore NUM to VALUE (SETVAL), or every value (--all, SETALL); marks the set initialized',
-    ),
+  targetSubcommand(
+    program,
+    'set',
+    'set semaphore NUM to VALUE (SETVAL), or every value (--all, SETALL); marks the set initialized',
   )
     .usage(`${TARGET_USAGE} (NUM VALUE | --all V,V...)`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then NUM VALUE')
@@ -337,7 +330,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // op
-  addTargetOptions(sub('op', 'one atomic semop: every NUM:OP happens together, or none does'))
+  targetSubcommand(program, 'op', 'one atomic semop: every NUM:OP happens together, or none does')
     .usage(`${TARGET_USAGE} NUM:OP [NUM:OP...] [--undo] [--nowait] [--timeout S]`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then the operations')
     .option('--undo', 'SEM_UNDO: the kernel reverts these operations when this process exits')
@@ -374,20 +367,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // stat
-  statSubcommand(
-    program,
-    addTargetOptions(sub('stat', "print a set's status (semctl IPC_STAT)")),
-    ctx,
-    'sem',
-    `${TARGET_USAGE} [--json]`,
-  );
+  statSubcommand(program, ctx, 'sem', "print a set's status (semctl IPC_STAT)", `${TARGET_USAGE} [--json]`);
 
   // rm
-  rmSubcommand(
-    program,
-    addTargetOptions(sub('rm', 'remove a set (IPC_RMID); waiting processes fail with EIDRM')),
-    'sem',
-    (id) => new SemaphoreSet(id).remove(),
+  rmSubcommand(program, 'sem', 'remove a set (IPC_RMID); waiting processes fail with EIDRM', (id) =>
+    new SemaphoreSet(id).remove(),
   );
 
   return runProgram(program, ctx);

@@ -3,7 +3,6 @@
 // segment is written straight to stdout (src/protocols/shmseg-io.ts), with no copy in between.
 // Every offset and length is checked against the segment's size before anything moves.
 import { fstatSync } from 'node:fs';
-import type { Command } from 'commander';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
 import { explained, type Situation } from '../src/cli/explain.js';
@@ -13,19 +12,13 @@ import {
   rmSubcommand,
   statSubcommand,
   stdinChunks,
+  targetSubcommand,
   utf8OrNull,
   writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { sizeArg } from '../src/cli/size.js';
-import {
-  addTargetOptions,
-  keyOf,
-  TARGET_HELP,
-  TARGET_USAGE,
-  type TargetOptions,
-  takeTarget,
-} from '../src/cli/target.js';
+import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
 import { parseMode } from '../src/cli/values.js';
 import { type Attachment, formatKey, SharedMemory } from '../src/ipc/index.js';
 import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
@@ -100,11 +93,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx,
     'System V shared memory from the shell: create, write, read, stat, rm.',
   ).addHelpText('after', TARGET_HELP + EXIT_HELP);
-  const sub = (name: string, summary: string): Command =>
-    program
-      .command(name)
-      .description(summary)
-      .addHelpText('after', TARGET_HELP + EXIT_HELP);
 
   // create
   program
@@ -133,7 +121,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // write
-  addTargetOptions(sub('write', 'write DATA (or stdin, by default) into a segment at --offset'))
+  targetSubcommand(program, 'write', 'write DATA (or stdin, by default) into a segment at --offset')
     .usage(`${TARGET_USAGE} [--offset N] [DATA]`)
     .argument('[args...]', 'TARGET id (unless -k/--path), then DATA (- or absent: stdin)')
     .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
@@ -190,7 +178,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
 
   // read
-  addTargetOptions(sub('read', 'write a segment (or --length bytes at --offset) to stdout'))
+  targetSubcommand(program, 'read', 'write a segment (or --length bytes at --offset) to stdout')
     .usage(`${TARGET_USAGE} [--offset N] [--length N] [--json]`)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
     .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
@@ -229,18 +217,15 @@ export async function run(ctx: CommandContext): Promise<number> {
   // stat
   statSubcommand(
     program,
-    addTargetOptions(sub('stat', "print a segment's status (size, attach count, pids, times)")),
     ctx,
     'shm',
+    "print a segment's status (size, attach count, pids, times)",
     `${TARGET_USAGE} [--json]`,
   );
 
   // rm
-  rmSubcommand(
-    program,
-    addTargetOptions(sub('rm', 'remove a segment (IPC_RMID): it goes once the last process detaches')),
-    'shm',
-    (id) => new SharedMemory(id).remove(),
+  rmSubcommand(program, 'shm', 'remove a segment (IPC_RMID): it goes once the last process detaches', (id) =>
+    new SharedMemory(id).remove(),
   );
 
   return runProgram(program, ctx);

@@ -11,7 +11,15 @@ import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
 import { explained } from './explain.js';
 import { action } from './program.js';
-import { type IpcKind, KIND_NAME, TARGET_USAGE, type TargetOptions, takeTarget } from './target.js';
+import {
+  addTargetOptions,
+  type IpcKind,
+  KIND_NAME,
+  TARGET_HELP,
+  TARGET_USAGE,
+  type TargetOptions,
+  takeTarget,
+} from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
 export const EXIT_HELP =
@@ -130,18 +138,25 @@ export function statTextOf(kind: IpcKind, id: number): string {
   return out;
 }
 
-/**
- * `stat` of msg, sem and shm on `cmd` (made by the command, with its summary and the TARGET
- * options): the record as name=value lines, or with --json `ipcs --json -i ID`'s document.
- */
+/** A msg/sem/shm subcommand on an existing object: the TARGET options, help ending with the TARGET and exit-status texts. */
+export function targetSubcommand(program: Command, name: string, summary: string): Command {
+  return addTargetOptions(
+    program
+      .command(name)
+      .description(summary)
+      .addHelpText('after', TARGET_HELP + EXIT_HELP),
+  );
+}
+
+/** `stat` of msg, sem and shm: the record as name=value lines, or with --json `ipcs --json -i ID`'s document. */
 export function statSubcommand(
   program: Command,
-  cmd: Command,
   ctx: CommandContext,
   kind: IpcKind,
+  summary: string,
   usage: string,
 ): void {
-  cmd
+  targetSubcommand(program, 'stat', summary)
     .usage(usage)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
     .option(
@@ -158,14 +173,14 @@ export function statSubcommand(
     );
 }
 
-/** `rm` of msg, sem and shm on `cmd`: `remove` (IPC_RMID) of the TARGET, failures explained. */
+/** `rm` of msg, sem and shm: `remove` (IPC_RMID) of the TARGET, failures explained. */
 export function rmSubcommand(
   program: Command,
-  cmd: Command,
   kind: IpcKind,
+  summary: string,
   remove: (id: number) => void,
 ): void {
-  cmd
+  targetSubcommand(program, 'rm', summary)
     .usage(TARGET_USAGE)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
     .action(
