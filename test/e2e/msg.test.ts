@@ -1,15 +1,9 @@
 // svipc msg, end to end through bin/svipc, each case in a private IPC namespace (nothing it
 // makes can touch or be touched by the host's objects; it all dies with the namespace).
 import { describe, expect, test } from 'vitest';
-import { canUnshare, inNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { canUnshare, svipcInNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 
-/** bash prelude: S=svipc; `t CMD...` runs CMD and prints its output then `[rc=N]`. */
-const PRELUDE = `S="$SVIPC"
-t() { "$@"; echo "[rc=$?]"; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-`;
-
-const ns = (script: string) => inNamespace(PRELUDE + script);
+const ns = (script: string) => svipcInNamespace(script);
 
 describe.skipIf(!canUnshare())('svipc msg (private IPC namespace)', () => {
   test('a round trip for every --type selection rule: 0, N > 0, N < 0, --except', async () => {

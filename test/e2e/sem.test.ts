@@ -1,12 +1,8 @@
 // svipc sem, end to end through bin/svipc, each case in a private IPC namespace.
 import { describe, expect, test } from 'vitest';
-import { canUnshare, inNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { canUnshare, svipcInNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 
-const PRELUDE = `S="$SVIPC"
-t() { "$@"; echo "[rc=$?]"; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-`;
-const ns = (script: string) => inNamespace(PRELUDE + script);
+const ns = (script: string) => svipcInNamespace(script);
 
 describe.skipIf(!canUnshare())('svipc sem (private IPC namespace)', () => {
   test('create initializes and marks the set (sem_otime != 0); get, set, --all, --json', async () => {

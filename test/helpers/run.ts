@@ -89,6 +89,17 @@ export function inNamespace(script: string, opts: RunOptions = {}): Promise<RunR
   });
 }
 
+/** bash prelude: S=svipc; `t CMD...` runs CMD and prints its output then `[rc=N]`; `ms` is the time in ms. */
+export const SVIPC_PRELUDE = `S="$SVIPC"
+t() { "$@"; echo "[rc=$?]"; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+`;
+
+/** `inNamespace` with SVIPC_PRELUDE first. */
+export function svipcInNamespace(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  return inNamespace(SVIPC_PRELUDE + script, opts);
+}
+
 /** A folder with ipcs, ipcmk and ipcrm symlinks to bin/svipc. */
 export function linksDir(): string {
   const dir = join(ROOT, 'test/.links');
