@@ -1,7 +1,7 @@
 // Test helpers: run bin/svipc (or anything) as a child and capture stdout, stderr, exit code;
 // run a script in a private IPC namespace; build the C peers in test/peers/.
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -122,7 +122,10 @@ export function buildPeer(name: string): string {
   const src = join(PEERS_SRC, `${name}.c`);
   const bin = join(PEERS_BIN, name);
   mkdirSync(PEERS_BIN, { recursive: true });
-  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+  // Rebuilt when the source or any header beside it (the shared protocol headers) is newer.
+  const headers = readdirSync(PEERS_SRC).filter((f) => f.endsWith('.h'));
+  const newest = Math.max(statSync(src).mtimeMs, ...headers.map((h) => statSync(join(PEERS_SRC, h)).mtimeMs));
+  if (!existsSync(bin) || statSync(bin).mtimeMs < newest) {
     const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, src], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}.c failed:\n${r.stderr}`);
   }

@@ -1,5 +1,5 @@
 /* stat-client.c: the lecture's stat client ("Client/server message queues", System V IPC),
- * as printed there, made to compile (stat-common.h and helpers.h inlined).
+ * as printed there, made to compile (stat-common.h, with helpers.h, shared with stat-server.c).
  * Test-only additions, marked "svipc:": STAT_FTOK_PATH in the environment replaces the
  * ftok path (private keys for tests); `-n COUNT` repeats the request COUNT times on the
  * same reply queue and prints every answer (a load generator for bench/stat-server.mjs);
@@ -14,27 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- stat-common.h ---- */
-#define SRV_FTOK_PATH "/tmp/stat-server" /* dummy value */
-#define SRV_FTOK_PROJ 1
-#define RES_OK 1  /* OK, size returned */
-#define RES_ERR 2 /* error, no size */
-
-struct request_msg {
-	long mtype; /* not used */
-	int cli_id; /* client queue id */
-	char pathname[PATH_MAX];
-};
-struct response_msg {
-	long mtype;  /* one of RES_* values */
-	size_t size; /* size (if mtype==RES_OK) */
-};
-#define REQ_SIZ (sizeof(struct request_msg) - sizeof(long))
-#define RES_SIZ (sizeof(struct response_msg) - sizeof(long))
-
-/* ---- helpers.h ---- */
-static void err_sys(const char *msg) { perror(msg); exit(EXIT_FAILURE); }
-static void err_quit(const char *msg) { fprintf(stderr, "%s\n", msg); exit(EXIT_FAILURE); }
+#include "stat-common.h"
 
 /* ---- stat-client.c ---- */
 static int cli_id;

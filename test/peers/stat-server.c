@@ -1,5 +1,5 @@
 /* stat-server.c: the lecture's stat server ("Client/server message queues", System V IPC),
- * as printed there, made to compile: stat-common.h and helpers.h are inlined below.
+ * as printed there, made to compile: stat-common.h (with helpers.h) is shared with stat-client.c.
  * One request queue with key ftok(SRV_FTOK_PATH, SRV_FTOK_PROJ); a child per request answers
  * on the client's private queue.
  * Test-only deviations, marked "svipc:": the ftok path can be given as argv[1] (private
@@ -17,27 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- stat-common.h ---- */
-#define SRV_FTOK_PATH "/tmp/stat-server" /* dummy value */
-#define SRV_FTOK_PROJ 1
-#define RES_OK 1  /* OK, size returned */
-#define RES_ERR 2 /* error, no size */
-
-struct request_msg {
-	long mtype; /* not used */
-	int cli_id; /* client queue id */
-	char pathname[PATH_MAX];
-};
-struct response_msg {
-	long mtype;  /* one of RES_* values */
-	size_t size; /* size (if mtype==RES_OK) */
-};
-#define REQ_SIZ (sizeof(struct request_msg) - sizeof(long))
-#define RES_SIZ (sizeof(struct response_msg) - sizeof(long))
-
-/* ---- helpers.h ---- */
-static void err_sys(const char *msg) { perror(msg); exit(EXIT_FAILURE); }
-static void err_msg(const char *msg) { fprintf(stderr, "%s\n", msg); }
+#include "stat-common.h"
 
 /* ---- stat-server.c ---- */
 static int srv_id;

@@ -1,5 +1,5 @@
 /* svshm-reader.c: the lecture's svshm-reader (based on Michael Kerrisk's svshm_xfr_reader.c),
- * written for svipc's tests from the lecture's protocol (svshm-xfr.h inlined): copies what the
+ * written for svipc's tests from the lecture's protocol (svshm-xfr.h, shared with the writer): copies what the
  * writer puts in the segment SHM_KEY to stdout, taking turns through the semaphore set SEM_KEY.
  * As the lecture's, it must start after the writer. `bytes` is a long long here (the lecture's
  * int overflows past 2 GiB; the message is the same). */
@@ -11,45 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* ---- svshm-xfr.h ---- */
-#define SHM_KEY 0x1234 /* shmem key */
-#define SEM_KEY 0x5678 /* semaphore set key */
-#define OBJ_PERMS (S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP)
-#define WRITE_SEM 0    /* write index in semaphore set */
-#define READ_SEM 1     /* read index in semaphore set */
-#define BUF_SIZE 10240 /* transfer buffer size */
-
-struct shmseg {
-	int cnt;            /* bytes used in 'buf' */
-	char buf[BUF_SIZE]; /* data */
-};
-
-static void err_sys(const char *msg) {
-	perror(msg);
-	exit(EXIT_FAILURE);
-}
-
-static void err_quit(const char *msg) {
-	fprintf(stderr, "%s\n", msg);
-	exit(EXIT_FAILURE);
-}
-
-static int sem_p(int semid, int semno) { /* reserve semaphore (P) */
-	struct sembuf sop;
-	sop.sem_num = semno;
-	sop.sem_op = -1;
-	sop.sem_flg = 0;
-	return semop(semid, &sop, 1);
-}
-
-static int sem_v(int semid, int semno) { /* release semaphore (V) */
-	struct sembuf sop;
-	sop.sem_num = semno;
-	sop.sem_op = 1;
-	sop.sem_flg = 0;
-	return semop(semid, &sop, 1);
-}
-/* ---- end of svshm-xfr.h ---- */
+#include "svshm-xfr.h"
 
 int main(int argc, char **argv) {
 	int semid, shmid, xfrs;

@@ -1,5 +1,5 @@
 /* svshm-writer.c: the lecture's svshm-writer (based on Michael Kerrisk's svshm_xfr_writer.c),
- * written for svipc's tests from the lecture's protocol (svshm-xfr.h inlined): copies stdin
+ * written for svipc's tests from the lecture's protocol (svshm-xfr.h, shared with the reader): copies stdin
  * into the segment SHM_KEY, taking turns with the reader through the semaphore set SEM_KEY. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,60 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* ---- svshm-xfr.h ---- */
-#define SHM_KEY 0x1234 /* shmem key */
-#define SEM_KEY 0x5678 /* semaphore set key */
-#define OBJ_PERMS (S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP)
-#define WRITE_SEM 0    /* write index in semaphore set */
-#define READ_SEM 1     /* read index in semaphore set */
-#define BUF_SIZE 10240 /* transfer buffer size */
-
-union semun { /* SUSv3 forces definition in user programs */
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
-
-struct shmseg {
-	int cnt;            /* bytes used in 'buf' */
-	char buf[BUF_SIZE]; /* data */
-};
-
-static void err_sys(const char *msg) {
-	perror(msg);
-	exit(EXIT_FAILURE);
-}
-
-/* init semaphore to 1 */
-static int sem_init_avail(int semid, int semno) {
-	union semun arg;
-	arg.val = 1;
-	return semctl(semid, semno, SETVAL, arg);
-}
-
-/* init semaphore to 0 */
-static int sem_init_taken(int semid, int semno) {
-	union semun arg;
-	arg.val = 0;
-	return semctl(semid, semno, SETVAL, arg);
-}
-
-static int sem_p(int semid, int semno) { /* reserve semaphore (P) */
-	struct sembuf sop;
-	sop.sem_num = semno;
-	sop.sem_op = -1;
-	sop.sem_flg = 0;
-	return semop(semid, &sop, 1);
-}
-
-static int sem_v(int semid, int semno) { /* release semaphore (V) */
-	struct sembuf sop;
-	sop.sem_num = semno;
-	sop.sem_op = 1;
-	sop.sem_flg = 0;
-	return semop(semid, &sop, 1);
-}
-/* ---- end of svshm-xfr.h ---- */
+#include "svshm-xfr.h"
 
 int main(int argc, char **argv) {
 	int semid, shmid, bytes, xfrs;
