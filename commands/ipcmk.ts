@@ -6,6 +6,7 @@
 // option is seen); then the segment, the queue and the semaphore set are made in that order,
 // each printed as it is made, and the first failure ends the run with exit 1.
 import { randomInt } from 'node:crypto';
+import { constants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
 import { ConversionError, parseSize, strtos32, strtoumax, toInt32 } from '../src/cli/size.js';
@@ -26,6 +27,9 @@ import {
   strerror,
 } from '../src/ipc/index.js';
 
+// errno values from Node's table for this platform, not typed in by hand.
+const { EINVAL, ENOMEM, EEXIST, ERANGE } = constants.errno;
+
 // util-linux's optstring, then svipc's -k.
 const OPTSTRING = 'hM:QS:p:Vhk:';
 const LONGOPTS: LongOption[] = [
@@ -41,10 +45,6 @@ const LONGOPTS: LongOption[] = [
   { name: 'json', arg: 'none', key: 'J' },
 ];
 
-const EINVAL = 22;
-const ENOMEM = 12;
-const EEXIST = 17;
-const ERANGE = 34;
 /** size_t values the kernel refuses outright: above LLONG_MAX, shmem's MAX_LFS_FILESIZE. */
 const LLONG_MAX = (1n << 63n) - 1n;
 /** How many random keys to try before giving up when each one is taken. */

@@ -9,6 +9,7 @@
 // - the legacy `ipcrm shm|msg|sem ID...` form takes an empty ID as 0 and prints
 //   "resource(s) deleted" when all went well;
 // - no argument at all does nothing and succeeds.
+import { constants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
 import { ConversionError, strtos32, strtoumax, toInt32 } from '../src/cli/size.js';
@@ -28,6 +29,9 @@ import {
   strerror,
 } from '../src/ipc/index.js';
 
+// errno values from Node's table for this platform, not typed in by hand.
+const { ERANGE } = constants.errno;
+
 type Kind = 'shm' | 'msg' | 'sem';
 
 const OPTSTRING = 'q:m:s:Q:M:S:a::vhV';
@@ -44,7 +48,6 @@ const LONGOPTS: LongOption[] = [
   { name: 'help', arg: 'none', key: 'h' },
 ];
 
-const ERANGE = 34;
 const KIND_OF_OPTION: Record<string, Kind> = { m: 'shm', M: 'shm', q: 'msg', Q: 'msg', s: 'sem', S: 'sem' };
 const VERBOSE_NAME: Record<Kind, string> = {
   shm: 'shared memory segment',

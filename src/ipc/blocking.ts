@@ -10,6 +10,11 @@
 // cannot be called back and would eat a message after we gave up), so those poll step 1
 // with a short back-off instead. semtimedop carries its own kernel-side timeout.
 
+import { constants } from 'node:os';
+
+// errno values from Node's table for this platform, not typed in by hand.
+const { EINVAL, EIDRM } = constants.errno;
+
 export class WaitTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
   constructor(
@@ -96,9 +101,6 @@ export async function blockUntil<T>(attempt: Attempt<T>, blockAsync: () => Promi
     if (failures > 3) await sleep(Math.min(2 ** failures, 50));
   }
 }
-
-const EINVAL = 22;
-const EIDRM = 43;
 
 /**
  * The errno to report for a failed re-try: after a wait, EINVAL means the id vanished while

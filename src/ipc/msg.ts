@@ -1,4 +1,5 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
+import { constants } from 'node:os';
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
 import {
@@ -13,6 +14,9 @@ import {
 import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
+
+// errno values from Node's table for this platform, not typed in by hand.
+const { EAGAIN, ENOMSG } = constants.errno;
 
 const MSQID_DS_SIZE = sizeOf(msqid_ds);
 const LONG_SIZE = 8;
@@ -216,9 +220,6 @@ export class MessageQueue {
     });
   }
 }
-
-const EAGAIN = 11;
-const ENOMSG = 42;
 
 function packMessage(type: number, data: Uint8Array): Buffer {
   checkInt('message type', type, 1, Number.MAX_SAFE_INTEGER);

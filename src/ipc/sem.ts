@@ -1,4 +1,5 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
+import { constants } from 'node:os';
 import { blockUntil, deadlineOf, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
 import {
   C,
@@ -27,10 +28,11 @@ import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
+// errno values from Node's table for this platform, not typed in by hand.
+const { EAGAIN, EINTR } = constants.errno;
+
 const SEMID_DS_SIZE = sizeOf(semid_ds);
 const SEMBUF_SIZE = sizeOf(sembuf);
-const EAGAIN = 11;
-const EINTR = 4;
 /** SEMVMX: the largest value a semaphore can hold on Linux. */
 export const SEMVMX = 32767;
 
