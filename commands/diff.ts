@@ -1,10 +1,10 @@
 // svipc diff FILE [FILE2]: what appeared and disappeared since a snapshot (or between two).
-// Exit 1 when something appeared, so a CI step fails on leaks.
-import { readFileSync } from 'node:fs';
+// Exit 1 when something appeared, so a CI step fails on leaks; 2 when it cannot tell (trouble).
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, EXIT } from '../src/cli/exit.js';
-import { NAMES, readAll } from '../src/cli/primitives.js';
+import { CommandError } from '../src/cli/exit.js';
+import { NAMES } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { MAX_SNAPSHOT_BYTES, readInput, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
 import {
   asSnapshot,
   coveredKinds,
@@ -17,27 +17,18 @@ import {
 import { toJson } from '../src/render/json.js';
 
 async function load(ctx: CommandContext, file: string): Promise<{ snap: Snapshot; raw: unknown }> {
-  let text: string;
-  try {
-    text = file === '-' ? (await readAll(ctx)).toString('utf8') : readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CommandError(
-      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`,
-    );
-  }
+  const text = (await readInput(ctx, file)).toString('utf8');
+  const trouble = (why: string) => new CommandError(`${file}: ${why}`, VERDICT_EXIT.TROUBLE);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new CommandError(
-      `${file}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')}): make it with 'svipc snapshot'`,
-    );
+    throw trouble(`not JSON (${(e as Error).message.replace(/\s+/g, ' ')}): make it with 'svipc snapshot'`);
   }
   try {
     return { snap: asSnapshot(raw), raw };
   } catch (e) {
-    if (e instanceof SnapshotFormatError)
-      throw new CommandError(`${file}: not a svipc snapshot: ${e.message}`);
+    if (e instanceof SnapshotFormatError) throw trouble(`not a svipc snapshot: ${e.message}`);
     throw e;
   }
 }
@@ -55,8 +46,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       'after',
       '\nOutput: one line per object, "+ queue 3 key 0x... owner root perms 600: ..." or "- ...".\n' +
         'A snapshot of only some kinds (ipcs --json -q) is compared on those kinds only.\n' +
-        '\nExit status: 0 nothing appeared (things may have disappeared), 1 objects appeared,\n' +
-        '             1 also when FILE cannot be read or is not a snapshot, 2 usage.\n',
+        `A snapshot may be at most ${MAX_SNAPSHOT_BYTES / (1024 * 1024)} MiB; SIGINT/SIGTERM stop the read at once.\n` +
+        '\nExit status (as diff(1)):\n' +
+        '  0    nothing appeared (objects may have disappeared)\n' +
+        '  1    objects appeared\n' +
+        '  2    trouble: FILE cannot be read, is too large or is not a snapshot; usage error\n' +
+        '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
     );
   program.action(
     action(program, async (file: string, file2: string | undefined, opts: { json?: boolean }) => {
@@ -76,8 +71,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         for (const r of d.appeared) ctx.stdout.write(`+ ${describeRecord(r)}\n`);
         for (const r of d.disappeared) ctx.stdout.write(`- ${describeRecord(r)}\n`);
       }
-      return d.appeared.length > 0 ? EXIT.FAILED : EXIT.OK;
+      return d.appeared.length > 0 ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
     }),
   );
-  return runProgram(program, ctx);
+  return verdictCommand(() => runProgram(program, ctx));
 }

@@ -1,18 +1,29 @@
-// Which objects nobody uses any more. The kernel keeps, per object:
+// Which objects nobody uses any more, said only with proof. The kernel keeps, per object:
 //   segments: the creator pid (shm_cpid), the last shmat/shmdt pid (shm_lpid), the attach count;
-//   queues: the last msgsnd and msgrcv pids (msg_lspid, msg_lrpid), no creator pid;
+//   queues: the last msgsnd and msgrcv pids (msg_lspid, msg_lrpid), no creator pid, no count
+//   of the processes blocked on it;
 //   semaphore sets: per semaphore the last semop pid (GETPID) and the waiters (GETNCNT/GETZCNT),
 //   no creator pid.
-// An object is leaked when every process it records is gone (or its pid was reused by a newer
-// process) and nobody is attached to it or waiting on it. Every verdict comes with its reasons.
+// and the holder scan (holders.ts) says who has a segment attached and who is blocked on a queue
+// or set now. An object is leaked when every process it records is gone (or its pid was reused
+// by a newer process) and nobody is attached to it or waiting on it. When that cannot be known
+// (a queue while some processes cannot be looked at; a set whose values cannot be read) the
+// verdict is 'unknown', never 'leaked'. Every verdict comes with its reasons.
 import type { IpcRecord, QueueRecord, SegmentRecord, SemaphoreRecord } from '../ipc/inventory.js';
+import type { HolderScan, Holders, Waiter } from './holders.js';
 import { type PidState, ProcessChecker } from './processes.js';
+
+export type VerdictWord = 'leaked' | 'in use' | 'unknown';
 
 export interface Verdict {
   record: IpcRecord;
+  verdict: VerdictWord;
+  /** verdict === 'leaked'. */
   leaked: boolean;
   /** Why (when leaked), or why not. */
   reasons: string[];
+  /** Who was found holding it. */
+  holders: Holders;
 }
 
 export interface LeakOptions {
@@ -21,6 +32,8 @@ export interface LeakOptions {
   /** Objects changed (ctime) less than this many seconds ago are left out. */
   minAgeSeconds?: number;
   checker?: Pick<ProcessChecker, 'state'>;
+  /** Who holds what, and what could not be looked at: scanHolders() (or a fake in tests). */
+  holders: Pick<HolderScan, 'holders' | 'attachBlind' | 'waitBlind'>;
 }
 
 const gone = (s: PidState) => s === 'gone' || s === 'reused' || s === 'none';
@@ -31,56 +44,91 @@ function pidText(role: string, pid: number, state: PidState, never: string): str
   return `${role} pid ${pid} ${state === 'gone' ? 'is gone' : 'is alive'}`;
 }
 
-function segment(r: SegmentRecord, c: Pick<ProcessChecker, 'state'>): Verdict {
+/** `pid 12 in msgrcv, pid 13 (thread 14) in msgsnd` */
+export function waitersText(waiting: readonly Waiter[]): string {
+  return waiting
+    .map((w) => `pid ${w.pid}${w.tid === w.pid ? '' : ` (thread ${w.tid})`} in ${w.call}`)
+    .join(', ');
+}
+
+function result(record: IpcRecord, verdict: VerdictWord, reasons: string[], holders: Holders): Verdict {
+  return { record, verdict, leaked: verdict === 'leaked', reasons, holders };
+}
+
+function segment(r: SegmentRecord, c: Pick<ProcessChecker, 'state'>, scan: LeakOptions['holders']): Verdict {
+  const h = scan.holders('shm', r.id);
   const cs = c.state(r.cpid, r.ctime);
   const ls = c.state(r.lpid, Math.max(r.atime, r.dtime));
   const reasons = [
     r.nattch === 0 ? 'nattch 0' : `${r.nattch} attached`,
+    ...(h.attached.length > 0 ? [`attached by pid ${h.attached.join(', ')}`] : []),
+    ...(r.nattch > h.attached.length && scan.attachBlind !== null
+      ? [`who is attached cannot all be seen: ${scan.attachBlind}`]
+      : []),
     pidText('creator', r.cpid, cs, 'creator unknown'),
     pidText('last shmat/shmdt', r.lpid, ls, 'never attached'),
   ];
-  return { record: r, leaked: r.nattch === 0 && !r.dest && gone(cs) && gone(ls), reasons };
+  // nattch is the kernel's own count: 0 proves nobody is attached, whatever the scan saw.
+  const free = r.nattch === 0 && h.attached.length === 0 && !r.dest && gone(cs) && gone(ls);
+  return result(r, free ? 'leaked' : 'in use', reasons, h);
 }
 
-function queue(r: QueueRecord, c: Pick<ProcessChecker, 'state'>): Verdict {
+function queue(r: QueueRecord, c: Pick<ProcessChecker, 'state'>, scan: LeakOptions['holders']): Verdict {
+  const h = scan.holders('msg', r.id);
   const ss = c.state(r.lspid, r.stime);
   const rs = c.state(r.lrpid, r.rtime);
   const reasons = [
+    h.waiting.length > 0
+      ? `waiting: ${waitersText(h.waiting)}`
+      : scan.waitBlind === null
+        ? 'nobody waiting in msgrcv/msgsnd'
+        : `cannot tell whether a process waits in msgrcv/msgsnd: ${scan.waitBlind}`,
     pidText('last msgsnd', r.lspid, ss, 'no msgsnd ever'),
     pidText('last msgrcv', r.lrpid, rs, 'no msgrcv ever'),
     `${r.qnum} messages queued`,
     'the kernel records no creator pid for queues',
   ];
-  return { record: r, leaked: gone(ss) && gone(rs), reasons };
+  if (h.waiting.length > 0 || !gone(ss) || !gone(rs)) return result(r, 'in use', reasons, h);
+  return result(r, scan.waitBlind === null ? 'leaked' : 'unknown', reasons, h);
 }
 
-function semaphores(r: SemaphoreRecord, c: Pick<ProcessChecker, 'state'>): Verdict {
+function semaphores(
+  r: SemaphoreRecord,
+  c: Pick<ProcessChecker, 'state'>,
+  scan: LeakOptions['holders'],
+): Verdict {
+  const h = scan.holders('sem', r.id);
+  const seen = h.waiting.length > 0 ? [`waiting: ${waitersText(h.waiting)}`] : [];
   if (r.elements === null) {
-    return {
-      record: r,
-      leaked: false,
-      reasons: ['its semaphores cannot be read (no read permission): not judged'],
-    };
+    const why =
+      'its semaphores cannot be read (no read permission): their waiters and last users are unknown';
+    return result(r, h.waiting.length > 0 ? 'in use' : 'unknown', [...seen, why], h);
   }
+  // semncnt/semzcnt are the kernel's own counts: 0 proves nobody waits, whatever the scan saw.
   const waiters = r.elements.reduce((n, e) => n + e.ncount + e.zcount, 0);
   const pids = [...new Set(r.elements.map((e) => e.pid).filter((p) => p > 0))];
   const states = pids.map((p) => [p, c.state(p, r.otime)] as const);
   const reasons = [
     waiters === 0 ? 'nobody waiting' : `${waiters} processes waiting`,
+    ...seen,
     pids.length === 0
       ? 'never operated on (no semop)'
       : states.map(([p, s]) => pidText('last semop', p, s, '')).join(', '),
     'the kernel records no creator pid for semaphore sets',
   ];
-  return { record: r, leaked: waiters === 0 && states.every(([, s]) => gone(s)), reasons };
+  const free = waiters === 0 && h.waiting.length === 0 && states.every(([, s]) => gone(s));
+  return result(r, free ? 'leaked' : 'in use', reasons, h);
 }
 
 /** A verdict for each record (those younger than minAgeSeconds left out). */
-export function judge(recordsIn: readonly IpcRecord[], opts: LeakOptions = {}): Verdict[] {
+export function judge(recordsIn: readonly IpcRecord[], opts: LeakOptions): Verdict[] {
   const c = opts.checker ?? new ProcessChecker();
   const now = opts.now ?? Date.now() / 1000;
   const minAge = opts.minAgeSeconds ?? 0;
+  const scan = opts.holders;
   return recordsIn
     .filter((r) => now - r.ctime >= minAge)
-    .map((r) => (r.kind === 'shm' ? segment(r, c) : r.kind === 'msg' ? queue(r, c) : semaphores(r, c)));
+    .map((r) =>
+      r.kind === 'shm' ? segment(r, c, scan) : r.kind === 'msg' ? queue(r, c, scan) : semaphores(r, c, scan),
+    );
 }

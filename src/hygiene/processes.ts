@@ -23,6 +23,16 @@ export function parseBootTime(stat: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Whether pid exists, asked of the kernel (kill with signal 0: EPERM means it exists). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** USER_HZ: the unit of /proc/<pid>/stat times; 100 on every Linux architecture svipc runs on. */
 const CLK_TCK = 100;
 
@@ -55,7 +65,8 @@ export class ProcessChecker {
     try {
       stat = readFileSync(`${this.proc}/${pid}/stat`, 'utf8');
     } catch {
-      return null;
+      // hidepid= hides other users' processes from /proc: the kernel still says whether they exist.
+      return this.proc === '/proc' && exists(pid) ? 'unknown' : null;
     }
     const ticks = parseStartTicks(stat);
     const boot = this.#bootTime();

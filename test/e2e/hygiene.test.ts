@@ -1,10 +1,25 @@
 // svipc snapshot / diff / leaks / run, end to end through bin/svipc. Every case that looks at
 // whole listings runs in a private IPC namespace, on objects it makes there; the one host case
 // (run --isolate from the host) makes its objects in a namespace of its own.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { canUnshare, inNamespace, ipcObjects, ROOT, svipc, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { BLOCKING_SYSCALLS } from '../../src/proc/holders.js';
+import {
+  buildPeer,
+  CC_SKIP_REASON,
+  canUnshare,
+  hasCompiler,
+  inNamespace,
+  ipcObjects,
+  linksDir,
+  ROOT,
+  run,
+  SVIPC,
+  svipc,
+  UNSHARE_SKIP_REASON,
+} from '../helpers/run.js';
 import { SchemaValidator } from '../unit/ipcs-schema-validator.js';
 
 const PRELUDE = `S="$SVIPC"
@@ -12,6 +27,27 @@ t() { "$@"; echo "[rc=$?]"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 `;
 const ns = (script: string) => inNamespace(PRELUDE + script);
+
+// leaks looks at every process of the IPC namespace. In a container whose pid 1 belongs to the
+// host, even root cannot read pid 1's /proc entries, and a queue nobody is seen using is then
+// "unknown". So the leak cases run in their own pid namespace with their own /proc too, where
+// every process is the test's. (The IPC namespace is new: no other process can be in it.)
+let pidNsOk: boolean | undefined;
+function canUnsharePid(): boolean {
+  pidNsOk ??=
+    canUnshare() &&
+    spawnSync('unshare', ['--ipc', '--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status ===
+      0;
+  return pidNsOk;
+}
+const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) =>
+  run(
+    'unshare',
+    ['--ipc', '--pid', '--fork', '--mount-proc', 'bash', '-c', `set -o pipefail\n${PRELUDE}${script}`],
+    {
+      env: { SVIPC, SVIPC_LINKS: linksDir(), ...env },
+    },
+  );
 const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
 
 describe.skipIf(!canUnshare())('hygiene (private IPC namespace)', () => {
@@ -66,7 +102,7 @@ cat "$tmp/before.json" | $S diff - > /dev/null; echo "[stdin rc=$?]"
     );
   });
 
-  test('diff: a missing, non-JSON or foreign file is a clear error, exit 1', async () => {
+  test('diff: a missing, non-JSON or foreign file is a clear error, exit 2 (trouble, as diff(1)), not 1 (found)', async () => {
     const r = await ns(`
 t $S diff "$tmp/none.json"
 echo 'not json' > "$tmp/bad"; t $S diff "$tmp/bad"
@@ -80,64 +116,7 @@ t $S diff
       /^svipc diff: .*\/limits\.json: not a svipc snapshot: mode 'limits' \('list' expected: svipc snapshot or ipcs --json\)$/,
     );
     expect(lines[3]).toBe("svipc diff: missing required argument 'file'");
-    expect(r.stdout).toBe('[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n');
-  });
-
-  test('leaks: every recorded process gone and nothing attached or waiting; in use otherwise; reasons given', async () => {
-    const r = await ns(`
-leaked_shm=$($S shm create 64)                       # its creator (that svipc) has exited
-leaked_sem=$($S sem create --init 1)                 # its last semop was that svipc's
-leaked_msg=$($S msg create); $S msg send $leaked_msg x
-held=$($S shm create 64); mkfifo "$tmp/f"
-$S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"   # attached while it waits for input
-waited=$($S sem create)
-$S sem op $waited 0:-1 --timeout 20 & s=$!             # a waiter
-for i in $(seq 100); do                               # until attached and waiting
-  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
-done
-$S leaks; echo "[rc=$?]"
-$S leaks --all --json > "$tmp/all.json"; echo "[json rc=$?]"
-t $S leaks --min-age 3600
-kill $w $s; wait
-`);
-    expect(r.stderr).toBe('');
-    const text = r.stdout.slice(0, r.stdout.indexOf('[rc='));
-    expect(text).toMatch(
-      /^queue 0 key 0x00000000 owner root perms 600: 1 messages, 1 bytes\n {4}last msgsnd pid \d+ is gone; no msgrcv ever; 1 messages queued; the kernel records no creator pid for queues\n/,
-    );
-    expect(text).toMatch(
-      /segment 0 key 0x00000000 owner root perms 600: 64 bytes, nattch 0\n {4}nattch 0; creator pid \d+ is gone; never attached\n/,
-    );
-    expect(text).toMatch(
-      /semaphores 0 key 0x00000000 owner root perms 600: 1 semaphores\n {4}nobody waiting; last semop pid \d+ is gone; the kernel records no creator pid for semaphore sets\n/,
-    );
-    expect(text.split('\n').length).toBe(7); // three objects, two lines each
-    expect(r.stdout).toContain('[rc=1]\n[json rc=1]\n[rc=0]\n');
-  });
-
-  test('leaks --all --json: the verdicts of in-use objects say why', async () => {
-    const r = await ns(`
-held=$($S shm create 64); mkfifo "$tmp/f"
-$S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"
-waited=$($S sem create)
-$S sem op $waited 0:-1 --timeout 20 & s=$!
-for i in $(seq 100); do                               # until attached and waiting
-  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
-done
-$S leaks --all --json; echo "[rc=$?]"
-kill $w $s; wait
-`);
-    const doc = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('[rc=')));
-    expect(r.stdout).toContain('[rc=0]');
-    expect(doc.schemaVersion).toBe(1);
-    const byKind = Object.fromEntries(
-      doc.objects.map((o: { object: { kind: string } }) => [o.object.kind, o]),
-    );
-    expect(byKind.shm.leaked).toBe(false);
-    expect(byKind.shm.reasons[0]).toBe('1 attached');
-    expect(byKind.shm.reasons[2]).toMatch(/^last shmat\/shmdt pid \d+ is alive$/);
-    expect(byKind.sem.leaked).toBe(false);
-    expect(byKind.sem.reasons[0]).toBe('1 processes waiting');
+    expect(r.stdout).toBe('[rc=2]\n[rc=2]\n[rc=2]\n[rc=2]\n');
   });
 
   test('run: reports what the command left, --cleanup removes it, exit codes', async () => {
@@ -208,7 +187,206 @@ $S ipcs | grep -c '^0x'
   });
 });
 
+describe.skipIf(!canUnshare())('diff input: bounded and interruptible', () => {
+  test('diff /dev/zero: one clear line, exit 2, no abort', async () => {
+    const r = await svipc(['diff', '/dev/zero']);
+    expect(r.stderr).toBe('svipc diff: /dev/zero: larger than 256 MiB, the most a snapshot may be\n');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+  });
+
+  test('diff of a silent FIFO: SIGTERM ends it with 143, SIGINT with 130; a FIFO that is written is read', async () => {
+    const r = await ns(`
+mkfifo "$tmp/f"
+$S diff "$tmp/f" & p=$!
+sleep 1; kill -TERM $p; wait $p; echo "[term rc=$?]"
+$S diff "$tmp/f" & p=$!
+sleep 1; kill -INT $p; wait $p; echo "[int rc=$?]"
+$S msg create >/dev/null
+$S diff "$tmp/f" & p=$!
+sleep 0.5; $S snapshot > "$tmp/f"; wait $p; echo "[written rc=$?]"
+$S diff <($S snapshot); echo "[substitution rc=$?]"
+`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('[term rc=143]\n[int rc=130]\n[written rc=0]\n[substitution rc=0]\n');
+  });
+
+  test('exit codes: 0 nothing appeared, 1 found, 2 trouble or usage (leaks too)', async () => {
+    const r = await nsAll(`
+$S snapshot -o "$tmp/s.json"
+t $S diff "$tmp/s.json"
+$S msg create >/dev/null
+t $S diff "$tmp/s.json"
+t $S diff "$tmp/s.json" --no-such-option
+$S diff "$tmp" 2>/dev/null; echo "[rc=$?]"
+$S leaks >/dev/null; echo "[rc=$?]"
+t $S leaks --min-age soon 2>/dev/null
+`);
+    expect(r.stdout).toBe(
+      '[rc=0]\n+ queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n[rc=1]\n[rc=2]\n[rc=2]\n[rc=1]\n[rc=2]\n',
+    );
+  });
+});
+
+const CALLS = Object.keys(BLOCKING_SYSCALLS[process.arch] ?? {}).join(' ');
+/** wait_in PID: until the process is blocked in a System V call; attached ID: until nattch is 1. */
+const WAITS = `
+wait_in() { for i in $(seq 300); do read -r nr rest < /proc/$1/syscall; case " ${CALLS} " in *" $nr "*) return 0;; esac; sleep 0.05; done; echo "pid $1 never blocked" >&2; }
+attached() { for i in $(seq 300); do $S shm stat $1 | grep -q '^nattch=1$' && return 0; sleep 0.05; done; echo "never attached" >&2; }
+`;
+const verdicts = (stdout: string) =>
+  JSON.parse(stdout).objects as {
+    verdict: string;
+    leaked: boolean;
+    reasons: string[];
+    attached: number[];
+    waiting: { pid: number; tid: number; call: string }[];
+    object: { kind: string; id: number };
+  }[];
+
+describe.skipIf(!canUnsharePid())('leaks (private IPC and pid namespaces)', () => {
+  test('leaks: every recorded process gone and nothing attached or waiting; in use otherwise; reasons given', async () => {
+    const r = await nsAll(`
+leaked_shm=$($S shm create 64)                       # its creator (that svipc) has exited
+leaked_sem=$($S sem create --init 1)                 # its last semop was that svipc's
+leaked_msg=$($S msg create); $S msg send $leaked_msg x
+held=$($S shm create 64); mkfifo "$tmp/f"
+$S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"   # attached while it waits for input
+waited=$($S sem create)
+$S sem op $waited 0:-1 --timeout 20 & s=$!             # a waiter
+for i in $(seq 100); do                               # until attached and waiting
+  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
+done
+$S leaks; echo "[rc=$?]"
+$S leaks --all --json > "$tmp/all.json"; echo "[json rc=$?]"
+t $S leaks --min-age 3600
+kill $w $s; wait
+`);
+    expect(r.stderr).toBe('');
+    const text = r.stdout.slice(0, r.stdout.indexOf('[rc='));
+    expect(text).toMatch(
+      /^queue 0 key 0x00000000 owner root perms 600: 1 messages, 1 bytes\n {4}nobody waiting in msgrcv\/msgsnd; last msgsnd pid \d+ is gone; no msgrcv ever; 1 messages queued; the kernel records no creator pid for queues\n/,
+    );
+    expect(text).toMatch(
+      /segment 0 key 0x00000000 owner root perms 600: 64 bytes, nattch 0\n {4}nattch 0; creator pid \d+ is gone; never attached\n/,
+    );
+    expect(text).toMatch(
+      /semaphores 0 key 0x00000000 owner root perms 600: 1 semaphores\n {4}nobody waiting; last semop pid \d+ is gone; the kernel records no creator pid for semaphore sets\n/,
+    );
+    expect(text.split('\n').length).toBe(7); // three objects, two lines each
+    expect(r.stdout).toContain('[rc=1]\n[json rc=1]\n[rc=0]\n');
+  });
+
+  test('leaks --all --json: the verdicts of in-use objects say why, with the pids found', async () => {
+    const r = await nsAll(`
+held=$($S shm create 64); mkfifo "$tmp/f"
+$S shm write $held < "$tmp/f" & w=$!; exec 3> "$tmp/f"
+waited=$($S sem create)
+$S sem op $waited 0:-1 --timeout 20 & s=$!
+for i in $(seq 100); do                               # until attached and waiting
+  $S shm stat $held | grep -q '^nattch=1$' && $S sem get $waited --json | grep -q '"ncount": 1' && break; sleep 0.1
+done
+$S leaks --all --json; echo "[rc=$?]"
+echo "[w=$w]"
+kill $w $s; wait
+`);
+    const doc = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('[rc=')));
+    expect(r.stdout).toContain('[rc=0]');
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.unknown).toBe(0);
+    const byKind = Object.fromEntries(
+      doc.objects.map((o: { object: { kind: string } }) => [o.object.kind, o]),
+    );
+    const w = Number(/\[w=(\d+)\]/.exec(r.stdout)![1]);
+    expect(byKind.shm.leaked).toBe(false);
+    expect(byKind.shm.verdict).toBe('in use');
+    expect(byKind.shm.reasons.slice(0, 2)).toEqual(['1 attached', `attached by pid ${w}`]);
+    expect(byKind.shm.attached).toEqual([w]);
+    expect(byKind.shm.reasons[3]).toMatch(/^last shmat\/shmdt pid \d+ is alive$/);
+    expect(byKind.sem.leaked).toBe(false);
+    expect(byKind.sem.reasons[0]).toBe('1 processes waiting');
+  });
+
+  describe.skipIf(!hasCompiler() || CALLS === '')(
+    'processes blocked on an object, or attached to it (C peer)',
+    () => {
+      test('msgrcv, msgsnd on a full queue, semop, shmat: each object in use with its pid; an unheld queue leaked', async () => {
+        const H = buildPeer('ipc-holder');
+        const r = await nsAll(
+          `${WAITS}
+rq=$($S msg create); sq=$($S msg create); sem=$($S sem create); seg=$($S shm create 64); idle=$($S msg create)
+"$H" msgrcv $rq & a=$!; "$H" msgsnd $sq & b=$!; "$H" semop $sem & c=$!; "$H" shmat $seg & d=$!
+wait_in $a; wait_in $b; wait_in $c; attached $seg
+echo "[pids $a $b $c $d]"
+$S leaks --all --json; echo "[rc=$?]"
+$S leaks --all | grep -E '^(leaked|in use|unknown) '
+kill $a $b $c $d; wait
+`,
+          { H },
+        );
+        expect(r.stderr).toBe('');
+        const [a, b, c, d] = /\[pids (\d+) (\d+) (\d+) (\d+)\]/.exec(r.stdout)!.slice(1).map(Number);
+        const json = r.stdout.slice(r.stdout.indexOf(']\n') + 2, r.stdout.indexOf('[rc='));
+        const v = verdicts(json);
+        const of = (kind: string, id: number) => v.find((o) => o.object.kind === kind && o.object.id === id)!;
+        expect(r.stdout).toContain('[rc=1]'); // the idle queue
+        expect(of('msg', 0).verdict).toBe('in use');
+        expect(of('msg', 0).waiting).toEqual([{ pid: a, tid: a, call: 'msgrcv' }]);
+        expect(of('msg', 0).reasons[0]).toBe(`waiting: pid ${a} in msgrcv`);
+        expect(of('msg', 1).verdict).toBe('in use');
+        expect(of('msg', 1).waiting).toEqual([{ pid: b, tid: b, call: 'msgsnd' }]);
+        expect(of('sem', 0).verdict).toBe('in use');
+        // glibc's semop is the semtimedop system call on x86_64 and aarch64.
+        expect(of('sem', 0).waiting.map((w) => [w.pid, /^sem(timed)?op$/.test(w.call)])).toEqual([[c, true]]);
+        expect(of('shm', 0).verdict).toBe('in use');
+        expect(of('shm', 0).attached).toEqual([d]);
+        expect(of('msg', 2)).toMatchObject({ verdict: 'leaked', leaked: true, attached: [], waiting: [] });
+        expect(r.stdout).toContain(
+          `in use queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n`,
+        );
+        expect(r.stdout).toContain(
+          'leaked queue 2 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n',
+        );
+      });
+
+      test('as nobody, objects a root process holds are unknown (its /proc entries are unreadable), never leaked', async () => {
+        const H = buildPeer('ipc-holder');
+        const r = await nsAll(
+          `${WAITS}
+N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+rq=$($S msg create --mode 666); sem=$($S sem create)
+"$H" msgrcv $rq & a=$!; "$H" semop $sem & c=$!
+wait_in $a; wait_in $c
+$N $S leaks --all --json; echo "[rc=$?]"
+t $N $S leaks
+kill $a $c; wait
+`,
+          { H },
+        );
+        const v = verdicts(r.stdout.slice(0, r.stdout.indexOf('[rc=')));
+        expect(v.map((o) => [o.object.kind, o.verdict, o.leaked])).toEqual([
+          ['msg', 'unknown', false],
+          ['sem', 'unknown', false],
+        ]);
+        expect(v[0]!.reasons[0]).toMatch(
+          /^cannot tell whether a process waits in msgrcv\/msgsnd: the \/proc entries of \d+ process(es)? cannot be read \(EACCES.*\): run as root to see them$/,
+        );
+        expect(v[1]!.reasons).toEqual([
+          'its semaphores cannot be read (no read permission): their waiters and last users are unknown',
+        ]);
+        expect(r.stdout).toContain('[rc=0]\n[rc=0]\n');
+        expect(r.stderr).toBe('svipc leaks: 2 objects not judged (unknown): --all says why\n');
+      });
+    },
+  );
+  test.skipIf(hasCompiler())(`leaks C peer cases: ${CC_SKIP_REASON}`, () => {});
+});
+
 test.skipIf(canUnshare())(`hygiene e2e: ${UNSHARE_SKIP_REASON}`, () => {});
+test.skipIf(canUnsharePid())(
+  'leaks e2e: unshare --ipc --pid --mount-proc is not permitted here (needs root): skipped',
+  () => {},
+);
 
 describe.skipIf(!canUnshare())('hygiene from the host', () => {
   test('run --isolate from the host: the leak is reported, and nothing appears in the host namespace', async () => {

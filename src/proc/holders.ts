@@ -1,0 +1,102 @@
+// Pure parsers for what Linux tells about who holds a System V IPC object:
+//   /proc/PID/maps            an attached segment is a line `... INODE /SYSV%08x (deleted)`, and its
+//                             inode is the shmid (ipc/shm.c promises this to proc tools);
+//   /proc/PID/task/TID/syscall the call a thread is blocked in and its arguments: `NR ARG1..ARG6 SP PC`,
+//                             `-1 SP PC` outside a call, `running` when it runs;
+//   /proc/PID/stat            the flags (field 9), to tell kernel threads (which hold nothing);
+//   /proc/self/mountinfo      /proc's hidepid= option (other users' processes hidden).
+// Reading those files is src/hygiene/holders.ts's job; nothing here touches the file system.
+
+/** The System V calls a thread can be blocked in, and the kind of object each waits on. */
+export type BlockingCall = 'msgrcv' | 'msgsnd' | 'semop' | 'semtimedop';
+export const CALL_KIND: Record<BlockingCall, 'msg' | 'sem'> = {
+  msgrcv: 'msg',
+  msgsnd: 'msg',
+  semop: 'sem',
+  semtimedop: 'sem',
+};
+
+/**
+ * Syscall numbers by `process.arch`: x86_64's own table, and the generic table
+ * (include/uapi/asm-generic/unistd.h) that aarch64 uses. Other architectures: unknown.
+ */
+export const BLOCKING_SYSCALLS: Readonly<Record<string, Readonly<Record<number, BlockingCall>>>> = {
+  x64: { 69: 'msgsnd', 70: 'msgrcv', 65: 'semop', 220: 'semtimedop' },
+  arm64: { 189: 'msgsnd', 188: 'msgrcv', 193: 'semop', 192: 'semtimedop' },
+};
+
+/** A thread blocked in a System V call: the call and the id (its first argument). */
+export interface BlockedCall {
+  call: BlockingCall;
+  id: number;
+}
+
+/**
+ * The System V call of one /proc/PID/task/TID/syscall line, or null when the thread is in
+ * another call, running, or outside any call. `table` is BLOCKING_SYSCALLS[arch].
+ * The id is an int: the low 32 bits of the first argument.
+ */
+export function parseSyscallLine(
+  line: string,
+  table: Readonly<Record<number, BlockingCall>>,
+): BlockedCall | null {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 2 || !/^[0-9]+$/.test(f[0]!)) return null;
+  const call = table[Number(f[0])];
+  const arg = f[1]!;
+  if (call === undefined || !/^0x[0-9a-f]+$/i.test(arg)) return null;
+  const id = Number(BigInt.asIntN(32, BigInt(arg)));
+  return id < 0 ? null : { call, id };
+}
+
+/** The shmids a /proc/PID/maps file shows attached (each once, in order of first mapping). */
+export function parseMapsSysv(maps: string): number[] {
+  const ids = new Set<number>();
+  for (const line of maps.split('\n')) {
+    // address perms offset dev inode path: the path of a segment is /SYSV<key as %08x> (deleted).
+    const m = /^\S+\s+\S+\s+\S+\s+\S+\s+([0-9]+)\s+\/SYSV[0-9a-f]{8} \(deleted\)$/.exec(line);
+    if (m) ids.add(Number(m[1]));
+  }
+  return [...ids];
+}
+
+/** PF_KTHREAD of include/linux/sched.h. */
+const PF_KTHREAD = 0x00200000;
+
+/** Whether a /proc/PID/stat line is a kernel thread's (flags, field 9); null when it does not parse. */
+export function isKernelThread(stat: string): boolean | null {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  // fields[0] is field 3 (state): field 9 is fields[6].
+  const flags = stat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/)[6];
+  return flags !== undefined && /^[0-9]+$/.test(flags) ? (Number(flags) & PF_KTHREAD) !== 0 : null;
+}
+
+/**
+ * The hidepid= option of the proc file system mounted at `mountPoint`, from /proc/self/mountinfo:
+ * '0'/'off' shows every process; '1'/'noaccess', '2'/'invisible', '4'/'ptraceable' hide or lock
+ * other users' processes. null when that mount is not found (or is not proc).
+ */
+export function parseHidepid(mountinfo: string, mountPoint = '/proc'): string | null {
+  let found: string | null = null;
+  for (const line of mountinfo.split('\n')) {
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const right = line.slice(sep + 3).split(' ');
+    if (left[4] !== mountPoint || right[0] !== 'proc') continue;
+    const opt = (right[2] ?? '').split(',').find((o) => o.startsWith('hidepid='));
+    // The last mount on that point is the one in force.
+    found = opt === undefined ? '0' : opt.slice('hidepid='.length);
+  }
+  return found;
+}
+
+/** Whether a hidepid= value keeps svipc (not root) from seeing other users' processes. */
+export function hidesProcesses(hidepid: string): boolean {
+  return !(hidepid === '0' || hidepid === 'off');
+}
