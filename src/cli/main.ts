@@ -31,7 +31,7 @@ export function helpText(): string {
   }
   out +=
     "\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux's):\n" +
-    '  0 ok, 1 failed, 2 usage error, 69 no stat server, 75 --nowait and the call would block,\n' +
+    '  0 ok, 1 failed (diff/leaks: found; trouble 2), 2 usage error, 69 no stat server, 75 --nowait and the call would block,\n' +
     '  124 timed out, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM, 141 stdout closed\n' +
     "\nRun 'svipc <command> --help' for a command's options; man svipc for more.\n";
   return out;
