@@ -355,7 +355,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             opts,
             args,
             { op: 'semop', access: 'write' },
-            wait.timeoutMs,
+            wait.timeout,
           );
           if (rest.length === 0) throw new UsageError('give at least one operation NUM:OP');
           const ops = rest.map((r) => parseOp(r, opts.undo ?? false));

@@ -95,7 +95,7 @@ export async function run(ctx: CommandContext): Promise<number> {
                 EXIT.WOULD_BLOCK,
               );
           } else {
-            await set.opAsync(ops, { timeoutMs, signal: ctx.signal });
+            await set.opAsync(ops, { timeout: timeoutMs, signal: ctx.signal });
           }
         } catch (e) {
           semopError(e, semid);

@@ -3,6 +3,7 @@
 // This is the one place that calls process.exit.
 import { basename } from 'node:path';
 import { WaitAbortedError, WaitTimeoutError } from '../ipc/blocking.js';
+import { IpcError } from '../ipc/errors.js';
 import { IpcArgumentError } from '../ipc/validate.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
@@ -42,8 +43,7 @@ function describe(err: unknown): { message: string; code: number } | null {
   if (err instanceof CommandError) return { message: err.message, code: err.exitCode };
   if (err instanceof WaitTimeoutError) return { message: err.message, code: EXIT.TIMEOUT };
   if (err instanceof IpcArgumentError) return { message: err.message, code: EXIT.USAGE };
-  // By name, not instanceof: importing errors.ts would load koffi for every command.
-  if (err instanceof Error && err.name === 'IpcError') return { message: err.message, code: EXIT.FAILED };
+  if (err instanceof IpcError) return { message: err.message, code: EXIT.FAILED };
   return null;
 }
 

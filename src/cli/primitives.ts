@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { WaitAbortedError } from '../ipc/blocking.js';
 import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
+import type { WaitOptions } from '../ipc/types.js';
 import { groupName, userName } from '../ipc/users.js';
 import { idDocument, recordJson } from '../render/ipcs-json.js';
 import { toJson } from '../render/json.js';
@@ -37,14 +38,11 @@ export interface WaitFlags {
 }
 
 /** --nowait and --timeout as WaitOptions (they are exclusive). */
-export function waitOptions(
-  ctx: CommandContext,
-  opts: WaitFlags,
-): { nowait?: boolean; timeoutMs?: number; signal: AbortSignal } {
+export function waitOptions(ctx: CommandContext, opts: WaitFlags): WaitOptions & { signal: AbortSignal } {
   if (opts.nowait && opts.timeout !== undefined) throw new UsageError('--nowait and --timeout are exclusive');
-  const out: { nowait?: boolean; timeoutMs?: number; signal: AbortSignal } = { signal: ctx.signal };
+  const out: WaitOptions & { signal: AbortSignal } = { signal: ctx.signal };
   if (opts.nowait) out.nowait = true;
-  if (opts.timeout !== undefined) out.timeoutMs = parseSeconds(opts.timeout);
+  if (opts.timeout !== undefined) out.timeout = parseSeconds(opts.timeout);
   return out;
 }
 

@@ -63,9 +63,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function pollUntil<T>(
   syscall: string,
   attempt: Attempt<T>,
-  opts: { timeoutMs?: number; signal?: AbortSignal },
+  opts: { timeout?: number; signal?: AbortSignal },
 ): Promise<T> {
-  const deadline = deadlineOf(opts.timeoutMs);
+  const deadline = deadlineOf(opts.timeout);
   let delay = 1;
   for (let waited = false; ; waited = true) {
     if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
@@ -74,7 +74,7 @@ export async function pollUntil<T>(
     let wait = delay;
     if (deadline !== undefined) {
       const left = deadline - performance.now();
-      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeoutMs!);
+      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeout!);
       wait = Math.min(wait, left);
     }
     await sleep(wait, opts.signal);

@@ -40,6 +40,37 @@ export class IpcError extends Error {
   }
 }
 
+/** The object is not there (ENOENT, EIDRM) or is there already (EEXIST): sysv_ipc's ExistentialError. */
+export class ExistentialError extends IpcError {
+  override readonly name = 'ExistentialError';
+}
+
+/** The caller may not do this to the object (EACCES, EPERM): sysv_ipc's PermissionsError. */
+export class PermissionsError extends IpcError {
+  override readonly name = 'PermissionsError';
+}
+
+/** `nowait` and the call would have waited (EAGAIN, ENOMSG): sysv_ipc's BusyError. */
+export class BusyError extends IpcError {
+  override readonly name = 'BusyError';
+}
+
+const CLASS_OF: Record<string, typeof IpcError> = {
+  ENOENT: ExistentialError,
+  EEXIST: ExistentialError,
+  EIDRM: ExistentialError,
+  EACCES: PermissionsError,
+  EPERM: PermissionsError,
+  EAGAIN: BusyError,
+  ENOMSG: BusyError,
+};
+
+/** The IpcError of a failed call, as the subclass its errno belongs to. */
+export function ipcError(syscall: string, errno: number, detail?: string): IpcError {
+  const Class = CLASS_OF[errnoName(errno)] ?? IpcError;
+  return new Class(syscall, errno, detail);
+}
+
 export function isIpcError(e: unknown, ...codes: string[]): e is IpcError {
   return e instanceof IpcError && (codes.length === 0 || codes.includes(e.code));
 }

@@ -1,18 +1,18 @@
 // ftok(3): a key from a file's inode and device and the low 8 bits of proj.
-import { IpcError } from './errors.js';
+import { ipcError } from './errors.js';
 import { fn, lastErrno } from './libc.js';
 import { hexKey, trace, traceFail } from './trace.js';
 import { checkInt } from './validate.js';
 
 export function ftok(path: string, proj: number): number {
   checkInt('proj', proj, -0x80000000, 0x7fffffff);
-  if (path.length === 0 || path.includes('\0')) throw new IpcError('ftok', 2 /* ENOENT */, path);
+  if (path.length === 0 || path.includes('\0')) throw ipcError('ftok', 2 /* ENOENT */, path);
   const args = () => `${JSON.stringify(path)}, ${proj}`;
   const key = fn.ftok(path, proj) as number;
   if (key === -1) {
     const errno = lastErrno();
     traceFail('ftok', args, errno);
-    throw new IpcError('ftok', errno, path);
+    throw ipcError('ftok', errno, path);
   }
   trace('ftok', args, hexKey(key));
   return key;

@@ -16,7 +16,7 @@ import {
   readSysvipc,
   SYSVIPC_DIR,
 } from '../proc/sysvipc.js';
-import { IpcError, isIpcError } from './errors.js';
+import { IpcError, ipcError, isIpcError } from './errors.js';
 import { C, fn } from './libc.js';
 import { MessageQueue } from './msg.js';
 import { SEMVMX, SemaphoreSet } from './sem.js';
@@ -329,7 +329,7 @@ export function readSemElements(id: number, nsems: number): SemElement[] {
     try {
       return f();
     } catch (e) {
-      if (e instanceof IpcError) throw new IpcError(`semctl(${name})`, e.errno);
+      if (e instanceof IpcError) throw ipcError(`semctl(${name})`, e.errno);
       throw e;
     }
   };

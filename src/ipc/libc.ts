@@ -1,17 +1,40 @@
-// The ONLY module that imports koffi: libc's System V IPC functions, their structs and
-// constants, declared once for the whole program. Everything here is raw: callers in
-// src/ipc/ check arguments before a call and turn -1 + errno into an IpcError.
+// The ONLY module that imports koffi: libc's System V IPC functions and their structs,
+// declared once for the whole program. Everything here is raw: callers in src/ipc/ check
+// arguments before a call and turn -1 + errno into an IpcError.
+//
+// koffi is loaded on the first native call, not on import: a command that only reads /proc
+// (ipcs, snapshot) or a library user who never calls libc pays nothing for it. Structs are
+// plain descriptions here and become koffi types when koffi loads.
 //
 // Layouts are glibc's on 64-bit Linux (x86_64, aarch64); test/unit/layout.test.ts compiles
 // a C program that prints sizeof/offsetof and compares them with koffi's view of these types.
 
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type * as KoffiModule from 'koffi';
 
-const lib = koffi.load('libc.so.6');
+export { C } from './constants.js';
+
+type Koffi = typeof KoffiModule;
+type KoffiCType = ReturnType<Koffi['struct']>;
+type KoffiFunction = ReturnType<ReturnType<Koffi['load']>['func']>;
+
+/** A C struct: its name and fields (a field's type is a koffi type name or another struct). */
+export interface StructType {
+  readonly name: string;
+  readonly fields: Readonly<Record<string, string | StructType>>;
+}
+
+const declared: StructType[] = [];
+
+function defineStruct(name: string, fields: Record<string, string | StructType>): StructType {
+  const t = { name, fields };
+  declared.push(t);
+  return t;
+}
 
 // ---- structs (field names are the C names, so the layout test can compare them 1:1) ----
 
-export const ipc_perm = koffi.struct('ipc_perm', {
+export const ipc_perm = defineStruct('ipc_perm', {
   __key: 'int32',
   uid: 'uint32',
   gid: 'uint32',
@@ -24,7 +47,7 @@ export const ipc_perm = koffi.struct('ipc_perm', {
   __glibc_reserved2: 'uint64',
 });
 
-export const msqid_ds = koffi.struct('msqid_ds', {
+export const msqid_ds = defineStruct('msqid_ds', {
   msg_perm: ipc_perm,
   msg_stime: 'int64',
   msg_rtime: 'int64',
@@ -38,7 +61,7 @@ export const msqid_ds = koffi.struct('msqid_ds', {
   __glibc_reserved5: 'uint64',
 });
 
-export const semid_ds = koffi.struct('semid_ds', {
+export const semid_ds = defineStruct('semid_ds', {
   sem_perm: ipc_perm,
   sem_otime: 'int64',
   __sem_otime_high: 'uint64',
@@ -49,7 +72,7 @@ export const semid_ds = koffi.struct('semid_ds', {
   __glibc_reserved4: 'uint64',
 });
 
-export const shmid_ds = koffi.struct('shmid_ds', {
+export const shmid_ds = defineStruct('shmid_ds', {
   shm_perm: ipc_perm,
   shm_segsz: 'uint64',
   shm_atime: 'int64',
@@ -62,18 +85,18 @@ export const shmid_ds = koffi.struct('shmid_ds', {
   __glibc_reserved6: 'uint64',
 });
 
-export const sembuf = koffi.struct('sembuf', {
+export const sembuf = defineStruct('sembuf', {
   sem_num: 'uint16',
   sem_op: 'int16',
   sem_flg: 'int16',
 });
 
-export const timespec = koffi.struct('timespec', {
+export const timespec = defineStruct('timespec', {
   tv_sec: 'int64',
   tv_nsec: 'int64',
 });
 
-export const msginfo = koffi.struct('msginfo', {
+export const msginfo = defineStruct('msginfo', {
   msgpool: 'int32',
   msgmap: 'int32',
   msgmax: 'int32',
@@ -84,7 +107,7 @@ export const msginfo = koffi.struct('msginfo', {
   msgseg: 'uint16',
 });
 
-export const shm_info = koffi.struct('shm_info', {
+export const shm_info = defineStruct('shm_info', {
   used_ids: 'int32',
   shm_tot: 'uint64',
   shm_rss: 'uint64',
@@ -93,7 +116,7 @@ export const shm_info = koffi.struct('shm_info', {
   swap_successes: 'uint64',
 });
 
-export const shminfo = koffi.struct('shminfo', {
+export const shminfo = defineStruct('shminfo', {
   shmmax: 'uint64',
   shmmin: 'uint64',
   shmmni: 'uint64',
@@ -105,7 +128,7 @@ export const shminfo = koffi.struct('shminfo', {
   __glibc_reserved4: 'uint64',
 });
 
-export const seminfo = koffi.struct('seminfo', {
+export const seminfo = defineStruct('seminfo', {
   semmap: 'int32',
   semmni: 'int32',
   semmns: 'int32',
@@ -118,7 +141,7 @@ export const seminfo = koffi.struct('seminfo', {
   semaem: 'int32',
 });
 
-export const passwd = koffi.struct('passwd', {
+export const passwd = defineStruct('passwd', {
   pw_name: 'char *',
   pw_passwd: 'char *',
   pw_uid: 'uint32',
@@ -128,14 +151,14 @@ export const passwd = koffi.struct('passwd', {
   pw_shell: 'char *',
 });
 
-export const group = koffi.struct('group', {
+export const group = defineStruct('group', {
   gr_name: 'char *',
   gr_passwd: 'char *',
   gr_gid: 'uint32',
   gr_mem: 'void *',
 });
 
-/** Every struct above by its C name: what the layout test walks. */
+/** Every System V struct above by its C name: what the layout test walks. */
 export const STRUCTS = {
   ipc_perm,
   msqid_ds,
@@ -149,112 +172,121 @@ export const STRUCTS = {
   seminfo,
 } as const;
 
-// ---- constants (<sys/ipc.h>, <sys/msg.h>, <sys/sem.h>, <sys/shm.h>; checked by the layout test) ----
-
-export const C = {
-  IPC_PRIVATE: 0,
-  IPC_CREAT: 0o1000,
-  IPC_EXCL: 0o2000,
-  IPC_NOWAIT: 0o4000,
-  IPC_RMID: 0,
-  IPC_SET: 1,
-  IPC_STAT: 2,
-  IPC_INFO: 3,
-  MSG_STAT: 11,
-  MSG_INFO: 12,
-  MSG_STAT_ANY: 13,
-  MSG_NOERROR: 0o10000,
-  MSG_EXCEPT: 0o20000,
-  GETPID: 11,
-  GETVAL: 12,
-  GETALL: 13,
-  GETNCNT: 14,
-  GETZCNT: 15,
-  SETVAL: 16,
-  SETALL: 17,
-  SEM_STAT: 18,
-  SEM_INFO: 19,
-  SEM_STAT_ANY: 20,
-  SEM_UNDO: 0x1000,
-  SHM_LOCK: 11,
-  SHM_UNLOCK: 12,
-  SHM_STAT: 13,
-  SHM_INFO: 14,
-  SHM_STAT_ANY: 15,
-  SHM_RDONLY: 0o10000,
-  SHM_RND: 0o20000,
-  SHM_REMAP: 0o40000,
-  SHM_EXEC: 0o100000,
-  SHM_DEST: 0o1000,
-  SHM_LOCKED: 0o2000,
-} as const;
-
 // ---- functions ----
 // Control calls take a raw Buffer (void *) that callers fill or read with encode()/decode():
 // one declaration serves IPC_STAT, IPC_SET and the *_INFO commands alike.
 
-export const fn = {
-  ftok: lib.func('int ftok(const char *path, int proj_id)'),
+const SIGNATURES = {
+  ftok: 'int ftok(const char *path, int proj_id)',
 
-  msgget: lib.func('int msgget(int key, int msgflg)'),
-  msgsnd: lib.func('int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)'),
-  msgrcv: lib.func('intptr_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)'),
-  msgctl: lib.func('int msgctl(int msqid, int cmd, void *buf)'),
+  msgget: 'int msgget(int key, int msgflg)',
+  msgsnd: 'int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)',
+  msgrcv: 'intptr_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg)',
+  msgctl: 'int msgctl(int msqid, int cmd, void *buf)',
 
-  semget: lib.func('int semget(int key, int nsems, int semflg)'),
-  semop: lib.func('int semop(int semid, void *sops, size_t nsops)'),
-  semtimedop: lib.func('int semtimedop(int semid, void *sops, size_t nsops, void *timeout)'),
+  semget: 'int semget(int key, int nsems, int semflg)',
+  semop: 'int semop(int semid, void *sops, size_t nsops)',
+  semtimedop: 'int semtimedop(int semid, void *sops, size_t nsops, void *timeout)',
   // semctl is variadic in C: the fourth argument's type changes with cmd.
-  semctl: lib.func('int semctl(int semid, int semnum, int cmd, ...)'),
+  semctl: 'int semctl(int semid, int semnum, int cmd, ...)',
 
-  shmget: lib.func('int shmget(int key, size_t size, int shmflg)'),
-  shmat: lib.func('void *shmat(int shmid, void *shmaddr, int shmflg)'),
-  shmdt: lib.func('int shmdt(void *shmaddr)'),
-  shmctl: lib.func('int shmctl(int shmid, int cmd, void *buf)'),
+  shmget: 'int shmget(int key, size_t size, int shmflg)',
+  shmat: 'void *shmat(int shmid, void *shmaddr, int shmflg)',
+  shmdt: 'int shmdt(void *shmaddr)',
+  shmctl: 'int shmctl(int shmid, int cmd, void *buf)',
 
-  getpwuid_r: lib.func(
-    'int getpwuid_r(uint32 uid, _Out_ passwd *pwd, void *buf, size_t buflen, _Out_ void **result)',
-  ),
-  getgrgid_r: lib.func(
-    'int getgrgid_r(uint32 gid, _Out_ group *grp, void *buf, size_t buflen, _Out_ void **result)',
-  ),
-  strerror: lib.func('const char *strerror(int errnum)'),
-  getpagesize: lib.func('int getpagesize(void)'),
+  getpwuid_r: 'int getpwuid_r(uint32 uid, _Out_ passwd *pwd, void *buf, size_t buflen, _Out_ void **result)',
+  getgrgid_r: 'int getgrgid_r(uint32 gid, _Out_ group *grp, void *buf, size_t buflen, _Out_ void **result)',
+  strerror: 'const char *strerror(int errnum)',
+  getpagesize: 'int getpagesize(void)',
 };
+
+type Fn = keyof typeof SIGNATURES;
+
+interface Native {
+  koffi: Koffi;
+  types: Map<StructType, KoffiCType>;
+  fns: Record<Fn, KoffiFunction>;
+}
+
+let native: Native | undefined;
+
+/** koffi, libc and every declaration, made once, on first use. */
+function load(): Native {
+  if (native) return native;
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const lib = koffi.load('libc.so.6');
+  const types = new Map<StructType, KoffiCType>();
+  for (const s of declared) {
+    const fields = Object.fromEntries(
+      Object.entries(s.fields).map(([k, v]) => [k, typeof v === 'string' ? v : types.get(v)!]),
+    );
+    types.set(s, koffi.struct(s.name, fields));
+  }
+  const fns = Object.fromEntries(
+    Object.entries(SIGNATURES).map(([name, sig]) => [name, lib.func(sig)]),
+  ) as Record<Fn, KoffiFunction>;
+  native = { koffi, types, fns };
+  return native;
+}
+
+/**
+ * libc's functions: `fn.msgget(key, flags)`. The first access to any of them loads koffi;
+ * each property then becomes the plain koffi function (no getter on the hot path).
+ */
+export const fn = {} as Record<Fn, KoffiFunction>;
+for (const name of Object.keys(SIGNATURES) as Fn[]) {
+  Object.defineProperty(fn, name, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const f = load().fns[name];
+      Object.defineProperty(fn, name, { value: f, enumerable: true });
+      return f;
+    },
+  });
+}
+
+function ctype(t: StructType): KoffiCType {
+  return load().types.get(t)!;
+}
+
+/** Whether koffi has been loaded (for the test that importing svipc loads no native code). */
+export function nativeLoaded(): boolean {
+  return native !== undefined;
+}
 
 /** errno of the last synchronous call on this thread. Async calls lose it (another thread). */
 export function lastErrno(): number {
-  return koffi.errno();
+  return load().koffi.errno();
 }
 
-export type KoffiType = ReturnType<typeof koffi.struct>;
-
-export function sizeOf(type: KoffiType): number {
-  return koffi.sizeof(type);
+export function sizeOf(type: StructType): number {
+  return load().koffi.sizeof(ctype(type));
 }
 
-export function offsetOf(type: KoffiType, field: string): number {
-  return koffi.offsetof(type, field);
+export function offsetOf(type: StructType, field: string): number {
+  return load().koffi.offsetof(ctype(type), field);
 }
 
-export function decode<T>(buf: Buffer, type: KoffiType, offset = 0): T {
-  return koffi.decode(buf, offset, type) as T;
+export function decode<T>(buf: Buffer, type: StructType, offset = 0): T {
+  return load().koffi.decode(buf, offset, ctype(type)) as T;
 }
 
-export function encode(buf: Buffer, type: KoffiType, value: object, offset = 0): void {
-  koffi.encode(buf, offset, type, value);
+export function encode(buf: Buffer, type: StructType, value: object, offset = 0): void {
+  load().koffi.encode(buf, offset, ctype(type), value);
 }
 
 /** An opaque address returned by shmat. */
 export type Address = unknown;
 
 export function addressOf(ptr: Address): bigint {
-  return koffi.address(ptr) as bigint;
+  return load().koffi.address(ptr) as bigint;
 }
 
 /** A Buffer over `length` bytes at `ptr`, no copy. Never touch it after shmdt. */
 export function viewOf(ptr: Address, length: number): Buffer {
-  const ab = koffi.view(ptr, length);
+  const ab = load().koffi.view(ptr, length);
   return Buffer.from(ab);
 }
 
@@ -269,8 +301,6 @@ export function semctlVariadic(
   return fn.semctl(semid, semnum, cmd, arg.type, arg.value) as number;
 }
 
-type Fn = keyof typeof fn;
-
 /** Call `fn[name]` on libuv's thread pool; resolves to its raw return value. errno is lost. */
 export function callAsync(name: Fn, ...args: unknown[]): Promise<number> {
   const f = fn[name] as unknown as { async: (...a: unknown[]) => void };
@@ -282,8 +312,7 @@ export function callAsync(name: Fn, ...args: unknown[]): Promise<number> {
   });
 }
 
-/** The declared field names of a struct type, in order (for the layout test). */
-export function fieldNames(type: KoffiType): string[] {
-  const info = koffi.introspect(type) as { members?: Record<string, unknown> };
-  return Object.keys(info.members ?? {});
+/** The declared field names of a struct, in order (for the layout test). */
+export function fieldNames(type: StructType): string[] {
+  return Object.keys(type.fields);
 }

@@ -1,7 +1,9 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
 import { constants } from 'node:os';
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
+import { isIpcError } from './errors.js';
 import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
+import { disposeCreated, markCreated } from './owned.js';
 import {
   applyPermChange,
   creation,
@@ -18,7 +20,6 @@ import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
 // errno values from Node's table for this platform, not typed in by hand.
 const { EAGAIN, ENOMSG } = constants.errno;
 
-const MSQID_DS_SIZE = sizeOf(msqid_ds);
 const LONG_SIZE = 8;
 /** The kernel's hard ceiling for one message (msgmax cannot exceed INT_MAX). */
 const MAX_MSG = INT_MAX;
@@ -67,7 +68,7 @@ function ctl(id: number, cmd: number, buf: Buffer | null): number {
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(MSQID_DS_SIZE);
+  const buf = Buffer.alloc(sizeOf(msqid_ds));
   const ret = ctl(id, cmd, buf);
   return { raw: decode<RawMsqid>(buf, msqid_ds), buf, ret };
 }
@@ -107,7 +108,7 @@ export class MessageQueue {
   /** A new queue: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(opts: { key?: number; mode?: number } = {}): MessageQueue {
     const { key, get } = creation(opts);
-    return MessageQueue.get(key, get);
+    return markCreated(MessageQueue.get(key, get));
   }
 
   /** MSG_INFO: system-wide usage (msgpool = queues' bytes in KiB... see msgctl(2)). */
@@ -147,6 +148,30 @@ export class MessageQueue {
     ctl(this.id, C.IPC_RMID, null);
   }
 
+  /** `using q = MessageQueue.create()`: removed at the end of the scope (one opened with `get` is not). */
+  [Symbol.dispose](): void {
+    disposeCreated(this);
+  }
+
+  /**
+   * The queue's messages as they arrive, each received (taken off the queue) only when the
+   * loop asks for the next: breaking out of the loop takes nothing more. `opts` applies to
+   * each receive (type, size, timeout, signal); with `nowait` the loop ends when the queue
+   * is empty. The loop ends when the queue is removed.
+   */
+  async *messages(opts: ReceiveOptions = {}): AsyncGenerator<Message, void, undefined> {
+    for (;;) {
+      let m: Message;
+      try {
+        m = await this.receiveAsync(opts);
+      } catch (e) {
+        if (isIpcError(e, 'EIDRM', 'EINVAL') || (opts.nowait && isIpcError(e, 'ENOMSG'))) return;
+        throw e;
+      }
+      yield m;
+    }
+  }
+
   /** One msgsnd; with `nowait`, throws EAGAIN when the queue is full. Synchronous. */
   send(type: number, data: Uint8Array, opts: { nowait?: boolean } = {}): void {
     const msg = packMessage(type, data);
@@ -171,7 +196,7 @@ export class MessageQueue {
       return fail('msgsnd', args, waited);
     };
     if (opts.nowait) return Promise.resolve(void attempt(false));
-    if (opts.timeoutMs !== undefined || opts.signal)
+    if (opts.timeout !== undefined || opts.signal)
       return pollUntil('msgsnd', attempt, opts).then(() => undefined);
     return blockUntil(attempt, async () => {
       if ((await callAsync('msgsnd', this.id, msg, data.length, 0)) !== 0) return null;
@@ -211,7 +236,7 @@ export class MessageQueue {
       return fail('msgrcv', args, waited);
     };
     if (opts.nowait) return Promise.resolve().then(() => attempt(false) as Message);
-    if (opts.timeoutMs !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
+    if (opts.timeout !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
     return blockUntil(attempt, async () => {
       const n = await callAsync('msgrcv', this.id, buf, size, type, flags);
       if (n < 0) return null;

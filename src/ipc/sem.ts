@@ -15,6 +15,7 @@ import {
   sizeOf,
   timespec,
 } from './libc.js';
+import { disposeCreated, markCreated } from './owned.js';
 import {
   applyPermChange,
   creation,
@@ -31,8 +32,6 @@ import { checkId, checkInt, checkKey } from './validate.js';
 // errno values from Node's table for this platform, not typed in by hand.
 const { EAGAIN, EINTR } = constants.errno;
 
-const SEMID_DS_SIZE = sizeOf(semid_ds);
-const SEMBUF_SIZE = sizeOf(sembuf);
 /** SEMVMX: the largest value a semaphore can hold on Linux. */
 export const SEMVMX = 32767;
 
@@ -92,7 +91,7 @@ function fromRaw(r: RawSemid): SemidDs {
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawSemid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(SEMID_DS_SIZE);
+  const buf = Buffer.alloc(sizeOf(semid_ds));
   const ret = ctl(id, 0, cmd, { type: 'void *', value: buf });
   return { raw: decode<RawSemid>(buf, semid_ds), buf, ret };
 }
@@ -112,12 +111,13 @@ export function timespecOf(ms: number): { tv_sec: number; tv_nsec: number } {
 /** struct sembuf[] for semop. */
 export function packOps(ops: readonly SemOp[], nowait = false): Buffer {
   if (ops.length === 0) throw new RangeError('semop needs at least one operation');
-  const buf = Buffer.alloc(SEMBUF_SIZE * ops.length);
+  const size = sizeOf(sembuf);
+  const buf = Buffer.alloc(size * ops.length);
   ops.forEach((o, i) => {
     checkInt('sem_num', o.num, 0, 0xffff);
     checkInt('sem_op', o.op, -SEMVMX, SEMVMX);
     const flg = (o.undo ? C.SEM_UNDO : 0) | (nowait ? C.IPC_NOWAIT : 0);
-    encode(buf, sembuf, { sem_num: o.num, sem_op: o.op, sem_flg: flg }, i * SEMBUF_SIZE);
+    encode(buf, sembuf, { sem_num: o.num, sem_op: o.op, sem_flg: flg }, i * size);
   });
   return buf;
 }
@@ -214,7 +214,7 @@ export class SemaphoreSet {
   /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(nsems: number, opts: { key?: number; mode?: number } = {}): SemaphoreSet {
     const { key, get } = creation(opts);
-    return SemaphoreSet.get(key, nsems, get);
+    return markCreated(SemaphoreSet.get(key, nsems, get));
   }
 
   static usage(): SemInfo {
@@ -247,6 +247,11 @@ export class SemaphoreSet {
 
   remove(): void {
     ctl(this.id, 0, C.IPC_RMID);
+  }
+
+  /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
+  [Symbol.dispose](): void {
+    disposeCreated(this);
   }
 
   getValue(num: number): number {
@@ -308,13 +313,13 @@ export class SemaphoreSet {
   /**
    * One atomic semop that may wait, off the event loop: semtimedop on a pool thread with
    * the time left, re-asked synchronously after every wake-up (see blocking.ts).
-   * With `timeoutMs`, throws WaitTimeoutError; with `signal`, WaitAbortedError (polled
+   * With `timeout` (ms), throws WaitTimeoutError; with `signal`, WaitAbortedError (polled
    * every 100 ms: the op itself is never left pending after we give up, bar exit).
    */
   async opAsync(ops: readonly SemOp[], opts: WaitOptions = {}): Promise<void> {
     const tryBuf = packOps(ops, true);
     const waitBuf = packOps(ops, false);
-    const deadline = deadlineOf(opts.timeoutMs);
+    const deadline = deadlineOf(opts.timeout);
     const slice = opts.signal ? 100 : undefined;
     const tryArgs = () => `semid=${this.id}, ${formatOps(ops, true)}`;
     const attempt = (waited: boolean) => {
@@ -325,7 +330,7 @@ export class SemaphoreSet {
       if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs, waited);
       if (opts.signal?.aborted) throw new WaitAbortedError('semop');
       if (deadline !== undefined && performance.now() >= deadline)
-        throw new WaitTimeoutError('semop', opts.timeoutMs!);
+        throw new WaitTimeoutError('semop', opts.timeout!);
       return WOULD_BLOCK;
     };
     await blockUntil(attempt, async () => {

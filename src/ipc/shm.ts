@@ -12,6 +12,7 @@ import {
   sizeOf,
   viewOf,
 } from './libc.js';
+import { disposeCreated, markCreated } from './owned.js';
 import {
   applyPermChange,
   creation,
@@ -25,7 +26,6 @@ import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
-const SHMID_DS_SIZE = sizeOf(shmid_ds);
 const FAILED = 0xffffffffffffffffn; // (void *) -1
 
 interface RawShmid {
@@ -57,7 +57,7 @@ function ctl(id: number, cmd: number, buf: Buffer | null): number {
 }
 
 function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawShmid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(SHMID_DS_SIZE);
+  const buf = Buffer.alloc(sizeOf(shmid_ds));
   const ret = ctl(id, cmd, buf);
   return { raw: decode<RawShmid>(buf, shmid_ds), buf, ret };
 }
@@ -106,6 +106,11 @@ export class Attachment {
     return addressOf(this.#addr);
   }
 
+  /** `using a = shm.attach()`: detached at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.detach();
+  }
+
   /** shmdt. Idempotent; the buffer is unusable afterwards. */
   detach(): void {
     if (this.#addr === null) return;
@@ -133,7 +138,7 @@ export class SharedMemory {
   /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
   static create(size: number, opts: { key?: number; mode?: number } = {}): SharedMemory {
     const { key, get } = creation(opts);
-    return SharedMemory.get(key, size, get);
+    return markCreated(SharedMemory.get(key, size, get));
   }
 
   /** SHM_INFO: system-wide usage. */
@@ -154,7 +159,7 @@ export class SharedMemory {
 
   /** IPC_INFO: the limits (struct shminfo; shmmax and shmall exceed 2^53 by default). */
   static limits(): ShmLimitsInfo {
-    const buf = Buffer.alloc(Math.max(sizeOf(shminfo), SHMID_DS_SIZE));
+    const buf = Buffer.alloc(Math.max(sizeOf(shminfo), sizeOf(shmid_ds)));
     const ret = ctl(0, C.IPC_INFO, buf);
     const r = decode<Record<string, number | bigint>>(buf, shminfo);
     const big = (v: number | bigint | undefined): bigint => BigInt(v ?? 0);
@@ -191,6 +196,11 @@ export class SharedMemory {
   /** IPC_RMID: destroyed once the last process detaches. */
   remove(): void {
     ctl(this.id, C.IPC_RMID, null);
+  }
+
+  /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
+  [Symbol.dispose](): void {
+    disposeCreated(this);
   }
 
   /** SHM_LOCK: keep the segment's pages in memory (needs CAP_IPC_LOCK or RLIMIT_MEMLOCK). */

@@ -3,7 +3,7 @@
 //   msgget(key=0x00001234, flags=IPC_CREAT|0600) -> -1 EEXIST
 // Off by default; formatting is skipped entirely unless a tracer is set.
 import { errnoAfterWait } from './blocking.js';
-import { errnoName, IpcError } from './errors.js';
+import { errnoName, ipcError } from './errors.js';
 import { lastErrno } from './libc.js';
 
 export type Tracer = (line: string) => void;
@@ -35,7 +35,7 @@ export function traceFail(syscall: string, args: () => string, errno: number): v
 export function fail(syscall: string, args?: () => string, waited = false): never {
   const errno = errnoAfterWait(lastErrno(), waited);
   if (args) traceFail(syscall, args, errno);
-  throw new IpcError(syscall, errno);
+  throw ipcError(syscall, errno);
 }
 
 /** An int-returning call's result: reported, or the IpcError of its -1 (see fail). */

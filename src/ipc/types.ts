@@ -103,8 +103,8 @@ export interface SemInfo {
 export interface WaitOptions {
   /** Fail with EAGAIN/ENOMSG at once instead of waiting (IPC_NOWAIT). */
   nowait?: boolean;
-  /** Give up after this many milliseconds: throws IpcError with code ETIMEDOUT... see blocking.ts. */
-  timeoutMs?: number;
+  /** Give up after this many milliseconds (as Node's own APIs count): throws WaitTimeoutError. */
+  timeout?: number;
   /** Abort the wait (the object is left as it was). */
   signal?: AbortSignal;
 }

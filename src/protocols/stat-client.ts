@@ -151,7 +151,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     const request = encodeRequest(reply.id, opts.path);
     try {
       await server.sendAsync(requestType(opts.kind), request, {
-        timeoutMs: opts.timeoutMs,
+        timeout: opts.timeoutMs,
         signal: opts.signal,
       });
     } catch (e) {

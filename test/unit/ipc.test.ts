@@ -126,7 +126,7 @@ describe('MessageQueue', () => {
   it('a bounded receiveAsync times out and leaves the queue usable', async () => {
     const q = queue();
     const t0 = performance.now();
-    await expect(q.receiveAsync({ timeoutMs: 100 })).rejects.toBeInstanceOf(WaitTimeoutError);
+    await expect(q.receiveAsync({ timeout: 100 })).rejects.toBeInstanceOf(WaitTimeoutError);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(95);
     q.send(1, Buffer.from('x'));
     expect(q.receive({ nowait: true })?.data.toString()).toBe('x');
@@ -205,9 +205,7 @@ describe('SemaphoreSet', () => {
   it('opAsync times out within its bound and changes nothing', async () => {
     const s = semset(1);
     const t0 = performance.now();
-    await expect(s.opAsync([{ num: 0, op: -1 }], { timeoutMs: 150 })).rejects.toBeInstanceOf(
-      WaitTimeoutError,
-    );
+    await expect(s.opAsync([{ num: 0, op: -1 }], { timeout: 150 })).rejects.toBeInstanceOf(WaitTimeoutError);
     const ms = performance.now() - t0;
     expect(ms).toBeGreaterThanOrEqual(145);
     expect(ms).toBeLessThan(1000);

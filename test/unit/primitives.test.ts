@@ -45,7 +45,7 @@ describe('values', () => {
 
   test('--nowait and --timeout', () => {
     const ctx = { signal: new AbortController().signal } as never;
-    expect(waitOptions(ctx, { timeout: '0.25' }).timeoutMs).toBe(250);
+    expect(waitOptions(ctx, { timeout: '0.25' }).timeout).toBe(250);
     expect(waitOptions(ctx, { nowait: true }).nowait).toBe(true);
     expect(() => waitOptions(ctx, { nowait: true, timeout: '1' })).toThrow('exclusive');
   });
