@@ -32,38 +32,27 @@ const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
 /** isprint() in the C locale. */
 const printable = (c: number): boolean => c >= 0x20 && c < 0x7f;
 
-/** mbs_safe_encode() in the C locale: unprintable bytes as \xNN, and "\" before "x" too. */
-export function safeEncode(s: string): string {
+/** Each byte for which `escaped(code, next char)` holds as \xNN, the others as they are. */
+function escapeBytes(s: string, escaped: (c: number, next: string | undefined) => boolean): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if ((c === 0x5c && s[i + 1] === 'x') || !printable(c)) out += hex(c);
-    else out += s[i];
+    out += escaped(c, s[i + 1]) ? hex(c) : s[i];
   }
   return out;
 }
+
+/** mbs_safe_encode() in the C locale: unprintable bytes as \xNN, and "\" before "x" too. */
+export const safeEncode = (s: string): string =>
+  escapeBytes(s, (c, next) => (c === 0x5c && next === 'x') || !printable(c));
 
 /** Raw mode: blanks, backslashes and unprintable bytes as \xNN. */
-export function rawEncode(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x5c || c === 0x20 || !printable(c)) out += hex(c);
-    else out += s[i];
-  }
-  return out;
-}
+export const rawEncode = (s: string): string =>
+  escapeBytes(s, (c) => c === 0x5c || c === 0x20 || !printable(c));
 
-/** Export mode's value inside "...": the shell's specials and unprintable bytes as \xNN. */
-export function exportEncode(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22 || c === 0x24 || c === 0x5c || c === 0x60 || !printable(c)) out += hex(c);
-    else out += s[i];
-  }
-  return out;
-}
+/** Export mode's value inside "...": the shell's specials (" $ \ `) and unprintable bytes as \xNN. */
+export const exportEncode = (s: string): string =>
+  escapeBytes(s, (c) => c === 0x22 || c === 0x24 || c === 0x5c || c === 0x60 || !printable(c));
 
 const JSON_ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
 
