@@ -30,6 +30,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     multiCall: true,
   },
   {
+    name: 'lsipc',
+    summary: 'list IPC facilities in columns, JSON or shell variables (util-linux compatible)',
+    group: 'util-linux',
+    multiCall: true,
+  },
+  {
     name: 'ftok',
     summary: "print the key ftok(3) makes of PATH and PROJ, like the lecture's ftok",
     group: 'lecture',

@@ -29,7 +29,12 @@ function isolated(cmd: string, args: readonly string[]) {
 
 describe('links', () => {
   test('ipcs, ipcmk and ipcrm are the multi-call names, and linksDir() has each', () => {
-    expect(COMMANDS.filter((c) => c.multiCall).map((c) => c.name)).toEqual(['ipcs', 'ipcmk', 'ipcrm']);
+    expect(COMMANDS.filter((c) => c.multiCall).map((c) => c.name)).toEqual([
+      'ipcs',
+      'ipcmk',
+      'ipcrm',
+      'lsipc',
+    ]);
     for (const n of ['ipcs', 'ipcmk', 'ipcrm']) expect(readlinkSync(join(links, n))).toBe(SVIPC);
   });
 
