@@ -187,8 +187,13 @@ const SIGNATURES = {
   semget: 'int semget(int key, int nsems, int semflg)',
   semop: 'int semop(int semid, void *sops, size_t nsops)',
   semtimedop: 'int semtimedop(int semid, void *sops, size_t nsops, void *timeout)',
-  // semctl is variadic in C: the fourth argument's type changes with cmd.
-  semctl: 'int semctl(int semid, int semnum, int cmd, ...)',
+  // semctl is variadic in C: the fourth argument's type changes with cmd. It is declared once
+  // per argument type instead: on x86_64 and aarch64 Linux a variadic callee takes integer and
+  // pointer arguments where a fixed prototype puts them, and koffi's variadic calls cost ~40%
+  // more per call (types are read at every call). semctl(GETVAL) is a hot loop's call.
+  semctl: 'int semctl(int semid, int semnum, int cmd)',
+  semctlInt: 'int semctl(int semid, int semnum, int cmd, int arg)',
+  semctlPtr: 'int semctl(int semid, int semnum, int cmd, void *arg)',
 
   shmget: 'int shmget(int key, size_t size, int shmflg)',
   shmat: 'void *shmat(int shmid, void *shmaddr, int shmflg)',
@@ -290,7 +295,7 @@ export function viewOf(ptr: Address, length: number): Buffer {
   return Buffer.from(ab);
 }
 
-/** Call a variadic semctl with a typed fourth argument. */
+/** semctl with the fourth argument its cmd takes: none, an int (SETVAL), or a buffer. */
 export function semctlVariadic(
   semid: number,
   semnum: number,
@@ -298,7 +303,8 @@ export function semctlVariadic(
   arg?: { type: 'int'; value: number } | { type: 'void *'; value: Buffer | null },
 ): number {
   if (arg === undefined) return fn.semctl(semid, semnum, cmd) as number;
-  return fn.semctl(semid, semnum, cmd, arg.type, arg.value) as number;
+  if (arg.type === 'int') return fn.semctlInt(semid, semnum, cmd, arg.value) as number;
+  return fn.semctlPtr(semid, semnum, cmd, arg.value) as number;
 }
 
 /** Call `fn[name]` on libuv's thread pool; resolves to its raw return value. errno is lost. */

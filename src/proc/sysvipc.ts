@@ -83,101 +83,171 @@ export function parseSysvipcTable(text: string): SysvipcTable {
   return { columns, rows };
 }
 
-class ParseError extends Error {}
+// The row parsers below are on the hot path of every listing (37,000 objects is a real
+// host): the header is read once into column indexes, each line is split once, and numbers
+// are read with a digit loop, with no per-row map of strings and no regular expression per
+// field. A line whose numbers do not parse is skipped, as util-linux skips it.
 
-function dec(row: Record<string, string>, name: string, optional = false): number | null {
-  const v = row[name];
-  if (v === undefined) {
-    if (optional) return null;
-    throw new ParseError(`missing column ${name}`);
-  }
-  if (!/^[-+]?[0-9]+$/.test(v)) throw new ParseError(`bad ${name}: ${v}`);
-  return Number(v);
+/** A column the parser needs: its header name(s), octal or decimal, and whether it may be absent. */
+interface ColumnSpec {
+  names: readonly string[];
+  octal?: boolean;
+  optional?: boolean;
 }
 
-const int = (row: Record<string, string>, name: string): number => dec(row, name)!;
-
-function oct(row: Record<string, string>, name: string): number {
-  const v = row[name];
-  if (v === undefined || !/^[0-7]+$/.test(v)) throw new ParseError(`bad ${name}: ${String(v)}`);
-  return Number.parseInt(v, 8);
-}
-
+const col = (name: string, opts: Omit<ColumnSpec, 'names'> = {}): ColumnSpec => ({ names: [name], ...opts });
 /** The id column: msqid/semid/shmid, or plain "id" in a hypothetical header. */
-function idOf(row: Record<string, string>, name: string): number {
-  return row[name] !== undefined ? int(row, name) : int(row, 'id');
+const idCol = (name: string): ColumnSpec => ({ names: [name, 'id'] });
+const perms = col('perms', { octal: true });
+
+/** A decimal integer ([-+]digits), or NaN. Exact: past 15 digits Number() does the rounding. */
+function decimal(s: string): number {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 45 || c === 43) i = 1;
+  if (i >= n) return Number.NaN;
+  let v = 0;
+  for (let j = i; j < n; j++) {
+    c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
+  }
+  if (n - i > 15) v = Number(s.slice(i));
+  return s.charCodeAt(0) === 45 ? -v : v;
 }
 
-/** Keys are key_t (signed 32-bit); the kernel prints them with %d. Fold an unsigned spelling. */
-function keyOf(row: Record<string, string>): number {
-  return int(row, 'key') | 0;
+/** Octal digits, or NaN. */
+function octalOf(s: string): number {
+  if (s.length === 0) return Number.NaN;
+  let v = 0;
+  for (let j = 0; j < s.length; j++) {
+    const c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 7) return Number.NaN;
+    v = v * 8 + c;
+  }
+  return v;
 }
 
-function rowsOf<T>(text: string, convert: (row: Record<string, string>) => T): T[] {
+/** Marks an optional column the header does not have. */
+const ABSENT = -1;
+
+/**
+ * Rows of `text` as `build` makes them from the spec's values, in spec order (an absent
+ * optional column reads as null). Lines shorter than the header, or with a value that is not
+ * a number, are skipped; a header without a required column gives no rows.
+ */
+function parseRows<T>(text: string, spec: readonly ColumnSpec[], build: (v: (number | null)[]) => T): T[] {
+  const lines = text.split('\n');
+  const header = (lines[0] ?? '').trim().split(/\s+/).filter(Boolean);
+  const index = spec.map((c) => {
+    const i = c.names.map((n) => header.indexOf(n)).find((x) => x >= 0);
+    return i ?? ABSENT;
+  });
+  if (spec.some((c, k) => index[k] === ABSENT && !c.optional)) return [];
   const out: T[] = [];
-  for (const row of parseSysvipcTable(text).rows) {
-    try {
-      out.push(convert(row));
-    } catch (e) {
-      // A line that does not parse is skipped, as util-linux skips it.
-      if (!(e instanceof ParseError)) throw e;
+  const values: (number | null)[] = new Array(spec.length);
+  rows: for (let l = 1; l < lines.length; l++) {
+    const line = lines[l]!.trim();
+    if (line === '') continue;
+    const fields = line.split(/\s+/);
+    if (fields.length < header.length) continue;
+    for (let k = 0; k < spec.length; k++) {
+      const i = index[k]!;
+      if (i === ABSENT) {
+        values[k] = null;
+        continue;
+      }
+      const v = spec[k]!.octal ? octalOf(fields[i]!) : decimal(fields[i]!);
+      if (Number.isNaN(v)) continue rows;
+      values[k] = v;
     }
+    out.push(build(values));
   }
   return out;
 }
 
+const MSG_COLUMNS = [
+  col('key'),
+  idCol('msqid'),
+  perms,
+  ...['cbytes', 'qnum', 'lspid', 'lrpid', 'uid', 'gid', 'cuid', 'cgid', 'stime', 'rtime', 'ctime'].map((n) =>
+    col(n),
+  ),
+];
+
 export function parseMsgTable(text: string): ProcMsgRow[] {
-  return rowsOf(text, (r) => ({
-    key: keyOf(r),
-    id: idOf(r, 'msqid'),
-    mode: oct(r, 'perms'),
-    cbytes: int(r, 'cbytes'),
-    qnum: int(r, 'qnum'),
-    lspid: int(r, 'lspid'),
-    lrpid: int(r, 'lrpid'),
-    uid: int(r, 'uid'),
-    gid: int(r, 'gid'),
-    cuid: int(r, 'cuid'),
-    cgid: int(r, 'cgid'),
-    stime: int(r, 'stime'),
-    rtime: int(r, 'rtime'),
-    ctime: int(r, 'ctime'),
+  return parseRows(text, MSG_COLUMNS, (v) => ({
+    // Keys are key_t (signed 32-bit); the kernel prints them with %d. Fold an unsigned spelling.
+    key: v[0]! | 0,
+    id: v[1]!,
+    mode: v[2]!,
+    cbytes: v[3]!,
+    qnum: v[4]!,
+    lspid: v[5]!,
+    lrpid: v[6]!,
+    uid: v[7]!,
+    gid: v[8]!,
+    cuid: v[9]!,
+    cgid: v[10]!,
+    stime: v[11]!,
+    rtime: v[12]!,
+    ctime: v[13]!,
   }));
 }
+
+const SEM_COLUMNS = [
+  col('key'),
+  idCol('semid'),
+  perms,
+  ...['nsems', 'uid', 'gid', 'cuid', 'cgid', 'otime', 'ctime'].map((n) => col(n)),
+];
 
 export function parseSemTable(text: string): ProcSemRow[] {
-  return rowsOf(text, (r) => ({
-    key: keyOf(r),
-    id: idOf(r, 'semid'),
-    mode: oct(r, 'perms'),
-    nsems: int(r, 'nsems'),
-    uid: int(r, 'uid'),
-    gid: int(r, 'gid'),
-    cuid: int(r, 'cuid'),
-    cgid: int(r, 'cgid'),
-    otime: int(r, 'otime'),
-    ctime: int(r, 'ctime'),
+  return parseRows(text, SEM_COLUMNS, (v) => ({
+    key: v[0]! | 0,
+    id: v[1]!,
+    mode: v[2]!,
+    nsems: v[3]!,
+    uid: v[4]!,
+    gid: v[5]!,
+    cuid: v[6]!,
+    cgid: v[7]!,
+    otime: v[8]!,
+    ctime: v[9]!,
   }));
 }
 
+const SHM_COLUMNS = [
+  col('key'),
+  idCol('shmid'),
+  perms,
+  ...['size', 'cpid', 'lpid', 'nattch', 'uid', 'gid', 'cuid', 'cgid', 'atime', 'dtime', 'ctime'].map((n) =>
+    col(n),
+  ),
+  col('rss', { optional: true }),
+  col('swap', { optional: true }),
+];
+
 export function parseShmTable(text: string): ProcShmRow[] {
-  return rowsOf(text, (r) => ({
-    key: keyOf(r),
-    id: idOf(r, 'shmid'),
-    mode: oct(r, 'perms'),
-    size: int(r, 'size'),
-    cpid: int(r, 'cpid'),
-    lpid: int(r, 'lpid'),
-    nattch: int(r, 'nattch'),
-    uid: int(r, 'uid'),
-    gid: int(r, 'gid'),
-    cuid: int(r, 'cuid'),
-    cgid: int(r, 'cgid'),
-    atime: int(r, 'atime'),
-    dtime: int(r, 'dtime'),
-    ctime: int(r, 'ctime'),
-    rss: dec(r, 'rss', true),
-    swap: dec(r, 'swap', true),
+  return parseRows(text, SHM_COLUMNS, (v) => ({
+    key: v[0]! | 0,
+    id: v[1]!,
+    mode: v[2]!,
+    size: v[3]!,
+    cpid: v[4]!,
+    lpid: v[5]!,
+    nattch: v[6]!,
+    uid: v[7]!,
+    gid: v[8]!,
+    cuid: v[9]!,
+    cgid: v[10]!,
+    atime: v[11]!,
+    dtime: v[12]!,
+    ctime: v[13]!,
+    /** Resident bytes; null on kernels whose file has no rss column. */
+    rss: v[14] ?? null,
+    swap: v[15] ?? null,
   }));
 }
 

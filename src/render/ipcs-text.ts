@@ -50,6 +50,15 @@ export function printSize(
     else if (unit === 'kbytes') out += `${msg} (kbytes) = `;
     else out += `${msg} = `;
   }
+  // The common case, a non-negative safe integer in bytes, needs no BigInt (a listing's hot path).
+  if (
+    unit !== 'kbytes' &&
+    unit !== 'human' &&
+    typeof size === 'number' &&
+    size >= 0 &&
+    Number.isSafeInteger(size)
+  )
+    return out + widthed(size, width) + (end ?? '');
   const n = BigInt.asUintN(64, BigInt(size));
   if (unit === 'kbytes') out += widthed(n / 1024n, width);
   else if (unit === 'human') out += widthed(sizeToHumanString(n), width);

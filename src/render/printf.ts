@@ -2,18 +2,21 @@
 // precisions count bytes (a UTF-8 user name pads as C pads it), not UTF-16 code units.
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** The byte length of a value printed: a number's text is ASCII (no Buffer call on the hot path). */
+const printedBytes = (value: string | number | bigint, s: string): number =>
+  typeof value === 'string' ? bytes(s) : s.length;
 
 /** %-Ns: left-justified in N bytes. */
 export function left(value: string | number | bigint, width: number): string {
   const s = String(value);
-  const pad = width - bytes(s);
+  const pad = width - printedBytes(value, s);
   return pad > 0 ? s + ' '.repeat(pad) : s;
 }
 
 /** %Ns: right-justified in N bytes. */
 export function right(value: string | number | bigint, width: number): string {
   const s = String(value);
-  const pad = width - bytes(s);
+  const pad = width - printedBytes(value, s);
   return pad > 0 ? ' '.repeat(pad) + s : s;
 }
 
