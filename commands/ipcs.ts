@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
-import { getoptFailed, getoptUtilLinux, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
+import { getoptFailed, getoptUtilLinux, strtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { errnoNumber, IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
@@ -78,18 +78,6 @@ const FORMATS: Record<string, IpcsFormat> = { t: 'time', c: 'creator', p: 'pid',
 
 const names: NameResolver = { user: userName, group: groupName };
 
-/** strtos32_or_err(): decimal, leading blanks and a sign allowed; why it failed, or the value. */
-export function parseId(text: string): { value: number } | { error: 'EINVAL' | 'ERANGE' } {
-  const m = /^[ \t\n\v\f\r]*([-+]?)([0-9]+)/.exec(text);
-  if (!m) return { error: 'EINVAL' };
-  let v = BigInt(m[2]!);
-  if (m[1] === '-') v = -v;
-  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return { error: 'ERANGE' };
-  if (m[0].length !== text.length) return { error: 'EINVAL' };
-  if (v > 0x7fffffffn || v < -0x80000000n) return { error: 'ERANGE' };
-  return { value: Number(v) };
-}
-
 interface Options {
   kinds: Kinds;
   format: IpcsFormat;
@@ -117,7 +105,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       switch (opt.key) {
         case 'i': {
           const text = opt.value ?? '';
-          const r = parseId(text);
+          const r = strtos32(text);
           if ('error' in r) {
             const reason = r.error === 'ERANGE' ? `: ${strerror(34)}` : '';
             return fail(`failed to parse id argument: '${text}'${reason}`);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
-import { getoptFailed, getoptUtilLinux, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
+import { getoptFailed, getoptUtilLinux, strtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
   type IpcRecord,
@@ -34,7 +34,6 @@ import {
   type TimeFormat,
 } from '../src/render/lsipc-columns.js';
 import { renderScols, type ScolsMode } from '../src/render/smartcols.js';
-import { parseId } from './ipcs.js';
 
 // util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
 const LONGOPTS: LongOption[] = [
@@ -221,7 +220,7 @@ function lsipc(ctx: CommandContext, write: (s: string) => void): number {
           break;
         case 'i': {
           const text = opt.value ?? '';
-          const r = parseId(text);
+          const r = strtos32(text);
           if ('error' in r) {
             fail(
               `failed to parse IPC identifier: '${text}'${r.error === 'ERANGE' ? `: ${strerror(34)}` : ''}`,

@@ -70,3 +70,15 @@ export async function withBufferedStdout(
   });
   return closeStdout(ctx, text, code);
 }
+
+/** strtos32_or_err(): decimal, leading blanks and a sign allowed; why it failed, or the value. */
+export function strtos32(text: string): { value: number } | { error: 'EINVAL' | 'ERANGE' } {
+  const m = /^[ \t\n\v\f\r]*([-+]?)([0-9]+)/.exec(text);
+  if (!m) return { error: 'EINVAL' };
+  let v = BigInt(m[2]!);
+  if (m[1] === '-') v = -v;
+  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return { error: 'ERANGE' };
+  if (m[0].length !== text.length) return { error: 'EINVAL' };
+  if (v > 0x7fffffffn || v < -0x80000000n) return { error: 'ERANGE' };
+  return { value: Number(v) };
+}

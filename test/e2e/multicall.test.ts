@@ -1,8 +1,4 @@
-// Multi-call: bin/svipc invoked through a link named ipcs, ipcmk or ipcrm is that tool,
-// messages included, so a script can put svipc first on PATH and not notice. (The ipcmk and
-// ipcrm parity suites run every one of their cases through such links too.)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
