@@ -20,14 +20,8 @@ import {
   svipcVersionLine,
   withBufferedStdout,
 } from '../src/cli/util-linux.js';
-import {
-  type IpcPerm,
-  isIpcError,
-  MessageQueue,
-  SemaphoreSet,
-  SharedMemory,
-  strerror,
-} from '../src/ipc/index.js';
+import { type IpcPerm, isIpcError, strerror } from '../src/ipc/index.js';
+import { KINDS } from '../src/ipc/kinds.js';
 
 // errno values from Node's table for this platform, not typed in by hand.
 const { ERANGE } = constants.errno;
@@ -92,9 +86,7 @@ class Fatal extends Error {}
 function rmid(kind: Kind, id: number): void {
   // The kernel answers EINVAL for any negative id; src/ipc refuses to pass one.
   if (id < 0) throw Object.assign(new Error('EINVAL'), { errno: 22, code: 'EINVAL' });
-  if (kind === 'shm') new SharedMemory(id).remove();
-  else if (kind === 'msg') new MessageQueue(id).remove();
-  else new SemaphoreSet(id).remove();
+  KINDS[kind].remove(id);
 }
 
 function errnoOf(e: unknown): number | undefined {
@@ -159,9 +151,7 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
       return -1;
     }
     try {
-      if (kind === 'shm') return SharedMemory.get(key, 0).id;
-      if (kind === 'msg') return MessageQueue.get(key).id;
-      return SemaphoreSet.get(key, 0).id;
+      return KINDS[kind].idOfKey(key);
     } catch (e) {
       if (!isIpcError(e)) throw e;
       let msg: string;
@@ -183,18 +173,8 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
     for (const kind of ['shm', 'sem', 'msg'] as const) {
       if (what !== 'all' && what !== kind) continue;
       let maxIndex: number;
-      let statIndex: (i: number) => { id: number; ds: { perm: IpcPerm } };
       try {
-        if (kind === 'shm') {
-          maxIndex = SharedMemory.usage().maxIndex;
-          statIndex = (i) => SharedMemory.statIndex(i);
-        } else if (kind === 'sem') {
-          maxIndex = SemaphoreSet.usage().maxIndex;
-          statIndex = (i) => SemaphoreSet.statIndex(i);
-        } else {
-          maxIndex = MessageQueue.usage().maxIndex;
-          statIndex = (i) => MessageQueue.statIndex(i);
-        }
+        maxIndex = KINDS[kind].maxIndex();
       } catch (e) {
         if (!isIpcError(e)) throw e;
         throw new Fatal(`kernel not configured for ${NOT_CONFIGURED[kind]}`);
@@ -202,7 +182,7 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
       for (let index = 0; index <= maxIndex; index++) {
         let id: number;
         try {
-          const found = statIndex(index);
+          const found = KINDS[kind].statIndex(index);
           // util-linux's *_STAT needs read permission where src/ipc's *_STAT_ANY does not.
           if (!canRead(found.ds.perm)) continue;
           id = found.id;

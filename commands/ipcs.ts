@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
-import { getoptFailed, getoptUtilLinux, strtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
+import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { errnoNumber, IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
@@ -26,6 +26,7 @@ import {
   semaphoreLimits,
   semaphoreUsage,
 } from '../src/ipc/inventory.js';
+import { KINDS } from '../src/ipc/kinds.js';
 import { groupName, userName } from '../src/ipc/users.js';
 import {
   idDocument,
@@ -105,7 +106,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       switch (opt.key) {
         case 'i': {
           const text = opt.value ?? '';
-          const r = strtos32(text);
+          const r = tryStrtos32(text);
           if ('error' in r) {
             const reason = r.error === 'ERANGE' ? `: ${strerror(34)}` : '';
             return fail(`failed to parse id argument: '${text}'${reason}`);
@@ -272,10 +273,7 @@ function showOne(ctx: CommandContext, o: Options, id: number, kind: IpcKind): Pr
 
 /** --json: the object with that id, as it is (no quirk). */
 function findExact(kind: IpcKind, id: number): IpcRecord | null {
-  if (id < 0) return null;
-  if (kind === 'msg') return getQueue(id);
-  if (kind === 'shm') return getSegment(id);
-  return getSemaphore(id);
+  return id < 0 ? null : KINDS[kind].record(id);
 }
 
 /** Text: the object util-linux would show, with its quirks. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
-import { getoptFailed, getoptUtilLinux, strtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
+import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
   type IpcRecord,
@@ -220,7 +220,7 @@ function lsipc(ctx: CommandContext, write: (s: string) => void): number {
           break;
         case 'i': {
           const text = opt.value ?? '';
-          const r = strtos32(text);
+          const r = tryStrtos32(text);
           if ('error' in r) {
             fail(
               `failed to parse IPC identifier: '${text}'${r.error === 'ERANGE' ? `: ${strerror(34)}` : ''}`,

@@ -6,6 +6,7 @@ import { strerror } from '../ipc/errors.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, getoptLong, type LongOption, type ParsedOption } from './getopt.js';
 import { VERSION } from './main.js';
+import { ConversionError, strtos32 } from './size.js';
 
 /** The util-linux release whose formats, messages and exit codes the drop-ins copy. */
 export const UTIL_LINUX_VERSION = '2.38.1';
@@ -71,14 +72,12 @@ export async function withBufferedStdout(
   return closeStdout(ctx, text, code);
 }
 
-/** strtos32_or_err(): decimal, leading blanks and a sign allowed; why it failed, or the value. */
-export function strtos32(text: string): { value: number } | { error: 'EINVAL' | 'ERANGE' } {
-  const m = /^[ \t\n\v\f\r]*([-+]?)([0-9]+)/.exec(text);
-  if (!m) return { error: 'EINVAL' };
-  let v = BigInt(m[2]!);
-  if (m[1] === '-') v = -v;
-  if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) return { error: 'ERANGE' };
-  if (m[0].length !== text.length) return { error: 'EINVAL' };
-  if (v > 0x7fffffffn || v < -0x80000000n) return { error: 'ERANGE' };
-  return { value: Number(v) };
+/** strtos32_or_err() as a result, not a throw: the value, or why it is not one (EINVAL, ERANGE). */
+export function tryStrtos32(text: string): { value: number } | { error: 'EINVAL' | 'ERANGE' } {
+  try {
+    return { value: strtos32(text) };
+  } catch (e) {
+    if (e instanceof ConversionError) return { error: e.code };
+    throw e;
+  }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../commands/ipcs.js';
 import type { CommandContext } from '../../src/cli/context.js';
-import { strtos32 as parseId } from '../../src/cli/util-linux.js';
+import { tryStrtos32 as parseId } from '../../src/cli/util-linux.js';
 import { ROOT } from '../helpers/run.js';
 import { SchemaValidator } from './ipcs-schema-validator.js';
 

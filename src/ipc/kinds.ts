@@ -1,0 +1,79 @@
+// The kind table: one entry per kind of IPC object, and the one place that knows which class,
+// which inventory scan and which names go with a kind. Commands, the tour and hygiene ask
+// this table instead of branching on 'msg' | 'sem' | 'shm'; a new kind (POSIX objects) is a
+// new entry here plus its own files.
+import {
+  getQueue,
+  getSegment,
+  getSemaphore,
+  type InventoryOptions,
+  type IpcKind,
+  type IpcRecord,
+  listQueues,
+  listSegments,
+  listSemaphores,
+} from './inventory.js';
+import { MessageQueue } from './msg.js';
+import { SemaphoreSet } from './sem.js';
+import { SharedMemory } from './shm.js';
+import type { IpcPerm } from './types.js';
+
+export type { IpcKind } from './inventory.js';
+
+export interface KindEntry {
+  kind: IpcKind;
+  /** What a person calls one: "message queue". */
+  noun: string;
+  /** Its id's name in the kernel's and util-linux's words: msqid, semid, shmid. */
+  idName: string;
+  /** IPC_RMID. */
+  remove(id: number): void;
+  /** The id of the object that has `key` (no create): ENOENT when there is none. */
+  idOfKey(key: number): number;
+  /** The object's record, or null when there is no such id. */
+  record(id: number, opts?: InventoryOptions): IpcRecord | null;
+  /** Every object of the kind. */
+  list(opts?: InventoryOptions): IpcRecord[];
+  /** The highest kernel index in use (*_INFO), and *_STAT_ANY of one index. */
+  maxIndex(): number;
+  statIndex(index: number): { id: number; ds: { perm: IpcPerm } };
+}
+
+export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
+  msg: {
+    kind: 'msg',
+    noun: 'message queue',
+    idName: 'msqid',
+    remove: (id) => new MessageQueue(id).remove(),
+    idOfKey: (key) => MessageQueue.get(key).id,
+    record: (id, opts) => getQueue(id, opts),
+    list: (opts) => listQueues(opts),
+    maxIndex: () => MessageQueue.usage().maxIndex,
+    statIndex: (index) => MessageQueue.statIndex(index),
+  },
+  sem: {
+    kind: 'sem',
+    noun: 'semaphore set',
+    idName: 'semid',
+    remove: (id) => new SemaphoreSet(id).remove(),
+    idOfKey: (key) => SemaphoreSet.get(key, 0).id,
+    record: (id, opts) => getSemaphore(id, opts),
+    list: (opts) => listSemaphores(opts),
+    maxIndex: () => SemaphoreSet.usage().maxIndex,
+    statIndex: (index) => SemaphoreSet.statIndex(index),
+  },
+  shm: {
+    kind: 'shm',
+    noun: 'shared memory segment',
+    idName: 'shmid',
+    remove: (id) => new SharedMemory(id).remove(),
+    idOfKey: (key) => SharedMemory.get(key, 0).id,
+    record: (id, opts) => getSegment(id, opts),
+    list: (opts) => listSegments(opts),
+    maxIndex: () => SharedMemory.usage().maxIndex,
+    statIndex: (index) => SharedMemory.statIndex(index),
+  },
+};
+
+/** The kinds in util-linux's order of listing: queues, segments, semaphores. */
+export const KIND_NAMES: readonly IpcKind[] = ['msg', 'shm', 'sem'];
