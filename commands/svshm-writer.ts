@@ -34,6 +34,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     .addHelpText(
       'after',
       '\nOutput: "sent N bytes (M xfrs)" on stderr, as the C program.\n' +
+        "A dead writer's leftovers are removed only when provably its own (size, 2 semaphores,\n" +
+        'mode 0660, your uid); anything else at the keys is named, not removed.\n' +
         'Exit status: 0 ok, 1 failed (objects exist already, the reader died...), 2 usage,\n' +
         '124 no reader within --timeout, 129/130/143 interrupted (objects removed).',
     );
