@@ -7,7 +7,7 @@ import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
-import { formatKey, isIpcError, SharedMemory, strerror } from '../src/ipc/index.js';
+import { formatKey, isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
 import {
   DEFAULT_LENGTH,
   DEFAULT_VALUES,
@@ -85,7 +85,8 @@ export async function run(ctx: CommandContext): Promise<number> {
           const base = att.address;
           out(`list attached at ${hex(base)}`);
           out(`list_init: top=${hex(base)}, len=${len}`);
-          const list = new ListWriter(att.buffer, len);
+          const seg = att.view(0, Math.min(att.size, MAX_VIEW));
+          const list = new ListWriter(seg, len);
           const alloc = (val: number, after: number | null): number => {
             let elt: number;
             try {
@@ -104,7 +105,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           ctx.stdout.write(
             `${visitLine(
               'common',
-              walkList(att.buffer).map((e) => e.val),
+              walkList(seg).map((e) => e.val),
             )}\n`,
           );
         } finally {

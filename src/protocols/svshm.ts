@@ -38,6 +38,7 @@ import {
   tracing,
   WaitAbortedError,
 } from '../ipc/index.js';
+import { tooSmall } from './shmseg.js';
 
 export const SHM_KEY = 0x1234;
 export const SEM_KEY = 0x5678;
@@ -647,9 +648,13 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
   let att: Attachment | undefined;
   try {
     att = shm.attach({ readonly: true });
-    const seg = att.buffer;
+    if (att.size < CNT_SIZE + 1)
+      throw new TransferError(
+        tooSmall(`${hexKey(shmKey)} (id ${shm.id})`, att.size, 'svshm (int cnt + data)', CNT_SIZE + 1),
+      );
+    // cnt is an int and a turn at most MAX_BUF_SIZE: a larger segment is viewed only that far.
+    const seg = att.view(0, Math.min(att.size, CNT_SIZE + MAX_BUF_SIZE));
     const maxCnt = Math.min(seg.length - CNT_SIZE, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
-    if (maxCnt < 1) throw new TransferError(`segment ${hexKey(shmKey)} is too small (${seg.length} bytes)`);
     const st = shm.stat();
     const writerPid = st.cpid;
     if (st.nattch < 2) {

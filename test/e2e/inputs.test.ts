@@ -1,11 +1,21 @@
 // The input, crash and error-message side of "trust": reclaim only what is provably ours,
 // segments of any size, long timeouts, file names as bytes, errors naming the real cause.
 // Scenarios at the lecture's fixed keys (0x1234/0x5678) run in a private IPC namespace.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canUnshare, svipcInNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import {
+  buildPeer,
+  CC_SKIP_REASON,
+  canUnshare,
+  hasCompiler,
+  svipcInNamespace,
+  UNSHARE_SKIP_REASON,
+} from '../helpers/run.js';
 
 const NS = canUnshare();
+const CC = hasCompiler();
 if (!NS) console.warn(`inputs e2e: ${UNSHARE_SKIP_REASON}`);
+if (!CC) console.warn(`inputs e2e: ${CC_SKIP_REASON}`);
 
 // What the namespace holds at the lecture's keys (decimal in /proc: 0x1234 = 4660, 0x5678 = 22136).
 const LEFT = `
@@ -72,5 +82,91 @@ describe.skipIf(!NS)("svshm-writer reclaims only a dead svshm-writer's objects",
     // It then ran itself and gave up waiting for a reader (its own objects removed).
     expect(r.stdout).toContain('[rc=124]');
     expect(r.stdout).toContain('shm=\nsem=\n');
+  });
+});
+
+// A segment larger than Node's largest Buffer (2^32 on Node 20): attaching costs no memory
+// until touched. Every command that attaches it either works or says why, one line, exit 1.
+const FIVE_GIB = 5 * 1024 ** 3;
+function bigSegmentsAllowed(): boolean {
+  try {
+    const max = BigInt(readFileSync('/proc/sys/kernel/shmmax', 'utf8').trim());
+    const pages = BigInt(readFileSync('/proc/sys/kernel/shmall', 'utf8').trim());
+    return max >= BigInt(FIVE_GIB) && pages * 4096n >= BigInt(FIVE_GIB);
+  } catch {
+    return false;
+  }
+}
+const BIG = NS && bigSegmentsAllowed();
+if (NS && !BIG) console.warn('inputs e2e: shmmax/shmall below 5 GiB: the 5 GiB segment test skipped');
+
+describe.skipIf(!BIG)('a 5 GiB segment', () => {
+  it('is attached by every command without a crash: a result, or a one-line refusal', async () => {
+    const peer = CC ? buildPeer('mkipc') : '';
+    const r = await svipcInNamespace(
+      `
+      id=$($S shm create -k 0x1234 -m 660 5G) || exit 9
+      echo "== read head"; $S shm read $id --length 4 | od -An -tx1; echo "[rc=\${PIPESTATUS[0]}]"
+      echo "== read all"; $S shm read $id >/dev/null; echo "[rc=$?]"
+      echo "== write tail"; t $S shm write $id --offset $((${FIVE_GIB} - 5)) hello
+      echo "== read tail"; t $S shm read $id --offset $((${FIVE_GIB} - 5))
+      echo
+      echo "== stdin2shm"; echo -n abc | $S stdin2shm $id 2>/dev/null; echo "[rc=$?]"
+      echo "== shm2stdout"; t $S shm2stdout $id 2>/dev/null
+      echo
+      echo "== list"; t $S shm-list-reader
+      if [ -n "$MKIPC" ]; then
+        "$MKIPC" attach:$id:5 & sleep 0.5
+        sid=$($S sem create -k 0x5678 -m 660 --init 0,0) || exit 9
+        $S sem op $sid 1:1 || exit 9
+        head -c 4 /dev/zero | $S shm write $id || exit 9  # cnt = 0: the writer's EOF
+        echo "== svshm-reader"; t $S svshm-reader --timeout 5
+        kill %1 2>/dev/null; wait
+      fi
+      `,
+      { env: { MKIPC: peer }, timeoutMs: 60_000 },
+    );
+    const out = r.stdout;
+    expect(r.stderr).not.toMatch(/FATAL|internal error|Aborted|napi/);
+    expect(out).toMatch(/== read head\n 00 00 00 00\n\[rc=0\]/);
+    expect(out).toMatch(/== read all\n\[rc=1\]/);
+    expect(r.stderr).toMatch(/segment \d+ is 5368709120 bytes: .*at most 4294967296 bytes/);
+    expect(out).toMatch(/== write tail\n\[rc=0\]\n== read tail\nhello\[rc=0\]/);
+    expect(out).toMatch(/== stdin2shm\n\[rc=0\]\n== shm2stdout\nabc\[rc=0\]/);
+    // shm2stdout's header (3) now starts the list's first element: val 3, next 0x...6362 (= "bc"): out of bounds, or a list.
+    expect(out).toMatch(
+      /== list\n(list attached at 0x[0-9a-f]+\n)?(\[common\] visit list: [-0-9 ]+\n)?\[rc=[01]\]/,
+    );
+    if (CC) expect(out).toMatch(/== svshm-reader\n\[rc=0\]/);
+  });
+});
+
+describe.skipIf(!NS)('a segment too small for its protocol', () => {
+  it('a 2-byte segment: each protocol says how small it is and what it needs, exit 1', async () => {
+    const r = await svipcInNamespace(`
+      id=$($S shm create -k 0x1234 2) || exit 9
+      echo "id=$id"
+      t $S shm2stdout $id
+      t $S stdin2shm $id </dev/null
+      t $S shm-list-reader
+      `);
+    const id = /id=(\d+)/.exec(r.stdout)?.[1];
+    expect(id, r.stderr).toMatch(/^\d+$/);
+    expect(r.stdout).not.toContain('[rc=0]');
+    expect(r.stdout.match(/\[rc=1\]/g)).toHaveLength(3);
+    expect(r.stderr).not.toMatch(/internal error|outside buffer bounds/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `shm2stdout: segment ${id} is 2 bytes, too small for stdin2shm/shm2stdout .*\\(needs at least 4\\)`,
+      ),
+    );
+    expect(r.stderr).toMatch(
+      new RegExp(`stdin2shm: segment ${id} is 2 bytes, too small .*\\(needs at least 4\\)`),
+    );
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `shm-list-reader: segment ${id} is 2 bytes, too small for shm-list .*\\(needs at least 16\\)`,
+      ),
+    );
   });
 });

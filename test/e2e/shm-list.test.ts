@@ -187,7 +187,9 @@ describe('shm-list-reader checks every offset', () => {
     const k = keyed(8);
     const r = await svipc(['shm-list-reader', '--key', k.key]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/too small for one list element/);
+    expect(r.stderr).toMatch(
+      /segment \d+ is 8 bytes, too small for shm-list \(struct list\) \(needs at least 16\)/,
+    );
   });
 
   it('a list that fills the whole segment is fine; one more value is ENOMEM', async () => {
