@@ -28,7 +28,7 @@ export const EXIT_HELP =
   '  1    the operation failed (missing object, permission, kernel limit...)\n' +
   '  2    usage error\n' +
   '  75   --nowait was given and the call would have blocked\n' +
-  '  124  --timeout expired (the object is left as it was)\n' +
+  '  124  --timeout expired (the object is left as it was; at most 2147483647 s)\n' +
   '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); the object is left as it was\n';
 
 export interface WaitFlags {

@@ -1,5 +1,12 @@
 // The typed System V IPC layer: what commands and protocols import.
-export { sleep, WaitAbortedError, WaitTimeoutError } from './blocking.js';
+export {
+  clearLongTimeout,
+  LongTimer,
+  longTimeout,
+  sleep,
+  WaitAbortedError,
+  WaitTimeoutError,
+} from './blocking.js';
 export { errnoName, IpcError, isIpcError, strerror } from './errors.js';
 export { formatKey, ftok } from './ftok.js';
 export { C as IPC } from './libc.js';

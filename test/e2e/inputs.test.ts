@@ -170,3 +170,34 @@ describe.skipIf(!NS)('a segment too small for its protocol', () => {
     );
   });
 });
+
+describe.skipIf(!NS)('a --timeout longer than 2^31-1 ms really waits', () => {
+  it('--timeout 3000000 (35 days): each wait starts, and SIGINT ends it with 130', async () => {
+    const r = await svipcInNamespace(
+      `
+      f=$(mktemp) && trap 'rm -f "$f"' EXIT
+      $S msg create --path "$f" >/dev/null || exit 9     # a "server" queue that never answers
+      q=$($S msg create) || exit 9
+      s=$($S sem create) || exit 9
+      for c in "stat-client --ftok-path $f --timeout 3000000 /etc/hostname" \\
+               "msg recv $q --timeout 3000000" "sem op $s 0:-1 --timeout 3000000"; do
+        start=$(ms)
+        timeout --preserve-status -s INT 1.5 $S $c >/dev/null 2>"$f.err"
+        echo "rc=$? waited=$(( $(ms) - start )) $(head -c 200 "$f.err")"
+      done
+      rm -f "$f.err"
+      t $S msg recv $q --timeout 2147483648
+      `,
+      { timeoutMs: 60_000 },
+    );
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('rc='));
+    expect(lines, r.stdout + r.stderr).toHaveLength(3);
+    for (const l of lines) {
+      expect(l).toMatch(/^rc=130 /);
+      expect(Number(/waited=(\d+)/.exec(l)?.[1])).toBeGreaterThanOrEqual(1000);
+      expect(l).not.toMatch(/TimeoutOverflowWarning|timed out/);
+    }
+    expect(r.stdout).toContain('[rc=2]');
+    expect(r.stderr).toContain("invalid timeout: '2147483648' (at most 2147483647 seconds)");
+  });
+});
