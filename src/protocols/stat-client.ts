@@ -64,7 +64,8 @@ export type StatAnswer =
 export interface StatClientOptions {
   /** The request queue's key. */
   key: number;
-  path: string;
+  /** Text, or the exact bytes of a name that is not UTF-8. */
+  path: string | Uint8Array;
   kind: RequestKind;
   /** Idle timeout in milliseconds. */
   timeoutMs: number;

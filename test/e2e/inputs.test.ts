@@ -201,3 +201,45 @@ describe.skipIf(!NS)('a --timeout longer than 2^31-1 ms really waits', () => {
     expect(r.stderr).toContain("invalid timeout: '2147483648' (at most 2147483647 seconds)");
   });
 });
+
+// File names are bytes: a name that is not UTF-8 (here "caf\xe9", Latin-1) reaches the kernel
+// unchanged, so svipc's key is the C program's, and the file stat-client asks about is that file.
+describe.skipIf(!NS || !CC)('file names that are not UTF-8', () => {
+  it('ftok PATH, --path of TARGET, stat-client PATH and --ftok-path: the same file as C sees', async () => {
+    const cftok = buildPeer('ftok');
+    const r = await svipcInNamespace(
+      `
+      T=$(mktemp -d) && trap 'rm -rf "$T"' EXIT
+      F=$(printf "$T/caf\\xe9"); head -c 1234 /dev/zero > "$F"
+      G=$(printf "$T/caf\\xc3\\xa9"); head -c 99 /dev/zero > "$G"   # what the decoded text would name
+      K=$(printf "$T/k\\xff"); touch "$K"
+      echo "c $("$CFTOK" "$F" 7)"
+      echo "svipc $($S ftok "$F" 7)"
+      echo "cg $("$CFTOK" "$G" 7)"
+      id=$($S msg create --path "$F" --proj 7) || exit 9
+      echo "created $(awk -v id=$id '$2 == id { print $1 }' /proc/sysvipc/msg)"
+      echo "stat-by-path $($S msg stat --path="$F" --proj 7 | grep '^id=')"
+      $S stat-server --ftok-path "$K" 2>"$T/server.err" & SP=$!
+      for i in $(seq 500); do [ "$(wc -l < /proc/sysvipc/msg)" -ge 3 ] && break; sleep 0.01; done
+      echo "stat $($S stat-client --ftok-path "$K" "$F")"
+      kill -INT $SP; wait $SP
+      `,
+      { env: { CFTOK: cftok }, timeoutMs: 30_000 },
+    );
+    const c = /^c key=(-?\d+)$/m.exec(r.stdout)?.[1];
+    const cg = /^cg key=(-?\d+)$/m.exec(r.stdout)?.[1];
+    expect(c, r.stdout + r.stderr).toMatch(/^-?\d+$/);
+    expect(c).not.toBe(cg); // two different files: the test can tell them apart
+    expect(r.stdout).toContain(`svipc key=${c}\n`);
+    expect(r.stdout).toContain(`created ${c}\n`);
+    expect(r.stdout).toMatch(/stat-by-path id=\d+/);
+    expect(r.stdout).toMatch(/^stat .*\b1234\b/m);
+    expect(r.stdout).not.toMatch(/^stat .*\b99\b/m);
+  });
+
+  it('a missing name that is not UTF-8 is shown with \\xNN escapes, exit 1', async () => {
+    const r = await svipcInNamespace(`t $S ftok "$(printf '/nonexistent/x\\xff')" 1`);
+    expect(r.stdout).toContain('[rc=1]');
+    expect(r.stderr).toContain('/nonexistent/x\\xff: No such file or directory');
+  });
+});
