@@ -4,10 +4,11 @@
 // 13 17 42, and prints what the C program prints. The segment is left for the reader.
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { shmgetInvalid } from '../src/cli/explain.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
-import { formatKey, isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
+import { isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
 import {
   DEFAULT_LENGTH,
   DEFAULT_VALUES,
@@ -73,10 +74,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         try {
           shm = SharedMemory.get(key, len * ELEMENT_SIZE, { create: true, mode: OBJ_PERMS });
         } catch (e) {
-          if (isIpcError(e, 'EINVAL'))
-            throw new CommandError(
-              `shmget: the segment of key ${formatKey(key)} exists and is smaller than ${len * ELEMENT_SIZE} bytes (EINVAL)`,
-            );
+          if (isIpcError(e, 'EINVAL')) throw shmgetInvalid(key, len * ELEMENT_SIZE); // smaller segment, or shmmax
           if (isIpcError(e)) throw new CommandError(`list_init error: ${e.syscall}: ${strerror(e.errno)}`);
           throw e;
         }

@@ -2,11 +2,14 @@
 // 0x1234, taking turns with the reader through the semaphore set 0x5678), then removes both.
 // The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
 import type { CommandContext } from '../src/cli/context.js';
+import { shmgetInvalid } from '../src/cli/explain.js';
+import { refuseDirectoryStdin } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { parseBufferSize, parseKeys, transfer } from '../src/cli/svshm.js';
 import { addTraceOption } from '../src/cli/trace-option.js';
 import { parseSeconds } from '../src/cli/values.js';
-import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY } from '../src/protocols/svshm.js';
+import { isIpcError } from '../src/ipc/index.js';
+import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY, segmentSize } from '../src/protocols/svshm.js';
 
 interface Opts {
   shmKey: string;
@@ -44,8 +47,14 @@ export async function run(ctx: CommandContext): Promise<number> {
       const { shmKey, semKey } = parseKeys(opts);
       const bufferSize = parseBufferSize(opts.bufferSize);
       const timeoutMs = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout);
+      refuseDirectoryStdin(0);
       return transfer(ctx, opts, 'sent', (hooks) =>
-        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }),
+        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }).catch((e: unknown) => {
+          // Created exclusively: EINVAL is a kernel limit (shmmax), never an existing segment.
+          if (isIpcError(e, 'EINVAL') && e.syscall === 'shmget')
+            throw shmgetInvalid(shmKey, segmentSize(bufferSize));
+          throw e;
+        }),
       );
     }),
   );

@@ -243,3 +243,62 @@ describe.skipIf(!NS || !CC)('file names that are not UTF-8', () => {
     expect(r.stderr).toContain('/nonexistent/x\\xff: No such file or directory');
   });
 });
+
+// The namespace's own limits (kernel.shmmax and msgmax are per IPC namespace) make the cases.
+describe.skipIf(!NS)('errors that name the real cause', () => {
+  it('a kernel limit is named as such, an existing smaller segment as such', async () => {
+    const r = await svipcInNamespace(`
+      sysctl -qw kernel.shmmax=1000 kernel.msgmax=100 || exit 9
+      t $S shm-list-writer
+      echo x | $S svshm-writer; echo "[rc=$?]"
+      sysctl -qw kernel.shmmax=100000 || exit 9
+      $S shm create -k 0x1234 10 >/dev/null || exit 9
+      t $S shm-list-writer
+      `);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/\[rc=1\]/g)).toHaveLength(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(
+      'svipc shm-list-writer: cannot create a segment of 16000 bytes: larger than shmmax: ' +
+        'kernel.shmmax = 1000 bytes (change with: sysctl -w kernel.shmmax=N)',
+    );
+    expect(lines[1]).toMatch(
+      /^svipc svshm-writer: cannot create a segment of 10244 bytes: larger than shmmax: kernel\.shmmax = 1000 bytes/,
+    );
+    expect(lines[2]).toBe(
+      'svipc shm-list-writer: the segment of key 0x00001234 exists and is smaller (10 bytes) than the 16000 bytes asked for',
+    );
+  });
+
+  it('stdin that is a directory: "stdin is a directory", exit 1, nothing sent or written', async () => {
+    const r = await svipcInNamespace(`
+      q=$($S msg create) && id=$($S shm create 100) || exit 9
+      printf abcd | $S shm write $id || exit 9
+      t $S msg send $q < /
+      t $S shm write $id < /
+      t $S stdin2shm $id < /
+      t $S svshm-writer < /
+      echo "qnum=$($S msg stat $q | grep '^messages=\\|^qnum=' | head -1)"
+      echo "head=$($S shm read $id --length 4)"
+      echo "left=$(awk '$1 == 4660 || $1 == 22136' /proc/sysvipc/shm /proc/sysvipc/sem | wc -l)"
+      `);
+    expect(r.stdout.match(/\[rc=1\]/g), r.stdout + r.stderr).toHaveLength(4);
+    for (const cmd of ['msg', 'shm', 'stdin2shm', 'svshm-writer'])
+      expect(r.stderr).toContain(`svipc ${cmd}: stdin is a directory\n`);
+    expect(r.stdout).toMatch(/qnum=\w+=0\n/);
+    expect(r.stdout).toContain('head=abcd\n');
+    expect(r.stdout).toContain('left=0\n');
+  });
+
+  it('msg send reads at most msgmax bytes of an endless stdin, then says so', async () => {
+    const r = await svipcInNamespace(`
+      sysctl -qw kernel.msgmax=100 || exit 9
+      q=$($S msg create) || exit 9
+      yes | $S msg send $q; echo "[rc=$?]"
+      `);
+    expect(r.stdout).toContain('[rc=1]');
+    expect(r.stderr).toContain(
+      'message of more than 100 bytes is larger than msgmax: kernel.msgmax = 100 bytes',
+    );
+  });
+});

@@ -202,7 +202,7 @@ describe('shm-list-reader checks every offset', () => {
     // the default list_init(1000) does not fit in this 64-byte segment
     const small = await svipc(['shm-list-writer', '--key', k.key]);
     expect(small.code).toBe(1);
-    expect(small.stderr).toMatch(/smaller than 16000 bytes/);
+    expect(small.stderr).toMatch(/exists and is smaller \(64 bytes\) than the 16000 bytes asked for/);
   });
 
   it('--trace and a hand-made list', async () => {
