@@ -8,7 +8,7 @@ import { shmgetInvalid } from '../src/cli/explain.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
-import { isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
+import { formatKey, isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
 import {
   DEFAULT_LENGTH,
   DEFAULT_VALUES,
@@ -22,6 +22,7 @@ import {
   visitLine,
   walkList,
 } from '../src/protocols/shm-list.js';
+import { otherOwner } from '../src/protocols/shmseg.js';
 
 interface Opts {
   key?: string;
@@ -50,7 +51,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         '  list attached at 0x...\n  list_init: top=0x..., len=1000\n  allocated 0x... (length: 1)   (one per value)\n' +
         '  [common] visit list: 13 17 42 \n' +
         'The segment (key 0x1234, mode 0660, 16 bytes per element) stays for shm-list-reader;\n' +
-        'remove it with `svipc ipcrm -M 0x1234`.\nExit status: 0 ok, 1 failed, 2 usage.',
+        'remove it with `svipc ipcrm -M 0x1234`. An existing segment there is written only if it is\n' +
+        'a list of yours of this size; anything else is named and left alone.\nExit status: 0 ok, 1 failed, 2 usage.',
     );
   program.action(
     action(program, (valueTexts: string[], opts: Opts) => {
@@ -72,8 +74,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         // list_init(len)
         let shm: SharedMemory;
         try {
-          shm = SharedMemory.get(key, len * ELEMENT_SIZE, { create: true, mode: OBJ_PERMS });
+          shm = ownList(key, len * ELEMENT_SIZE);
         } catch (e) {
+          if (e instanceof CommandError) throw e;
           if (isIpcError(e, 'EINVAL')) throw shmgetInvalid(key, len * ELEMENT_SIZE); // smaller segment, or shmmax
           if (isIpcError(e)) throw new CommandError(`list_init error: ${e.syscall}: ${strerror(e.errno)}`);
           throw e;
@@ -114,4 +117,29 @@ export async function run(ctx: CommandContext): Promise<number> {
     }),
   );
   return runProgram(program, ctx);
+}
+
+/**
+ * list_init's shmget(key, size, IPC_CREAT | 0660), touching only our own: a new segment, or
+ * one this user made of exactly this size (a list a previous run left). Anything else at the
+ * key (another program's segment, another user's) is named and left as it is.
+ */
+function ownList(key: number, size: number): SharedMemory {
+  try {
+    return SharedMemory.get(key, size, { create: true, exclusive: true, mode: OBJ_PERMS });
+  } catch (e) {
+    if (!isIpcError(e, 'EEXIST')) throw e;
+  }
+  const shm = SharedMemory.get(key, size, { create: true, mode: OBJ_PERMS });
+  const st = shm.stat();
+  const why =
+    otherOwner(st.perm) ??
+    (st.segsz !== size ? `${st.segsz} bytes, not ${size} (${size / ELEMENT_SIZE} elements)` : undefined);
+  if (why !== undefined) {
+    throw new CommandError(
+      `segment ${formatKey(key)} (id ${shm.id}) exists and is not a list of this user's: ${why}; ` +
+        `nothing written (if it is stale, remove it: svipc ipcrm -m ${shm.id})`,
+    );
+  }
+  return shm;
 }

@@ -105,6 +105,17 @@ export function openSegment(
   return { attachment, segsz };
 }
 
+/**
+ * Why an object was not made by this user (owner or creator another uid), or undefined.
+ * A demo touches an object it did not just create only when this says undefined.
+ */
+export function otherOwner(perm: { uid: number; cuid: number }): string | undefined {
+  const me = process.geteuid?.() ?? -1;
+  if (perm.uid !== me || perm.cuid !== me)
+    return `owned by uid ${perm.uid} (created by uid ${perm.cuid}), not ${me}`;
+  return undefined;
+}
+
 /** "segment N is 2 bytes, too small for PROTOCOL (needs at least M)". */
 export function tooSmall(segment: number | string, bytes: number, protocol: string, needs: number): string {
   return `segment ${segment} is ${bytes} byte${bytes === 1 ? '' : 's'}, too small for ${protocol} (needs at least ${needs})`;

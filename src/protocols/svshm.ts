@@ -38,7 +38,7 @@ import {
   tracing,
   WaitAbortedError,
 } from '../ipc/index.js';
-import { tooSmall } from './shmseg.js';
+import { otherOwner, tooSmall } from './shmseg.js';
 
 export const SHM_KEY = 0x1234;
 export const SEM_KEY = 0x5678;
@@ -482,9 +482,8 @@ function reclaimStale(shmKey: number, semKey: number, bufSize: number): number |
 
 /** Why an object is not one this user made with `mode` (undefined: it may be ours). */
 function foreign(perm: IpcPerm, mode: number): string | undefined {
-  const me = process.geteuid?.() ?? -1;
-  if (perm.uid !== me || perm.cuid !== me)
-    return `owned by uid ${perm.uid} (created by uid ${perm.cuid}), not ${me}`;
+  const other = otherOwner(perm);
+  if (other !== undefined) return other;
   if ((perm.mode & 0o777) !== mode)
     return `mode ${(perm.mode & 0o777).toString(8).padStart(4, '0')}, not ${mode.toString(8).padStart(4, '0')}`;
   return undefined;
