@@ -1,5 +1,6 @@
 // svipc ftok PATH PROJ: the lecture's ftok program (prints key=<decimal>), plus --hex.
 
+import { pathArg, showPath } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
@@ -29,9 +30,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       }
       let key: number;
       try {
-        key = ftok(path, proj);
+        key = ftok(pathArg(path), proj);
       } catch (e) {
-        if (isIpcError(e)) throw new CommandError(`${path}: ${strerror(e.errno)}`);
+        if (isIpcError(e)) throw new CommandError(`${showPath(pathArg(path))}: ${strerror(e.errno)}`);
         throw e;
       }
       ctx.stdout.write(`key=${opts.hex ? formatKey(key) : key}\n`);

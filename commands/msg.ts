@@ -5,6 +5,7 @@ import { explained, explainedAsync, limitNumber, neverFits, type Situation } fro
 import {
   dataOrStdin,
   EXIT_HELP,
+  messageBound,
   noMore,
   parseOwner,
   rmSubcommand,
@@ -89,7 +90,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           noMore(extra);
           const type = parseType(opts.type, false);
           const wait = waitOptions(ctx, opts);
-          const payload = await dataOrStdin(ctx, data);
+          const payload = await dataOrStdin(ctx, data, messageBound()); // stdin: at most msgmax
           const q = new MessageQueue(target.id);
           const s: Situation = {
             kind: 'msg',

@@ -8,8 +8,9 @@ import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseKey } from '../src/cli/values.js';
-import { formatKey, isIpcError, SharedMemory, strerror } from '../src/ipc/index.js';
-import { ListCorruptError, SHM_KEY, visitLine, walkList } from '../src/protocols/shm-list.js';
+import { formatKey, isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
+import { ELEMENT_SIZE, ListCorruptError, SHM_KEY, visitLine, walkList } from '../src/protocols/shm-list.js';
+import { tooSmall } from '../src/protocols/shmseg.js';
 
 interface Opts {
   key?: string;
@@ -51,9 +52,11 @@ export async function run(ctx: CommandContext): Promise<number> {
         }
         try {
           if (!opts.quiet) ctx.stdout.write(`list attached at 0x${att.address.toString(16)}\n`);
+          if (att.size < ELEMENT_SIZE)
+            throw new CommandError(tooSmall(att.shmid, att.size, 'shm-list (struct list)', ELEMENT_SIZE));
           let values: number[];
           try {
-            values = walkList(att.buffer).map((e) => e.val);
+            values = walkList(att.view(0, Math.min(att.size, MAX_VIEW))).map((e) => e.val);
           } catch (e) {
             if (e instanceof ListCorruptError)
               throw new CommandError(

@@ -4,10 +4,11 @@
 // 13 17 42, and prints what the C program prints. The segment is left for the reader.
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { shmgetInvalid } from '../src/cli/explain.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
-import { formatKey, isIpcError, SharedMemory, strerror } from '../src/ipc/index.js';
+import { formatKey, isIpcError, MAX_VIEW, SharedMemory, strerror } from '../src/ipc/index.js';
 import {
   DEFAULT_LENGTH,
   DEFAULT_VALUES,
@@ -21,6 +22,7 @@ import {
   visitLine,
   walkList,
 } from '../src/protocols/shm-list.js';
+import { otherOwner } from '../src/protocols/shmseg.js';
 
 interface Opts {
   key?: string;
@@ -49,7 +51,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         '  list attached at 0x...\n  list_init: top=0x..., len=1000\n  allocated 0x... (length: 1)   (one per value)\n' +
         '  [common] visit list: 13 17 42 \n' +
         'The segment (key 0x1234, mode 0660, 16 bytes per element) stays for shm-list-reader;\n' +
-        'remove it with `svipc ipcrm -M 0x1234`.\nExit status: 0 ok, 1 failed, 2 usage.',
+        'remove it with `svipc ipcrm -M 0x1234`. An existing segment there is written only if it is\n' +
+        'a list of yours of this size; anything else is named and left alone.\nExit status: 0 ok, 1 failed, 2 usage.',
     );
   program.action(
     action(program, (valueTexts: string[], opts: Opts) => {
@@ -71,12 +74,10 @@ export async function run(ctx: CommandContext): Promise<number> {
         // list_init(len)
         let shm: SharedMemory;
         try {
-          shm = SharedMemory.get(key, len * ELEMENT_SIZE, { create: true, mode: OBJ_PERMS });
+          shm = ownList(key, len * ELEMENT_SIZE);
         } catch (e) {
-          if (isIpcError(e, 'EINVAL'))
-            throw new CommandError(
-              `shmget: the segment of key ${formatKey(key)} exists and is smaller than ${len * ELEMENT_SIZE} bytes (EINVAL)`,
-            );
+          if (e instanceof CommandError) throw e;
+          if (isIpcError(e, 'EINVAL')) throw shmgetInvalid(key, len * ELEMENT_SIZE); // smaller segment, or shmmax
           if (isIpcError(e)) throw new CommandError(`list_init error: ${e.syscall}: ${strerror(e.errno)}`);
           throw e;
         }
@@ -85,7 +86,8 @@ export async function run(ctx: CommandContext): Promise<number> {
           const base = att.address;
           out(`list attached at ${hex(base)}`);
           out(`list_init: top=${hex(base)}, len=${len}`);
-          const list = new ListWriter(att.buffer, len);
+          const seg = att.view(0, Math.min(att.size, MAX_VIEW));
+          const list = new ListWriter(seg, len);
           const alloc = (val: number, after: number | null): number => {
             let elt: number;
             try {
@@ -104,7 +106,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           ctx.stdout.write(
             `${visitLine(
               'common',
-              walkList(att.buffer).map((e) => e.val),
+              walkList(seg).map((e) => e.val),
             )}\n`,
           );
         } finally {
@@ -115,4 +117,29 @@ export async function run(ctx: CommandContext): Promise<number> {
     }),
   );
   return runProgram(program, ctx);
+}
+
+/**
+ * list_init's shmget(key, size, IPC_CREAT | 0660), touching only our own: a new segment, or
+ * one this user made of exactly this size (a list a previous run left). Anything else at the
+ * key (another program's segment, another user's) is named and left as it is.
+ */
+function ownList(key: number, size: number): SharedMemory {
+  try {
+    return SharedMemory.get(key, size, { create: true, exclusive: true, mode: OBJ_PERMS });
+  } catch (e) {
+    if (!isIpcError(e, 'EEXIST')) throw e;
+  }
+  const shm = SharedMemory.get(key, size, { create: true, mode: OBJ_PERMS });
+  const st = shm.stat();
+  const why =
+    otherOwner(st.perm) ??
+    (st.segsz !== size ? `${st.segsz} bytes, not ${size} (${size / ELEMENT_SIZE} elements)` : undefined);
+  if (why !== undefined) {
+    throw new CommandError(
+      `segment ${formatKey(key)} (id ${shm.id}) exists and is not a list of this user's: ${why}; ` +
+        `nothing written (if it is stale, remove it: svipc ipcrm -m ${shm.id})`,
+    );
+  }
+  return shm;
 }

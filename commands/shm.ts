@@ -20,7 +20,7 @@ import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { sizeArg } from '../src/cli/size.js';
 import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
 import { parseMode } from '../src/cli/values.js';
-import { type Attachment, formatKey, SharedMemory } from '../src/ipc/index.js';
+import { type Attachment, formatKey, MAX_VIEW, SharedMemory } from '../src/ipc/index.js';
 import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
 
 interface Json {
@@ -140,11 +140,11 @@ export async function run(ctx: CommandContext): Promise<number> {
         const shm = new SharedMemory(target.id);
         const s: Situation = { kind: 'shm', op: 'write', id: target.id, access: 'read and write' };
         return withAttachment(shm, { ...s, op: 'attach' }, false, async (a, io) => {
-          const size = a.buffer.length;
+          const size = a.size;
           if (data !== undefined && data !== '-') {
             const bytes = Buffer.from(data);
             checkRange(target.id, size, offset, bytes.length, 'write');
-            a.buffer.set(bytes, offset);
+            a.view(offset, bytes.length).set(bytes);
             return 0;
           }
           checkRange(target.id, size, offset, 0, 'write');
@@ -157,7 +157,12 @@ export async function run(ctx: CommandContext): Promise<number> {
             // Not a file: find out by reading.
           }
           if (known !== undefined) checkRange(target.id, size, offset, known, 'write');
-          const room = a.buffer.subarray(offset);
+          // At most one view's worth (MAX_VIEW) at a time: a larger segment is written in parts.
+          const room = a.view(offset, Math.min(size - offset, MAX_VIEW));
+          if (known !== undefined && known > room.length)
+            throw new CommandError(
+              `input too long: svipc writes at most ${MAX_VIEW} bytes at once (use --offset)`,
+            );
           if (known !== undefined) {
             // A regular file: read(2) straight into the segment, no copy.
             await readInto(fd, room, { signal: ctx.signal, io });
@@ -168,8 +173,11 @@ export async function run(ctx: CommandContext): Promise<number> {
           const n = await copyStream(ctx, room);
           if (n > room.length) {
             throw new CommandError(
-              `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
-                `${offset} to its end; those ${room.length} bytes were written, the rest of the input was not`,
+              (room.length < size - offset
+                ? `input too long: svipc writes at most ${MAX_VIEW} bytes at once (use --offset for the rest); `
+                : `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
+                  `${offset} to its end; `) +
+                `those ${room.length} bytes were written, the rest of the input was not`,
             );
           }
           return 0;
@@ -195,8 +203,8 @@ export async function run(ctx: CommandContext): Promise<number> {
           const shm = new SharedMemory(target.id);
           const s: Situation = { kind: 'shm', op: 'attach', id: target.id, access: 'read' };
           return withAttachment(shm, s, true, async (a, io) => {
-            const len = checkRange(target.id, a.buffer.length, offset, length, 'read');
-            const view = a.buffer.subarray(offset, offset + len);
+            const len = checkRange(target.id, a.size, offset, length, 'read');
+            const view = a.view(offset, len);
             if (opts.json) {
               writeJson(ctx, {
                 id: target.id,

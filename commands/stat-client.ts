@@ -1,6 +1,7 @@
 // svipc stat-client PATH: the lecture's stat client (prints the size the server stat()ed),
 // and with --content the file server's client (the file's bytes on stdout).
 
+import { pathArg } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
@@ -45,11 +46,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       enableTrace(ctx, opts);
       const timeoutMs = parseSeconds(opts.timeout);
       const proj = parseInteger(opts.proj, 'project number');
-      if (Buffer.byteLength(path) > 4095 || path.includes('\0'))
+      const bytes = pathArg(path); // a name that is not UTF-8 is sent as its bytes
+      if (Buffer.byteLength(bytes) > 4095 || path.includes('\0'))
         throw new CommandError(`path too long: ${path.slice(0, 40)}...`, EXIT.USAGE);
       let key: number;
       try {
-        key = ftok(opts.ftokPath, proj);
+        key = ftok(pathArg(opts.ftokPath, '--ftok-path'), proj);
       } catch (e) {
         if (isIpcError(e, 'ENOENT')) {
           throw new CommandError(
@@ -64,7 +66,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       try {
         answer = await statRequest({
           key,
-          path,
+          path: bytes,
           kind,
           timeoutMs,
           signal: ctx.signal,

@@ -1,6 +1,7 @@
 // svipc stat-server: the lecture's message-queue stat server, which also serves file content
 // (the lecture's exercise), hardened so that no client can break it. See src/server/.
 
+import { pathArg } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
@@ -55,7 +56,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 
       let key: number;
       try {
-        key = serverKey(opts.ftokPath, proj, { create: true });
+        key = serverKey(pathArg(opts.ftokPath, '--ftok-path'), proj, { create: true });
       } catch (e) {
         throw new CommandError(`${opts.ftokPath}: ${describe(e)}`);
       }

@@ -4,6 +4,7 @@
 // original writes past a smaller one), SIZE defaults to the segment's size, clear errors.
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
+import { refuseDirectoryStdin } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
@@ -30,6 +31,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     action(program, async (idText: string, sizeText: string | undefined, opts: { trace?: boolean }) => {
       const shmid = parseId(idText, 'shmid');
       const sizeArg = parseSegmentSize(sizeText);
+      refuseDirectoryStdin(ctx.stdin.fd);
       return withTrace(ctx, opts, async () => {
         await withSegment(ctx, shmid, sizeArg, {}, async (view, size, io) => {
           writeDataSize(view, 0); // running count of read bytes, as the C program keeps it

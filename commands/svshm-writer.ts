@@ -2,11 +2,14 @@
 // 0x1234, taking turns with the reader through the semaphore set 0x5678), then removes both.
 // The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
 import type { CommandContext } from '../src/cli/context.js';
+import { shmgetInvalid } from '../src/cli/explain.js';
+import { refuseDirectoryStdin } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { parseBufferSize, parseKeys, transfer } from '../src/cli/svshm.js';
 import { addTraceOption } from '../src/cli/trace-option.js';
 import { parseSeconds } from '../src/cli/values.js';
-import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY } from '../src/protocols/svshm.js';
+import { isIpcError } from '../src/ipc/index.js';
+import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY, segmentSize } from '../src/protocols/svshm.js';
 
 interface Opts {
   shmKey: string;
@@ -34,6 +37,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     .addHelpText(
       'after',
       '\nOutput: "sent N bytes (M xfrs)" on stderr, as the C program.\n' +
+        "A dead writer's leftovers are removed only when provably its own (size, 2 semaphores,\n" +
+        'mode 0660, your uid); anything else at the keys is named, not removed.\n' +
         'Exit status: 0 ok, 1 failed (objects exist already, the reader died...), 2 usage,\n' +
         '124 no reader within --timeout, 129/130/143 interrupted (objects removed).',
     );
@@ -42,8 +47,14 @@ export async function run(ctx: CommandContext): Promise<number> {
       const { shmKey, semKey } = parseKeys(opts);
       const bufferSize = parseBufferSize(opts.bufferSize);
       const timeoutMs = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout);
+      refuseDirectoryStdin(0);
       return transfer(ctx, opts, 'sent', (hooks) =>
-        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }),
+        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }).catch((e: unknown) => {
+          // Created exclusively: EINVAL is a kernel limit (shmmax), never an existing segment.
+          if (isIpcError(e, 'EINVAL') && e.syscall === 'shmget')
+            throw shmgetInvalid(shmKey, segmentSize(bufferSize));
+          throw e;
+        }),
       );
     }),
   );

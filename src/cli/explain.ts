@@ -10,6 +10,7 @@ import {
   type IpcPerm,
   MessageQueue,
   SemaphoreSet,
+  SharedMemory,
   userName,
 } from '../ipc/index.js';
 import {
@@ -276,6 +277,29 @@ function invalid(s: Situation, e: IpcError): CommandError {
   return new CommandError(`${objectName(s)}: ${e.message}`);
 }
 
+/**
+ * shmget(key, size, IPC_CREAT...) failed with EINVAL: the kernel's two causes, in its order.
+ * An existing segment at `key` smaller than `size` (its size said), else a new segment
+ * outside shmmin..shmmax (the limit, its value and its sysctl).
+ */
+export function shmgetInvalid(key: number, size: number): CommandError {
+  try {
+    const seg = SharedMemory.get(key, 0).stat();
+    if (seg.segsz < size) {
+      return new CommandError(
+        `the segment of key ${formatKey(key)} exists and is smaller (${seg.segsz} bytes) than the ${size} bytes asked for`,
+      );
+    }
+  } catch {
+    // no segment at that key (or not ours to see): the limits, then
+  }
+  const shmmax = limitValue('shmmax');
+  if (shmmax !== null && BigInt(size) > shmmax)
+    return new CommandError(`cannot create a segment of ${size} bytes: larger than shmmax: ${lim('shmmax')}`);
+  if (size < 1) return new CommandError('cannot create a segment of 0 bytes (the minimum, SHMMIN, is 1)');
+  return new CommandError(`shmget key ${formatKey(key)}, ${size} bytes: EINVAL (Invalid argument)`);
+}
+
 /** Turn an error thrown by a src/ipc call into an explained CommandError (others pass through). */
 export function explain(e: unknown, s: Situation): unknown {
   if (!(e instanceof IpcError)) return e;
@@ -319,6 +343,7 @@ export function explain(e: unknown, s: Situation): unknown {
       }
       return new CommandError(`${objectName(s)}: ${e.message}`);
     case 'EFBIG':
+      if (s.kind !== 'sem') return new CommandError(e.message); // a view too large (ViewTooLargeError)
       return new CommandError(`${objectName(s)}: a semaphore number is out of range${rangeOf(s)}`);
     case 'ERANGE':
       return new CommandError(

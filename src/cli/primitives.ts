@@ -1,5 +1,6 @@
 // What the msg, sem and shm subcommands share: the exit-status help text, --timeout/--nowait
 // checks, stdin input, JSON output, --owner parsing, the `stat` and `rm` subcommands.
+import { fstatSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WaitAbortedError } from '../ipc/blocking.js';
 import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
@@ -10,7 +11,7 @@ import { toJson } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
-import { explained } from './explain.js';
+import { describeLimit, explained, limitNumber } from './explain.js';
 import { action } from './program.js';
 import {
   addTargetOptions,
@@ -29,7 +30,7 @@ export const EXIT_HELP =
   '  1    the operation failed (missing object, permission, kernel limit...)\n' +
   '  2    usage error\n' +
   '  75   --nowait was given and the call would have blocked\n' +
-  '  124  --timeout expired (the object is left as it was)\n' +
+  '  124  --timeout expired (the object is left as it was; at most 2147483647 s)\n' +
   '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); the object is left as it was\n';
 
 export interface WaitFlags {
@@ -46,8 +47,23 @@ export function waitOptions(ctx: CommandContext, opts: WaitFlags): WaitOptions &
   return out;
 }
 
+/**
+ * Refuse a directory on stdin (`cmd < /`): reading it fails (EISDIR), and a stream would
+ * take that for an empty input. One line, exit 1, before anything is sent or written.
+ */
+export function refuseDirectoryStdin(fd: number | undefined): void {
+  let dir = false;
+  try {
+    dir = fstatSync(fd ?? 0).isDirectory();
+  } catch {
+    // closed or unknown: the read says what it is
+  }
+  if (dir) throw new CommandError('stdin is a directory');
+}
+
 /** Stdin as it arrives, chunk by chunk. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
 export async function* stdinChunks(ctx: CommandContext): AsyncGenerator<Buffer, void, void> {
+  refuseDirectoryStdin(ctx.stdin.fd);
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new WaitAbortedError('read'));
     if (ctx.signal.aborted) fail();
@@ -62,11 +78,41 @@ export async function* stdinChunks(ctx: CommandContext): AsyncGenerator<Buffer, 
   }
 }
 
-/** All of stdin, as one buffer. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
-export async function readAll(ctx: CommandContext): Promise<Buffer> {
+/** The most stdin a command takes, and what to say past it. */
+export interface InputBound {
+  max: number;
+  /** The error past `max` (it has read max + 1 bytes and stopped). */
+  tooLong: () => Error;
+}
+
+/**
+ * All of stdin, as one buffer; with `bound`, it stops reading past bound.max bytes and
+ * throws bound.tooLong() (nothing more is read or kept). A signal (ctx.signal) ends the wait
+ * at once: WaitAbortedError.
+ */
+export async function readAll(ctx: CommandContext, bound?: InputBound): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdinChunks(ctx)) chunks.push(chunk);
+  let total = 0;
+  for await (const chunk of stdinChunks(ctx)) {
+    chunks.push(chunk);
+    total += chunk.length;
+    if (bound !== undefined && total > bound.max) {
+      ctx.stdin.destroy();
+      throw bound.tooLong();
+    }
+  }
   return Buffer.concat(chunks);
+}
+
+/** msg send's bound: one message is at most msgmax bytes (unknown limit: unbounded). */
+export function messageBound(): InputBound | undefined {
+  const max = limitNumber('msgmax');
+  if (max === null) return undefined;
+  return {
+    max,
+    tooLong: () =>
+      new CommandError(`message of more than ${max} bytes is larger than msgmax: ${describeLimit('msgmax')}`),
+  };
 }
 
 /** The bytes as a string when they are valid UTF-8, else null (the --json "text" field). */
@@ -79,8 +125,12 @@ export function utf8OrNull(bytes: Uint8Array): string | null {
 }
 
 /** DATA as given, or stdin when it is absent or '-'. */
-export async function dataOrStdin(ctx: CommandContext, data: string | undefined): Promise<Buffer> {
-  if (data === undefined || data === '-') return readAll(ctx);
+export async function dataOrStdin(
+  ctx: CommandContext,
+  data: string | undefined,
+  bound?: InputBound,
+): Promise<Buffer> {
+  if (data === undefined || data === '-') return readAll(ctx, bound);
   return Buffer.from(data);
 }
 

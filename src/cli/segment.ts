@@ -1,7 +1,7 @@
 // What stdin2shm and shm2stdout share: SIZE checked, the segment attached (a SegmentError is a
 // one-line failure), the C programs' "attached segment at: 0x..." line, and the detach at the
 // end, unless an I/O call on the view is still running on the pool after an abort.
-import { HEADER_SIZE, openSegment, SegmentError } from '../protocols/shmseg.js';
+import { HEADER_SIZE, MAX_USED, openSegment, SegmentError } from '../protocols/shmseg.js';
 import type { FdIo } from '../protocols/shmseg-io.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
@@ -36,7 +36,8 @@ export async function withSegment(
   const io: FdIo = { pending: false };
   try {
     ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
-    await fn(attachment.buffer, size, io);
+    // The protocol's int header bounds what it uses: a larger segment is viewed only that far.
+    await fn(attachment.view(0, Math.min(size, MAX_USED)), Math.min(size, MAX_USED), io);
   } finally {
     // A read or write still running on the pool uses the segment: leave it attached.
     if (!io.pending) attachment.detach();

@@ -13,6 +13,7 @@ import {
   SharedMemory,
   strerror,
 } from '../ipc/index.js';
+import { pathArg, showPath } from './argv-bytes.js';
 import { CommandError, UsageError } from './exit.js';
 import { parseId, parseInteger, parseKey } from './values.js';
 
@@ -63,9 +64,9 @@ export function keyOf(opts: TargetOptions): number | undefined {
   if (opts.path !== undefined) {
     const proj = opts.proj === undefined ? 1 : parseInteger(opts.proj, 'project number');
     try {
-      return ftok(opts.path, proj);
+      return ftok(pathArg(opts.path, '--path'), proj);
     } catch (e) {
-      if (isIpcError(e)) throw new CommandError(`ftok ${opts.path}: ${strerror(e.errno)}`);
+      if (isIpcError(e)) throw new CommandError(`ftok ${showPath(pathArg(opts.path))}: ${strerror(e.errno)}`);
       throw e;
     }
   }

@@ -46,9 +46,14 @@ export function parseInteger(s: string, what: string): number {
   return Number(s);
 }
 
-/** Seconds, fractions allowed (--timeout 0.5); returns milliseconds. */
+/** The largest number of seconds any option takes: INT_MAX, about 68 years (a 32-bit time_t). */
+export const MAX_SECONDS = 0x7fffffff;
+
+/** Seconds, fractions allowed (--timeout 0.5), at most MAX_SECONDS; returns milliseconds. */
 export function parseSeconds(s: string, what = 'timeout'): number {
   if (!/^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$/.test(s))
     throw new UsageError(`invalid ${what}: '${s}' (seconds expected)`);
+  if (Number(s) > MAX_SECONDS)
+    throw new UsageError(`invalid ${what}: '${s}' (at most ${MAX_SECONDS} seconds)`);
   return Number(s) * 1000;
 }

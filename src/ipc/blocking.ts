@@ -43,12 +43,65 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
 }
 
-/** Wait `ms`, or less when `signal` aborts first (resolves either way; the caller checks). */
+/** The longest single setTimeout: Node fires a longer one at once (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * setTimeout for any delay: chains timers of at most MAX_TIMER_MS (about 24.8 days), so a
+ * long --timeout really waits that long instead of firing at once. `refresh()` starts the
+ * whole delay again, as Timeout.refresh() does.
+ */
+export class LongTimer {
+  #t: ReturnType<typeof setTimeout> | undefined;
+  #end = 0;
+  constructor(
+    readonly fn: () => void,
+    readonly ms: number,
+  ) {
+    this.refresh();
+  }
+
+  refresh(): this {
+    this.clear();
+    this.#end = performance.now() + this.ms;
+    this.#arm(this.ms);
+    return this;
+  }
+
+  clear(): void {
+    if (this.#t !== undefined) clearTimeout(this.#t);
+    this.#t = undefined;
+  }
+
+  #arm(left: number): void {
+    this.#t = setTimeout(
+      () => {
+        const rest = this.#end - performance.now();
+        if (rest > 1) this.#arm(rest);
+        else {
+          this.#t = undefined;
+          this.fn();
+        }
+      },
+      Math.max(0, Math.min(left, MAX_TIMER_MS)),
+    );
+  }
+}
+
+export function longTimeout(fn: () => void, ms: number): LongTimer {
+  return new LongTimer(fn, ms);
+}
+
+export function clearLongTimeout(h: LongTimer | undefined): void {
+  h?.clear();
+}
+
+/** Wait `ms` (any length), or less when `signal` aborts first (resolves either way; the caller checks). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
+    const t = longTimeout(done, ms);
     function done() {
-      clearTimeout(t);
+      clearLongTimeout(t);
       signal?.removeEventListener('abort', done);
       resolve();
     }

@@ -4,15 +4,24 @@ import { fn, lastErrno } from './libc.js';
 import { hexKey, trace, traceFail } from './trace.js';
 import { checkInt } from './validate.js';
 
-export function ftok(path: string, proj: number): number {
+/**
+ * ftok(path, proj). A path is text (sent as UTF-8) or the exact bytes of a name that is not
+ * UTF-8 (a Buffer, sent unchanged with a NUL added).
+ */
+export function ftok(path: string | Buffer, proj: number): number {
   checkInt('proj', proj, -0x80000000, 0x7fffffff);
-  if (path.length === 0 || path.includes('\0')) throw ipcError('ftok', 2 /* ENOENT */, path);
-  const args = () => `${JSON.stringify(path)}, ${proj}`;
-  const key = fn.ftok(path, proj) as number;
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  const shown = typeof path === 'string' ? path : bytes.toString('latin1');
+  if (bytes.length === 0 || bytes.includes(0)) throw ipcError('ftok', 2 /* ENOENT */, shown);
+  const args = () => `${JSON.stringify(shown)}, ${proj}`;
+  const key = fn.ftok(
+    typeof path === 'string' ? path : Buffer.concat([bytes, Buffer.from([0])]),
+    proj,
+  ) as number;
   if (key === -1) {
     const errno = lastErrno();
     traceFail('ftok', args, errno);
-    throw ipcError('ftok', errno, path);
+    throw ipcError('ftok', errno, shown);
   }
   trace('ftok', args, hexKey(key));
   return key;

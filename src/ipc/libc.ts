@@ -289,9 +289,18 @@ export function addressOf(ptr: Address): bigint {
   return load().koffi.address(ptr) as bigint;
 }
 
-/** A Buffer over `length` bytes at `ptr`, no copy. Never touch it after shmdt. */
-export function viewOf(ptr: Address, length: number): Buffer {
-  const ab = load().koffi.view(ptr, length);
+/**
+ * A Buffer over `length` bytes at `ptr` + `offset`, no copy. Never touch it after shmdt.
+ * `length` must not exceed buffer.constants.MAX_LENGTH (koffi aborts the process past it).
+ */
+export function viewOf(ptr: Address, length: number, offset = 0): Buffer {
+  let at = ptr;
+  if (offset > 0) {
+    const raw = Buffer.alloc(8);
+    raw.writeBigUInt64LE(addressOf(ptr) + BigInt(offset));
+    at = load().koffi.decode(raw, 'void *');
+  }
+  const ab = load().koffi.view(at, length);
   return Buffer.from(ab);
 }
 

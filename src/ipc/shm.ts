@@ -1,4 +1,7 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
+import { constants as bufferConstants } from 'node:buffer';
+import { constants as osConstants } from 'node:os';
+import { IpcError } from './errors.js';
 import {
   type Address,
   addressOf,
@@ -26,6 +29,7 @@ import { checked, fail, getFlags, hexKey, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
+const { EFBIG } = osConstants.errno;
 const FAILED = 0xffffffffffffffffn; // (void *) -1
 
 interface RawShmid {
@@ -75,19 +79,54 @@ function fromRaw(r: RawShmid): ShmidDs {
   };
 }
 
-/** A segment attached to this process. `buffer` is a view of it, valid until detach(). */
+/** The most bytes one view may cover: Node's largest Buffer (2^32 on Node 20). */
+export const MAX_VIEW = bufferConstants.MAX_LENGTH;
+
+/** A view larger than a Buffer can be was asked for: one line, exit 1, nothing touched. */
+export class ViewTooLargeError extends IpcError {
+  constructor(shmid: number, size: number, offset: number, length: number) {
+    super('shmat', EFBIG);
+    this.message =
+      `shared memory segment ${shmid} is ${size} bytes: ${length} bytes from offset ${offset} is more than ` +
+      `svipc can view at once (at most ${MAX_VIEW} bytes, Node's largest Buffer); take it in parts`;
+  }
+}
+
+/**
+ * A segment attached to this process. `buffer` is a view of all of it, `view()` of a part;
+ * valid until detach(). Views are made on demand: a segment larger than a Buffer can be
+ * (MAX_VIEW) attaches fine and is refused only when a too-large view is asked for.
+ */
 export class Attachment {
   #addr: Address | null;
-  #buffer: Buffer | null;
+  #buffer: Buffer | null = null;
 
   constructor(
     readonly shmid: number,
     addr: Address,
-    size: number,
+    /** shm_segsz: the whole segment, which may exceed MAX_VIEW. */
+    readonly size: number,
     readonly readonly: boolean,
   ) {
     this.#addr = addr;
-    this.#buffer = viewOf(addr, size);
+  }
+
+  /** `length` bytes from `offset` (default: to the end), in place. Throws ViewTooLargeError past MAX_VIEW. */
+  view(offset = 0, length = this.size - offset): Buffer {
+    if (this.#addr === null) throw new Error(`segment ${this.shmid} is detached`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    )
+      throw new RangeError(
+        `segment ${this.shmid}: ${length} bytes at ${offset} are outside its ${this.size} bytes`,
+      );
+    if (length > MAX_VIEW) throw new ViewTooLargeError(this.shmid, this.size, offset, length);
+    if (offset === 0 && length === this.size) return this.buffer;
+    return viewOf(this.#addr, length, offset);
   }
 
   get attached(): boolean {
@@ -96,7 +135,9 @@ export class Attachment {
 
   /** The segment's bytes, in place (no copy). Throws once detached. */
   get buffer(): Buffer {
-    if (this.#buffer === null) throw new Error(`segment ${this.shmid} is detached`);
+    if (this.#addr === null) throw new Error(`segment ${this.shmid} is detached`);
+    if (this.size > MAX_VIEW) throw new ViewTooLargeError(this.shmid, this.size, 0, this.size);
+    this.#buffer ??= viewOf(this.#addr, this.size);
     return this.#buffer;
   }
 

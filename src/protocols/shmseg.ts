@@ -70,7 +70,7 @@ export function bytesToCopy(
 /** Which segment, how big, and where this process attached it. */
 export interface OpenedSegment {
   attachment: Attachment;
-  /** shm_segsz: the size asked of shmget (the view's length). */
+  /** shm_segsz: the size asked of shmget (may exceed what one view covers). */
   segsz: number;
 }
 
@@ -93,13 +93,36 @@ export function openSegment(
       throw new SegmentError(`shared memory segment ${shmid}: ${strerror(e.errno)} (${e.syscall})`);
     throw e;
   }
-  const segsz = attachment.buffer.length;
+  const segsz = attachment.size;
+  if (segsz < HEADER_SIZE) {
+    attachment.detach();
+    throw new SegmentError(tooSmall(shmid, segsz, 'stdin2shm/shm2stdout (int size + data)', HEADER_SIZE));
+  }
   if (size !== undefined && size > segsz) {
     attachment.detach();
     throw new SegmentError(`SIZE ${size} is larger than shared memory segment ${shmid} (${segsz} bytes)`);
   }
   return { attachment, segsz };
 }
+
+/**
+ * Why an object was not made by this user (owner or creator another uid), or undefined.
+ * A demo touches an object it did not just create only when this says undefined.
+ */
+export function otherOwner(perm: { uid: number; cuid: number }): string | undefined {
+  const me = process.geteuid?.() ?? -1;
+  if (perm.uid !== me || perm.cuid !== me)
+    return `owned by uid ${perm.uid} (created by uid ${perm.cuid}), not ${me}`;
+  return undefined;
+}
+
+/** "segment N is 2 bytes, too small for PROTOCOL (needs at least M)". */
+export function tooSmall(segment: number | string, bytes: number, protocol: string, needs: number): string {
+  return `segment ${segment} is ${bytes} byte${bytes === 1 ? '' : 's'}, too small for ${protocol} (needs at least ${needs})`;
+}
+
+/** The largest part of a segment the protocol can use: the int header, then at most INT_MAX bytes. */
+export const MAX_USED = HEADER_SIZE + 0x7fffffff;
 
 /** A segment that cannot be used as asked: the message says why. */
 export class SegmentError extends Error {

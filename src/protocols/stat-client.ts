@@ -8,7 +8,15 @@
 // The timeout is an idle timeout: it restarts with every message received.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { formatKey, isIpcError, MessageQueue, WaitAbortedError, WaitTimeoutError } from '../ipc/index.js';
+import {
+  clearLongTimeout,
+  formatKey,
+  isIpcError,
+  longTimeout,
+  MessageQueue,
+  WaitAbortedError,
+  WaitTimeoutError,
+} from '../ipc/index.js';
 import {
   decodeSize,
   encodeRequest,
@@ -56,7 +64,8 @@ export type StatAnswer =
 export interface StatClientOptions {
   /** The request queue's key. */
   key: number;
-  path: string;
+  /** Text, or the exact bytes of a name that is not UTF-8. */
+  path: string | Uint8Array;
   kind: RequestKind;
   /** Idle timeout in milliseconds. */
   timeoutMs: number;
@@ -117,7 +126,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     why = w;
     cleanup.done(); // wakes the blocked msgrcv (EIDRM)
   };
-  const timer = setTimeout(() => end('timeout'), opts.timeoutMs);
+  const timer = longTimeout(() => end('timeout'), opts.timeoutMs); // any length: chained timers
   // A server that stops (or dies) while we wait will never answer: notice it in a quarter
   // of a second instead of waiting out the timeout. Its queue gone (or another in its place)
   // and nothing left to read in ours means it is over.
@@ -178,7 +187,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     if (why === 'gone') throw new NoServerError('the stat server went away before it answered');
     throw e;
   } finally {
-    clearTimeout(timer);
+    clearLongTimeout(timer);
     clearInterval(watch);
     opts.signal.removeEventListener('abort', onAbort);
     opts.out?.removeListener('error', onOutError);

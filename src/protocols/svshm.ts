@@ -28,6 +28,7 @@ import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
 import {
   type Attachment,
+  type IpcPerm,
   isIpcError,
   type PreparedSemOp,
   SemaphoreSet,
@@ -37,6 +38,7 @@ import {
   tracing,
   WaitAbortedError,
 } from '../ipc/index.js';
+import { otherOwner, tooSmall } from './shmseg.js';
 
 export const SHM_KEY = 0x1234;
 export const SEM_KEY = 0x5678;
@@ -328,7 +330,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
       shm = create();
     } catch (e) {
       if (!isIpcError(e, 'EEXIST')) throw e;
-      const pid = o.reclaim === false ? undefined : reclaimStale(shmKey, semKey);
+      const pid = o.reclaim === false ? undefined : reclaimStale(shmKey, semKey, bufSize);
       if (pid === undefined) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
       o.onNotice?.(
         `removed segment ${hexKey(shmKey)} and semaphore set ${hexKey(semKey)}, ` +
@@ -417,26 +419,74 @@ export function alive(pid: number): boolean {
 /**
  * A writer killed by SIGKILL leaves its segment and set behind. They are stale when nothing
  * is attached to the segment and its creator is gone: no transfer can be using them (a live
- * writer stays attached from before its first semop to its last). Removes both; returns the
- * dead creator's pid, or undefined when they are not stale (or not ours to remove).
+ * writer stays attached from before its first semop to its last). They are ours to remove
+ * only when they are provably what a writer like us made: the segment is exactly
+ * sizeof(struct shmseg) for our buffer size, the set has 2 semaphores holding 0 or 1 each,
+ * both have the lecture's mode 0660, and both are owned and were created by our user.
+ * Returns the dead creator's pid after removing both; undefined when they are in use (or
+ * gone); throws a TransferError naming the object when it is stale but not provably ours
+ * (nothing is removed then).
  */
-function reclaimStale(shmKey: number, semKey: number): number | undefined {
+function reclaimStale(shmKey: number, semKey: number, bufSize: number): number | undefined {
   let old: SharedMemory;
+  let st: ShmidDs;
   try {
     old = SharedMemory.get(shmKey, 0);
-    const st = old.stat();
-    if (st.nattch !== 0 || alive(st.cpid)) return undefined;
-    old.remove();
-    try {
-      SemaphoreSet.get(semKey, 0).remove();
-    } catch (e) {
-      if (!isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM')) throw e;
-    }
-    return st.cpid;
+    st = old.stat();
   } catch (e) {
     if (isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM', 'EACCES', 'EPERM')) return undefined;
     throw e;
   }
+  if (st.nattch !== 0 || alive(st.cpid)) return undefined;
+  const notOurs = (what: string, id: number, flag: string, why: string) =>
+    new TransferError(
+      `${what} ${hexKey(what === 'segment' ? shmKey : semKey)} (id ${id}) was left by a process that died, ` +
+        `but it is not a svshm-writer's: ${why}; nothing removed (if it is stale, remove it: svipc ipcrm ${flag} ${id})`,
+    );
+  const why =
+    foreign(st.perm, OBJ_PERMS) ??
+    (st.segsz !== segmentSize(bufSize)
+      ? `${st.segsz} bytes, not ${segmentSize(bufSize)} (sizeof(struct shmseg) for a ${bufSize}-byte buffer)`
+      : undefined);
+  if (why !== undefined) throw notOurs('segment', old.id, '-m', why);
+  let sem: SemaphoreSet | undefined;
+  try {
+    sem = SemaphoreSet.get(semKey, 0);
+    const ss = sem.stat();
+    const semWhy =
+      foreign(ss.perm, OBJ_PERMS) ??
+      (ss.nsems !== 2
+        ? `${ss.nsems} semaphore(s), not 2`
+        : sem.getAll().some((v) => v > 1)
+          ? `values ${sem.getAll().join(' ')}, not the writer's turns (0 or 1 each)`
+          : undefined);
+    if (semWhy !== undefined) throw notOurs('semaphore set', sem.id, '-s', semWhy);
+  } catch (e) {
+    if (e instanceof TransferError) throw e;
+    if (isIpcError(e, 'EACCES', 'EPERM'))
+      throw new TransferError(
+        `semaphore set ${hexKey(semKey)} is not this user's (${e.syscall} ${e.code}); nothing removed ` +
+          `(if it is stale, its owner or root removes it: svipc ipcrm -S ${hexKey(semKey)})`,
+      );
+    if (!isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM')) throw e;
+    sem = undefined;
+  }
+  try {
+    old.remove();
+    sem?.remove();
+  } catch (e) {
+    if (!isIpcError(e, 'EINVAL', 'EIDRM')) throw e;
+  }
+  return st.cpid;
+}
+
+/** Why an object is not one this user made with `mode` (undefined: it may be ours). */
+function foreign(perm: IpcPerm, mode: number): string | undefined {
+  const other = otherOwner(perm);
+  if (other !== undefined) return other;
+  if ((perm.mode & 0o777) !== mode)
+    return `mode ${(perm.mode & 0o777).toString(8).padStart(4, '0')}, not ${mode.toString(8).padStart(4, '0')}`;
+  return undefined;
 }
 
 function step(quiet: boolean, f: () => void): void {
@@ -597,9 +647,13 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
   let att: Attachment | undefined;
   try {
     att = shm.attach({ readonly: true });
-    const seg = att.buffer;
+    if (att.size < CNT_SIZE + 1)
+      throw new TransferError(
+        tooSmall(`${hexKey(shmKey)} (id ${shm.id})`, att.size, 'svshm (int cnt + data)', CNT_SIZE + 1),
+      );
+    // cnt is an int and a turn at most MAX_BUF_SIZE: a larger segment is viewed only that far.
+    const seg = att.view(0, Math.min(att.size, CNT_SIZE + MAX_BUF_SIZE));
     const maxCnt = Math.min(seg.length - CNT_SIZE, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
-    if (maxCnt < 1) throw new TransferError(`segment ${hexKey(shmKey)} is too small (${seg.length} bytes)`);
     const st = shm.stat();
     const writerPid = st.cpid;
     if (st.nattch < 2) {

@@ -326,7 +326,7 @@ export class StatServer {
  * The request queue's key: ftok(path, proj). The server creates a missing `path` (an empty
  * file, as the lecture expects someone to have done); a client does not.
  */
-export function serverKey(path: string, proj: number, opts: { create?: boolean } = {}): number {
+export function serverKey(path: string | Buffer, proj: number, opts: { create?: boolean } = {}): number {
   if (opts.create && !existsSync(path)) closeSync(openSync(path, 'a', 0o644));
   return ftok(path, proj);
 }

@@ -187,7 +187,9 @@ describe('shm-list-reader checks every offset', () => {
     const k = keyed(8);
     const r = await svipc(['shm-list-reader', '--key', k.key]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/too small for one list element/);
+    expect(r.stderr).toMatch(
+      /segment \d+ is 8 bytes, too small for shm-list \(struct list\) \(needs at least 16\)/,
+    );
   });
 
   it('a list that fills the whole segment is fine; one more value is ENOMEM', async () => {
@@ -200,7 +202,7 @@ describe('shm-list-reader checks every offset', () => {
     // the default list_init(1000) does not fit in this 64-byte segment
     const small = await svipc(['shm-list-writer', '--key', k.key]);
     expect(small.code).toBe(1);
-    expect(small.stderr).toMatch(/smaller than 16000 bytes/);
+    expect(small.stderr).toMatch(/exists and is smaller \(64 bytes\) than the 16000 bytes asked for/);
   });
 
   it('--trace and a hand-made list', async () => {

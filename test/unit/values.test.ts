@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/cli/exit.js';
 import {
+  MAX_SECONDS,
   parseCNumber,
   parseCount,
   parseId,
@@ -83,5 +84,14 @@ describe('parseCount, parseInteger, parseSeconds', () => {
     expect(parseSeconds('.25')).toBe(250);
     expect(() => parseSeconds('-1')).toThrow("invalid timeout: '-1' (seconds expected)");
     expect(() => parseSeconds('1s')).toThrow(UsageError);
+  });
+  test('seconds: up to MAX_SECONDS (INT_MAX, about 68 years); above it a usage error', () => {
+    expect(MAX_SECONDS).toBe(2147483647);
+    expect(parseSeconds('3000000')).toBe(3e9);
+    expect(parseSeconds(String(MAX_SECONDS))).toBe(MAX_SECONDS * 1000);
+    expect(() => parseSeconds('2147483648')).toThrow(
+      "invalid timeout: '2147483648' (at most 2147483647 seconds)",
+    );
+    expect(() => parseSeconds('99999999999999999999999')).toThrow(UsageError);
   });
 });
