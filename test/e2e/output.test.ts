@@ -185,7 +185,7 @@ $S msg rm $q
     expect(r.stdout).toBe('rc=141\nkept=keep me\n');
   });
 
-  test('msg, sem and shm create > /dev/full: removed again, said so, nothing left', async () => {
+  test('msg, sem and shm create, svsem-demo INIT > /dev/full: removed again, said so, nothing left', async () => {
     const r = await ns(`${MAKE}
 $S msg create > /dev/full; echo "[rc=$?]"
 $S msg create --json -k 0x4242 > /dev/full; echo "[rc=$?]"
@@ -193,10 +193,11 @@ $S sem create --nsems 3 > /dev/full; echo "[rc=$?]"
 $S sem create --json -k 0x4343 > /dev/full; echo "[rc=$?]"
 $S shm create 64K > /dev/full; echo "[rc=$?]"
 $S shm create --json 1M > /dev/full; echo "[rc=$?]"
+$S svsem-demo 3 > /dev/full; echo "[rc=$?]"
 echo "left=$($S ipcs --json | grep -c '"kind"')"
 `);
     const lines = r.stderr.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     const what = [
       'message queue',
       'message queue',
@@ -212,7 +213,10 @@ echo "left=$($S ipcs --json | grep -c '"kind"')"
         ),
       );
     }
-    expect(r.stdout).toBe('[rc=1]\n'.repeat(6) + 'left=0\n');
+    expect(lines[6]).toMatch(
+      /^svipc svsem-demo: write error: No space left on device; semaphore set \d+ was removed again$/,
+    );
+    expect(r.stdout).toBe('[rc=1]\n'.repeat(7) + 'left=0\n');
   });
 
   test('sem create --exist-ok > /dev/full: a set it only opened is not removed', async () => {
