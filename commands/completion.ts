@@ -20,7 +20,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         '  bash:  source <(svipc completion bash)            (or save it in /etc/bash_completion.d/svipc)\n' +
         '  zsh:   source <(svipc completion zsh)             (or save it as _svipc in a directory of $fpath)\n' +
         '  fish:  svipc completion fish | source             (or save it as ~/.config/fish/completions/svipc.fish)\n' +
-        '\nExit status: 0 ok, 2 usage (unknown shell).\n',
+        '\nExit status: 0 ok, 1 stdout not writable (write error), 2 usage (unknown shell).\n',
     );
   program.action(
     action(program, async (shell: string) => {

@@ -16,7 +16,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     .option('--hex', 'print the key as 0x%08x, as ipcs shows keys')
     .addHelpText(
       'after',
-      "\nOutput: key=<decimal> (the lecture's format), or key=0x... with --hex.\nExit status: 0 ok, 1 ftok failed (missing path, bad PROJ), 2 usage.",
+      "\nOutput: key=<decimal> (the lecture's format), or key=0x... with --hex.\nExit status: 0 ok, 1 ftok failed (missing path, bad PROJ) or stdout not writable, 2 usage.",
     );
   program.action(
     action(program, (path: string, projText: string, opts: { hex?: boolean }) => {

@@ -1,10 +1,10 @@
 // svipc ipcs: util-linux 2.38.1's ipcs, byte for byte (options, output, messages, exit
 // codes), plus --json. Parse options -> ask the inventory -> render.
-import { Writable } from 'node:stream';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
+import { writeOrReport } from '../src/cli/output.js';
 import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
-import { errnoNumber, IpcError, strerror } from '../src/ipc/errors.js';
+import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
   getSegment,
@@ -161,32 +161,9 @@ export async function run(ctx: CommandContext): Promise<number> {
 /** Text output scans as util-linux 2.38.1 does: its syscall fallback uses *_STAT (permission checked). */
 const AS_UTIL_LINUX = { fallbackStat: 'checked' } as const;
 
-/**
- * Write to stdout and wait until it is written: a failure (a full disk: /dev/full) is
- * util-linux's close_stdout() "ipcs: write error: No space left on device", exit 1.
- * EPIPE is left to the launcher (exit 141, as util-linux dies of SIGPIPE).
- */
-function emit(ctx: CommandContext, text: string): Promise<number> | number {
-  const stream = ctx.stdout;
-  if (!(stream instanceof Writable)) {
-    (stream as { write(s: string): unknown }).write(text);
-    return 0;
-  }
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => {
-      if (!err) return resolve(0);
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return reject(err);
-      let reason = err.message;
-      try {
-        if (code) reason = strerror(errnoNumber(code));
-      } catch {
-        // an error without an errno name: keep its message
-      }
-      ctx.stderr.write(`${ctx.prog}: write error: ${reason}\n`);
-      resolve(1);
-    });
-  });
+/** Write to stdout and wait for it: util-linux's close_stdout() (src/cli/output.ts). */
+function emit(ctx: CommandContext, text: string): Promise<number> {
+  return writeOrReport(ctx, text, 0);
 }
 
 /** util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in text. */

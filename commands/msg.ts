@@ -2,9 +2,11 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { UsageError } from '../src/cli/exit.js';
 import { explained, explainedAsync, limitNumber, neverFits, type Situation } from '../src/cli/explain.js';
+import { afterFailure, announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
 import {
   dataOrStdin,
   EXIT_HELP,
+  jsonText,
   messageBound,
   noMore,
   parseOwner,
@@ -13,15 +15,33 @@ import {
   targetSubcommand,
   utf8OrNull,
   waitOptions,
-  writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
 import { parseCount, parseInteger, parseMode } from '../src/cli/values.js';
-import { formatKey, MessageQueue } from '../src/ipc/index.js';
+import { formatKey, type Message, MessageQueue } from '../src/ipc/index.js';
 
 interface Json {
   json?: boolean;
+}
+
+/**
+ * msgsnd a received message back onto its queue, with its type (IPC_NOWAIT: the room it
+ * left is there unless a sender took it). It goes to the end of the queue: msgrcv cannot
+ * undo, and MSG_COPY copies by position, which cannot say which message a typed msgrcv
+ * would take without racing other receivers.
+ */
+function putBack(q: MessageQueue, m: Message): { outcome: string; ok: boolean } {
+  const what = `the message (type ${m.type}, ${m.data.length} bytes)`;
+  try {
+    q.send(m.type, m.data, { nowait: true });
+    return { outcome: `${what} was put back on queue ${q.id}, at its end`, ok: true };
+  } catch (e) {
+    return {
+      outcome: `${what} could not be put back on queue ${q.id} (${(e as Error).message}): it is lost`,
+      ok: false,
+    };
+  }
 }
 
 function parseType(s: string, allowNegative: boolean): number {
@@ -49,9 +69,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     .option('-m, --mode <mode>', 'permission bits, octal', '600')
     .option('--qbytes <n>', 'the queue byte limit (default kernel.msgmnb)')
     .option('--json', 'print {"id", "key", "keyHex"}')
-    .addHelpText('after', EXIT_HELP)
+    .addHelpText('after', CREATED_HELP + EXIT_HELP)
     .action(
-      action(program, (opts: TargetOptions & Json & { mode: string; qbytes?: string }) => {
+      action(program, async (opts: TargetOptions & Json & { mode: string; qbytes?: string }) => {
         const key = keyOf(opts);
         const mode = parseMode(opts.mode);
         const qbytes = opts.qbytes === undefined ? undefined : parseCount(opts.qbytes, 'qbytes');
@@ -65,8 +85,11 @@ export async function run(ctx: CommandContext): Promise<number> {
             throw e;
           }
         }
-        if (opts.json) writeJson(ctx, { id: q.id, key: key ?? 0, keyHex: formatKey(key ?? 0) });
-        else ctx.stdout.write(`${q.id}\n`);
+        const text = opts.json
+          ? jsonText({ id: q.id, key: key ?? 0, keyHex: formatKey(key ?? 0) })
+          : `${q.id}\n`;
+        // Nobody may learn the id of a queue we made: then it must not stay.
+        await announceCreated(ctx, text, `message queue ${q.id}`, () => q.remove());
         return 0;
       }),
     );
@@ -132,6 +155,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     .option('--nowait', 'fail with exit 75 instead of waiting when no message matches')
     .option('--timeout <seconds>', 'give up waiting after this long (exit 124)')
     .option('--json', 'print {"id", "type", "size", "text", "base64"} instead of the raw payload')
+    .addHelpText(
+      'after',
+      '\nA message that cannot be written to stdout (write error: a full disk, a closed pipe) is put\n' +
+        'back on its queue with its type, at the end of the queue, and the error says so.\n',
+    )
     .action(
       action(
         program,
@@ -167,16 +195,21 @@ export async function run(ctx: CommandContext): Promise<number> {
               ...wait,
             }),
           );
-          if (opts.json) {
-            writeJson(ctx, {
-              id: target.id,
-              type: m.type,
-              size: m.data.length,
-              text: utf8OrNull(m.data),
-              base64: m.data.toString('base64'),
-            });
-          } else {
-            ctx.stdout.write(m.data);
+          const out = opts.json
+            ? jsonText({
+                id: target.id,
+                type: m.type,
+                size: m.data.length,
+                text: utf8OrNull(m.data),
+                base64: m.data.toString('base64'),
+              })
+            : m.data;
+          // The message is only consumed once it is written: if it cannot be, it goes back.
+          try {
+            await written(ctx.stdout, out);
+          } catch (e) {
+            const { outcome, ok } = putBack(q, m);
+            throw afterFailure(e, outcome, ok);
           }
           return 0;
         },

@@ -8,15 +8,16 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, UsageError } from '../src/cli/exit.js';
 import { explain, explained, explainedAsync, type Situation, valueTooLarge } from '../src/cli/explain.js';
+import { announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
 import {
   EXIT_HELP,
   idDocumentOf,
+  jsonText,
   noMore,
   rmSubcommand,
   statSubcommand,
   targetSubcommand,
   waitOptions,
-  writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import {
@@ -161,6 +162,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       '\nThe set is created exclusively (IPC_EXCL), given its values (SETALL), then marked initialized\n' +
         'by a semop that changes nothing but sets sem_otime. Openers (--exist-ok, or any command that\n' +
         'opens a just-made set by key) wait for sem_otime != 0, so nobody uses uninitialized values.\n' +
+        CREATED_HELP +
         EXIT_HELP,
     )
     .action(
@@ -223,9 +225,12 @@ export async function run(ctx: CommandContext): Promise<number> {
               );
             }
           }
-          if (opts.json)
-            writeJson(ctx, { id: set.id, key: key ?? 0, keyHex: formatKey(key ?? 0), created, nsems });
-          else ctx.stdout.write(`${set.id}\n`);
+          const text = opts.json
+            ? jsonText({ id: set.id, key: key ?? 0, keyHex: formatKey(key ?? 0), created, nsems })
+            : `${set.id}\n`;
+          // A set we made and nobody can know of is removed again; one we only opened is not ours.
+          if (created) await announceCreated(ctx, text, `semaphore set ${set.id}`, () => set.remove());
+          else await written(ctx.stdout, text);
           return 0;
         },
       ),

@@ -6,8 +6,10 @@ import { fstatSync } from 'node:fs';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
 import { explained, type Situation } from '../src/cli/explain.js';
+import { announceCreated, CREATED_HELP, failure } from '../src/cli/output.js';
 import {
   EXIT_HELP,
+  jsonText,
   noMore,
   rmSubcommand,
   statSubcommand,
@@ -104,9 +106,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     .option('--proj <n>', 'project number for --path (default 1)')
     .option('-m, --mode <mode>', 'permission bits, octal', '600')
     .option('--json', 'print {"id", "key", "keyHex", "size"}')
-    .addHelpText('after', EXIT_HELP)
+    .addHelpText('after', CREATED_HELP + EXIT_HELP)
     .action(
-      action(program, (sizeText: string, opts: TargetOptions & Json & { mode: string }) => {
+      action(program, async (sizeText: string, opts: TargetOptions & Json & { mode: string }) => {
         const size = sizeArg(sizeText);
         const key = keyOf(opts);
         const mode = parseMode(opts.mode);
@@ -114,8 +116,10 @@ export async function run(ctx: CommandContext): Promise<number> {
         const shm = explained(s, () =>
           SharedMemory.create(size, { mode, ...(key !== undefined ? { key } : {}) }),
         );
-        if (opts.json) writeJson(ctx, { id: shm.id, key: key ?? 0, keyHex: formatKey(key ?? 0), size });
-        else ctx.stdout.write(`${shm.id}\n`);
+        const text = opts.json
+          ? jsonText({ id: shm.id, key: key ?? 0, keyHex: formatKey(key ?? 0), size })
+          : `${shm.id}\n`;
+        await announceCreated(ctx, text, `shared memory segment ${shm.id}`, () => shm.remove());
         return 0;
       }),
     );
@@ -215,7 +219,14 @@ export async function run(ctx: CommandContext): Promise<number> {
               });
               return 0;
             }
-            await writeAll((ctx.stdout as { fd?: number }).fd ?? 1, view, { signal: ctx.signal, io });
+            try {
+              await writeAll((ctx.stdout as { fd?: number }).fd ?? 1, view, { signal: ctx.signal, io });
+            } catch (e) {
+              // write(2) on the descriptor itself: its failure is stdout's, said as util-linux says it.
+              if ((e as NodeJS.ErrnoException).syscall === 'write')
+                throw await failure(ctx.stdout, e as NodeJS.ErrnoException);
+              throw e;
+            }
             return 0;
           });
         },

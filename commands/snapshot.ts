@@ -18,7 +18,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       'after',
       '\nExample (a CI step that fails when the tests leak IPC objects):\n' +
         '  svipc snapshot -o before.json && npm test && svipc diff before.json\n' +
-        '\nExit status: 0 ok, 1 failed (FILE not writable), 2 usage.\n',
+        '\nExit status: 0 ok, 1 failed (FILE or stdout not writable), 2 usage.\n',
     );
   program.action(
     action(program, (opts: { output?: string }) => {

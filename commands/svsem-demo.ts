@@ -5,6 +5,7 @@
 // --timeout (124), --nowait (75), --undo (SEM_UNDO), --trace.
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
+import { announceCreated } from '../src/cli/output.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, withTrace } from '../src/cli/trace-option.js';
 import { parseId, parseInteger, parseSeconds } from '../src/cli/values.js';
@@ -60,7 +61,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         const init = parseInteger(first.replace(/^\+(?=[0-9])/, ''), 'initial value');
         if (init < 0 || init > SEMVMX)
           throw new UsageError(`invalid initial value: '${first}' (0 to ${SEMVMX})`);
-        return withTrace(ctx, opts, () => {
+        return withTrace(ctx, opts, async () => {
           const set = SemaphoreSet.create(1, { mode: 0o600 });
           try {
             set.setValue(0, init);
@@ -68,7 +69,10 @@ export async function run(ctx: CommandContext): Promise<number> {
             set.remove();
             throw e;
           }
-          ctx.stdout.write(`semaphore ID = ${set.id}\n`);
+          // An IPC_PRIVATE set whose id nobody saw could never be used or found: remove it again.
+          await announceCreated(ctx, `semaphore ID = ${set.id}\n`, `semaphore set ${set.id}`, () =>
+            set.remove(),
+          );
           return EXIT.OK;
         });
       }

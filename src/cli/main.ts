@@ -1,12 +1,14 @@
 // The launcher: pick the subcommand (by argv, or by the name svipc was invoked as), run it
 // with a context, and turn whatever it throws into one line on stderr and an exit code.
-// This is the one place that calls process.exit.
+// This is the one place that calls process.exit, and it does so only once stdout and stderr
+// have drained (src/cli/output.ts): nothing a command wrote is lost, a failed write is an error.
 import { basename } from 'node:path';
 import { WaitAbortedError, WaitTimeoutError } from '../ipc/blocking.js';
 import { IpcError } from '../ipc/errors.js';
 import { IpcArgumentError } from '../ipc/validate.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
+import { drained, isEpipe, OutputError, reasonOf, watch } from './output.js';
 import { COMMANDS, type CommandEntry, findCommand } from './registry.js';
 
 export const VERSION = '0.1.0';
@@ -41,14 +43,11 @@ export function helpText(): string {
 function describe(err: unknown): { message: string; code: number } | null {
   if (err instanceof UsageError) return { message: err.message, code: err.exitCode };
   if (err instanceof CommandError) return { message: err.message, code: err.exitCode };
+  if (err instanceof OutputError) return { message: err.message, code: err.exitCode };
   if (err instanceof WaitTimeoutError) return { message: err.message, code: EXIT.TIMEOUT };
   if (err instanceof IpcArgumentError) return { message: err.message, code: EXIT.USAGE };
   if (err instanceof IpcError) return { message: err.message, code: EXIT.FAILED };
   return null;
-}
-
-function isEpipe(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'EPIPE';
 }
 
 async function runCommand(entry: CommandEntry, ctx: CommandContext): Promise<number> {
@@ -56,11 +55,51 @@ async function runCommand(entry: CommandEntry, ctx: CommandContext): Promise<num
   return mod.run(ctx);
 }
 
-function finish(code: number): never {
+/** Leave at once, whatever is still queued: a second signal, or a command that would not stop. */
+function exitNow(code: number): never {
   process.exit(code);
 }
 
+/**
+ * Exit once everything written has reached its reader (a pipe takes 64 KiB at a time; the
+ * rest waits in Node's queue, which process.exit would drop). A failed stdout write nobody
+ * reported yet is util-linux's close_stdout(): "PROG: write error: ...", exit 1; EPIPE is 141.
+ * A failed stderr can say nothing: exit 1, as util-linux's close_stdout() does.
+ */
+async function finish(code: number, prog = 'svipc'): Promise<never> {
+  const outErr = await drained(process.stdout);
+  if (outErr && isEpipe(outErr)) code = EXIT.SIGPIPE;
+  else if (outErr) {
+    process.stderr.write(`${prog}: write error: ${await reasonOf(outErr)}\n`);
+    if (code === EXIT.OK) code = EXIT.FAILED;
+  }
+  const errErr = await drained(process.stderr);
+  if (errErr && !isEpipe(errErr) && code === EXIT.OK) code = EXIT.FAILED;
+  return exitNow(code);
+}
+
 export async function main(argv: string[] = process.argv): Promise<never> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) return exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
+    controller.abort(sig);
+    // The command cleans up and returns; if it cannot (or its reader stopped reading), leave anyway.
+    setTimeout(() => exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // A closed stdout (`svipc ... | head`) is handled like a signal: the command is told
+  // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
+  let stdoutClosed = false;
+  process.stdout.on('error', (e) => {
+    if (!isEpipe(e)) return;
+    stdoutClosed = true;
+    onSignal('SIGPIPE');
+  });
+  // Any other failure (ENOSPC, EIO) is reported by the command or, at the end, by finish();
+  // a failed stderr, which can say nothing, is exit 1.
+  watch(process.stdout);
+  watch(process.stderr);
+
   const invokedAs = basename(argv[1] ?? 'svipc');
   let entry = findCommand(invokedAs);
   let args: string[];
@@ -93,23 +132,6 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     prog = entry.multiCall ? entry.name : `svipc ${entry.name}`;
   }
 
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
-    controller.abort(sig);
-    // The command cleans up and returns; if it cannot, leave anyway.
-    setTimeout(() => finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-  // A closed stdout (`svipc ... | head`) is handled like a signal: the command is told
-  // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
-  let stdoutClosed = false;
-  process.stdout.on('error', (e) => {
-    if (!isEpipe(e)) return;
-    stdoutClosed = true;
-    onSignal('SIGPIPE');
-  });
-
   const ctx: CommandContext = {
     prog,
     argv: args,
@@ -123,23 +145,24 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     const code = await runCommand(entry, ctx);
     // A write that failed with EPIPE reports it on a later tick: let it arrive first.
     await new Promise((resolve) => setImmediate(resolve));
-    return finish(stdoutClosed ? EXIT.SIGPIPE : code);
+    return finish(stdoutClosed ? EXIT.SIGPIPE : code, prog);
   } catch (err) {
-    if (stdoutClosed || isEpipe(err)) return finish(EXIT.SIGPIPE);
+    // Quiet, as a C program killed by SIGPIPE, unless the command has something to say (OutputError).
+    if ((stdoutClosed || isEpipe(err)) && !(err instanceof OutputError)) return finish(EXIT.SIGPIPE, prog);
     if (
       err instanceof WaitAbortedError ||
       (controller.signal.aborted && (err as Error)?.name === 'AbortError')
     ) {
-      return finish(SIGNAL_EXIT[String(controller.signal.reason)] ?? EXIT.SIGINT);
+      return finish(SIGNAL_EXIT[String(controller.signal.reason)] ?? EXIT.SIGINT, prog);
     }
     const known = describe(err);
     if (known) {
       process.stderr.write(`${prog}: ${known.message}\n`);
-      return finish(known.code);
+      return finish(known.code, prog);
     }
     const e = err as Error;
     process.stderr.write(`${prog}: internal error: ${e?.message ?? String(err)}\n`);
     if (process.env.SVIPC_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    return finish(EXIT.FAILED);
+    return finish(EXIT.FAILED, prog);
   }
 }

@@ -134,8 +134,13 @@ export async function dataOrStdin(
   return Buffer.from(data);
 }
 
+/** The --json document of a primitive: indented, one trailing newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 export function writeJson(ctx: CommandContext, value: unknown): void {
-  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  ctx.stdout.write(jsonText(value));
 }
 
 /** --owner UID[:GID] (numeric ids). */

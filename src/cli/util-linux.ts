@@ -1,11 +1,10 @@
 // What the util-linux drop-ins (ipcs, ipcmk, ipcrm) share: getopt as glibc runs it under
 // POSIXLY_CORRECT, util-linux's "PROG: ..." messages and its "Try ... --help" hint, the -V
 // line, and close_stdout_atexit() for the two that write their output once, at the end.
-import { constants as osConstants } from 'node:os';
-import { strerror } from '../ipc/errors.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, getoptLong, type LongOption, type ParsedOption } from './getopt.js';
 import { VERSION } from './main.js';
+import { writeOrReport } from './output.js';
 import { ConversionError, strtos32 } from './size.js';
 
 /** The util-linux release whose formats, messages and exit codes the drop-ins copy. */
@@ -44,23 +43,11 @@ export function svipcVersionLine(prog: string): string {
 }
 
 /**
- * util-linux's close_stdout_atexit(): standard output is written once, at the end (as a
- * full stdio buffer is), and a failed write (ENOSPC on /dev/full, EIO...) is reported as
- * "PROG: write error: ..." with exit 1. EPIPE is left to the launcher, as util-linux leaves
+ * Run `execute` with stdout collected through `out`, then write it once, at the end, as a
+ * full stdio buffer is, and check it as close_stdout_atexit() does (src/cli/output.ts):
+ * "PROG: write error: ..." with exit 1; EPIPE is left to the launcher, as util-linux leaves
  * it to SIGPIPE.
  */
-async function closeStdout(ctx: CommandContext, text: string, code: number): Promise<number> {
-  if (text === '') return code;
-  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
-    ctx.stdout.write(text, (e) => resolve(e));
-  });
-  if (!err || err.code === 'EPIPE') return code;
-  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
-  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
-  return 1;
-}
-
-/** Run `execute` with stdout collected through `out`, then write it as close_stdout_atexit() does. */
 export async function withBufferedStdout(
   ctx: CommandContext,
   execute: (out: (s: string) => void) => Promise<number>,
@@ -69,7 +56,7 @@ export async function withBufferedStdout(
   const code = await execute((s) => {
     text += s;
   });
-  return closeStdout(ctx, text, code);
+  return writeOrReport(ctx, text, code);
 }
 
 /** strtos32_or_err() as a result, not a throw: the value, or why it is not one (EINVAL, ERANGE). */
