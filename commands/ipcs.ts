@@ -7,8 +7,6 @@ import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '
 import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
   getQueue,
-  getSegment,
-  getSemaphore,
   type IpcKind,
   type IpcRecord,
   listQueues,

@@ -3,13 +3,14 @@
 // choose columns (src/render/lsipc-columns.ts) -> rows from the inventory -> libsmartcols'
 // formats (src/render/smartcols.ts) or the --id listing.
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
+import { writeOrReport } from '../src/cli/output.js';
 import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
   type IpcRecord,
+  pageSize,
   queueLimits,
   readSemElements,
   type Scan,
@@ -19,7 +20,6 @@ import {
   segmentLimits,
   semaphoreLimits,
 } from '../src/ipc/inventory.js';
-import { fn } from '../src/ipc/libc.js';
 import { groupName, userName } from '../src/ipc/users.js';
 import {
   type CellContext,
@@ -151,19 +151,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (e.text) ctx.stderr.write(e.text);
     code = e.code;
   }
-  return writeOut(ctx, out, code);
-}
-
-/** close_stdout_atexit(): the output written once, at the end; a failed write is "write error", exit 1. */
-async function writeOut(ctx: CommandContext, text: string, code: number): Promise<number> {
-  if (text === '') return code;
-  const err = await new Promise<NodeJS.ErrnoException | null | undefined>((resolve) => {
-    ctx.stdout.write(Buffer.from(text, 'latin1'), (e) => resolve(e));
-  });
-  if (!err || err.code === 'EPIPE') return code;
-  const errno = (osConstants.errno as Record<string, number>)[err.code ?? ''] ?? 5; // EIO
-  ctx.stderr.write(`${ctx.prog}: write error: ${strerror(errno)}\n`);
-  return 1;
+  // close_stdout_atexit(): the output written once, at the end (bytes: escapes are latin1).
+  return writeOrReport(ctx, Buffer.from(out, 'latin1'), code);
 }
 
 function lsipc(ctx: CommandContext, write: (s: string) => void): number {
@@ -538,7 +527,7 @@ function segmentGlobals(): LsipcRow[] {
   const lim = segmentLimits();
   const segs = scanSegments(AS_UTIL_LINUX).records;
   const total = segs.reduce((sum, s) => sum + BigInt(s.size), 0n);
-  const page = BigInt(fn.getpagesize() as number);
+  const page = BigInt(pageSize());
   return [
     g('SHMMNI', 'Shared memory segments', big(lim?.shmmni), big(segs.length), false),
     g('SHMALL', 'Shared memory pages', big(lim?.shmall), total / page, false),

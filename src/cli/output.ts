@@ -117,8 +117,12 @@ export async function drained(stream: Output): Promise<NodeJS.ErrnoException | n
  * a failure is "PROG: write error: ..." on stderr and exit 1; EPIPE is left to the launcher
  * (exit 141, as util-linux dies of SIGPIPE) and `code` is returned.
  */
-export async function writeOrReport(ctx: CommandContext, text: string, code: number): Promise<number> {
-  if (text === '') return code;
+export async function writeOrReport(
+  ctx: CommandContext,
+  text: string | Uint8Array,
+  code: number,
+): Promise<number> {
+  if (text.length === 0) return code;
   try {
     await written(ctx.stdout, text);
     return code;

@@ -413,14 +413,26 @@ export function queueLimits(opts: LimitsOptions = {}): QueueLimits | null {
   return i && { source: 'ipc_info', msgmni: i.msgmni, msgmax: BigInt(i.msgmax), msgmnb: i.msgmnb };
 }
 
+/** The page size, in bytes (shmall counts pages). */
+export function pageSize(): number {
+  return fn.getpagesize() as number;
+}
+
 export function segmentLimits(opts: LimitsOptions = {}): SegmentLimits | null {
-  const pageSize = fn.getpagesize() as number;
+  const pageSize_ = pageSize();
   const p = readShmLimits(opts.kernelDir);
-  if (p.status === 'ok') return { source: 'proc', ...p.limits, shmmin: 1n, pageSize };
+  if (p.status === 'ok') return { source: 'proc', ...p.limits, shmmin: 1n, pageSize: pageSize_ };
   if (p.status === 'unreadable') return null;
   const i = ipcInfo(() => SharedMemory.limits());
   return (
-    i && { source: 'ipc_info', shmmni: i.shmmni, shmmax: i.shmmax, shmall: i.shmall, shmmin: 1n, pageSize }
+    i && {
+      source: 'ipc_info',
+      shmmni: i.shmmni,
+      shmmax: i.shmmax,
+      shmall: i.shmall,
+      shmmin: 1n,
+      pageSize: pageSize_,
+    }
   );
 }
 
