@@ -176,7 +176,7 @@ t $S run --isolate -- sh -c "$S shm create 4K >/dev/null; $S msg create >/dev/nu
 $S run --isolate --cleanup --json -- sh -c "$S sem create >/dev/null" > "$tmp/r.json"; echo "[rc=$?]"
 grep -E '"(isolated|kind|exitCode)"' "$tmp/r.json"
 $S ipcs | grep -c '^0x'
-N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+N=nobody
 t $N $S run --isolate -- true
 `);
     expect(r.stderr).toBe(
