@@ -101,6 +101,13 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     setTimeout(() => finish(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // A child of `svipc tour` dies with it (SIGTERM, so it cleans up as on SIGTERM), even when
+  // the tour is SIGKILLed; one whose parent is already gone has made nothing yet: it leaves.
+  const parent = process.env.SVIPC_PARENT_PID; // src/ipc/process.ts: PARENT_PID_ENV
+  delete process.env.SVIPC_PARENT_PID;
+  if (parent && !(await import('../ipc/process.js')).dieWithParent(Number(parent))) {
+    return finish(EXIT.SIGTERM);
+  }
   // A closed stdout (`svipc ... | head`) is handled like a signal: the command is told
   // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
   let stdoutClosed = false;

@@ -220,7 +220,19 @@ export const fn = {
   ),
   strerror: lib.func('const char *strerror(int errnum)'),
   getpagesize: lib.func('int getpagesize(void)'),
+
+  // <sys/prctl.h>, <unistd.h>: a child that dies with its parent (src/ipc/process.ts).
+  prctl: lib.func(
+    'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+  ),
+  getppid: lib.func('int getppid(void)'),
 };
+
+/** prctl(2) options (<linux/prctl.h>). */
+export const PR = {
+  SET_PDEATHSIG: 1,
+  SET_CHILD_SUBREAPER: 36,
+} as const;
 
 /** errno of the last synchronous call on this thread. Async calls lose it (another thread). */
 export function lastErrno(): number {
