@@ -13,9 +13,14 @@ runas() {
     [[ $a == "$SVIPC_ROOT" || $a == "$SVIPC_ROOT"/* ]] && a=$SVIPC_PUBLIC_ROOT${a#"$SVIPC_ROOT"}
     args+=("$a")
   done
-  (cd / && SVIPC="$SVIPC_PUBLIC_ROOT/bin/svipc" SVIPC_LINKS="$SVIPC_PUBLIC_ROOT/test/.links" \
-    SVIPC_ROOT="$SVIPC_PUBLIC_ROOT" PATH="${PATH//"$SVIPC_ROOT"/"$SVIPC_PUBLIC_ROOT"}" \
-    exec setpriv --reuid="${ids%%:*}" --regid="${ids##*:}" --clear-groups "${args[@]}")
+  local path=${PATH//"$SVIPC_ROOT"/"$SVIPC_PUBLIC_ROOT"}
+  # (Exported explicitly: bash does not pass assignments placed before `exec` to the command.)
+  (
+    cd / || exit
+    export SVIPC="$SVIPC_PUBLIC_ROOT/bin/svipc" SVIPC_LINKS="$SVIPC_PUBLIC_ROOT/test/.links" \
+      SVIPC_ROOT="$SVIPC_PUBLIC_ROOT" PATH="$path"
+    exec setpriv --reuid="${ids%%:*}" --regid="${ids##*:}" --clear-groups "${args[@]}"
+  )
 }
 nobody() { runas 65534:65534 "$@"; }
 export -f runas nobody
