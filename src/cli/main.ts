@@ -132,6 +132,14 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     prog = entry.multiCall ? entry.name : `svipc ${entry.name}`;
   }
 
+  // A child of `svipc tour` dies with it (SIGTERM, so it cleans up as on SIGTERM), even when
+  // the tour is SIGKILLed; one whose parent is already gone has made nothing yet: it leaves.
+  const parent = process.env.SVIPC_PARENT_PID; // src/ipc/process.ts: PARENT_PID_ENV
+  delete process.env.SVIPC_PARENT_PID;
+  if (parent && !(await import('../ipc/process.js')).dieWithParent(Number(parent))) {
+    return finish(EXIT.SIGTERM);
+  }
+
   const ctx: CommandContext = {
     prog,
     argv: args,

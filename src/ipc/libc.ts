@@ -204,7 +204,18 @@ const SIGNATURES = {
   getgrgid_r: 'int getgrgid_r(uint32 gid, _Out_ group *grp, void *buf, size_t buflen, _Out_ void **result)',
   strerror: 'const char *strerror(int errnum)',
   getpagesize: 'int getpagesize(void)',
+
+  // <sys/prctl.h>, <unistd.h>: a child that dies with its parent (src/ipc/process.ts).
+  prctl:
+    'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+  getppid: 'int getppid(void)',
 };
+
+/** prctl(2) options (<linux/prctl.h>). */
+export const PR = {
+  SET_PDEATHSIG: 1,
+  SET_CHILD_SUBREAPER: 36,
+} as const;
 
 type Fn = keyof typeof SIGNATURES;
 

@@ -11,6 +11,7 @@ export async function runTour(
 ): Promise<boolean | 'aborted'> {
   const tour = new Tour(ctx, opts, color);
   tour.armExitCleanup();
+  tour.startGuard();
   const t0 = performance.now();
   tour.out('svipc tour: the demos of the lecture "System V IPC", on objects made for the tour only.');
   tour.say(`The commands run in ${tour.dir} (removed at the end); retype them to play.`);

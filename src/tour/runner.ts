@@ -3,12 +3,13 @@
 // so that whatever happens (a failed check, an exception, SIGINT) it removes those, and
 // only those, before it exits.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../cli/context.js';
 import { isIpcError, MessageQueue, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+import { PARENT_PID_ENV } from '../ipc/process.js';
 
 /** bin/svipc of this checkout (dist/src/tour/runner.js -> ../../../bin/svipc). */
 export const SVIPC_BIN = resolve(fileURLToPath(new URL('../../../bin/svipc', import.meta.url)));
@@ -20,8 +21,20 @@ export function commandExists(name: string): boolean {
 
 export type Kind = 'shm' | 'sem' | 'msg';
 
+/** The guard (src/tour/guard.ts): cleans up after a tour that died without doing it. */
+const GUARD = fileURLToPath(new URL('./guard.js', import.meta.url));
+
+/** In the scratch folder: the registry, one JSON line per change, for the guard. */
+export const REGISTRY_FILE = '.owned.jsonl';
+
+/** A line of the registry. */
+export type RegistryLine =
+  | { op: 'own'; kind: Kind; id: number; key?: number }
+  | { op: 'disown'; kind: Kind; id: number }
+  | { op: 'ownKey'; kind: Kind; key: number };
+
 /** An object the tour created, known by id (and, when made with a key, by key). */
-interface Owned {
+export interface Owned {
   kind: Kind;
   id: number;
   key?: number;
@@ -84,6 +97,7 @@ export class Tour {
   readonly #ownedKeys: { kind: Kind; key: number }[] = [];
   readonly #children = new Set<Spawned>();
   readonly #color: boolean;
+  #guard: ChildProcess | undefined;
   /** With --quiet: what the current step said, shown if one of its checks fails. */
   #held: string[] = [];
 
@@ -94,6 +108,27 @@ export class Tour {
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'svipc-tour-'));
     this.#color = color;
+  }
+
+  /**
+   * Start the guard: a process that waits for the tour to end. The tour tells it nothing but
+   * where the registry is: if the tour dies without cleaning up (SIGKILL), the guard's stdin
+   * closes, and it removes what the registry says the tour made, then the scratch folder.
+   * Its children die with it by themselves (PR_SET_PDEATHSIG, see spawn).
+   */
+  startGuard(): void {
+    if (!existsSync(GUARD)) return;
+    this.#guard = spawn(process.execPath, [GUARD, this.dir, String(this.started)], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      env: { ...this.ctx.env, NO_COLOR: '1' },
+    });
+    this.#guard.on('error', () => {});
+    this.#guard.stdin?.on('error', () => {});
+  }
+
+  #record(line: RegistryLine): void {
+    // Synchronous: on the disk before the object is trusted, whatever kills the tour next.
+    appendFileSync(this.path(REGISTRY_FILE), `${JSON.stringify(line)}\n`);
   }
 
   get signal(): AbortSignal {
@@ -183,7 +218,8 @@ export class Tour {
     const child = spawn(cmd, cmdArgs, {
       cwd: this.dir,
       stdio: [inFd, outFd, 'pipe'],
-      env: { ...this.ctx.env, NO_COLOR: '1', SVIPC_TOUR: '1' },
+      // The child dies with the tour, even a SIGKILLed one (src/cli/main.ts, process.ts).
+      env: { ...this.ctx.env, NO_COLOR: '1', SVIPC_TOUR: '1', [PARENT_PID_ENV]: String(process.pid) },
     });
     for (const fd of fds) closeSync(fd);
     const lines: string[] = [];
@@ -271,10 +307,15 @@ export class Tour {
   own(kind: Kind, id: number, key?: number): void {
     const known = this.#owned.find((o) => o.kind === kind && o.id === id);
     if (known) {
-      if (key !== undefined) known.key = key;
+      if (key !== undefined && known.key !== key) {
+        known.key = key;
+        this.#record({ op: 'own', kind, id, key });
+      }
       return;
     }
-    this.#owned.push(key === undefined ? { kind, id } : { kind, id, key });
+    const o: Owned = key === undefined ? { kind, id } : { kind, id, key };
+    this.#owned.push(o);
+    this.#record({ op: 'own', ...o });
   }
 
   /**
@@ -297,12 +338,16 @@ export class Tour {
    */
   ownKey(kind: Kind, key: number): void {
     this.#ownedKeys.push({ kind, key });
+    this.#record({ op: 'ownKey', kind, key });
   }
 
   /** The tour removed it (or saw it removed): forget it. */
   disown(kind: Kind, id: number): void {
     const i = this.#owned.findIndex((o) => o.kind === kind && o.id === id);
-    if (i >= 0) this.#owned.splice(i, 1);
+    if (i >= 0) {
+      this.#owned.splice(i, 1);
+      if (existsSync(this.dir)) this.#record({ op: 'disown', kind, id });
+    }
   }
 
   /** Remove an object the tour created (quietly, in-process). */
@@ -359,35 +404,47 @@ export class Tour {
   }
 
   #removeAll(): string[] {
-    const left: string[] = [];
-    for (const o of [...this.#owned]) {
-      try {
-        if (o.key !== undefined && keyOf(o.kind, o.id) !== (o.key | 0)) {
-          this.disown(o.kind, o.id);
-          continue;
-        }
-        removeObject(o.kind, o.id);
-        left.push(`${o.kind} ${o.id}`);
-      } catch {
-        // gone already
-      }
-      this.disown(o.kind, o.id);
-    }
-    for (const { kind, key } of this.#ownedKeys.splice(0)) {
-      try {
-        const id = idOfKey(kind, key);
-        if (id === undefined) continue;
-        const perm = statPerm(kind, id);
-        if (perm.cuid !== process.getuid?.() || perm.ctime < this.started - 1) continue;
-        removeObject(kind, id);
-        left.push(`${kind} ${id}`);
-      } catch {
-        // gone already, or not ours
-      }
-    }
+    const left = removeOwned(this.#owned.splice(0), this.#ownedKeys.splice(0), this.started);
     rmSync(this.dir, { recursive: true, force: true });
+    // The scratch folder is gone: the guard's stdin closes with nothing left to do.
+    this.#guard?.stdin?.destroy();
     return left;
   }
+}
+
+/**
+ * Remove objects a tour made that still exist: an id is only trusted while its key, when it
+ * had one, still matches; a key only when its object was created by this user after the tour
+ * started. Returns what was removed ("msg 3").
+ */
+export function removeOwned(
+  owned: readonly Owned[],
+  ownedKeys: readonly { kind: Kind; key: number }[],
+  started: number,
+): string[] {
+  const left: string[] = [];
+  for (const o of owned) {
+    try {
+      if (o.key !== undefined && keyOf(o.kind, o.id) !== (o.key | 0)) continue;
+      removeObject(o.kind, o.id);
+      left.push(`${o.kind} ${o.id}`);
+    } catch {
+      // gone already
+    }
+  }
+  for (const { kind, key } of ownedKeys) {
+    try {
+      const id = idOfKey(kind, key);
+      if (id === undefined) continue;
+      const perm = statPerm(kind, id);
+      if (perm.cuid !== process.getuid?.() || perm.ctime < started - 1) continue;
+      removeObject(kind, id);
+      left.push(`${kind} ${id}`);
+    } catch {
+      // gone already, or not ours
+    }
+  }
+  return left;
 }
 
 function signalPid(pid: number, sig: NodeJS.Signals): void {

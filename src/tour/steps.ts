@@ -34,6 +34,7 @@ function idFrom(f: Finished, re: RegExp): number | undefined {
 async function makeSegment(t: Tour, size: number, mode: string): Promise<{ id: number; key: number }> {
   const key = t.freshKey();
   if (commandExists('ipcmk')) {
+    t.ownKey('shm', key); // before it exists: a tour killed meanwhile still has it removed
     const f = await t.run(['ipcmk', '-M', String(size), '-p', mode, '-k', hexKey(key)]);
     const id = idFrom(f, /Shared memory id: (\d+)/);
     if (id === undefined || f.code !== 0) throw new Error(`ipcmk failed: ${f.output.trim() || f.code}`);
@@ -80,6 +81,7 @@ export const STEPS: Step[] = [
       t.say('  ipcmk creates a message queue and exits; the queue stays in the kernel, ipcs still');
       t.say('  shows it, until ipcrm removes it. (-k: a key of our choosing, refused if taken.)');
       const key = t.freshKey();
+      t.ownKey('msg', key); // before it exists: a tour killed meanwhile still has it removed
       const mk = await t.run(['ipcmk', '-Q', '-p', '600', '-k', hexKey(key)]);
       const id = idFrom(mk, /Message queue id: (\d+)/);
       if (id !== undefined) t.own('msg', id, key);

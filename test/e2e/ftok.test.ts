@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { buildPeer, CC_SKIP_REASON, hasCompiler, ROOT, run, svipc } from '../helpers/run.js';
+import { asNobody, buildPeer, CC_SKIP_REASON, hasCompiler, ROOT, run, SVIPC, svipc } from '../helpers/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svipc-ftok-'));
 const file = join(dir, 'keyfile');
@@ -64,15 +64,7 @@ describe('ftok failures: one line, exit 1', () => {
   });
 
   test('a file under a directory we may not search: EACCES, as nobody', async () => {
-    const r = await run('setpriv', [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      join(ROOT, 'bin/svipc'),
-      'ftok',
-      '/root/.svipc-ftok-probe',
-      '1',
-    ]);
+    const r = await asNobody(SVIPC, ['ftok', '/root/.svipc-ftok-probe', '1']);
     if (r.code === 127 || /setpriv: /.test(r.stderr)) return; // not root: nothing to show
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toMatch(

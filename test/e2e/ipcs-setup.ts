@@ -110,7 +110,7 @@ for (const name of fs.readdirSync(dir).sort()) {
  * /usr/bin/ipcs prints for ARGS (ref.*), and with --spawn also `$SVIPC ipcs` (svipc.*) and
  * the `ipcs` link (link.*); `batch` runs the in-process runner over the cases so far.
  * Programs are run by the name `ipcs` through PATH, so glibc's getopt names them alike;
- * with RUNAS set (e.g. "setpriv --reuid N ..."), everything runs through it.
+ * with RUNAS set (e.g. "runas 4242:4343", test/helpers/runas.sh), everything runs through it.
  */
 export const CASE_FUNCTIONS = String.raw`
 N=0

@@ -213,7 +213,7 @@ function buildScript(mounts: boolean): string {
     ['-m', '-i', '1'],
     ['-m', '-i', '14'],
   ];
-  lines.push('PHASE=f', 'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"');
+  lines.push('PHASE=f', 'RUNAS="runas 4242:4343"');
   for (const [i, args] of asUser.entries()) c(args, i < 2);
   lines.push('batch', 'RUNAS=');
   if (!mounts) return lines.join('\n');
@@ -240,11 +240,7 @@ function buildScript(mounts: boolean): string {
 
   // ---------------------------------------------------------------- phase g: not root, no /proc/sysvipc
   // util-linux's fallback uses the permission-checked *_STAT, and so hides unreadable objects.
-  lines.push(
-    'PHASE=g',
-    'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"',
-    'mount -t tmpfs none /proc/sysvipc',
-  );
+  lines.push('PHASE=g', 'RUNAS="runas 4242:4343"', 'mount -t tmpfs none /proc/sysvipc');
   for (const [i, args] of asUser.entries()) c(args, i === 0);
   lines.push('batch', 'umount /proc/sysvipc', 'RUNAS=');
   return lines.join('\n');

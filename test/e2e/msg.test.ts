@@ -166,7 +166,7 @@ t $S msg bogus
 q=$($S msg create -m 600)
 echo 1 > /proc/sys/kernel/msgmni
 t $S msg create
-N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+N=nobody
 t $N $S msg send $q hi
 t $N $S msg recv $q --nowait
 t $N $S msg rm $q

@@ -51,13 +51,15 @@ const STATE = `state() {
   awk 'NR>1 {print "sem id=" $2 " key=" $1 " perms=" $3 " nsems=" $4 " uid=" $5}' /proc/sysvipc/sem
 }`;
 
-// `nobody CMD...`: run a case's command (the tool functions included) as uid/gid 65534.
+// `nobody CMD...`: run a case's command (the tool functions included) as uid/gid 65534,
+// through the helpers' `runas` (the world-readable copy of svipc and of the peers).
 const NOBODY = String.raw`nobody() {
-  setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "$(declare -f ipcmk ipcrm mk state); \"\$@\"" nobody "$@"
+  runas 65534:65534 bash -c "$(declare -f ipcmk ipcrm mk state); \"\$@\"" nobody "$@"
 }`;
 
 function mkFunction(mkipc: string | null): string {
-  if (mkipc) return `mk() { "${mkipc}" "$@"; }`;
+  // By $SVIPC_ROOT, which `runas` points at the world-readable copy (buildPeer put it there).
+  if (mkipc) return 'mk() { "$SVIPC_ROOT/test/peers/bin/mkipc" "$@"; }';
   // Without a compiler: svipc's own ipcmk -k makes the objects (attach is not available).
   return [
     'mk() {',

@@ -116,7 +116,7 @@ echo 1 > /proc/sys/kernel/msgmni   # (unrelated: must not matter)
 echo "250 32000 2 1" > /proc/sys/kernel/sem
 t $S sem op $s 0:+1 0:+1 0:+1
 t $S sem create
-N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+N=nobody
 t $N $S sem op $s 0:+1
 t $N $S sem get $s
 t $N $S sem rm $s

@@ -231,14 +231,14 @@ describe.skipIf(!nsOk || process.geteuid?.() !== 0)('clients of another user (se
       chmod 755 $T; chmod 644 $K
       printf 'hidden' > $T/private; chmod 600 $T/private
       printf 'public' > $T/public; chmod 644 $T/public
-      nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$SVIPC" stat-client --ftok-path "$K" "$@"; }
+      client() { nobody "$SVIPC" stat-client --ftok-path "$K" "$@"; }
       start_server --mode 622 || exit 1
-      echo "stat-private=$(nobody $T/private)"
-      nobody --content $T/private; echo "rc-private=$?"
-      echo "content-public=$(nobody --content $T/public)"
+      echo "stat-private=$(client $T/private)"
+      client --content $T/private; echo "rc-private=$?"
+      echo "content-public=$(client --content $T/public)"
       stop_server
       start_server || exit 1
-      nobody $T/public; echo "rc-0620=$?"
+      client $T/public; echo "rc-0620=$?"
       stop_server`);
     const v = vars(r);
     if (v.skip) return console.warn(`stat-server e2e: ${v.skip}: cross-user test skipped`);

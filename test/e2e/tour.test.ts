@@ -6,6 +6,29 @@ import { describe, expect, it } from 'vitest';
 import { canUnshare, inNamespace, svipc, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 
 const COUNT = `awk 'FNR>1' /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg | wc -l`;
+// Start the tour, SIGKILL it once its output shows "ok ... $SEEN", then wait (5 s at most)
+// until no process of the tour is left (found by its scratch folder: the children's cwd, the
+// guard's argument), no object, no scratch folder.
+const SIGKILL_SCRIPT = String.raw`D=$(mktemp -d); "$SVIPC" tour > "$D/out.txt" 2> "$D/err.txt" & P=$!
+for i in $(seq 600); do grep -q "^  ok   .*$SEEN" "$D/out.txt" && break; sleep 0.05; done
+dir=$(sed -n 's/^The commands run in \([^ ]*\) .*/\1/p' "$D/out.txt")
+echo "objects-before=$(eval "$COUNT")"
+kill -KILL $P; wait $P; echo "rc=$?"
+ours() {
+  local p n=0
+  for p in /proc/[0-9]*; do
+    case "$(readlink "$p/cwd" 2>/dev/null)" in "$dir"|"$dir (deleted)") n=$((n + 1)); continue ;; esac
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF "$dir" && n=$((n + 1))
+  done
+  echo $n
+}
+for i in $(seq 100); do
+  procs=$(ours)
+  [ "$procs" = 0 ] && [ "$(eval "$COUNT")" = 0 ] && [ ! -e "$dir" ] && break
+  sleep 0.05
+done
+echo "procs=$procs"; echo "left=$(eval "$COUNT")"; echo "dir-exists=$([ -e "$dir" ] && echo yes || echo no)"
+cat "$D/out.txt" "$D/err.txt" >&2; rm -rf "$D"`;
 const dirOf = (out: string) => /The commands run in (\S+) /.exec(out)?.[1];
 
 describe('svipc tour', () => {
@@ -72,6 +95,23 @@ describe('svipc tour', () => {
       );
       expect(r.stdout, r.stderr).toBe('rc=141\nrc=141\nrc=141\nleft=0\n');
     },
+  );
+
+  it.skipIf(!canUnshare())(
+    'SIGKILL mid-run (stat server up, objects made): its children die, the guard removes the rest',
+    async () => {
+      // Killed where it has the most running: the stat server and its queue (step 3), a
+      // semaphore set made by a child (step 4), a segment made with ipcmk (step 5).
+      for (const seen of ['request queue', 'created a semaphore', 'bytes that went in came out']) {
+        const r = await inNamespace(SIGKILL_SCRIPT, { env: { SEEN: seen, COUNT }, timeoutMs: 60_000 });
+        const v = Object.fromEntries([...r.stdout.matchAll(/^([\w-]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+        expect(v.rc, r.stdout + r.stderr).toBe('137');
+        // It was killed while it had made something (else this proves nothing).
+        expect(Number(v['objects-before']), r.stderr).toBeGreaterThan(0);
+        expect(v, r.stderr).toMatchObject({ procs: '0', left: '0', 'dir-exists': 'no' });
+      }
+    },
+    180_000,
   );
 
   it('--help and usage', async () => {

@@ -1,9 +1,31 @@
 // Test helpers: run bin/svipc (or anything) as a child and capture stdout, stderr, exit code;
-// run a script in a private IPC namespace; build the C peers in test/peers/.
+// run a script in a private IPC namespace; run commands as another user (on a world-readable
+// copy of the program); build the C peers in test/peers/.
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The world-readable copy of the built program (test/global-setup.ts). */
+    svipcPublic: string;
+  }
+}
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SVIPC = join(ROOT, 'bin/svipc');
@@ -83,9 +105,58 @@ export const UNSHARE_SKIP_REASON =
  * links to it (put it first on PATH to test multi-call).
  */
 export function inNamespace(script: string, opts: RunOptions = {}): Promise<RunResult> {
-  return run('unshare', ['--ipc', 'bash', '-c', `set -o pipefail\n${script}`], {
+  return run('unshare', ['--ipc', 'bash', '-c', `set -o pipefail\n${RUNAS_FUNCTIONS}\n${script}`], {
     ...opts,
-    env: { SVIPC, SVIPC_LINKS: linksDir(), ...opts.env },
+    env: { ...publicEnv(), ...opts.env },
+  });
+}
+
+// ---- running as another user ------------------------------------------------------------
+//
+// The checkout may sit where no other user can read it (a clone in a root home or in
+// `mktemp -d`, 0700). A test that drops privileges therefore never runs the checkout: the
+// global setup makes a world-readable copy of what the built program needs at run time
+// (bin/, dist/, package.json, the runtime node_modules, the ipcs/ipcmk/ipcrm links), buildPeer
+// adds the C peers, and `runas` maps every path into the checkout to the same path in the copy.
+
+/** What dist/ imports at run time (koffi and commander have no dependencies of their own). */
+const RUNTIME_MODULES = ['koffi', 'commander'];
+
+/** Make the world-readable copy of the built program (global setup); returns its folder. */
+export function makePublicCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'svipc-public-'));
+  for (const p of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  for (const m of RUNTIME_MODULES) {
+    cpSync(join(ROOT, 'node_modules', m), join(dir, 'node_modules', m), { recursive: true });
+  }
+  mkdirSync(join(dir, 'test/.links'), { recursive: true });
+  for (const n of ['ipcs', 'ipcmk', 'ipcrm']) symlinkSync('../../bin/svipc', join(dir, 'test/.links', n));
+  mkdirSync(join(dir, 'test/peers/bin'), { recursive: true });
+  // Whatever the umask and the checkout's modes: readable (and dirs searchable) by anyone.
+  const r = spawnSync('chmod', ['-R', 'a+rX', dir]);
+  if (r.status !== 0) throw new Error(`chmod -R a+rX ${dir} failed`);
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** The world-readable copy of the built program (made by test/global-setup.ts). */
+export function publicRoot(): string {
+  return inject('svipcPublic');
+}
+
+/** The environment the bash helpers expect: the checkout's paths and the copy's. */
+function publicEnv(): NodeJS.ProcessEnv {
+  return { SVIPC, SVIPC_LINKS: linksDir(), SVIPC_ROOT: ROOT, SVIPC_PUBLIC_ROOT: publicRoot() };
+}
+
+/** bash functions `runas UID:GID CMD...` and `nobody CMD...` (test/helpers/runas.sh). */
+export const RUNAS_FUNCTIONS = readFileSync(join(ROOT, 'test/helpers/runas.sh'), 'utf8');
+
+/** Run CMD ARGS as uid/gid 65534 (through `nobody`, so on the world-readable copy). */
+export function asNobody(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run('bash', ['-c', `${RUNAS_FUNCTIONS}\nnobody "$@"`, 'nobody', cmd, ...args], {
+    ...opts,
+    env: { ...publicEnv(), ...opts.env },
   });
 }
 
@@ -129,6 +200,12 @@ export function buildPeer(name: string): string {
     const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, src], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}.c failed:\n${r.stderr}`);
   }
+  // And in the world-readable copy, for `runas` (copied whole, then renamed: workers race).
+  const pub = join(publicRoot(), 'test/peers/bin', name);
+  const tmp = `${pub}.${process.pid}`;
+  copyFileSync(bin, tmp);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, pub);
   return bin;
 }
 
