@@ -220,6 +220,13 @@ export const fn = {
   ),
   strerror: lib.func('const char *strerror(int errnum)'),
   getpagesize: lib.func('int getpagesize(void)'),
+
+  // Per-thread filesystem credentials: the stat server opens files as its client would
+  // (src/server/stat-identity.ts). glibc's setgroups() changes every thread, so the
+  // supplementary groups go through the raw syscall, which changes only the caller's.
+  setfsuid: lib.func('int setfsuid(uint32_t fsuid)'),
+  setfsgid: lib.func('int setfsgid(uint32_t fsgid)'),
+  syscall: lib.func('long syscall(long number, ...)'),
 };
 
 /** errno of the last synchronous call on this thread. Async calls lose it (another thread). */
