@@ -523,3 +523,70 @@ describe.skipIf(!nsOk || process.geteuid?.() !== 0)('never more privilege than t
     );
   });
 });
+
+describe.skipIf(!nsOk)('errors that name the cause', () => {
+  it('a SIGKILLed server is noticed within about a second, waiting or not (69)', async () => {
+    const r = await ns(`
+      start_server || exit 1
+      Q=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/msg)
+      kill -STOP $SP
+      client --timeout 30 /etc/passwd 2>$T/waiting.err & C=$!
+      for i in $(seq 1000); do [ "$(queues)" -ge 2 ] && break; sleep 0.01; done
+      sleep 0.3
+      t0=$(ms); kill -KILL $SP; wait $C; echo "rc-waiting=$? ms=$(( $(ms) - t0 ))"
+      wait $SP 2>/dev/null
+      t0=$(ms); client --timeout 30 /etc/passwd 2>$T/after.err; echo "rc-after=$? ms=$(( $(ms) - t0 ))"
+      cat $T/waiting.err $T/after.err
+      "$SVIPC" msg rm $Q`);
+    const waiting = /rc-waiting=(\d+) ms=(\d+)/.exec(r.stdout);
+    const after = /rc-after=(\d+) ms=(\d+)/.exec(r.stdout);
+    expect(waiting, r.stdout + r.stderr).not.toBeNull();
+    expect(after, r.stdout + r.stderr).not.toBeNull();
+    expect(waiting![1]).toBe('69');
+    expect(after![1]).toBe('69');
+    // checked four times a second: generous bounds for a loaded machine, far below 30 s
+    expect(Number(waiting![2])).toBeLessThan(5000);
+    expect(Number(after![2])).toBeLessThan(5000);
+    expect(r.stdout).toMatch(
+      /stat-client: the stat server \(pid \d+\) is gone: its queue \(key 0x[0-9a-f]{8}, msqid \d+\) was left behind \(remove it with 'svipc ipcrm -q \d+'\)/,
+    );
+    expect(vars(r).left).toBe('0');
+  });
+
+  it('a request larger than msgmax names the limit, not a vanished server', async () => {
+    const r = await ns(`
+      echo 512 > /proc/sys/kernel/msgmax || { echo "skip=msgmax not writable"; exit 0; }
+      start_server || exit 1
+      client "$T/$(head -c 600 /dev/zero | tr '\\0' a)" 2>$T/err; echo "rc=$?"
+      cat $T/err
+      echo "short=$(client /dev/null)"
+      stop_server`);
+    const v = vars(r);
+    if (v.skip) return console.warn(`stat-server e2e: ${v.skip}: test skipped`);
+    expect(v, r.stdout + r.stderr).toMatchObject({ rc: '1', short: '0', 'server-exit': '0', left: '0' });
+    expect(r.stdout).toMatch(
+      /stat-client: the request for \/\S+ \(\d+ bytes: the reply queue id and the path\) is larger than the kernel allows one message: kernel\.msgmax = 512 bytes \(change with: sysctl -w kernel\.msgmax=N\)\n/,
+    );
+  });
+
+  it('the reply queue removed by someone else mid-stream: said so, exit 1', async () => {
+    const r = await ns(`
+      head -c 30000000 /dev/urandom > $T/big
+      start_server || exit 1
+      S=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/msg)
+      mkfifo $T/fifo
+      (sleep 1; cat > /dev/null) < $T/fifo &
+      client --content $T/big > $T/fifo 2>$T/client.err & C=$!
+      for i in $(seq 500); do grep -q 'big" for' "$T/server.err" && break; sleep 0.01; done
+      R=$(awk -v s=$S 'NR > 1 && $2 != s { print $2 }' /proc/sysvipc/msg)
+      "$SVIPC" msg rm $R
+      wait $C; echo "rc=$?"
+      echo "reply=$R"
+      cat $T/client.err
+      echo "works=$(client /dev/null)"
+      stop_server`);
+    const v = vars(r);
+    expect(v, r.stdout + r.stderr).toMatchObject({ rc: '1', works: '0', 'server-exit': '0', left: '0' });
+    expect(r.stdout).toContain(`stat-client: the reply queue ${v.reply} was removed by someone else\n`);
+  });
+});
