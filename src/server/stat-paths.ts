@@ -128,8 +128,9 @@ export class PathPolicy {
     try {
       return asClient(client, (pub) => {
         const target = this.locate(path);
-        // stat what an O_PATH open reaches, after check 3 (O_PATH needs search permission on
-        // the directories only, as stat(2) does).
+        if (this.root === null && !pub) return statSync(target, { bigint: true });
+        // Confined (or judged for everyone): stat what an O_PATH open reaches, after check 3
+        // (O_PATH needs search permission on the directories only, as stat(2) does).
         const fd = openSync(target, O_PATH);
         try {
           const real = this.opened(fd);

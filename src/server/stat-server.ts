@@ -167,6 +167,8 @@ export class StatServer {
   private readers: Map<number, number[]> | null = null;
   private readersAt = Number.NEGATIVE_INFINITY;
   private scanEnded = Number.NEGATIVE_INFINITY;
+  /** Pids of recent known senders: the first place to look for a waiting client. */
+  private readonly recent = new Set<number>();
   /** Requests waiting for their client to show up in msgrcv (RETRIES). */
   private deferred = 0;
   private stopping = false;
@@ -392,6 +394,7 @@ export class StatServer {
       );
       return;
     }
+    if (via === '') this.remember(creds.pid);
     const who = `uid ${creds.euid} (pid ${creds.pid}${via})`;
     if (!mayWrite(creds, perm)) {
       this.refuse(
@@ -421,16 +424,22 @@ export class StatServer {
    * user), provided it could have written the request queue; null otherwise.
    */
   private waitingReader(id: number): Creds | null | 'later' {
-    // A scan costs milliseconds: one serves every request of the next 2 ms, and scans are
-    // at least 20 ms apart (a flood of such requests must not keep the server scanning).
-    const now = performance.now();
-    if (this.readers === null || now - this.readersAt > 2) {
-      if (this.nextScanIn() > 0) return 'later';
-      this.readers = blockedReaders();
-      this.readersAt = now;
-      this.scanEnded = performance.now();
+    // Clients send again and again: a recent sender waiting on the queue is found by reading
+    // a few files. Otherwise a scan of /proc, which costs milliseconds: one serves every
+    // request of the next 2 ms, and scans are at least 20 ms apart (a flood of such
+    // requests must not keep the server scanning).
+    let pids = blockedReaders(this.recent).get(id) ?? [];
+    if (pids.length === 0) {
+      const now = performance.now();
+      if (this.readers === null || now - this.readersAt > 2) {
+        if (this.nextScanIn() > 0) return 'later';
+        this.readers = blockedReaders();
+        this.readersAt = now;
+        this.scanEnded = performance.now();
+      }
+      pids = this.readers.get(id) ?? [];
     }
-    const pids = (this.readers.get(id) ?? []).filter((p) => p !== process.pid);
+    pids = pids.filter((p) => p !== process.pid);
     const all = pids.map(credsOf);
     const first = all[0];
     if (first == null || all.some((c) => c === null || c.euid !== first.euid || c.fsuid !== first.fsuid))
@@ -442,6 +451,13 @@ export class StatServer {
       return null;
     }
     return mayWrite(first, own) ? first : null;
+  }
+
+  /** Keep the last RECENT known senders. */
+  private remember(pid: number): void {
+    this.recent.delete(pid);
+    this.recent.add(pid);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.values().next().value!);
   }
 
   /** Milliseconds until another scan of /proc may be made. */
@@ -498,6 +514,8 @@ export class StatServer {
 
 /** When a request's sender cannot be told: look for its waiting client after these delays (ms). */
 const RETRIES = [2, 10, 50, 200];
+/** Known senders remembered as the first candidates for a waiting client. */
+const RECENT = 32;
 /** Scans of /proc for waiting clients are at least this far apart. */
 const SCAN_GAP_MS = 20;
 /** At most this many requests wait for such a second look; more are refused at once. */
