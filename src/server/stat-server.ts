@@ -216,8 +216,13 @@ export class StatServer {
     }
     // Receive one message of our own: msg_lrpid names this process from the start, so a
     // client can tell when the server behind the queue has died (stat-client.ts).
-    queue.send(1, Buffer.alloc(0), { nowait: true });
-    queue.receive({ maxSize: 0, nowait: true });
+    // (Best effort: a --mode without owner write makes it fail, and then lrpid stays 0.)
+    try {
+      queue.send(1, Buffer.alloc(0), { nowait: true });
+      queue.receive({ maxSize: 0, nowait: true });
+    } catch (e) {
+      if (!isIpcError(e)) throw e;
+    }
     return new StatServer(queue, opts, replaced, paths);
   }
 
