@@ -4,6 +4,7 @@
 import { pathArg } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
+import { describeLimit } from '../src/cli/explain.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { addTraceOption, enableTrace } from '../src/cli/trace-option.js';
 import { parseInteger, parseSeconds } from '../src/cli/values.js';
@@ -13,6 +14,7 @@ import {
   ClientTimeoutError,
   NoServerError,
   ProtocolError,
+  RequestTooLargeError,
   statRequest,
 } from '../src/protocols/stat-client.js';
 
@@ -38,8 +40,10 @@ export async function run(ctx: CommandContext): Promise<number> {
     .option('--proj <n>', 'ftok project number', String(STAT_FTOK_PROJ))
     .addHelpText(
       'after',
-      `\nExit status: 0 ok, 1 the server answered RES_ERR (or broke off), 2 usage,\n` +
-        `${EXIT_NO_SERVER} no server is running, 124 timed out, 130/143 interrupted.`,
+      `\nExit status: 0 ok, 1 the server answered RES_ERR (or broke off, or the request is larger\n` +
+        `than kernel.msgmax, or the reply queue was removed by someone else), 2 usage,\n` +
+        `${EXIT_NO_SERVER} no server is running (or the one behind the queue died), 124 timed out,\n` +
+        '130/143 interrupted.',
     );
   program.action(
     action(program, async (path: string, opts: Options) => {
@@ -77,6 +81,12 @@ export async function run(ctx: CommandContext): Promise<number> {
         if (e instanceof NoServerError) throw new CommandError(e.message, EXIT_NO_SERVER);
         if (e instanceof ClientTimeoutError) throw new CommandError(e.message, EXIT.TIMEOUT);
         if (e instanceof ProtocolError) throw new CommandError(e.message);
+        if (e instanceof RequestTooLargeError) {
+          throw new CommandError(
+            `the request for ${path} (${e.size} bytes: the reply queue id and the path) is larger than ` +
+              `the kernel allows one message: ${describeLimit('msgmax')}`,
+          );
+        }
         // stdout failing (a full disk...): say so; EPIPE goes on to the launcher (exit 141).
         const err = e as { code?: string; syscall?: string; message?: string };
         if (err?.syscall === 'write' && err.code !== 'EPIPE')

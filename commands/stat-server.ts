@@ -9,7 +9,7 @@ import { addTraceOption, enableTrace } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseMode, parseSeconds } from '../src/cli/values.js';
 import { formatKey, isIpcError, strerror } from '../src/ipc/index.js';
 import { STAT_FTOK_PATH, STAT_FTOK_PROJ } from '../src/protocols/stat.js';
-import { QueueRemovedError, StatServer, serverKey } from '../src/server/stat-server.js';
+import { ForeignQueueError, QueueRemovedError, StatServer, serverKey } from '../src/server/stat-server.js';
 
 interface Options {
   ftokPath: string;
@@ -30,10 +30,10 @@ export async function run(ctx: CommandContext): Promise<number> {
       "Serve stat requests (and file content) on the lecture's request queue until SIGINT/SIGTERM.",
     ),
   )
-    .option('--ftok-path <path>', 'key file for ftok (created if missing)', STAT_FTOK_PATH)
+    .option('--ftok-path <path>', 'key file for ftok (created if missing; never a symlink)', STAT_FTOK_PATH)
     .option('--proj <n>', 'ftok project number', String(STAT_FTOK_PROJ))
     .option('--mode <mode>', 'permissions of the request queue (octal)', '620')
-    .option('--replace', 'remove a queue that already has the key, and take it over')
+    .option('--replace', "take over the key from a queue of this user's (never another user's)")
     .option('--root <dir>', 'serve only paths under DIR (relative paths start there)')
     .option('-v, --verbose', 'one line per request on stderr')
     .option('--max-streams <n>', 'content streams served at once (more wait their turn)', '32')
@@ -41,7 +41,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     .addHelpText(
       'after',
       '\nExit status: 0 stopped by SIGINT/SIGTERM (the queue is removed), 1 failed (the key is taken,\n' +
-        'the queue was removed under it...), 2 usage. Protocol and hardening: the stat-server(1) man page.',
+        'the queue was removed under it, --replace met a queue of another user, the key file is a\n' +
+        "symlink...), 2 usage. Each request is served with its sender's privileges, never more:\n" +
+        'protocol, hardening and residual risks in the stat-server(1) man page.',
     );
   program.action(
     action(program, async (opts: Options) => {
@@ -73,6 +75,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           stallTimeoutMs,
         });
       } catch (e) {
+        if (e instanceof ForeignQueueError) throw new CommandError(e.message);
         if (isIpcError(e, 'EEXIST')) {
           const id = StatServer.existingId(key);
           const k = formatKey(key);

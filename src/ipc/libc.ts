@@ -209,6 +209,13 @@ const SIGNATURES = {
   prctl:
     'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
   getppid: 'int getppid(void)',
+
+  // Per-thread filesystem credentials: the stat server opens files as its client would
+  // (src/server/stat-identity.ts). glibc's setgroups() changes every thread, so the
+  // supplementary groups go through the raw syscall, which changes only the caller's.
+  setfsuid: 'int setfsuid(uint32_t fsuid)',
+  setfsgid: 'int setfsgid(uint32_t fsgid)',
+  syscall: 'long syscall(long number, ...)',
 };
 
 /** prctl(2) options (<linux/prctl.h>). */

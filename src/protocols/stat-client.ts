@@ -17,9 +17,11 @@ import {
   WaitAbortedError,
   WaitTimeoutError,
 } from '../ipc/index.js';
+import { listQueues } from '../ipc/inventory.js';
 import {
   decodeSize,
   encodeRequest,
+  processAlive,
   RES_DATA,
   RES_END,
   RES_ERR,
@@ -34,6 +36,17 @@ export class NoServerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'NoServerError';
+  }
+}
+
+/** The request is longer than the kernel lets one message be (kernel.msgmax). */
+export class RequestTooLargeError extends Error {
+  constructor(
+    readonly size: number,
+    readonly msgmax: number,
+  ) {
+    super(`the request (${size} bytes) is larger than msgmax (${msgmax} bytes)`);
+    this.name = 'RequestTooLargeError';
   }
 }
 
@@ -116,10 +129,19 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
       throw new NoServerError(`no stat server is running (no queue with key ${formatKey(opts.key)})`);
     throw e;
   }
+  const request = encodeRequest(0, opts.path);
+  // msgmax is per IPC namespace and may be lowered: a request it does not allow fails with
+  // EINVAL, which must not read as "the server went away".
+  const msgmax = MessageQueue.limits().msgmax;
+  if (request.length > msgmax) throw new RequestTooLargeError(request.length, msgmax);
+  const dead = deadServer(opts.key, server);
+  if (dead !== null) throw new NoServerError(dead);
   // The lecture's mode: S_IRUSR | S_IWUSR | S_IWGRP, so a server of the same group can answer.
   const reply = MessageQueue.create({ mode: 0o620 });
   const cleanup = removeOnExit(reply);
   let why: 'timeout' | 'abort' | 'output' | 'gone' | null = null;
+  let goneWhy = 'the stat server went away before it answered';
+  let sent = false;
   let outError: unknown = null;
   const end = (w: NonNullable<typeof why>) => {
     if (why !== null) return;
@@ -131,12 +153,14 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
   // of a second instead of waiting out the timeout. Its queue gone (or another in its place)
   // and nothing left to read in ours means it is over.
   const watch = setInterval(() => {
-    if (serverAlive(opts.key, server.id)) return;
+    const dead = serverAlive(opts.key, server.id) ? deadServer(opts.key, server) : goneWhy;
+    if (dead === null) return;
     try {
       if (reply.stat().qnum > 0) return; // answers still to read first
     } catch {
       // our queue is gone too: the receive fails anyway
     }
+    goneWhy = dead;
     end('gone');
   }, SERVER_CHECK_MS);
   watch.unref();
@@ -157,13 +181,15 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
         if (!isIpcError(e, 'EPERM')) throw e; // not privileged: the default size does
       }
     }
-    const request = encodeRequest(reply.id, opts.path);
+    request.writeInt32LE(reply.id, 0);
     try {
       await server.sendAsync(requestType(opts.kind), request, {
         timeout: opts.timeoutMs,
         signal: opts.signal,
       });
     } catch (e) {
+      if (isIpcError(e, 'EINVAL') && request.length > MessageQueue.limits().msgmax)
+        throw new RequestTooLargeError(request.length, MessageQueue.limits().msgmax);
       if (isIpcError(e, 'EIDRM', 'EINVAL'))
         throw new NoServerError('the stat server went away before it answered');
       if (isIpcError(e, 'EACCES')) {
@@ -174,6 +200,7 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
       }
       throw e;
     }
+    sent = true;
     timer.refresh();
     if (opts.kind === 'stat') {
       const m = await reply.receiveAsync({ maxSize: RES_SIZ, noerror: true });
@@ -184,7 +211,10 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     if (why === 'timeout' || e instanceof WaitTimeoutError) throw new ClientTimeoutError(opts.timeoutMs);
     if (why === 'abort') throw new WaitAbortedError('msgrcv');
     if (why === 'output') throw outError;
-    if (why === 'gone') throw new NoServerError('the stat server went away before it answered');
+    if (why === 'gone') throw new NoServerError(goneWhy);
+    // Nothing of ours ended the wait, yet our queue is gone: someone else removed it.
+    if (sent && why === null && isIpcError(e, 'EIDRM', 'EINVAL'))
+      throw new ProtocolError(`the reply queue ${reply.id} was removed by someone else`);
     throw e;
   } finally {
     clearLongTimeout(timer);
@@ -205,6 +235,27 @@ function serverAlive(key: number, id: number): boolean {
   } catch (e) {
     return !isIpcError(e, 'ENOENT');
   }
+}
+
+/**
+ * Why the server behind `server` is known to be dead, or null: the queue's last receiver
+ * (msg_lrpid, which svipc's server sets as it starts, the lecture's at its first request)
+ * no longer exists, so no one will take the request. Unknown (0, another pid namespace, a
+ * reused pid) counts as alive: the timeout decides then.
+ */
+function deadServer(key: number, server: MessageQueue): string | null {
+  let lrpid = 0;
+  try {
+    lrpid = server.stat().lrpid;
+  } catch (e) {
+    if (!isIpcError(e, 'EACCES')) return null;
+    lrpid = listQueues().find((q) => q.id === server.id)?.lrpid ?? 0;
+  }
+  if (lrpid <= 0 || processAlive(lrpid)) return null;
+  return (
+    `the stat server (pid ${lrpid}) is gone: its queue (key ${formatKey(key)}, msqid ${server.id}) ` +
+    `was left behind (remove it with 'svipc ipcrm -q ${server.id}')`
+  );
 }
 
 function answerOf(type: number, data: Buffer, bytes: bigint): StatAnswer {

@@ -40,6 +40,8 @@
 // Only regular files are served. Data is read from disk in blocks and sent with IPC_NOWAIT:
 // when the reply queue is full the server moves on to other clients and retries later.
 
+import { readFileSync } from 'node:fs';
+
 /** The lecture's SRV_FTOK_PATH and SRV_FTOK_PROJ. */
 export const STAT_FTOK_PATH = '/tmp/stat-server';
 export const STAT_FTOK_PROJ = 1;
@@ -143,4 +145,18 @@ export function encodeSize(value: number | bigint): Buffer {
 /** Read an 8-byte size_t payload; null if the message is too short to hold one. */
 export function decodeSize(data: Buffer): bigint | null {
   return data.length >= RES_SIZ ? data.readBigUInt64LE(0) : null;
+}
+
+/**
+ * Whether process `pid` exists and is not a zombie (/proc/PID/stat): how a client tells that
+ * the server behind a queue has died, and --replace that no one serves a queue any more.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }

@@ -9,22 +9,64 @@
 //      DIR (a symlink swapped in between 2 and the open is caught here).
 // Refusals answer EACCES.
 //
+// Every lookup and open is made as the client (stat-identity.ts: its fsuid, fsgid and groups
+// on this thread, synchronously), so a client gets the size or the bytes of a file only when
+// it could have stat()ed or opened it itself. A server that cannot take another user's
+// identity (not root) serves other users only what every user may reach (mayServe).
+//
 // Paths are latin1 strings (one char per byte, see protocols/stat.ts), so non-UTF-8 names
 // survive; fs calls get the bytes back as a Buffer.
 import {
   type BigIntStats,
+  close as closeFd,
   closeSync,
   constants as fsc,
   fstatSync,
   openSync,
+  read as readFd,
   readlinkSync,
   realpathSync,
   statSync,
 } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { constants as osc } from 'node:os';
 import { posix } from 'node:path';
 import { pathBytes } from '../protocols/stat.js';
+import type { ActAs, Creds } from './stat-identity.js';
+
+/** Who a path is looked up for: the client's credentials and the means to act as it. */
+export interface Client {
+  creds: Creds;
+  act: ActAs;
+}
+
+/** An open file being streamed: positional reads on the pool, one close. */
+export interface OpenFile {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+function openFile(fd: number): OpenFile {
+  let closed = false;
+  return {
+    read: (buf, offset, length, position) =>
+      new Promise((resolve, reject) =>
+        readFd(fd, buf, offset, length, position, (e, bytesRead) => (e ? reject(e) : resolve({ bytesRead }))),
+      ),
+    close: () =>
+      new Promise((resolve) => {
+        if (closed) return resolve();
+        closed = true;
+        closeFd(fd, () => resolve());
+      }),
+  };
+}
+
+/** Run `f` as the client: its own identity when possible, else this server's (then `public` is true). */
+function asClient<T>(client: Client, f: (pub: boolean) => T): T {
+  if (client.act.isSelf(client.creds)) return f(false);
+  if (client.act.able) return client.act.run(client.creds, () => f(false));
+  return f(true);
+}
 
 /** open(2)'s O_PATH on Linux (x86_64, aarch64 and the generic ABI); Node does not export it. */
 const O_PATH = 0o10000000;
@@ -81,19 +123,23 @@ export class PathPolicy {
     return real;
   }
 
-  /** stat(2) of a requested path (synchronous: local metadata, microseconds). Throws PathError. */
-  stat(path: string): BigIntStats {
-    const target = this.locate(path);
+  /** stat(2) of a requested path, as `client` (synchronous: local metadata). Throws PathError. */
+  stat(path: string, client: Client): BigIntStats {
     try {
-      if (this.root === null) return statSync(target, { bigint: true });
-      // Confined: stat what an O_PATH open reaches, after check 3.
-      const fd = openSync(target, O_PATH);
-      try {
-        this.opened(fd);
-        return fstatSync(fd, { bigint: true });
-      } finally {
-        closeSync(fd);
-      }
+      return asClient(client, (pub) => {
+        const target = this.locate(path);
+        if (this.root === null && !pub) return statSync(target, { bigint: true });
+        // Confined (or judged for everyone): stat what an O_PATH open reaches, after check 3
+        // (O_PATH needs search permission on the directories only, as stat(2) does).
+        const fd = openSync(target, O_PATH);
+        try {
+          const real = this.opened(fd);
+          if (pub && !reachable(real)) throw new PathError(E.EACCES);
+          return fstatSync(fd, { bigint: true });
+        } finally {
+          closeSync(fd);
+        }
+      });
     } catch (e) {
       if (e instanceof PathError) throw e;
       throw new PathError(errnoOf(e));
@@ -101,45 +147,39 @@ export class PathPolicy {
   }
 
   /**
-   * Open a regular file for content serving. `clientUid` is the creator of the reply queue
-   * (null when the server could not IPC_STAT it): unless it is the server's own user or root,
-   * the file must be one any user could read (see mayServe). Throws PathError.
+   * Open a regular file for content serving, as `client` (the open itself is synchronous, on
+   * this thread, with the client's identity). Throws PathError.
    */
-  async openForContent(path: string, clientUid: number | null): Promise<{ fh: FileHandle; size: bigint }> {
-    const target = this.locate(path);
-    let fh: FileHandle;
+  openForContent(path: string, client: Client): { file: OpenFile; size: bigint } {
+    let fd: number;
+    let pub: boolean;
     try {
       // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-      fh = await open(target, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+      [fd, pub] = asClient(client, (p) => [
+        openSync(this.locate(path), fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY),
+        p,
+      ]);
     } catch (e) {
+      if (e instanceof PathError) throw e;
       throw new PathError(errnoOf(e));
     }
     try {
-      const st = await fh.stat({ bigint: true });
+      const st = fstatSync(fd, { bigint: true });
       if (st.isDirectory()) throw new PathError(E.EISDIR);
       if (!st.isFile()) throw new PathError(E.ENOTSUP);
-      const real = this.opened(fh.fd);
-      if (!mayServe(st, real, clientUid)) throw new PathError(E.EACCES);
-      return { fh, size: st.size };
+      const real = this.opened(fd);
+      if (pub && !mayServe(st, real)) throw new PathError(E.EACCES);
+      return { file: openFile(fd), size: st.size };
     } catch (e) {
-      await fh.close().catch(() => {});
+      closeSync(fd);
       if (e instanceof PathError) throw e;
       throw new PathError(errnoOf(e));
     }
   }
 }
 
-/**
- * Content is data, not just a size: a server running as root must not hand /etc/shadow to
- * any user. The reply queue's creator uid (cuid, set by the kernel, cannot be changed) is
- * the client's effective uid. The server's own user and root get any file the server can
- * read; anyone else only a file that is readable by others in a directory chain searchable
- * by others (a conservative stand-in for "could have opened it themselves").
- */
-export function mayServe(st: BigIntStats, real: string, clientUid: number | null): boolean {
-  const euid = process.geteuid?.() ?? -1;
-  if (clientUid !== null && (clientUid === euid || clientUid === 0)) return true;
-  if ((Number(st.mode) & 0o004) === 0) return false;
+/** Whether every directory above `real` is searchable by others. */
+function reachable(real: string): boolean {
   let dir = posix.dirname(real);
   for (;;) {
     try {
@@ -150,4 +190,13 @@ export function mayServe(st: BigIntStats, real: string, clientUid: number | null
     if (dir === '/') return true;
     dir = posix.dirname(dir);
   }
+}
+
+/**
+ * For a server that cannot act as its client (not root): a file is served to another user
+ * only when any user could read it: readable by others, in directories searchable by others
+ * (a conservative stand-in for "could have opened it themselves").
+ */
+export function mayServe(st: BigIntStats, real: string): boolean {
+  return (Number(st.mode) & 0o004) !== 0 && reachable(real);
 }

@@ -5,9 +5,16 @@
 //     oversized message is consumed and recognized (without MSG_NOERROR it would fail with
 //     E2BIG and stay at the head of the queue forever). Malformed requests are dropped with
 //     a warning; warnings are rate-limited so a flood cannot block the server on stderr.
-//   - The reply queue is checked before anything is sent: it must exist, must not be the
-//     request queue, and must be private (key IPC_PRIVATE): the server, often root, would
-//     otherwise write into any keyed queue a client names.
+//   - The server acts with its client's privileges, never its own (stat-identity.ts): the
+//     sender of each request is found from the request queue's msg_lspid and /proc/PID/status;
+//     the reply queue must exist, must not be the request queue, must be private (key
+//     IPC_PRIVATE), and must be one the sender could write itself; content goes only into a
+//     queue no other user can read, and files are looked up and opened as the sender.
+//     A request whose sender cannot be told, or that names a queue its sender may not write,
+//     gets no reply (and a warning); one the sender may not have gets RES_ERR EACCES.
+//   - Requests are waited for with a zero-byte msgrcv, which wakes with E2BIG and leaves the
+//     message in the queue; they are then taken synchronously, each after an IPC_STAT, so
+//     msg_qnum and msg_lspid tell who sent what (SenderTracker).
 //   - Every reply is sent with IPC_NOWAIT: a full, removed or unwritable reply queue costs
 //     that client its reply (with a warning), never the server its progress.
 //   - stat(2) is made on the event loop (metadata, microseconds); file content is read
@@ -16,19 +23,23 @@
 //     are handled one at a time as they arrive, and streams are capped.
 //   - Shutdown (the AbortSignal): the request queue is removed, which also wakes the receive
 //     blocked on a pool thread (EIDRM); streams still running get RES_ERR ECANCELED.
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import {
   formatKey,
   ftok,
   IpcError,
+  type IpcPerm,
   isIpcError,
   type Message,
   MessageQueue,
   type MsqidDs,
 } from '../ipc/index.js';
+import { listQueues } from '../ipc/inventory.js';
 import {
   decodeRequest,
   encodeSize,
+  processAlive,
   REQ_SIZ,
   RES_ERR,
   RES_OK,
@@ -36,8 +47,19 @@ import {
   type StatRequest,
   showPath,
 } from '../protocols/stat.js';
-import { PathError, PathPolicy } from './stat-paths.js';
+import {
+  ActAs,
+  blockedReaders,
+  type Creds,
+  credsOf,
+  mayWrite,
+  readableByOthers,
+  SenderTracker,
+} from './stat-identity.js';
+import { type Client, PathError, PathPolicy } from './stat-paths.js';
 import { ContentStreams, lostWhy, trySend } from './stat-streams.js';
+
+const osErrno = osConstants.errno;
 
 export interface StatServerOptions {
   /** The request queue's key (ftok(STAT_FTOK_PATH, STAT_FTOK_PROJ) for the lecture). */
@@ -71,6 +93,23 @@ export interface ServerCounters {
   requests: number;
   malformed: number;
   repliesLost: number;
+  /** Well-formed requests refused: unknown sender, a reply queue it may not use. */
+  refused: number;
+}
+
+/** --replace found a queue it cannot prove is a stat server's of this user: nothing removed. */
+export class ForeignQueueError extends Error {
+  constructor(
+    readonly key: number,
+    readonly id: number,
+    why: string,
+  ) {
+    super(
+      `the message queue with key ${formatKey(key)} (msqid ${id}) is not provably a stat server's of this user ` +
+        `(${why}): nothing removed; if it is not in use, remove it with 'svipc ipcrm -q ${id}'`,
+    );
+    this.name = 'ForeignQueueError';
+  }
 }
 
 /** Rate limiter for warnings: a flood of bad requests must not turn into a flood of output. */
@@ -115,13 +154,23 @@ class WarnLimiter {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class StatServer {
-  readonly counters: ServerCounters = { requests: 0, malformed: 0, repliesLost: 0 };
+  readonly counters: ServerCounters = { requests: 0, malformed: 0, repliesLost: 0, refused: 0 };
   /** Set when --replace removed an existing queue: its id. */
   readonly replacedId: number | null;
   private readonly paths: PathPolicy;
   private readonly streams: ContentStreams;
   private readonly limiter: WarnLimiter;
   private readonly msgmax: number;
+  private readonly act = new ActAs();
+  private readonly senders = new SenderTracker();
+  /** Processes blocked in msgrcv, by queue (a scan of /proc), and when it was made. */
+  private readers: Map<number, number[]> | null = null;
+  private readersAt = Number.NEGATIVE_INFINITY;
+  private scanEnded = Number.NEGATIVE_INFINITY;
+  /** Pids of recent known senders: the first place to look for a waiting client. */
+  private readonly recent = new Set<number>();
+  /** Requests waiting for their client to show up in msgrcv (RETRIES). */
+  private deferred = 0;
   private stopping = false;
   private removed = false;
 
@@ -160,9 +209,19 @@ export class StatServer {
     } catch (e) {
       if (!opts.replace || !isIpcError(e, 'EEXIST')) throw e;
       const old = MessageQueue.get(opts.key);
+      checkReplaceable(opts.key, old);
       old.remove();
       replaced = old.id;
       queue = MessageQueue.create({ key: opts.key, mode });
+    }
+    // Receive one message of our own: msg_lrpid names this process from the start, so a
+    // client can tell when the server behind the queue has died (stat-client.ts).
+    // (Best effort: a --mode without owner write makes it fail, and then lrpid stays 0.)
+    try {
+      queue.send(1, Buffer.alloc(0), { nowait: true });
+      queue.receive({ maxSize: 0, nowait: true });
+    } catch (e) {
+      if (!isIpcError(e)) throw e;
     }
     return new StatServer(queue, opts, replaced, paths);
   }
@@ -195,25 +254,34 @@ export class StatServer {
       }
     };
     process.once('exit', onExit);
-    let n = 0;
     try {
       while (!this.stopping) {
-        let msg: Message;
+        // Wait for a request without taking it: a zero-byte msgrcv wakes with E2BIG and
+        // leaves the message where it is (a zero-byte message is taken: malformed anyway).
         try {
-          msg = await this.queue.receiveAsync({ maxSize: REQ_SIZ + 1, noerror: true });
+          const empty = await this.queue.receiveAsync({ maxSize: 0 });
+          this.senders.reset();
+          this.handleSafely(empty, null);
         } catch (e) {
-          if (this.stopping) break;
-          if (isIpcError(e, 'EIDRM', 'EINVAL')) {
-            this.removed = true;
-            throw new QueueRemovedError(this.opts.key);
-          }
-          throw e;
+          if (!isIpcError(e, 'E2BIG')) this.failed(e);
         }
-        this.handleSafely(msg);
-        // Under a steady stream of requests every receive succeeds at once, without ever
-        // leaving the microtask queue: let timers and file reads run now and then.
-        if (++n % 32 === 0) await yieldToLoop();
+        // Take what is there synchronously, each after a look at msg_qnum and msg_lspid.
+        // Every 32 give the event loop a turn (timers, file reads, the stream pump).
+        for (let n = 0; n < 32 && !this.stopping; n++) {
+          let msg: Message | null;
+          try {
+            this.senders.look(this.queue.stat());
+            msg = this.queue.receive({ maxSize: REQ_SIZ + 1, noerror: true, nowait: true });
+          } catch (e) {
+            this.failed(e);
+          }
+          if (msg === null) break;
+          this.handleSafely(msg, this.senders.next());
+        }
+        await yieldToLoop();
       }
+    } catch (e) {
+      if (!(e instanceof StoppedSignal)) throw e;
     } finally {
       signal.removeEventListener('abort', stop);
       process.removeListener('exit', onExit);
@@ -221,6 +289,16 @@ export class StatServer {
       await this.streams.close();
       this.limiter.flush();
     }
+  }
+
+  /** A failed call on the request queue: it was removed (QueueRemovedError), or rethrow. */
+  private failed(e: unknown): never {
+    if (this.stopping) throw new StoppedSignal();
+    if (isIpcError(e, 'EIDRM', 'EINVAL')) {
+      this.removed = true;
+      throw new QueueRemovedError(this.opts.key);
+    }
+    throw e;
   }
 
   /** Remove the request queue (idempotent); a pending receive wakes up with EIDRM. */
@@ -243,18 +321,21 @@ export class StatServer {
     if (this.opts.verbose) this.opts.log(msg);
   }
 
-  private handleSafely(msg: Message): void {
+  private handleSafely(msg: Message, sender: number | null, attempt = 0): void {
     try {
-      this.handle(msg);
+      this.handle(msg, sender, attempt);
     } catch (e) {
       // A bug must not take the server down for every other client.
       this.warn(`internal error on a request: ${(e as Error)?.message ?? String(e)}`);
     }
   }
 
-  /** Handle one request: check it, check its reply queue, answer or start a stream. */
-  handle(msg: Message): void {
-    this.counters.requests++;
+  /**
+   * Handle one request from process `sender` (null: unknown): check it, check its reply
+   * queue and who may use it, answer or start a stream.
+   */
+  handle(msg: Message, sender: number | null, attempt = 0): void {
+    if (attempt === 0) this.counters.requests++;
     const req = decodeRequest(msg.type, msg.data);
     if ('error' in req) {
       this.drop(req.error);
@@ -266,22 +347,140 @@ export class StatServer {
     }
     const reply = new MessageQueue(req.cliId);
     let ds: MsqidDs | null = null;
+    let perm: IpcPerm | null = null;
     try {
       ds = reply.stat();
+      perm = ds.perm;
     } catch (e) {
-      // EACCES: the server may write but not read it (the lecture's 0620 queues across
-      // users): msgsnd decides. Anything else: there is no such queue.
-      if (!isIpcError(e, 'EACCES')) {
+      // EACCES: a server that is not root may not read it; /proc/sysvipc still tells its
+      // permissions. Anything else: there is no such queue.
+      if (isIpcError(e, 'EACCES')) perm = permOf(req.cliId);
+      if (perm === null) {
         this.drop(`reply queue ${req.cliId} does not exist (${e instanceof IpcError ? e.code : e})`);
         return;
       }
     }
-    if (ds !== null && ds.perm.key !== 0) {
-      this.drop(`reply queue ${req.cliId} has key ${formatKey(ds.perm.key)}: reply queues must be private`);
+    if (perm.key !== 0) {
+      this.drop(`reply queue ${req.cliId} has key ${formatKey(perm.key)}: reply queues must be private`);
       return;
     }
-    if (req.kind === 'stat') this.answerStat(req, reply);
-    else this.startContent(req, reply, ds);
+    // Who asked. Without a known sender no reply can be sent safely: it could land in a
+    // queue the sender may not write.
+    let creds: Creds | null | 'later' = sender === null ? null : credsOf(sender);
+    let via = '';
+    if (creds === null) {
+      // Several requests arrived at once (or the sender is gone): the one who waits for
+      // this answer, blocked in msgrcv on the reply queue, is the client, if it alone is
+      // there and could have sent the request.
+      creds = this.waitingReader(req.cliId);
+      via = ', waiting on it';
+    }
+    if (creds === 'later' || (creds === null && attempt < RETRIES.length)) {
+      // Its client may not be waiting yet (preempted between msgsnd and msgrcv), or the
+      // last scan is too recent to make another: look again in a few milliseconds.
+      if (this.deferred < MAX_DEFERRED) {
+        const next = creds === 'later' ? attempt : attempt + 1;
+        const delay = creds === 'later' ? this.nextScanIn() : RETRIES[attempt]!;
+        this.deferred++;
+        const t = setTimeout(() => {
+          this.deferred--;
+          if (!this.stopping) this.handleSafely(msg, null, next);
+        }, delay);
+        t.unref();
+        return;
+      }
+      creds = null;
+    }
+    if (creds === null) {
+      this.refuse(
+        `request for reply queue ${req.cliId}: its sender cannot be told ` +
+          (sender === null ? '(several requests arrived at once)' : `(pid ${sender} is gone)`) +
+          ' and no one allowed to send it waits on that queue',
+      );
+      return;
+    }
+    if (via === '') this.remember(creds.pid);
+    const who = `uid ${creds.euid} (pid ${creds.pid}${via})`;
+    if (!mayWrite(creds, perm)) {
+      this.refuse(
+        `${who} named reply queue ${req.cliId}, which it may not write ` +
+          `(owner uid ${perm.uid}, creator uid ${perm.cuid}, mode ${(perm.mode & 0o777).toString(8).padStart(4, '0')})`,
+      );
+      return;
+    }
+    const client: Client = { creds, act: this.act };
+    if (req.kind === 'stat') {
+      this.answerStat(req, reply, client);
+      return;
+    }
+    const others = readableByOthers(creds, perm);
+    if (others !== null) {
+      this.refuse(
+        `content for ${who} refused: reply queue ${req.cliId} could be read by another user (${others})`,
+      );
+      this.send(reply, RES_ERR, encodeSize(osErrno.EACCES));
+      return;
+    }
+    this.startContent(req, reply, ds, client);
+  }
+
+  /**
+   * The credentials of the one process blocked in msgrcv on queue `id` (all of them the same
+   * user), provided it could have written the request queue; null otherwise.
+   */
+  private waitingReader(id: number): Creds | null | 'later' {
+    // Clients send again and again: a recent sender waiting on the queue is found by reading
+    // a few files. Otherwise a scan of /proc, which costs milliseconds: one serves every
+    // request of the next 2 ms, and scans are at least 20 ms apart (a flood of such
+    // requests must not keep the server scanning).
+    let pids = blockedReaders(this.recent).get(id) ?? [];
+    if (pids.length === 0) {
+      const now = performance.now();
+      if (this.readers === null || now - this.readersAt > 2) {
+        if (this.nextScanIn() > 0) return 'later';
+        this.readers = blockedReaders();
+        this.readersAt = now;
+        this.scanEnded = performance.now();
+      }
+      pids = this.readers.get(id) ?? [];
+    }
+    pids = pids.filter((p) => p !== process.pid);
+    const all = pids.map(credsOf);
+    const first = all[0];
+    if (first == null || all.some((c) => c === null || c.euid !== first.euid || c.fsuid !== first.fsuid))
+      return null;
+    let own: IpcPerm;
+    try {
+      own = this.queue.stat().perm;
+    } catch {
+      return null;
+    }
+    return mayWrite(first, own) ? first : null;
+  }
+
+  /** Keep the last RECENT known senders. */
+  private remember(pid: number): void {
+    this.recent.delete(pid);
+    this.recent.add(pid);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.values().next().value!);
+  }
+
+  /** Milliseconds until another scan of /proc may be made. */
+  private nextScanIn(): number {
+    return Math.max(0, Math.ceil(this.scanEnded + SCAN_GAP_MS - performance.now()));
+  }
+
+  private refuse(why: string): void {
+    this.counters.refused++;
+    this.warn(`refused: ${why}`);
+  }
+
+  private send(reply: MessageQueue, type: number, data: Buffer): void {
+    const r = trySend(reply, type, data);
+    if (r !== 'sent') {
+      this.counters.repliesLost++;
+      this.warn(`reply lost: ${lostWhy(r, reply)}`);
+    }
   }
 
   private drop(why: string): void {
@@ -289,36 +488,79 @@ export class StatServer {
     this.warn(`dropped a request: ${why}`);
   }
 
-  private answerStat(req: StatRequest, reply: MessageQueue): void {
+  private answerStat(req: StatRequest, reply: MessageQueue, client: Client): void {
     let type = RES_OK;
     let value: bigint | number;
     try {
-      value = this.paths.stat(req.path).size;
+      value = this.paths.stat(req.path, client).size;
     } catch (e) {
       if (!(e instanceof PathError)) throw e;
       type = RES_ERR;
       value = e.errno;
     }
-    const r = trySend(reply, type, encodeSize(value));
     if (this.opts.verbose) {
       this.info(
-        `stat ${showPath(req.path)} for ${reply.id}: ${type === RES_OK ? `${value} bytes` : `RES_ERR errno ${value}`}`,
+        `stat ${showPath(req.path)} for ${reply.id} (uid ${client.creds.euid}): ${type === RES_OK ? `${value} bytes` : `RES_ERR errno ${value}`}`,
       );
     }
-    if (r !== 'sent') {
-      this.counters.repliesLost++;
-      this.warn(`reply lost: ${lostWhy(r, reply)}`);
-    }
+    this.send(reply, type, encodeSize(value));
   }
 
-  private startContent(req: StatRequest, reply: MessageQueue, ds: MsqidDs | null): void {
+  private startContent(req: StatRequest, reply: MessageQueue, ds: MsqidDs | null, client: Client): void {
     const qbytes = ds?.qbytes ?? this.msgmax;
     const chunk = Math.min(this.msgmax, qbytes);
     if (chunk < RES_SIZ) {
       this.drop(`reply queue ${reply.id} holds only ${qbytes} bytes: too small for any answer`);
       return;
     }
-    this.streams.add({ queue: reply, path: req.path, chunk, clientUid: ds?.perm.cuid ?? null });
+    this.streams.add({ queue: reply, path: req.path, chunk, client });
+  }
+}
+
+/** When a request's sender cannot be told: look for its waiting client after these delays (ms). */
+const RETRIES = [2, 10, 50, 200];
+/** Known senders remembered as the first candidates for a waiting client. */
+const RECENT = 32;
+/** Scans of /proc for waiting clients are at least this far apart. */
+const SCAN_GAP_MS = 20;
+/** At most this many requests wait for such a second look; more are refused at once. */
+const MAX_DEFERRED = 256;
+
+/** Thrown out of the receive loop when the server is being stopped. */
+class StoppedSignal extends Error {}
+
+/** A queue's ipc_perm from the inventory (/proc/sysvipc: no permission needed); null if absent. */
+function permOf(id: number): IpcPerm | null {
+  const r = listQueues().find((q) => q.id === id);
+  return r ? { key: r.key, uid: r.uid, gid: r.gid, cuid: r.cuid, cgid: r.cgid, mode: r.mode, seq: 0 } : null;
+}
+
+/**
+ * --replace removes a queue only when it can prove it is a stat server's of this user: made
+ * and owned by this effective uid, and no other live process of another user receiving from
+ * it. Throws ForeignQueueError otherwise.
+ */
+export function checkReplaceable(key: number, q: MessageQueue): void {
+  const euid = process.geteuid?.() ?? -1;
+  let perm: IpcPerm | null;
+  let lrpid = 0;
+  try {
+    const ds = q.stat();
+    perm = ds.perm;
+    lrpid = ds.lrpid;
+  } catch (e) {
+    if (!isIpcError(e, 'EACCES')) throw e;
+    perm = permOf(q.id);
+    if (perm === null) throw e;
+  }
+  if (perm.cuid !== euid)
+    throw new ForeignQueueError(key, q.id, `created by uid ${perm.cuid}, you are uid ${euid}`);
+  if (perm.uid !== euid)
+    throw new ForeignQueueError(key, q.id, `owned by uid ${perm.uid}, you are uid ${euid}`);
+  if (lrpid > 0 && lrpid !== process.pid && processAlive(lrpid)) {
+    const c = credsOf(lrpid);
+    if (c === null || c.euid !== euid)
+      throw new ForeignQueueError(key, q.id, `process ${lrpid} of another user still receives from it`);
   }
 }
 
@@ -327,6 +569,23 @@ export class StatServer {
  * file, as the lecture expects someone to have done); a client does not.
  */
 export function serverKey(path: string | Buffer, proj: number, opts: { create?: boolean } = {}): number {
-  if (opts.create && !existsSync(path)) closeSync(openSync(path, 'a', 0o644));
+  if (opts.create) {
+    try {
+      // O_EXCL|O_NOFOLLOW: never create a file where a planted symbolic link points.
+      closeSync(openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644));
+    } catch (e) {
+      if ((e as { code?: string })?.code !== 'EEXIST') throw e;
+    }
+    // (A name that is not UTF-8 is shown with replacement characters: the message is for a person.)
+    if (lstatSync(path).isSymbolicLink()) throw new SymlinkKeyFileError(path.toString());
+  }
   return ftok(path, proj);
+}
+
+/** The key file is a symbolic link: the server neither follows nor creates through it. */
+export class SymlinkKeyFileError extends Error {
+  constructor(readonly path: string) {
+    super('is a symbolic link: refusing to follow it (give the real file, or remove the link)');
+    this.name = 'SymlinkKeyFileError';
+  }
 }

@@ -7,11 +7,10 @@
 // up to 10 ms) while all wait on their clients. Memory is bounded: at most `maxStreams`
 // streams with one block each, at most `maxPending` requests waiting for a slot (just a
 // queue id and a path), anything beyond is answered RES_ERR EBUSY.
-import type { FileHandle } from 'node:fs/promises';
 import { constants as osc } from 'node:os';
 import { isIpcError, type MessageQueue } from '../ipc/index.js';
 import { encodeSize, RES_DATA, RES_END, RES_ERR, RES_OK, showPath } from '../protocols/stat.js';
-import { errnoOf, PathError, type PathPolicy } from './stat-paths.js';
+import { type Client, errnoOf, type OpenFile, PathError, type PathPolicy } from './stat-paths.js';
 
 export type SendResult = 'sent' | 'full' | 'gone' | 'denied' | 'failed';
 
@@ -48,8 +47,8 @@ export interface ContentRequest {
   path: string;
   /** Bytes per RES_DATA message: min(msgmax, the reply queue's msg_qbytes). */
   chunk: number;
-  /** The reply queue's creator uid, null if unknown. */
-  clientUid: number | null;
+  /** Who asked (the file is opened as this client). */
+  client: Client;
 }
 
 export interface StreamOptions {
@@ -66,7 +65,7 @@ export interface StreamOptions {
 
 interface Stream {
   req: ContentRequest;
-  fh: FileHandle | null;
+  fh: OpenFile | null;
   buf: Buffer;
   start: number;
   end: number;
@@ -142,9 +141,9 @@ export class ContentStreams {
 
   private async start(req: ContentRequest): Promise<void> {
     this.opening++;
-    let opened: { fh: FileHandle; size: bigint };
+    let opened: { file: OpenFile; size: bigint };
     try {
-      opened = await this.opts.paths.openForContent(req.path, req.clientUid);
+      opened = this.opts.paths.openForContent(req.path, req.client);
     } catch (e) {
       this.opening--;
       const errno = e instanceof PathError ? e.errno : errnoOf(e);
@@ -158,7 +157,7 @@ export class ContentStreams {
     }
     this.opening--;
     if (this.closed) {
-      await opened.fh.close().catch(() => {});
+      await opened.file.close().catch(() => {});
       return;
     }
     const chunk = req.chunk;
@@ -168,7 +167,7 @@ export class ContentStreams {
     );
     this.active.push({
       req,
-      fh: opened.fh,
+      fh: opened.file,
       buf: Buffer.allocUnsafe(block),
       start: 0,
       end: 0,

@@ -3,8 +3,11 @@
  * Test-only additions, marked "svipc:": STAT_FTOK_PATH in the environment replaces the
  * ftok path (private keys for tests); `-n COUNT` repeats the request COUNT times on the
  * same reply queue and prints every answer (a load generator for bench/stat-server.mjs);
- * `-q` prints nothing (still exits 1 on the first RES_ERR).
- * Usage: stat-client [-n COUNT] [-q] PATH */
+ * `-q` prints nothing (still exits 1 on the first RES_ERR); `-r ID [-t MTYPE]` names queue
+ * ID as the reply queue (someone else's: a hostile client), sends one request of MTYPE
+ * (default 1; 2 = svipc's content request) and exits a second later without reading any
+ * answer (its process lives on meanwhile, as an attacker's would, so the server sees who it is).
+ * Usage: stat-client [-n COUNT] [-q] [-r ID [-t MTYPE]] PATH */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,13 +32,16 @@ int main(int argc, char **argv) {
 	struct request_msg req;
 	struct response_msg res;
 	long count = 1, i; /* svipc */
-	int quiet = 0, opt;
+	int quiet = 0, opt, other = -1; /* svipc */
+	long mtype = 1;
 	const char *path = getenv("STAT_FTOK_PATH") ? getenv("STAT_FTOK_PATH") : SRV_FTOK_PATH;
 
-	while ((opt = getopt(argc, argv, "n:q")) != -1) { /* svipc */
+	while ((opt = getopt(argc, argv, "n:qr:t:")) != -1) { /* svipc */
 		if (opt == 'n') count = atol(optarg);
 		else if (opt == 'q') quiet = 1;
-		else err_quit("Usage: stat-client [-n COUNT] [-q] PATH");
+		else if (opt == 'r') other = atoi(optarg);
+		else if (opt == 't') mtype = atol(optarg);
+		else err_quit("Usage: stat-client [-n COUNT] [-q] [-r ID [-t MTYPE]] PATH");
 	}
 	if (argc - optind != 1)
 		err_quit("Usage: stat-client PATH");
@@ -43,6 +49,16 @@ int main(int argc, char **argv) {
 		err_sys("ftok error");
 	if ((srv_id = msgget(srv_key, 0)) < 0)
 		err_sys("msgget error (server queue)");
+	if (other >= 0) { /* svipc: a request naming someone else's queue, no answer awaited */
+		req.mtype = mtype;
+		req.cli_id = other;
+		strncpy(req.pathname, argv[optind], sizeof(req.pathname) - 1);
+		req.pathname[sizeof(req.pathname) - 1] = '\0';
+		if (msgsnd(srv_id, &req, REQ_SIZ, 0) < 0)
+			err_sys("msgsnd error");
+		sleep(1);
+		exit(EXIT_SUCCESS);
+	}
 	if ((cli_id = msgget(IPC_PRIVATE, S_IRUSR | S_IWUSR | S_IWGRP)) < 0)
 		err_sys("msgget error (client queue)");
 	if (atexit(rm_queue) != 0)

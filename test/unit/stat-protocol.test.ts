@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ftok, IpcError, MessageQueue } from '../../src/ipc/index.js';
+import { ftok, IpcError, MessageQueue, sleep } from '../../src/ipc/index.js';
 import {
   decodeRequest,
   decodeSize,
@@ -22,7 +22,15 @@ import {
   showPath,
 } from '../../src/protocols/stat.js';
 import { statRequest } from '../../src/protocols/stat-client.js';
-import { PathError, PathPolicy } from '../../src/server/stat-paths.js';
+import {
+  ActAs,
+  type Creds,
+  credsOf,
+  mayWrite,
+  readableByOthers,
+  SenderTracker,
+} from '../../src/server/stat-identity.js';
+import { type Client, PathError, PathPolicy } from '../../src/server/stat-paths.js';
 import { StatServer } from '../../src/server/stat-server.js';
 import { hasCompiler } from '../helpers/run.js';
 
@@ -115,6 +123,7 @@ describe('--root confinement', () => {
   symlinkSync(outside, join(root, 'out-dir'));
   symlinkSync('sub/in', join(root, 'in-link'));
   const policy = new PathPolicy(root);
+  const me: Client = { creds: credsOf(process.pid)!, act: new ActAs() };
   const errno = (f: () => unknown) => {
     try {
       f();
@@ -125,10 +134,10 @@ describe('--root confinement', () => {
   };
 
   it('serves paths under the root, relative or absolute, through inside links', () => {
-    expect(policy.stat('sub/in').size).toBe(6n);
-    expect(policy.stat(join(root, 'sub/in')).size).toBe(6n);
-    expect(policy.stat('in-link').size).toBe(6n);
-    expect(policy.stat('.').isDirectory()).toBe(true);
+    expect(policy.stat('sub/in', me).size).toBe(6n);
+    expect(policy.stat(join(root, 'sub/in'), me).size).toBe(6n);
+    expect(policy.stat('in-link', me).size).toBe(6n);
+    expect(policy.stat('.', me).isDirectory()).toBe(true);
   });
 
   it('refuses .., absolute paths outside and symlinks out, with EACCES', () => {
@@ -141,19 +150,29 @@ describe('--root confinement', () => {
       '/etc/passwd',
     ]) {
       expect(
-        errno(() => policy.stat(p)),
+        errno(() => policy.stat(p, me)),
         p,
       ).toBe(13);
     }
-    expect(errno(() => policy.stat('missing'))).toBe(2);
+    expect(errno(() => policy.stat('missing', me))).toBe(2);
   });
 
-  it('content: regular files only; another user gets only world-readable files', async () => {
+  it('content: regular files only; another user gets only what it could read itself', async () => {
     const p = new PathPolicy();
-    const open = async (path: string, uid: number | null) => {
+    const act = new ActAs();
+    const self = credsOf(process.pid)!;
+    const stranger: Creds = {
+      ...self,
+      euid: 54321,
+      egid: 54321,
+      fsuid: 54321,
+      fsgid: 54321,
+      groups: [54321],
+    };
+    const open = async (path: string, who: Creds) => {
       try {
-        const { fh, size } = await p.openForContent(path, uid);
-        await fh.close();
+        const { file, size } = p.openForContent(path, { creds: who, act });
+        await file.close();
         return Number(size);
       } catch (e) {
         return e instanceof PathError ? -e.errno : -1000;
@@ -166,13 +185,70 @@ describe('--root confinement', () => {
     writeFileSync(pub, 'xy');
     chmodSync(pub, 0o644);
     chmodSync(tmp, 0o755);
-    const me = process.geteuid!();
-    expect(await open(priv, me)).toBe(1);
-    expect(await open(priv, 54321)).toBe(-13);
-    expect(await open(pub, 54321)).toBe(2);
-    expect(await open(pub, null)).toBe(2);
-    expect(await open(tmp, me)).toBe(-21); // EISDIR
-    expect(await open('/dev/null', me)).toBe(-95); // ENOTSUP
+    expect(await open(priv, self)).toBe(1);
+    expect(await open(priv, stranger)).toBe(-13);
+    expect(await open(pub, stranger)).toBe(2);
+    expect(await open(tmp, self)).toBe(-21); // EISDIR
+    expect(await open('/dev/null', self)).toBe(-95); // ENOTSUP
+  });
+});
+
+describe('who is asking (stat-identity.ts)', () => {
+  const perm = (p: Partial<{ uid: number; gid: number; cuid: number; cgid: number; mode: number }>) => ({
+    key: 0,
+    uid: 1000,
+    gid: 1000,
+    cuid: 1000,
+    cgid: 1000,
+    mode: 0o620,
+    seq: 0,
+    ...p,
+  });
+  const user = (euid: number, groups: number[] = []): Creds => ({
+    pid: 1,
+    euid,
+    egid: euid,
+    fsuid: euid,
+    fsgid: euid,
+    groups,
+    ipcOwner: false,
+  });
+
+  it("mayWrite follows the kernel's ipcperms: owner or creator bits, then group, then other", () => {
+    expect(mayWrite(user(1000), perm({}))).toBe(true);
+    expect(mayWrite(user(2000), perm({}))).toBe(false);
+    expect(mayWrite(user(2000, [1000]), perm({}))).toBe(true); // 0620: group may write
+    expect(mayWrite(user(2000), perm({ mode: 0o622 }))).toBe(true);
+    expect(mayWrite(user(1000), perm({ mode: 0o400 }))).toBe(false);
+    expect(mayWrite(user(2000), perm({ cuid: 2000 }))).toBe(true); // the creator keeps owner bits
+    expect(mayWrite({ ...user(2000), ipcOwner: true }, perm({ mode: 0 }))).toBe(true);
+  });
+
+  it('readableByOthers: content only into a queue of the sender alone', () => {
+    expect(readableByOthers(user(1000), perm({}))).toBeNull();
+    expect(readableByOthers(user(1000), perm({ mode: 0o600 }))).toBeNull();
+    expect(readableByOthers(user(1000), perm({ mode: 0o640 }))).toMatch(/mode 0640/);
+    expect(readableByOthers(user(1000), perm({ mode: 0o604 }))).toMatch(/mode 0604/);
+    expect(readableByOthers(user(2000), perm({ mode: 0o666 }))).toMatch(/created by uid 1000/);
+    expect(readableByOthers(user(1000), perm({ uid: 3000 }))).toMatch(/owned by uid 3000/);
+  });
+
+  it('SenderTracker: the newest arrival since the last look is msg_lspid; older ones unknown', () => {
+    const t = new SenderTracker();
+    t.look({ qnum: 1, lspid: 11 });
+    expect(t.next()).toBe(11);
+    t.look({ qnum: 3, lspid: 33 }); // three arrived at once: only the last is known
+    expect(t.next()).toBeNull();
+    t.look({ qnum: 3, lspid: 44 }); // one more arrived (2 left + 1)
+    expect(t.next()).toBeNull();
+    t.look({ qnum: 2, lspid: 44 });
+    expect(t.next()).toBe(33);
+    t.look({ qnum: 1, lspid: 44 });
+    expect(t.next()).toBe(44);
+    t.look({ qnum: 2, lspid: 55 });
+    t.look({ qnum: 0, lspid: 55 }); // someone else took them: nothing known any more
+    t.look({ qnum: 1, lspid: 66 });
+    expect(t.next()).toBe(66);
   });
 });
 
@@ -235,7 +311,12 @@ describe('in-process server and clients', () => {
         replyQueues.push(q.id);
         return q;
       });
-      for (const [i, q] of queues.entries()) server0.send(REQ_CONTENT, encodeRequest(q.id, files[i]!));
+      // One at a time, each taken before the next is sent: requests arriving together have
+      // no sender the server can tell (stat-identity.ts), and these clients do not wait in msgrcv.
+      for (const [i, q] of queues.entries()) {
+        server0.send(REQ_CONTENT, encodeRequest(q.id, files[i]!));
+        while (server0.stat().qnum > 0) await sleep(1);
+      }
       const results = await Promise.all(queues.map((q) => collect(q)));
       for (const q of queues) q.remove();
       const served = results.filter((r) => r.end !== null);
