@@ -655,6 +655,41 @@ function firstLine(cmd, args) {
   return r.status === 0 ? r.stdout.trim().split('\n')[0] : 'unknown';
 }
 
+// The group running now, and the signal that stopped the suite. A worker leads a process
+// group of its own, so that a signal ends it with all it started (servers, measured
+// commands), and with them its namespace.
+let current = null;
+let interrupted = null;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    interrupted = sig;
+    if (current) {
+      try {
+        process.kill(-current.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Run a worker; its stdout (the rows as JSON), exit status and signal. */
+function runWorker(argv) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    current = child;
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.on('close', (status, signal) => {
+      current = null;
+      resolvePromise({ stdout, status, signal });
+    });
+  });
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.worker) return worker(o.worker);
@@ -688,12 +723,8 @@ async function main() {
       } else {
         const w = JSON.stringify({ group, quick: o.quick, pairs: o.pairs, bin, tmp, inNs: nsOk });
         const argv = [process.execPath, SELF, '--worker', w];
-        const r = nsOk
-          ? spawnSync('unshare', ['--ipc', ...argv], {
-              stdio: ['ignore', 'pipe', 'inherit'],
-              encoding: 'utf8',
-            })
-          : spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+        const r = await runWorker(nsOk ? ['unshare', '--ipc', ...argv] : argv);
+        if (interrupted) break;
         try {
           rows = JSON.parse(r.stdout.trim().split('\n').pop());
         } catch {
@@ -707,6 +738,10 @@ async function main() {
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+  if (interrupted) {
+    process.stderr.write(`bench: interrupted by ${interrupted}: no results written\n`);
+    process.exit(interrupted === 'SIGINT' ? 130 : 143);
   }
 
   const secs = (Date.now() - t0) / 1000;

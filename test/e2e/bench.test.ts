@@ -1,6 +1,7 @@
 // npm run bench (bench/run.mjs): a --quick run of two groups writes a well-formed results
 // file and chart to --out; bad options are usage errors. No figure is judged: a benchmark
 // has no threshold, here or anywhere.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,26 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     expect(r.stderr).not.toMatch(/at .*\.mjs:\d+/);
     expect(existsSync(out)).toBe(false);
   });
+
+  test('SIGTERM mid-group: the group is stopped, nothing written, exit 143', async () => {
+    const out = join(dir, 'interrupted.md');
+    const child = spawn(process.execPath, [BENCH, '--quick', '--only', 'stat-server', '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await new Promise<void>((r) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('== stat-server')) r();
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // the servers are up, or being started
+    child.kill('SIGTERM');
+    expect(await closed).toBe(143);
+    expect(stderr).toContain('bench: interrupted by SIGTERM: no results written');
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
 
   test('--help lists every group and option', async () => {
     const r = await run(process.execPath, [BENCH, '--help']);
