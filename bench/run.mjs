@@ -100,7 +100,7 @@ function sizes(quick) {
   return quick
     ? {
         segments: 400,
-        listing: [300, 1500],
+        listing: [300, 1000],
         requests: 2000,
         clients4: 500,
         mib: 16,
