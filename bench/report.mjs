@@ -102,8 +102,9 @@ export function svg(rows, title) {
     labelW + ((Math.log(Math.max(v, lo)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * plotW;
   const p = [];
   p.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12" role="img" aria-label="${esc(title)}">`,
   );
+  p.push(`<title>${esc(title)}</title>`);
   p.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   p.push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   p.push(
