@@ -658,19 +658,22 @@ function firstLine(cmd, args) {
 // The group running now, and the signal that stopped the suite. A worker leads a process
 // group of its own, so that a signal ends it with all it started (servers, measured
 // commands), and with them its namespace.
+// (The driver only: a worker dies of the signal, as every process of its group does.)
 let current = null;
 let interrupted = null;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    interrupted = sig;
-    if (current) {
-      try {
-        process.kill(-current.pid, sig);
-      } catch {
-        // already gone
+function forwardSignals() {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      interrupted = sig;
+      if (current) {
+        try {
+          process.kill(-current.pid, sig);
+        } catch {
+          // already gone
+        }
       }
-    }
-  });
+    });
+  }
 }
 
 /** Run a worker; its stdout (the rows as JSON), exit status and signal. */
@@ -693,6 +696,7 @@ function runWorker(argv) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.worker) return worker(o.worker);
+  forwardSignals();
 
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
     process.stderr.write('bench: svipc is not built: run npm run build first\n');
