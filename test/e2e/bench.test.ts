@@ -97,24 +97,33 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     expect(existsSync(out)).toBe(false);
   });
 
-  test('SIGTERM mid-group: the group is stopped, nothing written, exit 143', async () => {
+  test('SIGTERM mid-group: the group stops with it, nothing written, exit 143', async () => {
     const out = join(dir, 'interrupted.md');
-    const child = spawn(process.execPath, [BENCH, '--quick', '--only', 'stat-server', '--out', out], {
+    const child = spawn(process.execPath, [BENCH, '--quick', '--only', 'ffi', '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
+    let atKill = -1;
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     await new Promise<void>((r) =>
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if (stderr.includes('== stat-server')) r();
+        if (stderr.includes('== ffi')) r();
       }),
     );
-    await new Promise((r) => setTimeout(r, 1500)); // the servers are up, or being started
+    await new Promise((r) => setTimeout(r, 1500)); // inside the first figure's pairs
+    atKill = stderr.length;
     child.kill('SIGTERM');
     expect(await closed).toBe(143);
     expect(stderr).toContain('bench: interrupted by SIGTERM: no results written');
     expect(existsSync(out)).toBe(false);
+    // The worker stops too: no further figure is measured (at most the one that may have
+    // just been ending as the signal came), where a worker that outlived it went on.
+    const after = stderr
+      .slice(atKill)
+      .split('\n')
+      .filter((l) => / ns\/op$/.test(l));
+    expect(after.length, stderr).toBeLessThanOrEqual(1);
   }, 120_000);
 
   test('--help lists every group and option', async () => {
