@@ -11,7 +11,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -693,10 +695,26 @@ function runWorker(argv) {
   });
 }
 
+/** mkdir -p, a level at a time (Node's recursive mkdirSync spins for ever on /proc/self/x/y). */
+function mkdirs(dir) {
+  if (existsSync(dir)) return;
+  mkdirs(dirname(dir));
+  mkdirSync(dir);
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.worker) return worker(o.worker);
   forwardSignals();
+
+  // Where the results go must be writable before minutes of measuring, not after.
+  try {
+    mkdirs(dirname(o.out));
+    accessSync(dirname(o.out), constants.W_OK);
+  } catch (e) {
+    process.stderr.write(`bench: cannot write ${o.out}: ${e.message}\n`);
+    process.exit(1);
+  }
 
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
     process.stderr.write('bench: svipc is not built: run npm run build first\n');
@@ -780,9 +798,13 @@ async function main() {
     if (rows.some((r) => r.note)) md.push('');
   }
   md.push('## Chart', '', `![svipc / baseline ratios](${basename(svgPath)})`, '', '');
-  mkdirSync(dirname(o.out), { recursive: true });
-  writeFileSync(o.out, md.join('\n'));
-  writeFileSync(svgPath, svg(results, title));
+  try {
+    writeFileSync(o.out, md.join('\n'));
+    writeFileSync(svgPath, svg(results, title));
+  } catch (e) {
+    process.stderr.write(`bench: cannot write the results: ${e.message}\n`);
+    process.exit(1);
+  }
   log(`wrote ${o.out} and ${svgPath} (${secs.toFixed(0)} s)`);
   process.exit(failed ? 1 : 0);
 }

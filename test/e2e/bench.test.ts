@@ -97,6 +97,20 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     expect(existsSync(out)).toBe(false);
   });
 
+  test('an --out that cannot be written: one line, exit 1, before any measuring', async () => {
+    const r = await run(process.execPath, [
+      BENCH,
+      '--quick',
+      '--only',
+      'ffi',
+      '--out',
+      '/proc/self/nope/results.md',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^bench: cannot write \/proc\/self\/nope\/results\.md: .+\n$/);
+    expect(r.stderr).not.toContain('== ffi');
+  });
+
   test('SIGTERM mid-group: the group stops with it, nothing written, exit 143', async () => {
     const out = join(dir, 'interrupted.md');
     const child = spawn(process.execPath, [BENCH, '--quick', '--only', 'ffi', '--out', out], {
