@@ -1,7 +1,9 @@
 // Requests per second of `svipc stat-server` next to the lecture's C server (fork per
 // request), under the same load: CLIENTS copies of the lecture's C client (test/peers/
 // stat-client.c in its -n mode: one reply queue, REQUESTS requests one after the other).
-// Also: MiB/s of one `svipc stat-client --content` of a 100 MiB file.
+// Also: MiB/s of one `svipc stat-client --content` of a 100 MiB file. `npm run bench` (run.mjs)
+// has the headline figures in pairs against an iterative C server; this one keeps the fork-per-
+// request server of the lecture and the content transfer.
 //
 //   node bench/stat-server.mjs [CLIENTS=4] [REQUESTS=5000] [ROUNDS=3]
 //

@@ -1,6 +1,7 @@
 // svshm transfer throughput: svipc svshm-writer/-reader next to the lecture's C programs
 // (test/peers/svshm-*.c, built with cc -O2), on the same input, median of N runs.
-// A benchmark reports; it is not a test and has no threshold.
+// A benchmark reports; it is not a test and has no threshold. `npm run bench` (run.mjs) has
+// the lecture-settings figure in pairs; this script adds the cross pairings and 1 MiB buffers.
 //
 //   node bench/svshm.mjs                 1 GiB of random data, 5 runs per pairing
 //   SVSHM_BENCH_MB=256 SVSHM_BENCH_RUNS=3 node bench/svshm.mjs
