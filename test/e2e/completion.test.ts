@@ -46,7 +46,7 @@ describe('svipc completion', () => {
       [['svipc', 'shm', 'read', '-'], '-k --key --path --proj -o --offset -l --length --json -h --help'],
       [['svipc', 'ipcs', '--sh'], '--shmems'],
       [['svipc', 'ipcmk', '--s'], '--shmem --semaphore'],
-      [['svipc', 'run', '--'], '--isolate --cleanup --json --help'],
+      [['svipc', 'run', '--'], '--isolate --cleanup --json --report --help'],
       [['svipc', 'completion', ''], 'bash zsh fish'],
       [['svipc', 'msg', 'send', '--key', ''], ''],
     ];
