@@ -5,8 +5,13 @@ import { allSpecs, bashScript, fishScript, zshScript } from '../src/cli/completi
 import type { CommandContext, CommandModule } from '../src/cli/context.js';
 import { UsageError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { LOADERS } from './index.js';
 
-const load = (name: string) => import(`./${name}.js`) as Promise<CommandModule>;
+const load = (name: string): Promise<CommandModule> => {
+  const loader = LOADERS[name];
+  if (!loader) throw new Error(`no module for command ${name}`);
+  return loader();
+};
 
 export async function run(ctx: CommandContext): Promise<number> {
   const program = newProgram(

@@ -10,7 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { ipcObjects, makePublicCopy, ROOT } from './helpers/run.js';
 
 export default function setup(project: TestProject) {
-  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js')) || !existsSync(join(ROOT, 'dist/cli/svipc.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it) before vitest');
   }
   const publicCopy = makePublicCopy();

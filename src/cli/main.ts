@@ -6,12 +6,11 @@ import { basename } from 'node:path';
 import { WaitAbortedError, WaitTimeoutError } from '../ipc/blocking.js';
 import { IpcError } from '../ipc/errors.js';
 import { IpcArgumentError } from '../ipc/validate.js';
+import { VERSION } from '../package.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
 import { drained, isEpipe, OutputError, reasonOf, watch } from './output.js';
 import { COMMANDS, type CommandEntry, findCommand } from './registry.js';
-
-export const VERSION = '0.1.0';
 
 /** Milliseconds a command gets to clean up after a signal before the launcher exits anyway. */
 const SIGNAL_GRACE_MS = 1500;
@@ -50,10 +49,8 @@ function describe(err: unknown): { message: string; code: number } | null {
   return null;
 }
 
-async function runCommand(entry: CommandEntry, ctx: CommandContext): Promise<number> {
-  const mod = (await import(`../../commands/${entry.name}.js`)) as CommandModule;
-  return mod.run(ctx);
-}
+/** Each command's module by name, loaded on demand (commands/index.ts: src/ imports no command). */
+export type CommandLoaders = Readonly<Record<string, () => Promise<CommandModule>>>;
 
 /** Leave at once, whatever is still queued: a second signal, or a command that would not stop. */
 function exitNow(code: number): never {
@@ -78,7 +75,7 @@ async function finish(code: number, prog = 'svipc'): Promise<never> {
   return exitNow(code);
 }
 
-export async function main(argv: string[] = process.argv): Promise<never> {
+export async function main(argv: string[], loaders: CommandLoaders): Promise<never> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) return exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
@@ -150,7 +147,9 @@ export async function main(argv: string[] = process.argv): Promise<never> {
     signal: controller.signal,
   };
   try {
-    const code = await runCommand(entry, ctx);
+    const load = loaders[entry.name];
+    if (!load) throw new Error(`command ${entry.name} has no module`);
+    const code = await (await load()).run(ctx);
     // A write that failed with EPIPE reports it on a later tick: let it arrive first.
     await new Promise((resolve) => setImmediate(resolve));
     return finish(stdoutClosed ? EXIT.SIGPIPE : code, prog);

@@ -1,9 +1,10 @@
 // What the util-linux drop-ins (ipcs, ipcmk, ipcrm) share: getopt as glibc runs it under
 // POSIXLY_CORRECT, util-linux's "PROG: ..." messages and its "Try ... --help" hint, the -V
 // line, and close_stdout_atexit() for the two that write their output once, at the end.
+
+import { VERSION } from '../package.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, getoptLong, type LongOption, type ParsedOption } from './getopt.js';
-import { VERSION } from './main.js';
 import { writeOrReport } from './output.js';
 import { ConversionError, strtos32 } from './size.js';
 

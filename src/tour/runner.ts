@@ -5,24 +5,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import { findCommand } from '../cli/registry.js';
 import { isIpcError, MessageQueue, SemaphoreSet, SharedMemory } from '../ipc/index.js';
 import { PARENT_PID_ENV } from '../ipc/process.js';
+import { PACKAGE_ROOT } from '../package.js';
 
-/** bin/svipc of this checkout (dist/src/tour/runner.js -> ../../../bin/svipc). */
-export const SVIPC_BIN = resolve(fileURLToPath(new URL('../../../bin/svipc', import.meta.url)));
+/** bin/svipc of this installation. */
+export const SVIPC_BIN = join(PACKAGE_ROOT, 'bin/svipc');
 
-/** Whether `svipc NAME` is built in this checkout (other commands may not exist yet). */
+/** Whether `svipc NAME` is a command of this svipc (a tour step may need one that is not). */
 export function commandExists(name: string): boolean {
-  return existsSync(fileURLToPath(new URL(`../../commands/${name}.js`, import.meta.url)));
+  return findCommand(name) !== undefined;
 }
 
 export type Kind = 'shm' | 'sem' | 'msg';
 
 /** The guard (src/tour/guard.ts): cleans up after a tour that died without doing it. */
-const GUARD = fileURLToPath(new URL('./guard.js', import.meta.url));
+const GUARD = join(PACKAGE_ROOT, 'dist/src/tour/guard.js');
 
 /** In the scratch folder: the registry, one JSON line per change, for the guard. */
 export const REGISTRY_FILE = '.owned.jsonl';

@@ -1,0 +1,33 @@
+// The launcher's tables agree: every registered command has a module and a bundle, and the
+// version is package.json's wherever it is printed.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LOADERS } from '../../commands/index.js';
+import { COMMANDS } from '../../src/cli/registry.js';
+import { PACKAGE_ROOT, VERSION } from '../../src/package.js';
+import { ROOT, svipc } from '../helpers/run.js';
+
+describe('launcher', () => {
+  it('every registered command has a module and a bundle, and nothing else has', async () => {
+    expect(Object.keys(LOADERS).sort()).toEqual(COMMANDS.map((c) => c.name).sort());
+    for (const c of COMMANDS) {
+      expect(typeof (await LOADERS[c.name]!()).run).toBe('function');
+      expect(existsSync(join(ROOT, 'dist/cli', `${c.name}.js`)), c.name).toBe(true);
+    }
+  });
+
+  it('the version is package.json’s, from the source, the bin fast path and the launcher', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(PACKAGE_ROOT).toBe(ROOT);
+    expect(VERSION).toBe(version);
+    for (const flag of ['--version', '-V']) {
+      const r = await svipc([flag]);
+      expect(r.stdout).toBe(`svipc ${version}\n`);
+      expect(r.code).toBe(0);
+    }
+    // Not the fast path: a drop-in's -V names the svipc version too.
+    const r = await svipc(['ipcmk', '-V']);
+    expect(r.stdout).toContain(version);
+  });
+});
