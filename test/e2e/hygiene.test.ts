@@ -354,7 +354,7 @@ kill $a $b $c $d; wait
         const H = buildPeer('ipc-holder');
         const r = await nsAll(
           `${WAITS}
-N="setpriv --reuid=65534 --regid=65534 --clear-groups"
+N=nobody
 rq=$($S msg create --mode 666); sem=$($S sem create)
 "$H" msgrcv $rq & a=$!; "$H" semop $sem & c=$!
 wait_in $a; wait_in $c

@@ -28,7 +28,7 @@ left() {
 describe.skipIf(!NS)('shm-list-writer writes only into a list of its own', () => {
   it("another user's segment, or one of another size, at 0x1234: named, not written", async () => {
     const r = await svipcInNamespace(`
-      id=$(setpriv --reuid=65534 --regid=65534 --clear-groups $S shm create -k 0x1234 -m 666 16000) || exit 9
+      id=$(nobody $S shm create -k 0x1234 -m 666 16000) || exit 9
       printf keep | $S shm write $id || exit 9
       t $S shm-list-writer -q
       echo "head=$($S shm read $id --length 4)"
@@ -73,7 +73,7 @@ describe.skipIf(!NS)("svshm-writer reclaims only a dead svshm-writer's objects",
 
   it("leaves another user's segment of the right size alone (root: uid differs)", async () => {
     const r = await svipcInNamespace(`${LEFT}
-      setpriv --reuid=65534 --regid=65534 --clear-groups $S shm create -k 0x1234 -m 660 10244 >/dev/null || exit 9
+      nobody $S shm create -k 0x1234 -m 660 10244 >/dev/null || exit 9
       t $S svshm-writer </dev/null
       left`);
     if (r.code === 9) return; // setpriv refused (not root): nothing to check

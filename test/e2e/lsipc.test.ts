@@ -92,10 +92,12 @@ case_run() {
   printf '%s\0' "$@" > "$d/args"
   if [ $has_env = 1 ]; then printf '%s\0' "$e" > "$d/env"; fi
   echo "$PHASE" > "$d/phase"
-  (cd / && env "$e" PATH=/usr/bin:/bin $RUNAS lsipc "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
+  # Another user runs the world-readable copy (runas, test/helpers/runas.sh), and its link.
+  local links="$W/links"; [ -n "$RUNAS" ] && links="$W/publinks"
+  (cd / && $RUNAS env "$e" PATH=/usr/bin:/bin lsipc "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
   if [ $spawn = 1 ]; then
-    env "$e" $RUNAS "$SVIPC" lsipc "$@" > "$d/svipc.out" 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
-    (env "$e" PATH="$W/links:$PATH" $RUNAS lsipc "$@" > "$d/link.out" 2> "$d/link.err"; echo $? > "$d/link.rc")
+    $RUNAS env "$e" "$SVIPC" lsipc "$@" > "$d/svipc.out" 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
+    ($RUNAS env "$e" PATH="$links:$PATH" lsipc "$@" > "$d/link.out" 2> "$d/link.err"; echo $? > "$d/link.rc")
   fi
 }
 # stdout on /dev/full: util-linux's "write error", exit 1 (spawned only)
@@ -280,7 +282,7 @@ function buildScript(mounts: boolean): Plan {
   counts['dev-full'] = 2;
 
   // not root: semaphore values it may not read (semctl(GETVAL) refused), objects of others
-  lines.push('PHASE=f', 'RUNAS="setpriv --reuid 4242 --regid 4343 --clear-groups"');
+  lines.push('PHASE=f', 'RUNAS="runas 4242:4343"');
   const asUser = [
     [],
     ['-m'],
@@ -344,7 +346,8 @@ describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC nam
       'set -u',
       'cd /',
       'chmod 755 "$W"',
-      'mkdir "$W/links" && ln -s "$SVIPC" "$W/links/lsipc"',
+      'mkdir "$W/links" "$W/publinks" && ln -s "$SVIPC" "$W/links/lsipc"',
+      'ln -s "$SVIPC_PUBLIC_ROOT/bin/svipc" "$W/publinks/lsipc"',
       // The creator stays alive (COMMAND), with argv bytes every format escapes its own way.
       `node "$W/objects.mjs" "$ROOT_DIR/dist" "$W/ready" 'q"d$v\`b\\x5c é\tt' & HELPER=$!`,
       "trap 'kill -9 $HELPER 2>/dev/null' EXIT",

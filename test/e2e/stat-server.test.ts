@@ -427,7 +427,7 @@ describe.skipIf(!nsOk || process.geteuid?.() !== 0)('never more privilege than t
   const NOBODY = `
       command -v setpriv >/dev/null || { echo "skip=no setpriv"; exit 0; }
       chmod 755 $T; chmod 644 $K
-      as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+      as_nobody() { runas 65534:65534 "$@"; }
       nobody() { as_nobody "$SVIPC" stat-client --ftok-path "$K" "$@"; }
       qnum() { awk -v id="$1" '$2 == id { print $5 }' /proc/sysvipc/msg; }
       cbytes() { awk -v id="$1" '$2 == id { print $4 }' /proc/sysvipc/msg; }`;
