@@ -47,8 +47,11 @@ export interface PosixSemaphoreRecord extends PosixRecordBase {
 
 export interface PosixQueueRecord extends PosixRecordBase {
   kind: 'pmsg';
-  /** QSIZE: bytes of all messages on the queue. */
-  qsize: number;
+  /**
+   * QSIZE: bytes of all messages on the queue; null when its file cannot be read (util-linux
+   * leaves such a queue out; svipc lists it, with what it cannot know as null).
+   */
+  qsize: number | null;
   /** Messages on the queue (mq_getattr's mq_curmsgs); null when it cannot be opened. */
   msgs: number | null;
 }
@@ -135,13 +138,12 @@ export function listPosixSemaphores(opts: PosixInventoryOptions = {}): PosixSema
     });
 }
 
-/** POSIX message queues: the files of /dev/mqueue with a QSIZE line; [] when it is not mounted. */
+/** POSIX message queues: the files of /dev/mqueue (every one is a queue); [] when it is not mounted. */
 export function listPosixQueues(opts: PosixInventoryOptions = {}): PosixQueueRecord[] {
   const dir = opts.mqueueDir ?? MQUEUE_DIR;
   const out: PosixQueueRecord[] = [];
   for (const f of files(dir)) {
     const qsize = readQsize(f.path);
-    if (qsize === null) continue;
     const name = `/${f.file}`;
     const msgs = dir === MQUEUE_DIR ? queueMessages(name) : null;
     out.push({ ...base('pmsg', name, f.path, f.st), qsize, msgs });
@@ -183,6 +185,7 @@ export function posixQueueLimits(opts: { procDir?: string } = {}): PosixQueueLim
   };
 }
 
+/** The "QSIZE:<bytes>" at the start of a queue's file; null when it cannot be read. */
 function readQsize(path: string): number | null {
   let fd: number;
   try {

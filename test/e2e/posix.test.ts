@@ -3,12 +3,21 @@
 // case runs as a node script in its own IPC + mount namespace with a private /dev/shm and
 // /dev/mqueue (test/helpers/posix-ns.ts): nothing reaches the host's.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
-import { CC_SKIP_REASON, hasCompiler, PEERS_BIN, PEERS_SRC, ROOT } from '../helpers/run.js';
+import { CC_SKIP_REASON, hasCompiler, PEERS_BIN, PEERS_SRC, publicRoot, ROOT } from '../helpers/run.js';
 
 const LSIPC_242 = '/work/shared/reference/util-linux-2.42.2/lsipc';
 const INDEX = join(ROOT, 'dist/src/index.js');
@@ -226,6 +235,61 @@ describe.skipIf(!usable)(`POSIX IPC with a C peer${usable ? '' : ` (${reason})`}
     expect(o.tooBig).toBe('IpcError EMSGSIZE');
     expect(o.unlinkMissing).toBe('ExistentialError ENOENT');
     expect(o.after).toEqual({ shm: [], mqueue: [] });
+  });
+
+  test('a mapping larger than one Buffer: views in parts, the whole refused in one line', async () => {
+    const o = await script(`
+      const { constants } = await import('node:buffer');
+      const big = constants.MAX_LENGTH + 8192; // sparse on tmpfs: no memory used
+      const m = svipc.PosixSharedMemory.create('/big', big);
+      const map = m.map();
+      out.size = map.size === big;
+      out.whole = errSync(() => map.buffer);
+      out.message = (() => { try { map.buffer; } catch (e) { return e.message; } })();
+      const tail = map.view(big - 4, 4);
+      tail.write('end!');
+      out.tail = map.view(big - 8, 8).toString('latin1');
+      out.outside = errSync(() => map.view(big - 2, 4));
+      map.unmap(); m[Symbol.dispose]();
+      out.after = dev();
+    `);
+    expect(o.size).toBe(true);
+    expect(o.whole).toBe('IpcError EFBIG');
+    expect(o.message).toMatch(/^POSIX shared memory \/big is mapped with \d+ bytes: .* take it in parts$/);
+    expect(o.tail).toBe('\0\0\0\0end!');
+    expect(o.outside).toBe('RangeError ');
+    expect(o.after).toEqual({ shm: [], mqueue: [] });
+  });
+
+  test('a user who may not open an object still sees it, with null (unknown) values, not a guess', async () => {
+    // Made by root (0600), listed by uid 65534 on the world-readable copy of the build.
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-posix-nobody-'));
+    try {
+      chmodSync(dir, 0o755);
+      const file = join(dir, 'list.mjs');
+      writeFileSync(
+        file,
+        `import { listPosix } from ${JSON.stringify(join(publicRoot(), 'dist/src/index.js'))};
+         console.log(JSON.stringify(listPosix().map((r) => [r.kind, r.name, r.kind === 'pmsg' ? [r.qsize, r.msgs] : r.kind === 'psem' ? r.value : r.size])));`,
+      );
+      chmodSync(file, 0o644);
+      const P = peer();
+      const r = await inPosixNamespace('sh', [
+        '-c',
+        `set -e; "$0" mq-create /q 2 8; "$0" mq-send /q 1 hi; "$0" sem-create /s 5; "$0" shm-create /m 10 x
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups "${process.execPath}" "${file}"`,
+        P,
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([
+        ['pmsg', '/q', [null, null]],
+        ['psem', '/s', null],
+        ['pshm', '/m', 10],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('nothing made in the namespace shows in the host /dev/shm', async () => {
