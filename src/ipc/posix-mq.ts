@@ -8,6 +8,7 @@ import {
   absTimespec,
   checkName,
   EAGAIN,
+  EBADF,
   ETIMEDOUT,
   fdIdentity,
   InFlight,
@@ -132,7 +133,7 @@ export class PosixMessageQueue {
 
   attributes(): PosixQueueAttributes {
     const buf = Buffer.alloc(sizeOf(mq_attr));
-    checked('mq_getattr', () => `${this.#mqd}`, fn.mq_getattr(this.#mqd, buf) as number);
+    checked('mq_getattr', () => `${this.#mqd}`, fn.mq_getattr(this.#live('mq_getattr'), buf) as number);
     return attrFromRaw(decode<RawAttr>(buf, mq_attr));
   }
 
@@ -143,7 +144,7 @@ export class PosixMessageQueue {
     checked(
       'mq_setattr',
       () => `${this.#mqd}, {flags:${on ? 'O_NONBLOCK' : '0'}}`,
-      fn.mq_setattr(this.#mqd, buf, null) as number,
+      fn.mq_setattr(this.#live('mq_setattr'), buf, null) as number,
     );
   }
 
@@ -158,7 +159,7 @@ export class PosixMessageQueue {
       if (this.#trySend(data, prio, args) === WOULD_BLOCK) throw ipcError('mq_send', EAGAIN);
       return;
     }
-    checked('mq_send', args, fn.mq_send(this.#mqd, data, data.length, prio) as number);
+    checked('mq_send', args, fn.mq_send(this.#live('mq_send'), data, data.length, prio) as number);
   }
 
   /** mq_send that waits for room without blocking the event loop; `timeout` (ms), `signal`. */
@@ -193,7 +194,7 @@ export class PosixMessageQueue {
       return r === WOULD_BLOCK ? null : r;
     }
     const args = () => `${this.#mqd}, ${buf.length}`;
-    const n = fn.mq_receive(this.#mqd, buf, buf.length, prio) as number;
+    const n = fn.mq_receive(this.#live('mq_receive'), buf, buf.length, prio) as number;
     if (n < 0) fail('mq_receive', args);
     trace('mq_receive', args, n);
     return message(buf, n, prio);
@@ -226,7 +227,10 @@ export class PosixMessageQueue {
     );
   }
 
-  /** Messages as they arrive, each received only when the loop asks for the next. */
+  /**
+   * Messages as they arrive, each received only when the loop asks for the next. It ends by
+   * `break` or by a rejected wait (timeout, signal, close): unlinking a queue wakes no one.
+   */
   async *messages(opts: PosixWaitOptions = {}): AsyncGenerator<PosixMessage, void, undefined> {
     for (;;) yield await this.receiveAsync(opts);
   }
@@ -263,8 +267,14 @@ export class PosixMessageQueue {
     return now === this.#identity;
   }
 
+  /** The descriptor, never a closed one (its number may belong to another file by now). */
+  #live(syscall: string): number {
+    if (this.#inFlight.closed) throw ipcError(syscall, EBADF);
+    return this.#mqd;
+  }
+
   #trySend(data: Uint8Array, prio: number, args: () => string): true | typeof WOULD_BLOCK {
-    const r = fn.mq_timedsend(this.#mqd, data, data.length, prio, absTimespec(null)) as number;
+    const r = fn.mq_timedsend(this.#live('mq_send'), data, data.length, prio, absTimespec(null)) as number;
     if (r === 0) {
       trace('mq_send', args, 0);
       return true;
@@ -276,7 +286,13 @@ export class PosixMessageQueue {
 
   #tryReceive(buf: Buffer, prio: Buffer): PosixMessage | typeof WOULD_BLOCK {
     const args = () => `${this.#mqd}, ${buf.length}`;
-    const n = fn.mq_timedreceive(this.#mqd, buf, buf.length, prio, absTimespec(null)) as number;
+    const n = fn.mq_timedreceive(
+      this.#live('mq_receive'),
+      buf,
+      buf.length,
+      prio,
+      absTimespec(null),
+    ) as number;
     if (n >= 0) {
       trace('mq_receive', args, n);
       return message(buf, n, prio);

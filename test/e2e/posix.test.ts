@@ -124,10 +124,18 @@ describe.skipIf(!usable)(`POSIX IPC with a C peer${usable ? '' : ` (${reason})`}
       out.peerText = peer('shm-read', '/m', '6');
       map[Symbol.dispose]();
       out.unmapped = errSync(() => map.buffer);
+      const oldMqd = q.mqd;
       q[Symbol.dispose](); s[Symbol.dispose](); m[Symbol.dispose]();
       q[Symbol.dispose](); // once only
       out.after = dev();
       out.closed = await errName(q.receiveAsync({ timeout: 10 }));
+      out.closedSync = [() => q.send(Buffer.from('x')), () => q.receive({ nowait: true }), () => q.attributes(), () => s.post(), () => s.value(), () => m.map()].map(errSync);
+      // The lowest free descriptor: the closed queue's number now belongs to another queue.
+      const q2 = svipc.PosixMessageQueue.create('/q2');
+      out.reused = q2.mqd === oldMqd;
+      out.sentToOther = errSync(() => q.send(Buffer.from('lost?')));
+      out.otherMsgs = q2.attributes().currentMessages;
+      q2[Symbol.dispose]();
     `);
     expect(o.made).toEqual({ shm: ['m', 'sem.s'], mqueue: ['q'] });
     expect(o.peerGot).toBe('2 x');
@@ -137,6 +145,11 @@ describe.skipIf(!usable)(`POSIX IPC with a C peer${usable ? '' : ` (${reason})`}
     expect(o.unmapped).toMatch(/^Error/);
     expect(o.after).toEqual({ shm: [], mqueue: [] });
     expect(o.closed).toBe('IpcError EBADF');
+    // After close, never a call on a descriptor number that may be another file's by now.
+    expect(o.closedSync).toEqual(Array(6).fill('IpcError EBADF'));
+    expect(o.reused).toBe(true);
+    expect(o.sentToOther).toBe('IpcError EBADF');
+    expect(o.otherMsgs).toBe(0);
   });
 
   test('dispose never unlinks an object someone else made under the same name since', async () => {
