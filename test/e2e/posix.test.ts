@@ -225,6 +225,33 @@ describe.skipIf(!usable)(`POSIX IPC with a C peer${usable ? '' : ` (${reason})`}
     expect(o.after).toEqual({ shm: [], mqueue: [] });
   });
 
+  test('an abort racing a message loses nothing: the wait returns it or it stays queued', async () => {
+    const o = await script(`
+      const q = svipc.PosixMessageQueue.create('/q', { maxMessages: 10, messageSize: 8 });
+      const s = svipc.PosixSemaphore.create('/s');
+      let got = 0, aborted = 0, taken = 0;
+      for (let i = 0; i < 20; i++) {
+        const ac = new AbortController();
+        const rp = q.receiveAsync({ signal: ac.signal }).then(() => got++, (e) => { if (e.name !== 'WaitAbortedError') throw e; aborted++; });
+        const sp = s.wait({ signal: ac.signal }).then(() => taken++, (e) => { if (e.name !== 'WaitAbortedError') throw e; });
+        await new Promise((r) => setTimeout(r, 5 + (i % 4) * 10)); // a wait is on the pool now
+        q.send(Buffer.from(String(i)));
+        s.post();
+        ac.abort();
+        await Promise.all([rp, sp]);
+      }
+      let left = 0;
+      while (q.receive({ nowait: true })) left++;
+      out.messages = got + left;
+      out.posts = taken + s.value();
+      out.someAborted = aborted > 0 || got === 20;
+      q[Symbol.dispose](); s[Symbol.dispose]();
+    `);
+    expect(o.messages).toBe(20);
+    expect(o.posts).toBe(20);
+    expect(o.someAborted).toBe(true);
+  });
+
   test('errors: missing, taken, bad names and arguments', async () => {
     const o = await script(`
       out.missing = ['PosixMessageQueue', 'PosixSemaphore', 'PosixSharedMemory'].map((c) => errSync(() => svipc[c].open('/nope')));
