@@ -46,6 +46,33 @@ export {
 } from './ipc/inventory.js';
 export { type Message, MessageQueue, type ReceiveOptions } from './ipc/msg.js';
 export type { GetOptions } from './ipc/perm.js';
+// POSIX IPC beside System V: named queues, semaphores and shared memory, and their listing.
+export type { PosixOpenOptions, PosixWaitOptions } from './ipc/posix-common.js';
+export {
+  listPosix,
+  listPosixQueues,
+  listPosixSegments,
+  listPosixSemaphores,
+  mqueueMounted,
+  type PosixInventoryOptions,
+  type PosixKind,
+  type PosixQueueLimits,
+  type PosixQueueRecord,
+  type PosixRecord,
+  type PosixRecordBase,
+  type PosixSegmentRecord,
+  type PosixSemaphoreRecord,
+  posixQueueLimits,
+} from './ipc/posix-inventory.js';
+export {
+  type PosixMessage,
+  PosixMessageQueue,
+  type PosixQueueAttributes,
+  type PosixQueueOptions,
+  type PosixSendOptions,
+} from './ipc/posix-mq.js';
+export { PosixSemaphore } from './ipc/posix-sem.js';
+export { PosixMapping, PosixSharedMemory, PosixViewTooLargeError } from './ipc/posix-shm.js';
 export { PreparedSemOp, SEMVMX, SemaphoreSet, type SemOp } from './ipc/sem.js';
 export { Attachment, SharedMemory } from './ipc/shm.js';
 export type {

@@ -158,7 +158,19 @@ export const group = defineStruct('group', {
   gr_mem: 'void *',
 });
 
-/** Every System V struct above by its C name: what the layout test walks. */
+// <mqueue.h>: a POSIX message queue's attributes (mq_getattr/mq_setattr, mq_open's 4th argument).
+export const mq_attr = defineStruct('mq_attr', {
+  mq_flags: 'int64',
+  mq_maxmsg: 'int64',
+  mq_msgsize: 'int64',
+  mq_curmsgs: 'int64',
+  __pad0: 'int64',
+  __pad1: 'int64',
+  __pad2: 'int64',
+  __pad3: 'int64',
+});
+
+/** Every struct above by its C name: what the layout test walks. */
 export const STRUCTS = {
   ipc_perm,
   msqid_ds,
@@ -170,6 +182,7 @@ export const STRUCTS = {
   shm_info,
   shminfo,
   seminfo,
+  mq_attr,
 } as const;
 
 // ---- functions ----
@@ -216,7 +229,59 @@ const SIGNATURES = {
   setfsuid: 'int setfsuid(uint32_t fsuid)',
   setfsgid: 'int setfsgid(uint32_t fsgid)',
   syscall: 'long syscall(long number, ...)',
+
+  // POSIX IPC (src/ipc/posix-*.ts). In glibc >= 2.34 these are in libc.so.6; older glibc has
+  // the mq_* and shm_* calls in librt.so.1 (load() falls back to it per function). mq_open and
+  // sem_open are variadic in C; like semctl they are declared with their O_CREAT arguments
+  // (integer and pointer arguments go where a fixed prototype puts them on x86_64/aarch64).
+  mq_open: 'int mq_open(const char *name, int oflag, uint32_t mode, void *attr)',
+  mq_close: 'int mq_close(int mqdes)',
+  mq_unlink: 'int mq_unlink(const char *name)',
+  mq_getattr: 'int mq_getattr(int mqdes, void *attr)',
+  mq_setattr: 'int mq_setattr(int mqdes, void *newattr, void *oldattr)',
+  mq_send: 'int mq_send(int mqdes, const void *msg, size_t len, uint32_t prio)',
+  mq_timedsend: 'int mq_timedsend(int mqdes, const void *msg, size_t len, uint32_t prio, void *abs_timeout)',
+  mq_receive: 'intptr_t mq_receive(int mqdes, void *msg, size_t len, void *prio)',
+  mq_timedreceive:
+    'intptr_t mq_timedreceive(int mqdes, void *msg, size_t len, void *prio, void *abs_timeout)',
+  sem_open: 'void *sem_open(const char *name, int oflag, uint32_t mode, uint32_t value)',
+  sem_close: 'int sem_close(void *sem)',
+  sem_unlink: 'int sem_unlink(const char *name)',
+  sem_post: 'int sem_post(void *sem)',
+  sem_trywait: 'int sem_trywait(void *sem)',
+  sem_timedwait: 'int sem_timedwait(void *sem, void *abs_timeout)',
+  sem_getvalue: 'int sem_getvalue(void *sem, void *sval)',
+  shm_open: 'int shm_open(const char *name, int oflag, uint32_t mode)',
+  shm_unlink: 'int shm_unlink(const char *name)',
+  ftruncate: 'int ftruncate(int fd, int64_t length)',
+  close: 'int close(int fd)',
+  mmap: 'void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)',
+  munmap: 'int munmap(void *addr, size_t length)',
 };
+
+/** <sys/mman.h> and <mqueue.h> constants of the POSIX classes (checked by the layout test). */
+export const PX = {
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  MAP_SHARED: 1,
+  MQ_PRIO_MAX: 32768,
+  SEM_VALUE_MAX: 0x7fffffff,
+} as const;
+
+/** Functions looked up in librt.so.1 when libc.so.6 lacks them (glibc < 2.34). */
+const LIBRT_FALLBACK = new Set<string>([
+  'mq_open',
+  'mq_close',
+  'mq_unlink',
+  'mq_getattr',
+  'mq_setattr',
+  'mq_send',
+  'mq_timedsend',
+  'mq_receive',
+  'mq_timedreceive',
+  'shm_open',
+  'shm_unlink',
+]);
 
 /** prctl(2) options (<linux/prctl.h>). */
 export const PR = {
@@ -246,8 +311,18 @@ function load(): Native {
     );
     types.set(s, koffi.struct(s.name, fields));
   }
+  let rt: ReturnType<Koffi['load']> | undefined;
+  const declare = (name: string, sig: string): KoffiFunction => {
+    try {
+      return lib.func(sig);
+    } catch (e) {
+      if (!LIBRT_FALLBACK.has(name)) throw e;
+      rt ??= koffi.load('librt.so.1');
+      return rt.func(sig);
+    }
+  };
   const fns = Object.fromEntries(
-    Object.entries(SIGNATURES).map(([name, sig]) => [name, lib.func(sig)]),
+    Object.entries(SIGNATURES).map(([name, sig]) => [name, declare(name, sig)]),
   ) as Record<Fn, KoffiFunction>;
   native = { koffi, types, fns };
   return native;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { C, fieldNames, offsetOf, STRUCTS, sizeOf } from '../../src/ipc/libc.js';
+import { C, fieldNames, offsetOf, PX, STRUCTS, sizeOf } from '../../src/ipc/libc.js';
 import { CC_SKIP_REASON, hasCompiler } from '../helpers/run.js';
 
 const isPadding = (f: string) => /^__(glibc_reserved|pad|unused)|_high$/.test(f);
@@ -23,11 +23,15 @@ function cLayout(): Record<string, number> {
       if (!isPadding(f)) lines.push(`P("${name}.${f}", offsetof(struct ${name}, ${f}));`);
     }
   }
-  for (const k of Object.keys(C)) lines.push(`P("${k}", ${k});`);
+  for (const k of [...Object.keys(C), ...Object.keys(PX)]) lines.push(`P("${k}", ${k});`);
   const src = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <stddef.h>
 #include <time.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <sys/mman.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -69,6 +73,10 @@ describe.skipIf(!hasCompiler())(
       for (const [k, v] of Object.entries(C)) expect(v, k).toBe(c[k]);
     });
 
+    it('every POSIX IPC constant (<sys/mman.h>, <mqueue.h>, <semaphore.h>)', () => {
+      for (const [k, v] of Object.entries(PX)) expect(v, k).toBe(c[k]);
+    });
+
     it('names every public field of each struct (none forgotten)', () => {
       const publicFields = {
         ipc_perm: ['__key', 'uid', 'gid', 'cuid', 'cgid', 'mode', '__seq'],
@@ -95,6 +103,7 @@ describe.skipIf(!hasCompiler())(
           'shm_nattch',
         ],
         sembuf: ['sem_num', 'sem_op', 'sem_flg'],
+        mq_attr: ['mq_flags', 'mq_maxmsg', 'mq_msgsize', 'mq_curmsgs'],
       } as const;
       for (const [name, fields] of Object.entries(publicFields)) {
         expect(fieldNames(STRUCTS[name as keyof typeof publicFields]), name).toEqual(

@@ -1,0 +1,153 @@
+// POSIX named semaphores: sem_open, sem_post, sem_trywait/sem_timedwait, sem_getvalue,
+// sem_close, sem_unlink. glibc keeps one as the file /dev/shm/sem.NAME, mapped into each user.
+import { WOULD_BLOCK } from './blocking.js';
+import { ipcError } from './errors.js';
+import { type Address, addressOf, callAsync, fn, lastErrno, PX } from './libc.js';
+import { markCreated } from './owned.js';
+import {
+  checkName,
+  EAGAIN,
+  EBADF,
+  InFlight,
+  identityOf,
+  openFlagNames,
+  openFlags,
+  type PosixOpenOptions,
+  type PosixWaitOptions,
+  unlinkIfOurs,
+  waitInSlices,
+} from './posix-common.js';
+import { checked, fail, trace } from './trace.js';
+import { checkInt, checkMode } from './validate.js';
+
+/** Where glibc keeps named semaphores: "/NAME" is the file /dev/shm/sem.NAME. */
+export const SEM_DIR = '/dev/shm';
+
+export function semaphorePath(name: string): string {
+  return `${SEM_DIR}/sem.${name.slice(1)}`;
+}
+
+export class PosixSemaphore {
+  #sem: Address;
+  readonly #inFlight = new InFlight();
+  #identity: string | null = null;
+
+  private constructor(
+    readonly name: string,
+    sem: Address,
+  ) {
+    this.#sem = sem;
+  }
+
+  /** sem_open(name, flags, mode, value); `value` (default 0) is used only when it is created. */
+  static open(name: string, opts: PosixOpenOptions & { value?: number } = {}): PosixSemaphore {
+    checkName(name);
+    // A semaphore is read and changed: sem_open always maps it read-write.
+    const flags = openFlags({ ...opts, access: 'readwrite' });
+    const mode = checkMode(opts.mode ?? 0o600);
+    const value = checkInt('value', opts.value ?? 0, 0, PX.SEM_VALUE_MAX);
+    const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, ${value}`;
+    const sem = fn.sem_open(name, flags, mode, value) as Address;
+    if (sem === null || addressOf(sem) === 0n) fail('sem_open', args); // SEM_FAILED
+    trace('sem_open', args, `0x${addressOf(sem).toString(16)}`);
+    return new PosixSemaphore(name, sem);
+  }
+
+  /** A new semaphore, made exclusively (EEXIST when the name is taken); unlinked by `using`. */
+  static create(name: string, opts: { value?: number; mode?: number } = {}): PosixSemaphore {
+    const s = PosixSemaphore.open(name, { ...opts, create: true, exclusive: true });
+    s.#identity = identityOf(semaphorePath(name));
+    return markCreated(s);
+  }
+
+  /** sem_unlink(name): the semaphore goes once the last process closes it. */
+  static unlink(name: string): void {
+    checkName(name);
+    checked('sem_unlink', () => `"${name}"`, fn.sem_unlink(name) as number);
+  }
+
+  get closed(): boolean {
+    return this.#inFlight.closed;
+  }
+
+  /** sem_getvalue. */
+  value(): number {
+    this.#check('sem_getvalue');
+    const out = Buffer.alloc(4);
+    checked('sem_getvalue', () => `"${this.name}"`, fn.sem_getvalue(this.#sem, out) as number);
+    return out.readInt32LE(0);
+  }
+
+  /** sem_post: add one (EOVERFLOW at SEM_VALUE_MAX). */
+  post(): void {
+    this.#check('sem_post');
+    checked('sem_post', () => `"${this.name}"`, fn.sem_post(this.#sem) as number);
+  }
+
+  /** sem_trywait: take one if the value is above 0; false when it would have to wait. */
+  tryWait(): boolean {
+    return this.#tryWait() !== WOULD_BLOCK;
+  }
+
+  /**
+   * Take one, waiting without blocking the event loop: rejects with WaitTimeoutError after
+   * `timeout` ms, WaitAbortedError when `signal` aborts; with `nowait`, BusyError (EAGAIN).
+   */
+  async wait(opts: PosixWaitOptions & { nowait?: boolean } = {}): Promise<void> {
+    if (opts.nowait) {
+      if (this.#tryWait() === WOULD_BLOCK) throw ipcError('sem_wait', EAGAIN);
+      return;
+    }
+    await waitInSlices(
+      'sem_wait',
+      () => this.#tryWait(),
+      async (abs) => {
+        if ((await callAsync('sem_timedwait', this.#sem, abs)) !== 0) return null;
+        trace('sem_timedwait', () => `"${this.name}"`, 0);
+        return true as const;
+      },
+      opts,
+      this.#inFlight,
+    );
+  }
+
+  /** sem_close. Idempotent; a wait in progress ends (EBADF) within one slice, then the close happens. */
+  close(): void {
+    this.#inFlight.close(() => {
+      checked('sem_close', () => `"${this.name}"`, fn.sem_close(this.#sem) as number);
+    });
+  }
+
+  /** sem_unlink of this semaphore's name. */
+  remove(): void {
+    PosixSemaphore.unlink(this.name);
+  }
+
+  /** `using s = PosixSemaphore.create(...)`: closed, and unlinked when this object made it (and still is it). */
+  [Symbol.dispose](): void {
+    try {
+      unlinkIfOurs(
+        this,
+        () => this.#identity !== null && identityOf(semaphorePath(this.name)) === this.#identity,
+      );
+    } finally {
+      this.close();
+    }
+  }
+
+  #check(syscall: string): void {
+    // Never hand a closed (unmapped) sem_t to libc.
+    if (this.#inFlight.closed) throw ipcError(syscall, EBADF);
+  }
+
+  #tryWait(): true | typeof WOULD_BLOCK {
+    this.#check('sem_trywait');
+    const args = () => `"${this.name}"`;
+    if ((fn.sem_trywait(this.#sem) as number) === 0) {
+      trace('sem_trywait', args, 0);
+      return true;
+    }
+    if (lastErrno() === EAGAIN) return WOULD_BLOCK;
+    return fail('sem_trywait', args);
+  }
+}
