@@ -14,7 +14,9 @@ import {
   inNamespace,
   ipcObjects,
   linksDir,
+  publicEnv,
   ROOT,
+  RUNAS_FUNCTIONS,
   run,
   SVIPC,
   svipc,
@@ -43,9 +45,17 @@ function canUnsharePid(): boolean {
 const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) =>
   run(
     'unshare',
-    ['--ipc', '--pid', '--fork', '--mount-proc', 'bash', '-c', `set -o pipefail\n${PRELUDE}${script}`],
+    [
+      '--ipc',
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      'bash',
+      '-c',
+      `set -o pipefail\n${RUNAS_FUNCTIONS}\n${PRELUDE}${script}`,
+    ],
     {
-      env: { SVIPC, SVIPC_LINKS: linksDir(), ...env },
+      env: { ...publicEnv(), SVIPC, SVIPC_LINKS: linksDir(), ...env },
     },
   );
 const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));

@@ -145,7 +145,7 @@ export function publicRoot(): string {
 }
 
 /** The environment the bash helpers expect: the checkout's paths and the copy's. */
-function publicEnv(): NodeJS.ProcessEnv {
+export function publicEnv(): NodeJS.ProcessEnv {
   return { SVIPC, SVIPC_LINKS: linksDir(), SVIPC_ROOT: ROOT, SVIPC_PUBLIC_ROOT: publicRoot() };
 }
 
