@@ -4,7 +4,7 @@
 // the previous one, each turn moves up to a slot (1 MiB by default) instead of 10,240 bytes.
 // A peer of the other mode, or of another --fast version, fails with one line.
 import { type Attachment, isIpcError, SemaphoreSet, SharedMemory } from '../ipc/index.js';
-import { findWriter, inUse, readerGone } from './svshm.js';
+import { attachedWriter, findWriter, inUse, readerTurns, removeAll, writerTurns } from './svshm.js';
 import {
   EMPTY_SEM,
   FAST_NSEMS,
@@ -22,7 +22,7 @@ import {
   writeLen,
 } from './svshm-fast-layout.js';
 import { Output, readInput, readNow } from './svshm-io.js';
-import { PeerWatch, step, Turns, translate } from './svshm-turns.js';
+import { step, translate } from './svshm-turns.js';
 import {
   hexKey,
   MAX_BUF_SIZE,
@@ -86,18 +86,7 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
     const vFull = sem.prepare([{ num: FULL_SEM, op: 1 }]);
     const allFree = sem.prepare([{ num: EMPTY_SEM, op: -slots }]);
     const signal = o.signal;
-    const watch = new PeerWatch(shm, false);
-    const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
-    const turns = new Turns(
-      signal,
-      () => {
-        if (watch.gone()) throw new TransferError(readerGone(result));
-        if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
-          throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const { turns } = writerTurns(shm, result, o);
 
     // The first P(EMPTY) cannot block: it publishes "initialized" (sem_otime != 0).
     if (!turns.take(pEmpty)) await turns.acquire(pEmpty);
@@ -120,10 +109,7 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
   } catch (e) {
     throw translate(e, 'writer');
   } finally {
-    const quiet = !done;
-    step(quiet, () => sem?.remove());
-    step(quiet, () => att?.detach());
-    step(quiet, () => shm?.remove());
+    removeAll(done, sem, att, shm);
   }
   return result;
 }
@@ -154,30 +140,11 @@ export async function runFastReader(o: ReaderOptions = {}): Promise<TransferResu
     const h = readHeader(seg);
     if (typeof h === 'string') throw new TransferError(`segment ${hexKey(shmKey)}: ${h}`);
     const maxLen = Math.min(h.slotSize, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
-    const st = shm.stat();
-    const writerPid = st.cpid;
-    if (st.nattch < 2) {
-      throw new TransferError(
-        `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${writerPid}, ` +
-          `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
-      );
-    }
+    const writerPid = attachedWriter(shm, shmKey, semKey);
     o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize: h.slotSize, peerPid: writerPid });
     const pFull = sem.prepare([{ num: FULL_SEM, op: -1 }]);
     const vEmpty = sem.prepare([{ num: EMPTY_SEM, op: 1 }]);
-    const watch = new PeerWatch(shm, true);
-    const turns = new Turns(
-      o.signal,
-      () => {
-        if (watch.gone()) {
-          throw new TransferError(
-            `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
-              'transfer incomplete',
-          );
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const turns = readerTurns(shm, writerPid, result, o);
     for (let i = 0; ; i = (i + 1) % h.slots) {
       if (!turns.take(pFull)) await turns.acquire(pFull);
       const len = readLen(seg, i);

@@ -113,18 +113,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
     const vRead = sem.prepare([{ num: READ_SEM, op: 1 }]);
     const seg = att.buffer;
     const signal = o.signal;
-    const watch = new PeerWatch(shm, false);
-    const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
-    const turns = new Turns(
-      signal,
-      () => {
-        if (watch.gone()) throw new TransferError(readerGone(result));
-        if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
-          throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const { turns, watch } = writerTurns(shm, result, o);
 
     // The first P(W) cannot block: it publishes "initialized" (sem_otime != 0).
     if (!turns.take(pWrite)) await turns.acquire(pWrite);
@@ -149,10 +138,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   } finally {
     // The lecture's order: the set, then detach, then the segment. The set first also
     // wakes a waiting reader at once (EIDRM) when we stop early.
-    const quiet = !done;
-    step(quiet, () => sem?.remove());
-    step(quiet, () => att?.detach());
-    step(quiet, () => shm?.remove());
+    removeAll(done, sem, att, shm);
   }
   return result;
 }
@@ -243,6 +229,76 @@ export function readerGone(r: TransferResult): string {
 
 // ---- the reader ----
 
+/** The writer's waits: fails when the reader is gone, or (--timeout) never came. */
+export function writerTurns(
+  shm: SharedMemory,
+  result: TransferResult,
+  o: WriterOptions,
+): { turns: Turns; watch: PeerWatch } {
+  const watch = new PeerWatch(shm, false);
+  const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
+  const turns = new Turns(
+    o.signal,
+    () => {
+      if (watch.gone()) throw new TransferError(readerGone(result));
+      if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
+        throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
+      }
+    },
+    o.onProgress && (() => o.onProgress!(result, false)),
+  );
+  return { turns, watch };
+}
+
+/**
+ * The writer's clean-up in the lecture's order: the set, then detach, then the segment. The
+ * set first also wakes a waiting reader at once (EIDRM) when we stop early (not `done`).
+ */
+export function removeAll(
+  done: boolean,
+  sem: SemaphoreSet | undefined,
+  att: Attachment | undefined,
+  shm: SharedMemory | undefined,
+): void {
+  step(!done, () => sem?.remove());
+  step(!done, () => att?.detach());
+  step(!done, () => shm?.remove());
+}
+
+/** The writer's pid; fails when no writer is attached to the segment (stale objects). */
+export function attachedWriter(shm: SharedMemory, shmKey: number, semKey: number): number {
+  const st = shm.stat();
+  if (st.nattch < 2) {
+    throw new TransferError(
+      `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${st.cpid}, ` +
+        `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
+    );
+  }
+  return st.cpid;
+}
+
+/** The reader's waits: fails when the writer is gone. */
+export function readerTurns(
+  shm: SharedMemory,
+  writerPid: number,
+  result: TransferResult,
+  o: ReaderOptions,
+): Turns {
+  const watch = new PeerWatch(shm, true);
+  return new Turns(
+    o.signal,
+    () => {
+      if (watch.gone()) {
+        throw new TransferError(
+          `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
+            'transfer incomplete',
+        );
+      }
+    },
+    o.onProgress && (() => o.onProgress!(result, false)),
+  );
+}
+
 /** The lecture's set has 2 semaphores; --fast's has FAST_NSEMS (more than 2 is accepted as before). */
 function lectureLayout(nsems: number): string | undefined {
   if (nsems === FAST_NSEMS)
@@ -318,30 +374,11 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
     // cnt is an int and a turn at most MAX_BUF_SIZE: a larger segment is viewed only that far.
     const seg = att.view(0, Math.min(att.size, CNT_SIZE + MAX_BUF_SIZE));
     const maxCnt = Math.min(seg.length - CNT_SIZE, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
-    const st = shm.stat();
-    const writerPid = st.cpid;
-    if (st.nattch < 2) {
-      throw new TransferError(
-        `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${writerPid}, ` +
-          `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
-      );
-    }
+    const writerPid = attachedWriter(shm, shmKey, semKey);
     o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize: seg.length - CNT_SIZE, peerPid: writerPid });
     const pRead = sem.prepare([{ num: READ_SEM, op: -1 }]);
     const vWrite = sem.prepare([{ num: WRITE_SEM, op: 1 }]);
-    const watch = new PeerWatch(shm, true);
-    const turns = new Turns(
-      o.signal,
-      () => {
-        if (watch.gone()) {
-          throw new TransferError(
-            `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
-              'transfer incomplete',
-          );
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const turns = readerTurns(shm, writerPid, result, o);
     for (;;) {
       if (!turns.take(pRead)) await turns.acquire(pRead);
       const cnt = readCnt(seg);
