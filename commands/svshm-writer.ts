@@ -1,6 +1,7 @@
 // svipc svshm-writer: the lecture's svshm-writer (copies stdin into the shared memory segment
 // 0x1234, taking turns with the reader through the semaphore set 0x5678), then removes both.
-// The protocol and its waits are in src/protocols/svshm.ts; this parses options and reports.
+// The protocol and its waits are in src/protocols/svshm*.ts (--fast: svshm-fast.ts); this parses
+// options and reports.
 import type { CommandContext } from '../src/cli/context.js';
 import { shmgetInvalid } from '../src/cli/explain.js';
 import { refuseDirectoryStdin } from '../src/cli/primitives.js';
@@ -10,14 +11,22 @@ import { addTraceOption } from '../src/cli/trace-option.js';
 import { parseSeconds } from '../src/cli/values.js';
 import { isIpcError } from '../src/ipc/index.js';
 import { BUF_SIZE, hexKey, runWriter, SEM_KEY, SHM_KEY, segmentSize } from '../src/protocols/svshm.js';
+import { runFastWriter } from '../src/protocols/svshm-fast.js';
+import {
+  FAST_SLOT_SIZE,
+  FAST_SLOTS,
+  fastSegmentSize,
+  fastSlotSize,
+} from '../src/protocols/svshm-fast-layout.js';
 
 interface Opts {
   shmKey: string;
   semKey: string;
-  bufferSize: string;
+  bufferSize?: string;
   timeout?: string;
   trace?: boolean;
   progress?: boolean;
+  fast?: boolean;
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -31,7 +40,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   )
     .option('--shm-key <key>', 'key of the segment it creates', hexKey(SHM_KEY))
     .option('--sem-key <key>', 'key of the semaphore set it creates', hexKey(SEM_KEY))
-    .option('--buffer-size <bytes>', `data bytes per turn (the C reader copes with any)`, String(BUF_SIZE))
+    .option(
+      '--buffer-size <bytes>',
+      `data bytes per turn (the C reader copes with any; default ${BUF_SIZE}, with --fast ${FAST_SLOT_SIZE} per slot, rounded up to pages)`,
+    )
+    .option(
+      '--fast',
+      `svipc's own faster layout (not the lecture's): a ring of ${FAST_SLOTS} page-aligned slots, both sides at work at once; needs svshm-reader --fast`,
+    )
     .option('--timeout <seconds>', 'give up when no reader has come within this long (default: wait)')
     .option('--progress', 'show bytes sent and the rate on stderr (only on a terminal)')
     .addHelpText(
@@ -39,20 +55,30 @@ export async function run(ctx: CommandContext): Promise<number> {
       '\nOutput: "sent N bytes (M xfrs)" on stderr, as the C program.\n' +
         "A dead writer's leftovers are removed only when provably its own (size, 2 semaphores,\n" +
         'mode 0660, your uid); anything else at the keys is named, not removed.\n' +
+        '--fast: header with magic and version; a lecture-mode or other-version peer fails\n' +
+        'with one line. The lecture C reader cannot read it (it sees an empty transfer).\n' +
         'Exit status: 0 ok, 1 failed (objects exist already, the reader died...), 2 usage,\n' +
         '124 no reader within --timeout, 129/130/143 interrupted (objects removed).',
     );
   program.action(
     action(program, async (opts: Opts) => {
       const { shmKey, semKey } = parseKeys(opts);
-      const bufferSize = parseBufferSize(opts.bufferSize);
+      const bufferSize =
+        opts.bufferSize === undefined
+          ? opts.fast
+            ? FAST_SLOT_SIZE
+            : BUF_SIZE
+          : parseBufferSize(opts.bufferSize);
       const timeoutMs = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout);
       refuseDirectoryStdin(0);
+      const size = opts.fast
+        ? fastSegmentSize(FAST_SLOTS, fastSlotSize(bufferSize))
+        : segmentSize(bufferSize);
+      const side = opts.fast ? runFastWriter : runWriter;
       return transfer(ctx, opts, 'sent', (hooks) =>
-        runWriter({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }).catch((e: unknown) => {
+        side({ shmKey, semKey, bufferSize, timeoutMs, ...hooks }).catch((e: unknown) => {
           // Created exclusively: EINVAL is a kernel limit (shmmax), never an existing segment.
-          if (isIpcError(e, 'EINVAL') && e.syscall === 'shmget')
-            throw shmgetInvalid(shmKey, segmentSize(bufferSize));
+          if (isIpcError(e, 'EINVAL') && e.syscall === 'shmget') throw shmgetInvalid(shmKey, size);
           throw e;
         }),
       );

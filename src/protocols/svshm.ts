@@ -23,287 +23,46 @@
 // of such tries, then semtimedop on the main thread in short slices (the event loop waits
 // meanwhile; a signal interrupts the call, and between slices we yield to the event loop,
 // check for abort and check that the peer is still attached).
-import { writeSync as fsWriteSync, readFileSync, readSync } from 'node:fs';
-import { endianness } from 'node:os';
-import type { Writable } from 'node:stream';
+//
+// The layout is in svshm-xfr.ts, the waits in svshm-turns.ts, the fd I/O in svshm-io.ts,
+// the opt-in --fast protocol in svshm-fast.ts.
 import {
   type Attachment,
   type IpcPerm,
   isIpcError,
-  type PreparedSemOp,
   SemaphoreSet,
   SharedMemory,
   type ShmidDs,
   sleep,
   tracing,
-  WaitAbortedError,
 } from '../ipc/index.js';
+import { alive } from '../proc/liveness.js';
 import { otherOwner, tooSmall } from './shmseg.js';
+import { FAST_NSEMS } from './svshm-fast-layout.js';
+import { Output, readInput, readNow } from './svshm-io.js';
+import { checkAbort, FIND_POLL_MS, PeerWatch, step, Turns, translate } from './svshm-turns.js';
+import {
+  BUF_SIZE,
+  CNT_SIZE,
+  DEFAULT_READER_TIMEOUT_MS,
+  hexKey,
+  MAX_BUF_SIZE,
+  OBJ_PERMS,
+  READ_SEM,
+  type ReaderOptions,
+  readCnt,
+  SEM_KEY,
+  SHM_KEY,
+  segmentSize,
+  TransferError,
+  type TransferResult,
+  WRITE_SEM,
+  type WriterOptions,
+  writeCnt,
+} from './svshm-xfr.js';
 
-export const SHM_KEY = 0x1234;
-export const SEM_KEY = 0x5678;
-/** S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP */
-export const OBJ_PERMS = 0o660;
-export const WRITE_SEM = 0;
-export const READ_SEM = 1;
-export const BUF_SIZE = 10240;
-/** sizeof(int): the `cnt` field before the data. */
-export const CNT_SIZE = 4;
-/** The largest --buffer-size (cnt is an int; readSync/writeSync take < 2 GiB). */
-export const MAX_BUF_SIZE = 1 << 30;
-
-/** sizeof(struct shmseg) for a buffer of `bufSize` bytes. */
-export function segmentSize(bufSize: number = BUF_SIZE): number {
-  return CNT_SIZE + bufSize;
-}
-
-const LE = endianness() === 'LE';
-export function readCnt(seg: Buffer): number {
-  return LE ? seg.readInt32LE(0) : seg.readInt32BE(0);
-}
-export function writeCnt(seg: Buffer, cnt: number): void {
-  if (LE) seg.writeInt32LE(cnt, 0);
-  else seg.writeInt32BE(cnt, 0);
-}
-
-/** An expected failure of a transfer: the command prints the message. */
-export class TransferError extends Error {
-  constructor(
-    message: string,
-    /** Gave up waiting (--timeout): exit 124 rather than 1. */
-    readonly timedOut = false,
-  ) {
-    super(message);
-    this.name = 'TransferError';
-  }
-}
-
-export interface TransferResult {
-  /** Data bytes transferred. */
-  bytes: number;
-  /** Non-empty buffers transferred (the lecture's "xfrs"). */
-  xfrs: number;
-}
-
-interface CommonOptions {
-  shmKey?: number;
-  semKey?: number;
-  /** Aborted by SIGINT/SIGTERM/SIGHUP: the wait ends with WaitAbortedError after cleanup. */
-  signal?: AbortSignal;
-  /** Called about every 250 ms during the transfer, and once at the end with done = true. */
-  onProgress?: (p: TransferResult, done: boolean) => void;
-  /** A line worth telling the user (stale objects removed...). */
-  onNotice?: (message: string) => void;
-  /** Called once the set and segment are ready (writer) or found (reader). */
-  onReady?: (info: { semid: number; shmid: number; bufSize: number; peerPid?: number }) => void;
-}
-
-export interface WriterOptions extends CommonOptions {
-  /** Size of `buf` in struct shmseg (default BUF_SIZE). */
-  bufferSize?: number;
-  /** Give up when no reader has shown up within this many ms (default: wait forever). */
-  timeoutMs?: number;
-  /** Where the data comes from (default 0, stdin). */
-  inputFd?: number;
-  /** Remove a killed writer's leftovers at our keys (default true; see reclaimStale). */
-  reclaim?: boolean;
-}
-
-export interface ReaderOptions extends CommonOptions {
-  /** How long to wait for the writer to appear (default 30 s). */
-  timeoutMs?: number;
-  /** The largest cnt accepted (default: what the segment holds). */
-  bufferSize?: number;
-  /** Where the data goes (default 1, stdout)... */
-  outputFd?: number;
-  /** ...and its stream, to wait for room when the fd is a full non-blocking pipe. */
-  output?: Writable;
-}
-
-// ---- timing ----
-// Spinning (IPC_NOWAIT tries, about 0.5 us each) before sleeping in the kernel pays when
-// the peer runs on another core and finishes its turn within microseconds: a sleep and a
-// wake-up cost tens of microseconds. It is waste when the peer is slow (a slow pipe) or
-// has no core (on a busy host the spinner takes the CPU its peer needs). So each side
-// keeps a running success rate of its spins: it spins (for about twice what a successful
-// spin took) while more than half succeed, and otherwise only probes, one wait in 128
-// (for at least 30 us).
-const SPIN_MIN_MS = 0.002;
-const SPIN_MAX_MS = 0.1;
-const SPIN_PROBE_MS = 0.03;
-const SPIN_PROBE_EVERY = 128;
-/** Longest synchronous semtimedop: how long the event loop may wait for it. */
-const SLICE_MS = 50;
-/** Yield to the event loop (signals, timers) at least this often during a transfer. */
-const YIELD_EVERY_MS = 20;
-const PROGRESS_EVERY_MS = 250;
-/** A peer must look gone this long before we believe it (it may be between shmdt and semop). */
-const GONE_CONFIRM_MS = 100;
-/** ...or this long when it detached but its process is still there. */
-const LINGER_MS = 1000;
-/** How often a reader looks for its writer. */
-const FIND_POLL_MS = 20;
-export const DEFAULT_READER_TIMEOUT_MS = 30_000;
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function checkAbort(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new WaitAbortedError(what);
-}
-
-function errCode(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code;
-}
-
-/** The wait loop shared by both sides: `peerCheck` throws when the peer is gone. */
-class Turns {
-  #nextYield = performance.now() + YIELD_EVERY_MS;
-  #nextProgress = performance.now() + PROGRESS_EVERY_MS;
-  readonly #spinning: boolean;
-  /** Running share of spins that got the turn, and running time such a spin took (ms). */
-  #spinRate = 0.5;
-  #spinTime = SPIN_MIN_MS;
-  #waits = 0;
-
-  constructor(
-    readonly signal: AbortSignal | undefined,
-    readonly peerCheck: () => void,
-    readonly progress: (() => void) | undefined,
-  ) {
-    // --trace shows every call: no spinning then (it would print hundreds of EAGAINs).
-    this.#spinning = !tracing();
-  }
-
-  /**
-   * P on a prepared op, synchronously when it can be: true when we hold the semaphore,
-   * false when the caller must `await acquire(op)` (time to yield, or the peer is slow).
-   * The hot loop pays no promise for a turn that comes within a slice.
-   */
-  take(op: PreparedSemOp): boolean {
-    if (performance.now() >= this.#nextYield) return false;
-    if (this.#spinning && this.#spin(op)) return true;
-    // Not spinning: the timed wait is also the first try (it returns at once if it can).
-    return op.wait(SLICE_MS);
-  }
-
-  /** P on a prepared op: resolves once we hold the semaphore. */
-  async acquire(op: PreparedSemOp): Promise<void> {
-    if (performance.now() >= this.#nextYield) {
-      await this.pause();
-      if (this.take(op)) return;
-    }
-    for (;;) {
-      await this.pause();
-      this.peerCheck();
-      if (op.wait(SLICE_MS)) return;
-    }
-  }
-
-  /** Retry without blocking for a while, when that has been paying off. */
-  #spin(op: PreparedSemOp): boolean {
-    if (op.try()) return true;
-    const probe = ++this.#waits % SPIN_PROBE_EVERY === 0;
-    if (this.#spinRate < 0.5 && !probe) return false;
-    const t0 = performance.now();
-    const budget = Math.min(SPIN_MAX_MS, 2 * this.#spinTime + SPIN_MIN_MS);
-    const until = t0 + (probe ? Math.max(budget, SPIN_PROBE_MS) : budget);
-    do {
-      if (op.try()) {
-        this.#spinRate += (1 - this.#spinRate) / 8;
-        this.#spinTime += (performance.now() - t0 - this.#spinTime) / 8;
-        return true;
-      }
-    } while (performance.now() < until);
-    this.#spinRate -= this.#spinRate / 8;
-    return false;
-  }
-
-  /** Let the event loop run; throws when aborted. */
-  async pause(): Promise<void> {
-    await yieldToLoop();
-    checkAbort(this.signal, 'semop');
-    const now = performance.now();
-    this.#nextYield = now + YIELD_EVERY_MS;
-    if (this.progress && now >= this.#nextProgress) {
-      this.#nextProgress = now + PROGRESS_EVERY_MS;
-      this.progress();
-    }
-  }
-}
-
-/**
- * Attach-count watch: the peer is attached while nattch >= 2 (it and us). Gone means
- * "was seen (attached, or the last to attach or detach), and has looked absent for
- * GONE_CONFIRM_MS".
- */
-class PeerWatch {
-  seen: boolean;
-  #missingSince: number | undefined;
-  constructor(
-    readonly shm: SharedMemory,
-    seen: boolean,
-  ) {
-    this.seen = seen;
-  }
-
-  /** true when the peer is gone for sure. */
-  gone(): boolean {
-    let st: ShmidDs;
-    try {
-      st = this.shm.stat();
-    } catch (e) {
-      if (isIpcError(e, 'EINVAL', 'EIDRM')) return true;
-      throw e;
-    }
-    // The last shmat/shmdt was not ours: a peer attached since we did, maybe already gone
-    // (killed before we ever saw it attached).
-    if (st.lpid !== process.pid) this.seen = true;
-    if (st.nattch >= 2) {
-      this.seen = true;
-      this.#missingSince = undefined;
-      return false;
-    }
-    if (!this.seen) return false;
-    const now = performance.now();
-    if (this.#missingSince === undefined) this.#missingSince = now;
-    // The last to detach was the peer. Still alive, it may be between its shmdt and its
-    // last semop (the reader's end, descheduled on a busy host): give it longer.
-    const lingering = st.lpid !== process.pid && alive(st.lpid);
-    return now - this.#missingSince >= (lingering ? LINGER_MS : GONE_CONFIRM_MS);
-  }
-}
-
-/** Wait (briefly, cancellably) until `fd` is readable again after EAGAIN. */
-async function readRetry(tries: number, signal: AbortSignal | undefined): Promise<void> {
-  // A short burst of event-loop turns first (the producer is usually right behind us),
-  // then sleeps of 1..10 ms so a slow producer does not cost a core.
-  if (tries < 50) await yieldToLoop();
-  else await sleep(Math.min(1 << Math.min(tries - 50, 3), 10), signal);
-  checkAbort(signal, 'read');
-}
-
-/** One read, now: the byte count (0 at EOF), or -1 when the caller must await readInput. */
-function readNow(fd: number, buf: Buffer, offset: number, length: number): number {
-  try {
-    return readSync(fd, buf, offset, length, null);
-  } catch {
-    return -1; // readInput makes the call again and sorts out what happened
-  }
-}
-
-async function readInput(fd: number, buf: Buffer, offset: number, length: number, signal?: AbortSignal) {
-  for (let tries = 0; ; tries++) {
-    try {
-      return readSync(fd, buf, offset, length, null);
-    } catch (e) {
-      const code = errCode(e);
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') await readRetry(tries, signal);
-      else if (code === 'EINTR') checkAbort(signal, 'read');
-      else if (code === 'EOF') return 0;
-      else throw new TransferError(`cannot read standard input: ${(e as Error).message}`);
-    }
-  }
-}
+export { alive } from '../proc/liveness.js';
+export * from './svshm-xfr.js';
 
 // ---- the writer ----
 
@@ -354,18 +113,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
     const vRead = sem.prepare([{ num: READ_SEM, op: 1 }]);
     const seg = att.buffer;
     const signal = o.signal;
-    const watch = new PeerWatch(shm, false);
-    const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
-    const turns = new Turns(
-      signal,
-      () => {
-        if (watch.gone()) throw new TransferError(readerGone(result));
-        if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
-          throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const { turns, watch } = writerTurns(shm, result, o);
 
     // The first P(W) cannot block: it publishes "initialized" (sem_otime != 0).
     if (!turns.take(pWrite)) await turns.acquire(pWrite);
@@ -390,30 +138,9 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   } finally {
     // The lecture's order: the set, then detach, then the segment. The set first also
     // wakes a waiting reader at once (EIDRM) when we stop early.
-    const quiet = !done;
-    step(quiet, () => sem?.remove());
-    step(quiet, () => att?.detach());
-    step(quiet, () => shm?.remove());
+    removeAll(done, sem, att, shm);
   }
   return result;
-}
-
-/** Whether `pid` names a live process (EPERM: alive, someone else's; a zombie is dead). */
-export function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return errCode(e) === 'EPERM';
-  }
-  try {
-    // The state letter follows the parenthesized command name: "1234 (node) S ...".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -489,55 +216,111 @@ function foreign(perm: IpcPerm, mode: number): string | undefined {
   return undefined;
 }
 
-function step(quiet: boolean, f: () => void): void {
-  if (!quiet) {
-    f();
-    return;
-  }
-  try {
-    f();
-  } catch {
-    // already gone, or we are failing anyway: the first error is the one reported
-  }
-}
-
-/** A key as the lecture writes it: 0x1234. */
-export function hexKey(k: number): string {
-  return `0x${(k >>> 0).toString(16)}`;
-}
-
-function inUse(what: string, key: number, shmKey: number, semKey: number): string {
+export function inUse(what: string, key: number, shmKey: number, semKey: number): string {
   return (
     `a ${what} with key ${hexKey(key)} already exists: another writer is running, or one died ` +
     `and left it (remove with: svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)})`
   );
 }
 
-function readerGone(r: TransferResult): string {
+export function readerGone(r: TransferResult): string {
   return `the reader is gone (detached or died) after ${r.bytes} bytes (${r.xfrs} xfrs)`;
-}
-
-function translate(e: unknown, side: 'writer' | 'reader'): unknown {
-  // The set vanished under us: removed by the writer (reader side) or by someone else.
-  if (isIpcError(e, 'EIDRM', 'EINVAL') && (e.syscall === 'semop' || e.syscall === 'semtimedop')) {
-    return new TransferError(
-      side === 'reader'
-        ? 'the writer removed the semaphore set: transfer interrupted'
-        : 'the semaphore set was removed by someone else: transfer interrupted',
-    );
-  }
-  return e;
 }
 
 // ---- the reader ----
 
-interface Found {
+/** The writer's waits: fails when the reader is gone, or (--timeout) never came. */
+export function writerTurns(
+  shm: SharedMemory,
+  result: TransferResult,
+  o: WriterOptions,
+): { turns: Turns; watch: PeerWatch } {
+  const watch = new PeerWatch(shm, false);
+  const deadline = o.timeoutMs === undefined ? undefined : performance.now() + o.timeoutMs;
+  const turns = new Turns(
+    o.signal,
+    () => {
+      if (watch.gone()) throw new TransferError(readerGone(result));
+      if (!watch.seen && deadline !== undefined && performance.now() >= deadline) {
+        throw new TransferError(`no reader within ${o.timeoutMs! / 1000} s`, true);
+      }
+    },
+    o.onProgress && (() => o.onProgress!(result, false)),
+  );
+  return { turns, watch };
+}
+
+/**
+ * The writer's clean-up in the lecture's order: the set, then detach, then the segment. The
+ * set first also wakes a waiting reader at once (EIDRM) when we stop early (not `done`).
+ */
+export function removeAll(
+  done: boolean,
+  sem: SemaphoreSet | undefined,
+  att: Attachment | undefined,
+  shm: SharedMemory | undefined,
+): void {
+  step(!done, () => sem?.remove());
+  step(!done, () => att?.detach());
+  step(!done, () => shm?.remove());
+}
+
+/** The writer's pid; fails when no writer is attached to the segment (stale objects). */
+export function attachedWriter(shm: SharedMemory, shmKey: number, semKey: number): number {
+  const st = shm.stat();
+  if (st.nattch < 2) {
+    throw new TransferError(
+      `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${st.cpid}, ` +
+        `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
+    );
+  }
+  return st.cpid;
+}
+
+/** The reader's waits: fails when the writer is gone. */
+export function readerTurns(
+  shm: SharedMemory,
+  writerPid: number,
+  result: TransferResult,
+  o: ReaderOptions,
+): Turns {
+  const watch = new PeerWatch(shm, true);
+  return new Turns(
+    o.signal,
+    () => {
+      if (watch.gone()) {
+        throw new TransferError(
+          `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
+            'transfer incomplete',
+        );
+      }
+    },
+    o.onProgress && (() => o.onProgress!(result, false)),
+  );
+}
+
+/** The lecture's set has 2 semaphores; --fast's has FAST_NSEMS (more than 2 is accepted as before). */
+function lectureLayout(nsems: number): string | undefined {
+  if (nsems === FAST_NSEMS)
+    return `has ${nsems} semaphores: the writer runs in --fast mode (run svshm-reader --fast)`;
+  return nsems < 2 ? `has ${nsems} semaphore(s), not 2` : undefined;
+}
+
+export interface Found {
   sem: SemaphoreSet;
   shm: SharedMemory;
 }
 
-/** Wait for the writer's set to exist and be initialized (otime != 0), and its segment. */
-async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Promise<Found> {
+/**
+ * Wait for the writer's set to exist and be initialized (otime != 0), and its segment.
+ * `layout` names what is wrong with a set of `nsems` semaphores (undefined: the right kind).
+ */
+export async function findWriter(
+  o: ReaderOptions,
+  semKey: number,
+  shmKey: number,
+  layout: (nsems: number) => string | undefined = lectureLayout,
+): Promise<Found> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_READER_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
   const poll = tracing() ? 250 : FIND_POLL_MS;
@@ -547,9 +330,8 @@ async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Pro
     try {
       const sem = SemaphoreSet.get(semKey, 0);
       const st = sem.stat();
-      if (st.nsems < 2) {
-        throw new TransferError(`semaphore set ${hexKey(semKey)} has ${st.nsems} semaphore(s), not 2`);
-      }
+      const wrong = layout(st.nsems);
+      if (wrong !== undefined) throw new TransferError(`semaphore set ${hexKey(semKey)} ${wrong}`);
       if (st.otime !== 0) {
         // Initialized. A writer is attached to its segment all along; none attached means
         // stale objects (their writer died): wait for a writer to reclaim them.
@@ -575,68 +357,6 @@ async function findWriter(o: ReaderOptions, semKey: number, shmKey: number): Pro
   }
 }
 
-/** Writes `length` bytes of `buf` at `offset` to the output; waits for room when it must. */
-class Output {
-  /** A write handed to the stream and not finished: the segment must stay attached. */
-  pending = false;
-  constructor(
-    readonly fd: number,
-    readonly stream: Writable | undefined,
-    readonly signal: AbortSignal | undefined,
-  ) {}
-
-  /** One write, now: the bytes written; the caller awaits write() for the rest, if any. */
-  writeNow(buf: Buffer, offset: number, length: number): number {
-    try {
-      return fsWriteSync(this.fd, buf, offset, length);
-    } catch {
-      return 0; // write() makes the call again and sorts out what happened
-    }
-  }
-
-  async write(buf: Buffer, offset: number, length: number): Promise<void> {
-    let off = offset;
-    let left = length;
-    for (let tries = 0; left > 0; tries++) {
-      let n: number;
-      try {
-        n = fsWriteSync(this.fd, buf, off, left);
-      } catch (e) {
-        const code = errCode(e);
-        if (code === 'EINTR') {
-          checkAbort(this.signal, 'write');
-          continue;
-        }
-        if (code === 'EPIPE') throw e; // the launcher's 141, as a pipeline expects
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
-          throw new TransferError(`cannot write standard output: ${(e as Error).message}`);
-        }
-        // A full non-blocking pipe: the stream waits for room (epoll), no copy.
-        if (this.stream) return this.viaStream(buf.subarray(off, off + left));
-        await readRetry(tries, this.signal);
-        continue;
-      }
-      off += n;
-      left -= n;
-    }
-  }
-
-  async viaStream(chunk: Buffer): Promise<void> {
-    const stream = this.stream!;
-    this.pending = true;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(new WaitAbortedError('write'));
-      this.signal?.addEventListener('abort', onAbort, { once: true });
-      stream.write(chunk, (err) => {
-        this.signal?.removeEventListener('abort', onAbort);
-        this.pending = false;
-        if (err) reject(err);
-        else resolve();
-      });
-    });
-  }
-}
-
 /** The lecture's svshm-reader: segment -> stdout until cnt == 0; then the writer's last turn. */
 export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> {
   const shmKey = o.shmKey ?? SHM_KEY;
@@ -654,30 +374,11 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
     // cnt is an int and a turn at most MAX_BUF_SIZE: a larger segment is viewed only that far.
     const seg = att.view(0, Math.min(att.size, CNT_SIZE + MAX_BUF_SIZE));
     const maxCnt = Math.min(seg.length - CNT_SIZE, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
-    const st = shm.stat();
-    const writerPid = st.cpid;
-    if (st.nattch < 2) {
-      throw new TransferError(
-        `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${writerPid}, ` +
-          `died and left it?): remove with svipc ipcrm -M ${hexKey(shmKey)} -S ${hexKey(semKey)}`,
-      );
-    }
+    const writerPid = attachedWriter(shm, shmKey, semKey);
     o.onReady?.({ semid: sem.id, shmid: shm.id, bufSize: seg.length - CNT_SIZE, peerPid: writerPid });
     const pRead = sem.prepare([{ num: READ_SEM, op: -1 }]);
     const vWrite = sem.prepare([{ num: WRITE_SEM, op: 1 }]);
-    const watch = new PeerWatch(shm, true);
-    const turns = new Turns(
-      o.signal,
-      () => {
-        if (watch.gone()) {
-          throw new TransferError(
-            `the writer (pid ${writerPid}) is gone after ${result.bytes} bytes (${result.xfrs} xfrs): ` +
-              'transfer incomplete',
-          );
-        }
-      },
-      o.onProgress && (() => o.onProgress!(result, false)),
-    );
+    const turns = readerTurns(shm, writerPid, result, o);
     for (;;) {
       if (!turns.take(pRead)) await turns.acquire(pRead);
       const cnt = readCnt(seg);

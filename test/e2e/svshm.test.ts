@@ -309,3 +309,114 @@ describe.skipIf(!NS)('svshm: signals and dead peers mid-transfer', () => {
     expect(res.stdout).toMatch(/objects=0\s*$/);
   });
 });
+
+describe.skipIf(!NS)('svshm --fast: the ring of page-aligned slots, and mismatched peers', () => {
+  it('svipc --fast writer (stdin from a pipe) -> --fast reader: the exact bytes, 1 MiB turns, nothing left', async () => {
+    const res = await script(`
+      "$S" svshm-reader --fast 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha" & rp=$!
+      sleep 0.3
+      cat "$IN" | "$S" svshm-writer --fast 2>"$TMP/w.err"; wc=$?
+      wait $rp; rc=$?
+      echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
+      cat "$TMP/w.err" "$TMP/r.err"
+      left
+    `);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toContain('wc=0 rc=0');
+    expect(field(res.stdout, 'hash')).toBe(inputHash);
+    expect(res.stdout).toMatch(new RegExp(`^sent ${SIZE} bytes \\(\\d+ xfrs\\)$`, 'm'));
+    expect(res.stdout).toMatch(new RegExp(`^received ${SIZE} bytes \\(\\d+ xfrs\\)$`, 'm'));
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+
+  it('from a file, --buffer-size rounds up to whole pages: one turn per slot', async () => {
+    const res = await script(`
+      "$S" svshm-reader --fast 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha" & rp=$!
+      "$S" svshm-writer --fast --buffer-size 100000 < "$IN" 2>"$TMP/w.err"; wc=$?
+      wait $rp; rc=$?
+      echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
+      cat "$TMP/w.err" "$TMP/r.err"
+      left
+    `);
+    expect(res.stdout).toContain('wc=0 rc=0');
+    expect(field(res.stdout, 'hash')).toBe(inputHash);
+    // 100,000 bytes round up to 25 pages of 4096 = 102,400 bytes a turn.
+    const turns = Math.ceil(SIZE / 102400);
+    expect(res.stdout).toContain(`sent ${SIZE} bytes (${turns} xfrs)`);
+    expect(res.stdout).toContain(`received ${SIZE} bytes (${turns} xfrs)`);
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+
+  it('a lecture-mode reader and a --fast writer: the reader fails with one line, nothing left', async () => {
+    const res = await script(`
+      "$S" svshm-writer --fast --timeout 2 < "$IN" 2>"$TMP/w.err" & wp=$!
+      ready
+      "$S" svshm-reader > "$TMP/out" 2>"$TMP/r.err"; rc=$?
+      wait $wp; wc=$?
+      echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out") rlines=$(wc -l < "$TMP/r.err")"
+      echo "rerr=$(tr ' ' _ < "$TMP/r.err")"
+      left
+    `);
+    expect(field(res.stdout, 'rc'), res.stdout).toBe('1');
+    expect(field(res.stdout, 'wc'), res.stdout).toBe('124'); // no reader came
+    expect(num(res.stdout, 'out')).toBe(0);
+    expect(num(res.stdout, 'rlines')).toBe(1);
+    expect(field(res.stdout, 'rerr')).toMatch(/3_semaphores:_the_writer_runs_in_--fast_mode/);
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+
+  it('a --fast reader and a lecture-mode writer: the reader fails with one line, nothing left', async () => {
+    const res = await script(`
+      "$S" svshm-writer --timeout 2 < "$IN" 2>"$TMP/w.err" & wp=$!
+      ready
+      "$S" svshm-reader --fast > "$TMP/out" 2>"$TMP/r.err"; rc=$?
+      wait $wp; wc=$?
+      echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out") rlines=$(wc -l < "$TMP/r.err")"
+      echo "rerr=$(tr ' ' _ < "$TMP/r.err")"
+      left
+    `);
+    expect(field(res.stdout, 'rc'), res.stdout).toBe('1');
+    expect(field(res.stdout, 'wc'), res.stdout).toBe('124');
+    expect(num(res.stdout, 'out')).toBe(0);
+    expect(num(res.stdout, 'rlines')).toBe(1);
+    expect(field(res.stdout, 'rerr')).toMatch(/2_semaphores:_the_writer_runs_in_lecture_mode/);
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+
+  it.skipIf(!CC)(
+    'the lecture C reader and a --fast writer: the C reader writes nothing (cnt 0), the writer fails',
+    async () => {
+      const res = await script(`
+      "$S" svshm-writer --fast < "$IN" 2>"$TMP/w.err" & wp=$!
+      ready
+      "$CR" > "$TMP/out" 2>"$TMP/r.err"; rc=$?
+      wait $wp; wc=$?
+      echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out")"
+      echo "werr=$(tr ' ' _ < "$TMP/w.err")"
+      left
+    `);
+      expect(num(res.stdout, 'out'), res.stdout).toBe(0);
+      expect(field(res.stdout, 'wc'), res.stdout).toBe('1');
+      expect(field(res.stdout, 'werr')).toMatch(/the_reader_is_gone/);
+      expect(num(res.stdout, 'objects')).toBe(0);
+    },
+  );
+
+  it('SIGKILL to the --fast reader mid-transfer: the writer notices within 2 s, removes its objects, exits 1', async () => {
+    const res = await script(`
+      slow | "$S" svshm-writer --fast 2>"$TMP/w.err" & wp=$!
+      ready
+      "$S" svshm-reader --fast 2>"$TMP/r.err" > /dev/null & rp=$!
+      attached; sleep 0.3
+      kill -KILL $rp; t0=$(now)
+      wait $wp; wc=$?; tw=$(now)
+      echo "wc=$wc wms=$((tw - t0))"
+      echo "werr=$(tr ' ' _ < "$TMP/w.err")"
+      left
+    `);
+    expect(field(res.stdout, 'wc'), res.stdout).toBe('1');
+    expect(num(res.stdout, 'wms')).toBeLessThan(2000);
+    expect(field(res.stdout, 'werr')).toMatch(/^svipc_svshm-writer:_the_reader_is_gone/);
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+});

@@ -12,6 +12,7 @@ import { run as runWriterCommand } from '../../commands/svshm-writer.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { UsageError } from '../../src/cli/exit.js';
 import { SemaphoreSet, SharedMemory } from '../../src/ipc/index.js';
+import { procState } from '../../src/proc/liveness.js';
 import {
   alive,
   BUF_SIZE,
@@ -28,6 +29,16 @@ import {
   WRITE_SEM,
   writeCnt,
 } from '../../src/protocols/svshm.js';
+import { runFastReader, runFastWriter } from '../../src/protocols/svshm-fast.js';
+import {
+  FAST_HEADER_SIZE,
+  FAST_NSEMS,
+  FAST_VERSION,
+  fastSegmentSize,
+  fastSlotSize,
+  readHeader,
+  writeHeader,
+} from '../../src/protocols/svshm-fast-layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svshm-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -193,5 +204,80 @@ describe('svshm protocol in-process, on private keys', () => {
     setTimeout(() => ac.abort('SIGINT'), 100);
     await expect(runReader({ ...keys, signal: ac.signal, timeoutMs: 10_000 })).rejects.toThrow(/interrupted/);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('svshm --fast layout and protocol, on private keys', () => {
+  it('slots are whole pages; the header starts with cnt 0, then the magic and the version', () => {
+    expect(fastSlotSize(1)).toBe(FAST_HEADER_SIZE);
+    expect(fastSlotSize(FAST_HEADER_SIZE)).toBe(FAST_HEADER_SIZE);
+    expect(fastSlotSize(FAST_HEADER_SIZE + 1)).toBe(2 * FAST_HEADER_SIZE);
+    const seg = Buffer.alloc(fastSegmentSize(2, 8192), 0xff);
+    writeHeader(seg, { version: FAST_VERSION, slots: 2, slotSize: 8192 });
+    expect(readCnt(seg)).toBe(0); // a lecture reader sees "EOF", writes nothing
+    expect(seg.toString('latin1', 4, 12)).toBe('SVSHMFST');
+    expect(readHeader(seg)).toEqual({ version: FAST_VERSION, slots: 2, slotSize: 8192 });
+  });
+
+  it('readHeader names what is wrong: no magic, another version, slots beyond the segment', () => {
+    const seg = Buffer.alloc(fastSegmentSize(2, 8192));
+    expect(readHeader(seg)).toMatch(/no svshm --fast header/);
+    writeHeader(seg, { version: FAST_VERSION + 1, slots: 2, slotSize: 8192 });
+    expect(readHeader(seg)).toBe(
+      `the writer speaks svshm --fast version ${FAST_VERSION + 1}, this reader version ${FAST_VERSION}`,
+    );
+    writeHeader(seg, { version: FAST_VERSION, slots: 3, slotSize: 8192 });
+    expect(readHeader(seg)).toMatch(/corrupt svshm --fast header: 3 slots of 8192 bytes/);
+  });
+
+  it('writer and reader in one process move the exact bytes through the ring, and remove both objects', async () => {
+    const keys = privateKeys();
+    const data = randomBytes(100_000);
+    const inPath = join(dir, 'fast-in');
+    const outPath = join(dir, 'fast-out');
+    writeFileSync(inPath, data);
+    const inFd = openSync(inPath, 'r');
+    const outFd = openSync(outPath, 'w');
+    try {
+      const reader = runFastReader({ ...keys, outputFd: outFd, timeoutMs: 10_000 });
+      const writer = runFastWriter({ ...keys, bufferSize: 5000, slots: 3, inputFd: inFd });
+      const [w, r] = await Promise.all([writer, reader]);
+      // 5000 bytes round up to 8192 a slot: 13 turns for 100,000 bytes.
+      expect(w).toEqual({ bytes: 100_000, xfrs: 13 });
+      expect(r).toEqual({ bytes: 100_000, xfrs: 13 });
+    } finally {
+      closeSync(inFd);
+      closeSync(outFd);
+    }
+    expect(readFileSync(outPath).equals(data)).toBe(true);
+    expect(() => SharedMemory.get(keys.shmKey, 0)).toThrow(/ENOENT/);
+    expect(() => SemaphoreSet.get(keys.semKey, 0)).toThrow(/ENOENT/);
+  });
+
+  it('a --fast reader refuses another --fast version (the version semaphore) with one line', async () => {
+    const keys = privateKeys();
+    const shm = SharedMemory.create(fastSegmentSize(1, FAST_HEADER_SIZE), { key: keys.shmKey, mode: 0o600 });
+    const att = shm.attach();
+    const sem = SemaphoreSet.create(FAST_NSEMS, { key: keys.semKey, mode: 0o600 });
+    try {
+      sem.setAll([1, 0, FAST_VERSION + 1]);
+      sem.op([{ num: 0, op: -1 }]); // otime != 0: "initialized"
+      const err = await runFastReader({ ...keys, outputFd: 1, timeoutMs: 2000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransferError);
+      expect((err as Error).message).toBe(
+        `the writer speaks svshm --fast version ${FAST_VERSION + 1}, this reader version ${FAST_VERSION}`,
+      );
+      expect(shm.stat().nattch).toBe(1); // it never attached
+    } finally {
+      sem.remove();
+      att.detach();
+      shm.remove();
+    }
+  });
+
+  it('procState reads the state letter after the command name, even one holding ") "', () => {
+    expect(procState('1234 (node) S 1 2 3')).toBe('S');
+    expect(procState('99 (a) Z (b) Z 1')).toBe('Z');
+    expect(procState('garbage')).toBe('');
   });
 });
