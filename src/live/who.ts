@@ -180,7 +180,17 @@ export function whoReports(records: IpcRecord[], scan: HolderScan, opts: WhoOpti
       const seen = record.kind === 'sem' ? readWaitingOps(scan, w, opts) : { ops: null, why: null };
       return { ...factsOf(w.pid), tid: w.tid, call: w.call, ops: seen.ops, opsUnknown: seen.why };
     });
-    const blind = record.kind === 'shm' ? scan.attachBlind : scan.waitBlind;
+    const notes = [record.kind === 'shm' ? scan.attachBlind : scan.waitBlind];
+    // Each blocked semop is counted once in semncnt/semzcnt: more counted than seen is said.
+    const counted =
+      record.kind === 'sem' && record.elements !== null
+        ? record.elements.reduce((n, e) => n + e.ncount + e.zcount, 0)
+        : null;
+    if (counted !== null && counted > waiting.length)
+      notes.push(
+        `the kernel counts ${counted} waiting, ${waiting.length} seen (a waiter may have been between two calls, or be unreadable)`,
+      );
+    const blind = notes.filter((n): n is string => n !== null).join('; ') || null;
     const recordedUnknown =
       record.kind === 'sem' && record.elements === null
         ? 'the last semop pids cannot be read (no read permission on the set)'
