@@ -98,6 +98,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: 'hygiene',
   },
   {
+    name: 'metrics',
+    summary: 'IPC limits, usage and (opt-in) per-object figures in the Prometheus text format',
+    group: 'hygiene',
+  },
+  {
     name: 'run',
     summary: 'run a command and report (and --cleanup) the IPC objects it left behind',
     group: 'hygiene',
