@@ -7,6 +7,7 @@ import { parseId, parseKey } from '../src/cli/values.js';
 import { scanHolders } from '../src/hygiene/holders.js';
 import { formatKey } from '../src/ipc/ftok.js';
 import { type IpcRecord, listAll } from '../src/ipc/inventory.js';
+import { KINDS } from '../src/ipc/kinds.js';
 import { whoReports } from '../src/live/who.js';
 import { toJson } from '../src/render/json.js';
 import { whoJson, whoText } from '../src/render/who.js';
@@ -22,8 +23,6 @@ interface Opts {
   semaphoreKey: string[];
   json?: boolean;
 }
-
-const NOUN = { msg: 'message queue', sem: 'semaphore set', shm: 'shared memory segment' } as const;
 
 export async function run(ctx: CommandContext): Promise<number> {
   const program = newProgram(
@@ -60,7 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       const wanted: { kind: IpcRecord['kind']; by: 'id' | 'key'; value: number; text: string }[] = [];
       const add = (kind: IpcRecord['kind'], by: 'id' | 'key', list: string[]) => {
         for (const t of list) {
-          const value = by === 'id' ? parseId(t, `${NOUN[kind]} id`) : parseKey(t);
+          const value = by === 'id' ? parseId(t, `${KINDS[kind].noun} id`) : parseKey(t);
           wanted.push({ kind, by, value, text: by === 'id' ? String(value) : formatKey(value) });
         }
       };
@@ -79,7 +78,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         const hit = (w: (typeof wanted)[number], r: IpcRecord) =>
           r.kind === w.kind && (w.by === 'id' ? r.id : r.key) === w.value;
         for (const w of wanted)
-          if (!records.some((r) => hit(w, r))) missing.push(`no ${NOUN[w.kind]} with ${w.by} ${w.text}`);
+          if (!records.some((r) => hit(w, r)))
+            missing.push(`no ${KINDS[w.kind].noun} with ${w.by} ${w.text}`);
         // In the listing's order, each once.
         chosen = records.filter((r) => wanted.some((w) => hit(w, r)));
       }

@@ -11,7 +11,7 @@ import type { HolderScan, Mapping, Waiter } from '../hygiene/holders.js';
 import { type PidState, ProcessChecker } from '../hygiene/processes.js';
 import type { IpcKind, IpcRecord } from '../ipc/inventory.js';
 import { userName } from '../ipc/users.js';
-import { parseSembufs, SEMBUF_SIZE, type SemOpSeen } from '../proc/holders.js';
+import { parseSembufs, parseSyscallArgs, SEMBUF_SIZE, type SemOpSeen } from '../proc/holders.js';
 
 /** A process as /proc shows it now; command and uid null when unreadable. */
 export interface ProcessFacts {
@@ -82,9 +82,10 @@ export function processFacts(pid: number, proc = '/proc'): ProcessFacts {
 const MAX_SOPS = 4096;
 
 /**
- * The struct sembuf array a thread blocked in semop/semtimedop passed: read from
- * /proc/PID/mem at the call's second argument, then checked that the thread is still in the
- * same call (else the memory may have changed meanwhile).
+ * The struct sembuf array a thread blocked in semop/semtimedop passed: its syscall line is read
+ * again now (a waiter may restart its call between the scan and this read), the array read from
+ * /proc/PID/mem at the call's second argument, and the line read once more: only when the thread
+ * is still in that very call is the array what it waits to do.
  */
 export function readWaitingOps(
   scan: HolderScan,
@@ -92,8 +93,19 @@ export function readWaitingOps(
   opts: WhoOptions = {},
 ): { ops: SemOpSeen[] | null; why: string | null } {
   const proc = opts.proc ?? '/proc';
-  const args = scan.syscallArgs(w.pid, w.tid);
-  if (args === null) return { ops: null, why: 'the call arguments could not be read' };
+  const lineFile = `${proc}/${w.pid}/task/${w.tid}/syscall`;
+  const current = (): string | null => {
+    try {
+      return readFileSync(lineFile, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const before = current();
+  const args = before === null ? null : parseSyscallArgs(before);
+  const scanned = scan.syscallArgs(w.pid, w.tid);
+  if (args === null || scanned === null || args[0] !== scanned[0] || before!.split(/\s+/)[0] === '-1')
+    return { ops: null, why: 'the call ended meanwhile' };
   const [, sops, nsops] = args;
   const n = Number(nsops! & 0xffffffffn);
   if (n < 1 || n > MAX_SOPS) return { ops: null, why: `implausible nsops ${n}` };
@@ -118,13 +130,7 @@ export function readWaitingOps(
   } finally {
     closeSync(fd);
   }
-  try {
-    const again = readFileSync(`${proc}/${w.pid}/task/${w.tid}/syscall`, 'utf8').trim().split(/\s+/);
-    if (again[2] === undefined || BigInt(again[2]) !== sops)
-      return { ops: null, why: 'the call ended meanwhile' };
-  } catch {
-    return { ops: null, why: 'the call ended meanwhile' };
-  }
+  if (current() !== before) return { ops: null, why: 'the call ended meanwhile' };
   return { ops: parseSembufs(buf, opts.littleEndian ?? endianness() === 'LE'), why: null };
 }
 

@@ -2,17 +2,14 @@
 // and the exact figures as JSON (schemaVersion 1).
 import { formatKey } from '../ipc/ftok.js';
 import type { IpcRecord } from '../ipc/inventory.js';
+import { KINDS } from '../ipc/kinds.js';
 import { userName } from '../ipc/users.js';
 import type { RecordedPid, WaitingThread, WhoReport } from '../live/who.js';
 import { sizeToHumanString } from './human.js';
 import type { JsonValue } from './json.js';
 import { permString } from './lsipc-columns.js';
 
-const NOUN: Record<IpcRecord['kind'], string> = {
-  msg: 'message queue',
-  sem: 'semaphore set',
-  shm: 'shared memory segment',
-};
+const NOUN = (kind: IpcRecord['kind']) => KINDS[kind].noun;
 
 const hex = (n: bigint) => n.toString(16);
 const who = (p: { command: string | null; user: string | null; uid: number | null }) =>
@@ -46,8 +43,8 @@ export function whoText(reports: WhoReport[]): string {
   for (const w of reports) {
     const r = w.record;
     const owner = userName(r.uid) ?? String(r.uid);
-    out += `${NOUN[r.kind]} ${r.id} key ${formatKey(r.key)} owner ${owner} ${permString(r.mode)}: ${summary(r)}\n`;
-    if (r.kind !== 'shm') out += `  creator: unknown (the kernel records none for a ${NOUN[r.kind]})\n`;
+    out += `${NOUN(r.kind)} ${r.id} key ${formatKey(r.key)} owner ${owner} ${permString(r.mode)}: ${summary(r)}\n`;
+    if (r.kind !== 'shm') out += `  creator: unknown (the kernel records none for a ${NOUN(r.kind)})\n`;
     for (const p of w.recorded) out += `${recordedLine(p)}\n`;
     if (w.recordedUnknown) out += `  last semop: unknown (${w.recordedUnknown})\n`;
     if (r.kind === 'shm') {
