@@ -93,6 +93,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     group: 'hygiene',
   },
   {
+    name: 'who',
+    summary: 'who uses each object now: attached and blocked processes, recorded pids alive or gone',
+    group: 'hygiene',
+  },
+  {
+    name: 'metrics',
+    summary: 'IPC limits, usage and (opt-in) per-object figures in the Prometheus text format',
+    group: 'hygiene',
+  },
+  {
     name: 'run',
     summary: 'run a command and report (and --cleanup) the IPC objects it left behind',
     group: 'hygiene',

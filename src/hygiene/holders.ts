@@ -14,10 +14,18 @@ import {
   isKernelThread,
   parseHidepid,
   parseMapsSysv,
+  parseMapsSysvRanges,
+  parseSyscallArgs,
   parseSyscallLine,
+  type SysvMapping,
 } from '../proc/holders.js';
 
-export type { BlockingCall } from '../proc/holders.js';
+export type { BlockingCall, SysvMapping } from '../proc/holders.js';
+
+/** A segment mapping seen in a process's maps (`svipc who`). */
+export interface Mapping extends SysvMapping {
+  pid: number;
+}
 
 /** A thread blocked in a System V call on an object. */
 export interface Waiter {
@@ -50,6 +58,10 @@ export interface HolderScan {
   unreadable: UnreadableProcess[];
   /** How many processes were looked at (in this IPC namespace, kernel threads left out). */
   processes: number;
+  /** The address ranges by which segment `id` is mapped, per process (`svipc who`). */
+  mappings(id: number): Mapping[];
+  /** The six syscall arguments of a waiting thread, as /proc/PID/task/TID/syscall showed them. */
+  syscallArgs(pid: number, tid: number): bigint[] | null;
 }
 
 export interface ScanOptions {
@@ -103,6 +115,8 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
   const attached = new Map<number, number[]>();
   const waiting = new Map<string, Waiter[]>();
   const unreadable: UnreadableProcess[] = [];
+  const ranges = new Map<number, Mapping[]>();
+  const args = new Map<string, bigint[]>();
   const notes: string[] = [];
   let processes = 0;
 
@@ -142,10 +156,14 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
           if (blocked) {
             const k = `${CALL_KIND[blocked.call]}:${blocked.id}`;
             waiting.set(k, [...(waiting.get(k) ?? []), { pid, tid: Number(t), call: blocked.call }]);
+            const a = parseSyscallArgs(line!);
+            if (a) args.set(`${pid}:${t}`, a);
           }
         }
       }
       for (const id of parseMapsSysv(maps)) attached.set(id, [...(attached.get(id) ?? []), pid]);
+      for (const m of parseMapsSysvRanges(maps))
+        ranges.set(m.id, [...(ranges.get(m.id) ?? []), { ...m, pid }]);
       processes++;
     } catch (e) {
       if (!(e instanceof Unreadable)) throw e;
@@ -170,5 +188,7 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
     waitBlind,
     unreadable,
     processes,
+    mappings: (id) => [...(ranges.get(id) ?? [])],
+    syscallArgs: (pid, tid) => args.get(`${pid}:${tid}`) ?? null,
   };
 }

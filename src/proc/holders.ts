@@ -100,3 +100,54 @@ export function parseHidepid(mountinfo: string, mountPoint = '/proc'): string | 
 export function hidesProcesses(hidepid: string): boolean {
   return !(hidepid === '0' || hidepid === 'off');
 }
+
+/** One mapping of an attached segment in /proc/PID/maps: the shmid, its address range, its perms. */
+export interface SysvMapping {
+  id: number;
+  /** First address and the address past the end (exact: bigint). */
+  start: bigint;
+  end: bigint;
+  /** The maps perms column: "rw-s", "r--s". */
+  perms: string;
+}
+
+/** Every System V segment mapping of a /proc/PID/maps file, in file order. */
+export function parseMapsSysvRanges(maps: string): SysvMapping[] {
+  const out: SysvMapping[] = [];
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+\S+\s+\S+\s+([0-9]+)\s+\/SYSV[0-9a-f]{8} \(deleted\)$/.exec(
+      line,
+    );
+    if (m) out.push({ id: Number(m[4]), start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3]! });
+  }
+  return out;
+}
+
+/** The six arguments of a /proc/PID/task/TID/syscall line in a call; null outside a call or running. */
+export function parseSyscallArgs(line: string): bigint[] | null {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 7 || !/^[0-9]+$/.test(f[0]!)) return null;
+  const args = f.slice(1, 7);
+  return args.every((a) => /^0x[0-9a-f]+$/i.test(a)) ? args.map((a) => BigInt(a)) : null;
+}
+
+/** One struct sembuf: unsigned short sem_num; short sem_op; short sem_flg (6 bytes, native order). */
+export interface SemOpSeen {
+  semnum: number;
+  op: number;
+  flags: number;
+}
+export const SEMBUF_SIZE = 6;
+
+/** The struct sembuf array in `buf` (as read from the process's memory), little- or big-endian. */
+export function parseSembufs(buf: Buffer, littleEndian = true): SemOpSeen[] {
+  const out: SemOpSeen[] = [];
+  for (let o = 0; o + SEMBUF_SIZE <= buf.length; o += SEMBUF_SIZE) {
+    out.push(
+      littleEndian
+        ? { semnum: buf.readUInt16LE(o), op: buf.readInt16LE(o + 2), flags: buf.readUInt16LE(o + 4) }
+        : { semnum: buf.readUInt16BE(o), op: buf.readInt16BE(o + 2), flags: buf.readUInt16BE(o + 4) },
+    );
+  }
+  return out;
+}

@@ -99,6 +99,22 @@ export function canUnshare(): boolean {
 export const UNSHARE_SKIP_REASON =
   'unshare --ipc is not permitted here (needs root): whole-namespace tests skipped';
 
+let pidNsOk: boolean | undefined;
+/**
+ * Whether `unshare --ipc --pid --fork --mount-proc` is permitted: a private IPC namespace with
+ * its own pid namespace and /proc, where every process is the test's (in a container, even root
+ * cannot read the host's pid 1, so a scan of every process is otherwise never complete).
+ */
+export function canUnsharePid(): boolean {
+  pidNsOk ??=
+    canUnshare() &&
+    spawnSync('unshare', ['--ipc', '--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status ===
+      0;
+  return pidNsOk;
+}
+export const UNSHARE_PID_SKIP_REASON =
+  'unshare --ipc --pid --mount-proc is not permitted here (needs root): process-scan tests skipped';
+
 /**
  * Run a bash script in a fresh, private IPC namespace: it sees no object of the host and
  * everything it leaves dies with it. $SVIPC is bin/svipc; `links/` holds ipcs/ipcmk/ipcrm
