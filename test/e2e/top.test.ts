@@ -190,7 +190,8 @@ describe.skipIf(!canUnshare())('top for scripts (private IPC namespace)', () => 
   test('the rates of a queue: in and out split when only one side moved', async () => {
     // The second sample is taken after a send in another second: sends only, no receive.
     const r = await inNamespace(
-      `${MAKE}("$SVIPC" top --json --count 2 --interval 2.5 --kind msg > out) & sleep 1.2; printf 'abc' | "$SVIPC" msg send "$q"; wait; cat out`,
+      `${MAKE}out=$(mktemp); trap 'rm -f "$out"' EXIT
+("$SVIPC" top --json --count 2 --interval 2.5 --kind msg > "$out") & sleep 1.2; printf 'abc' | "$SVIPC" msg send "$q"; wait; cat "$out"`,
     );
     const docs = r.stdout
       .trimEnd()
