@@ -121,7 +121,12 @@ const COLUMNS: Column[] = [
   { title: 'PERMS', width: 9, get: (r) => permString(r.record.mode) },
   { title: 'SIZE', width: 8, right: true, get: sizeText },
   { title: 'DEPTH', width: 13, right: true, get: depthText },
-  { title: 'WAIT', width: 4, right: true, get: (r) => (r.waiters === null ? '?' : String(r.waiters)) },
+  {
+    title: 'WAIT',
+    width: 4,
+    right: true,
+    get: (r) => (r.record.kind === 'shm' ? '-' : r.waiters === null ? '?' : String(r.waiters)),
+  },
   { title: 'IN/OUT MSG/S  B/S', width: 17, right: true, get: ratesText },
   { title: 'AGE', width: 6, right: true, get: (r, now) => age(now - r.record.ctime) },
 ];

@@ -89,6 +89,8 @@ describe.skipIf(!hasTmux || !canUnshare())('top on a terminal (tmux, private IPC
     expect(screen).toMatch(/queues \(msgmni\) 2\/\d+/);
     expect(screen).toMatch(/msg +1 0x7e570001 root +rw-------/);
     expect(screen).toMatch(/5B\/16K/);
+    // A segment has no waiters to count: "-", not "?" (unknown) nor 0.
+    expect(rowsOf(screen)[3]).toMatch(/^shm .* 8K +0 att +- +- /);
     expect(p.state()).toBe('1 0');
   });
 
@@ -132,12 +134,20 @@ describe.skipIf(!hasTmux || !canUnshare())('top on a terminal (tmux, private IPC
   test('a resize redraws to the new width; q still restores the terminal', async () => {
     const p = await started('--interval 60');
     p.tmux('resize-window', '-t', 't', '-x', '70', '-y', '12');
-    const s = await p.until(
-      (x) => x.split('\n')[0]!.length <= 70 && x.includes('q quit'),
-      'the smaller frame',
-    );
+    // The new frame: 12 lines, the key line last, no room for the FILL bars (tmux crops the
+    // old frame to 70 columns too, but leaves its FILL title and its key line elsewhere).
+    const newFrame = (x: string) => {
+      const l = x.replace(/\n$/, '').split('\n');
+      return (
+        l.length === 12 &&
+        l[0]!.startsWith('svipc top -') &&
+        l[11]!.startsWith('q quit') &&
+        !x.includes('FILL')
+      );
+    };
+    const s = await p.until(newFrame, 'the smaller frame');
     expect(s.split('\n').every((l) => l.length <= 70)).toBe(true);
-    expect(s).toContain('svipc top -');
+    expect(rowsOf(s)).toHaveLength(4);
     p.tmux('send-keys', '-t', 't', 'q');
     const end = await p.until((x) => x.includes('rc='), 'exit');
     expect(end).toContain('rc=0');
