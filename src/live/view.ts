@@ -1,7 +1,7 @@
 // `svipc top`'s views of a sample: the screen (a header with the kernel limits, one row per
 // object, a key line), the same table once for a pipe, and the NDJSON document. Pure: the
 // terminal is src/live/terminal.ts's.
-import { styleText } from 'node:util';
+import { inspect } from 'node:util';
 import { userName } from '../ipc/users.js';
 import { sizeToHumanString } from '../render/human.js';
 import type { JsonValue } from '../render/json.js';
@@ -142,6 +142,18 @@ export function bar(f: number, width: number): string {
   return `${'#'.repeat(full)}${'.'.repeat(width - full)}`;
 }
 
+type Style = 'inverse' | 'dim' | 'red' | 'yellow' | 'green';
+
+/**
+ * `s` in a style, with the SGR codes of Node's own table (util.inspect.colors). Not
+ * util.styleText: Node 20.20's checks the stream and treats an empty NO_COLOR as set, where
+ * no-color.org (and top, which decides itself: `color`) lets only a non-empty one turn colour off.
+ */
+function sgr(style: Style, s: string): string {
+  const [on, off] = inspect.colors[style] ?? [0, 0];
+  return `\u001b[${on}m${s}\u001b[${off}m`;
+}
+
 export interface FrameOptions {
   width: number;
   /** Lines available; Infinity for a pipe. */
@@ -154,7 +166,7 @@ export interface FrameOptions {
 
 /** The view as lines of at most `width` characters (colour escapes aside). */
 export function frame(sample: Sample, state: ViewState, o: FrameOptions): string[] {
-  const paint = (fmt: Parameters<typeof styleText>[0], s: string) => (o.color ? styleText(fmt, s) : s);
+  const paint = (fmt: Style, s: string) => (o.color ? sgr(fmt, s) : s);
   const lines: string[] = [];
   const clip = (s: string) => (s.length > o.width ? s.slice(0, o.width) : s);
   const when = new Date(sample.time * 1000).toISOString().replace('T', ' ').slice(0, 19);

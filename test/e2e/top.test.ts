@@ -25,7 +25,7 @@ class Pane {
     return r.stdout;
   }
   /** Start `svipc top ARGS` in a private IPC namespace; the pane stays after it exits. */
-  start(args: string, cols = 120, rows = 30): void {
+  start(args: string, cols = 120, rows = 30, noColor = '1'): void {
     const script = `${MAKE}
 sh -c 'echo $$ > "${this.dir}/pid"; exec "$SVIPC" top ${args}'
 echo "rc=$?"; sleep 120`;
@@ -38,11 +38,15 @@ echo "rc=$?"; sleep 120`;
       String(rows),
       '-s',
       't',
-      `env SVIPC=${SVIPC} NO_COLOR=1 LC_ALL=C TZ=UTC unshare --ipc bash -c '${script.replace(/'/g, `'\\''`)}'`,
+      `env SVIPC=${SVIPC} NO_COLOR=${noColor} LC_ALL=C TZ=UTC unshare --ipc bash -c '${script.replace(/'/g, `'\\''`)}'`,
     );
   }
   capture(): string {
     return this.tmux('capture-pane', '-p', '-t', 't');
+  }
+  /** The screen with its colours and attributes as escapes. */
+  captureEscapes(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 't');
   }
   state(): string {
     return this.tmux('display', '-p', '-t', 't', '#{alternate_on} #{cursor_flag}').trim();
@@ -75,9 +79,9 @@ describe.skipIf(!hasTmux || !canUnshare())('top on a terminal (tmux, private IPC
     pane = null;
   });
 
-  async function started(args = '', cols = 120, rows = 30): Promise<Pane> {
+  async function started(args = '', cols = 120, rows = 30, noColor = '1'): Promise<Pane> {
     pane = new Pane();
-    pane.start(args, cols, rows);
+    pane.start(args, cols, rows, noColor);
     await pane.until((s) => s.includes('svipc top -') && rowsOf(s).length === 4, 'the first frame');
     return pane;
   }
@@ -92,6 +96,14 @@ describe.skipIf(!hasTmux || !canUnshare())('top on a terminal (tmux, private IPC
     // A segment has no waiters to count: "-", not "?" (unknown) nor 0.
     expect(rowsOf(screen)[3]).toMatch(/^shm .* 8K +0 att +- +- /);
     expect(p.state()).toBe('1 0');
+  });
+
+  test('colour with NO_COLOR empty (no-color.org); none with NO_COLOR=1', async () => {
+    let p = await started('', 120, 30, '');
+    expect(p.captureEscapes()).toContain('\u001b[7m');
+    p.close();
+    p = await started('', 120, 30, '1');
+    expect(p.captureEscapes().includes('\u001b[')).toBe(false);
   });
 
   test('sorts and filters with keys, quits with q: terminal restored, exit 0', async () => {
