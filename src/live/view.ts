@@ -191,7 +191,8 @@ export function frame(sample: Sample, state: ViewState, o: FrameOptions): string
   const footer = o.keys ? 1 : 0;
   const room = o.height - lines.length - footer;
   const sc = scales(sample.rows);
-  const rows = shown.slice(0, Math.max(0, room));
+  // When not all fit, the last line says how many more there are.
+  const rows = shown.slice(0, Math.max(0, shown.length > room ? room - 1 : room));
   for (const r of rows) {
     const text = COLUMNS.map((c) => cell(c.get(r, sample.time), c.width, c.right)).join(' ');
     const f = fraction(r, sc);

@@ -9,6 +9,7 @@ import type { CommandContext } from '../../src/cli/context.js';
 import type { QueueRecord } from '../../src/ipc/inventory.js';
 import { queueRates } from '../../src/live/sample.js';
 import { openTerminal } from '../../src/live/terminal.js';
+import { frame } from '../../src/live/view.js';
 
 const queue = (o: Partial<QueueRecord>): QueueRecord => ({
   kind: 'msg',
@@ -127,5 +128,34 @@ describe('openTerminal', () => {
     expect(g.read().endsWith('\x1b[?25h\x1b[?1049l')).toBe(true);
     expect(process.listeners('exit')).toEqual(before);
     g.done();
+  });
+});
+
+describe('frame', () => {
+  test('more objects than fit: the last line before the keys says how many more, within the height', () => {
+    const rows = Array.from({ length: 8 }, (_, i) => ({
+      record: queue({ id: i }),
+      depth: 0,
+      depthOf: 16384,
+      waiters: 0,
+      rates: null,
+    }));
+    const sample = { time: 200, rows, limits: [], waitBlind: null };
+    const lines = frame(
+      sample,
+      { sort: 'id', kind: 'all', owner: null },
+      {
+        width: 100,
+        height: 8,
+        color: false,
+        keys: true,
+        interval: 1,
+      },
+    );
+    expect(lines).toHaveLength(8);
+    expect(lines[7]).toMatch(/^q quit/);
+    const shown = lines.filter((l) => /^msg /.test(l)).length;
+    expect(lines[6]).toBe(`  … ${8 - shown} more`);
+    expect(shown).toBe(4);
   });
 });
