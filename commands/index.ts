@@ -27,6 +27,9 @@ export const LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   diff: () => import('./diff.js'),
   leaks: () => import('./leaks.js'),
   run: () => import('./run.js'),
+  who: () => import('./who.js'),
+  metrics: () => import('./metrics.js'),
+  top: () => import('./top.js'),
   completion: () => import('./completion.js'),
 };
 

@@ -107,6 +107,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run a command and report (and --cleanup) the IPC objects it left behind',
     group: 'hygiene',
   },
+  {
+    name: 'top',
+    summary: 'a live view of every IPC object: depth, rates, waiters, limits in use (or NDJSON samples)',
+    group: 'hygiene',
+  },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh, fish)', group: 'other' },
 ];
 
