@@ -1,7 +1,7 @@
 // svipc top: a live, full-screen view of every System V IPC object on a terminal: depth,
 // rates, waiters, owner, age, and the kernel limits in use. Without a terminal, or with
 // --once/--json, it prints samples for scripts (text, or one JSON document per line).
-import type { CommandContext } from '../src/cli/context.js';
+import { type CommandContext, useColor } from '../src/cli/context.js';
 import { EXIT, SIGNAL_EXIT, UsageError } from '../src/cli/exit.js';
 import { written } from '../src/cli/output.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
@@ -29,9 +29,6 @@ interface Opts {
   kind: string;
   user?: string;
 }
-
-/** no-color.org: a NO_COLOR that is set and not empty turns colour off. */
-const colorOn = (ctx: CommandContext) => Boolean(ctx.stdout.isTTY) && !ctx.env.NO_COLOR;
 
 const SORT_BY_KEY: Record<string, SortKey> = {
   i: 'id',
@@ -118,7 +115,7 @@ async function live(
         frame(sample!, state, {
           width: term.columns,
           height: term.rows,
-          color: colorOn(ctx),
+          color: useColor(ctx),
           keys: true,
           interval,
         }),
@@ -190,7 +187,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         return samples(ctx, count, intervalMs, (s) =>
           written(
             ctx.stdout,
-            `${frame(s, state, { width: 200, height: Number.POSITIVE_INFINITY, color: colorOn(ctx), keys: false, interval }).join('\n')}\n`,
+            `${frame(s, state, { width: 200, height: Number.POSITIVE_INFINITY, color: useColor(ctx), keys: false, interval }).join('\n')}\n`,
           ),
         );
       }

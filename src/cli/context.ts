@@ -26,7 +26,7 @@ export interface CommandModule {
   run: CommandRun;
 }
 
-/** Colour only on a terminal, and never when NO_COLOR is set. */
+/** Colour only on a terminal, and not when NO_COLOR is set to a non-empty value (no-color.org). */
 export function useColor(ctx: CommandContext, stream: Output = ctx.stdout): boolean {
-  return Boolean(stream.isTTY) && ctx.env.NO_COLOR === undefined;
+  return Boolean(stream.isTTY) && !ctx.env.NO_COLOR;
 }
