@@ -1,6 +1,6 @@
-// svipc msg create|send|recv|stat|set|rm: System V message queues from the shell.
+// svipc msg create|send|recv|peek|stat|set|rm: System V message queues from the shell.
 import type { CommandContext } from '../src/cli/context.js';
-import { UsageError } from '../src/cli/exit.js';
+import { CommandError, UsageError } from '../src/cli/exit.js';
 import { explained, explainedAsync, limitNumber, neverFits, type Situation } from '../src/cli/explain.js';
 import { afterFailure, announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
 import {
@@ -44,6 +44,11 @@ function putBack(q: MessageQueue, m: Message): { outcome: string; ok: boolean } 
   }
 }
 
+/** A message's fields in --json output: type, size, text (UTF-8, or null), base64. */
+function messageDocument(m: Message) {
+  return { type: m.type, size: m.data.length, text: utf8OrNull(m.data), base64: m.data.toString('base64') };
+}
+
 function parseType(s: string, allowNegative: boolean): number {
   const t = allowNegative ? parseInteger(s, 'message type') : parseCount(s, 'message type');
   if (!allowNegative && t < 1)
@@ -54,7 +59,7 @@ function parseType(s: string, allowNegative: boolean): number {
 export async function run(ctx: CommandContext): Promise<number> {
   const program = newProgram(
     ctx,
-    'System V message queues from the shell: create, send, recv, stat, set, rm.',
+    'System V message queues from the shell: create, send, recv, peek, stat, set, rm.',
   )
     .addHelpText('after', TARGET_HELP + EXIT_HELP)
     .showHelpAfterError(false);
@@ -195,15 +200,7 @@ export async function run(ctx: CommandContext): Promise<number> {
               ...wait,
             }),
           );
-          const out = opts.json
-            ? jsonText({
-                id: target.id,
-                type: m.type,
-                size: m.data.length,
-                text: utf8OrNull(m.data),
-                base64: m.data.toString('base64'),
-              })
-            : m.data;
+          const out = opts.json ? jsonText({ id: target.id, ...messageDocument(m) }) : m.data;
           // The message is only consumed once it is written: if it cannot be, it goes back.
           try {
             await written(ctx.stdout, out);
@@ -211,6 +208,42 @@ export async function run(ctx: CommandContext): Promise<number> {
             const { outcome, ok } = putBack(q, m);
             throw afterFailure(e, outcome, ok);
           }
+          return 0;
+        },
+      ),
+    );
+
+  // peek
+  targetSubcommand(program, 'peek', 'copy the message at a position without removing it (MSG_COPY)')
+    .usage(`${TARGET_USAGE} [--index N] [--max-size BYTES] [--json]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option('--index <n>', 'the position in the queue: 0 is the first message (the next to be received)', '0')
+    .option('--max-size <bytes>', 'largest payload accepted (default kernel.msgmax)')
+    .option('--json', 'print {"id", "index", "type", "size", "text", "base64"} instead of the raw payload')
+    .addHelpText(
+      'after',
+      '\nThe message stays on the queue (msgrcv with MSG_COPY|IPC_NOWAIT, Linux 3.8+ built with\n' +
+        'CONFIG_CHECKPOINT_RESTORE). It never waits: no message at that index is an error (exit 1).\n' +
+        'Positions move as others receive: the index is of the moment of the call.\n',
+    )
+    .action(
+      action(
+        program,
+        async (args: string[], opts: TargetOptions & Json & { index: string; maxSize?: string }) => {
+          const { target, rest } = takeTarget('msg', opts, args);
+          noMore(rest);
+          const index = parseCount(opts.index, 'index');
+          const maxSize =
+            opts.maxSize !== undefined
+              ? parseCount(opts.maxSize, 'max size', 0x7fffffff)
+              : (limitNumber('msgmax') ?? 8192);
+          const s: Situation = { kind: 'msg', op: 'peek', id: target.id, index, maxSize, access: 'read' };
+          const m = explained(s, () => new MessageQueue(target.id).peek(index, { maxSize }));
+          if (m === null) throw new CommandError(`${target.label}: no message at index ${index}`);
+          await written(
+            ctx.stdout,
+            opts.json ? jsonText({ id: target.id, index, ...messageDocument(m) }) : m.data,
+          );
           return 0;
         },
       ),

@@ -40,6 +40,7 @@ export interface Situation {
     | 'remove'
     | 'send'
     | 'recv'
+    | 'peek'
     | 'getval'
     | 'setval'
     | 'semop'
@@ -51,6 +52,8 @@ export interface Situation {
   nsems?: number;
   nops?: number;
   maxSize?: number;
+  /** The message's position, for peek. */
+  index?: number;
   qbytes?: number;
   /** --nowait was given: EAGAIN/ENOMSG are "would block" (exit 75). */
   nowait?: boolean;
@@ -178,6 +181,7 @@ const VERB: Record<Situation['op'], string> = {
   remove: 'remove',
   send: 'send to',
   recv: 'receive from',
+  peek: 'read a message of',
   getval: 'read',
   setval: 'set the values of',
   semop: 'operate on',
@@ -329,7 +333,19 @@ export function explain(e: unknown, s: Situation): unknown {
       if (s.op === 'semop')
         return new CommandError(`${objectName(s)}: the operation would block (--nowait)`, EXIT.WOULD_BLOCK);
       return new CommandError(`${objectName(s)}: ${e.message}`);
+    case 'ENOSYS':
+      if (s.op === 'peek') {
+        return new CommandError(
+          'this kernel cannot copy a message without removing it (msgrcv MSG_COPY needs Linux 3.8+ built with CONFIG_CHECKPOINT_RESTORE)',
+        );
+      }
+      return new CommandError(`${objectName(s)}: ${e.message}`);
     case 'E2BIG':
+      if (s.op === 'peek') {
+        return new CommandError(
+          `${objectName(s)}: the message at index ${s.index ?? '?'} is longer than --max-size ${s.maxSize ?? '?'} bytes`,
+        );
+      }
       if (s.op === 'recv') {
         return new CommandError(
           `${objectName(s)}: the first matching message is longer than --max-size ${s.maxSize ?? '?'} bytes ` +

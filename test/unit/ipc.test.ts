@@ -89,6 +89,20 @@ describe('MessageQueue', () => {
     expect(q.receive({ maxSize: 4, noerror: true, nowait: true })?.data.toString()).toBe('0123');
   });
 
+  it('peek copies by position (MSG_COPY) and leaves the queue as it was', () => {
+    const q = queue();
+    for (const t of [4, 2, 9]) q.send(t, Buffer.from(`m${t}`));
+    const before = q.stat();
+    expect([0, 1, 2].map((i) => q.peek(i)?.type)).toEqual([4, 2, 9]);
+    expect(q.peek(1)?.data.toString()).toBe('m2');
+    expect(q.peek(3)).toBeNull();
+    expectIpcError(() => q.peek(0, { maxSize: 1 }), 'E2BIG', 'msgrcv');
+    expect(() => q.peek(-1)).toThrow(IpcArgumentError);
+    const after = q.stat();
+    expect([after.qnum, after.cbytes, after.lrpid]).toEqual([before.qnum, before.cbytes, before.lrpid]);
+    expect([0, 1, 2].map(() => q.receive({ nowait: true })?.type)).toEqual([4, 2, 9]);
+  });
+
   it('EAGAIN when a nowait send finds the queue full', () => {
     const q = queue();
     q.set({ qbytes: 8 });
