@@ -14,17 +14,14 @@ import {
   userName,
 } from '../ipc/index.js';
 import {
-  listQueues,
-  listSegments,
-  listSemaphores,
   queueLimits,
   segmentLimits,
   segmentUsage,
   semaphoreLimits,
   semaphoreUsage,
 } from '../ipc/inventory.js';
+import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import { CommandError, EXIT } from './exit.js';
-import { type IpcKind, KIND_NAME } from './target.js';
 
 /** What was being done when the call failed. */
 export interface Situation {
@@ -131,7 +128,7 @@ export function limitNumber(name: LimitName): number | null {
 }
 
 function objectName(s: Situation): string {
-  const base = KIND_NAME[s.kind];
+  const base = KINDS[s.kind].noun;
   if (s.id !== undefined) return `${base} ${s.id}`;
   if (s.key !== undefined) return `${base} with key ${formatKey(s.key)}`;
   return base;
@@ -143,8 +140,7 @@ function objectName(s: Situation): string {
  */
 export function findPerm(kind: IpcKind, id: number): IpcPerm | null {
   try {
-    const list = kind === 'msg' ? listQueues() : kind === 'sem' ? listSemaphores() : listSegments();
-    const r = list.find((x) => x.id === id);
+    const r = KINDS[kind].list().find((x) => x.id === id);
     return r
       ? { key: r.key, uid: r.uid, gid: r.gid, cuid: r.cuid, cgid: r.cgid, mode: r.mode, seq: 0 }
       : null;
@@ -171,7 +167,7 @@ function whoAmI(): string {
 function missing(s: Situation): CommandError | null {
   if (s.id === undefined) return null;
   if (findPerm(s.kind, s.id) !== null) return null;
-  return new CommandError(`no ${KIND_NAME[s.kind]} with id ${s.id}`);
+  return new CommandError(`no ${KINDS[s.kind].noun} with id ${s.id}`);
 }
 
 const VERB: Record<Situation['op'], string> = {
@@ -248,7 +244,7 @@ function outOfSpace(s: Situation): CommandError {
       `cannot create a segment of ${s.size ?? '?'} bytes: ${u?.shmTot ?? '?'} pages are in use system-wide, the limit is ${lim('shmall')}`,
     );
   } catch {
-    return new CommandError(`cannot create a ${KIND_NAME[s.kind]}: a system-wide limit is reached (ENOSPC)`);
+    return new CommandError(`cannot create a ${KINDS[s.kind].noun}: a system-wide limit is reached (ENOSPC)`);
   }
 }
 

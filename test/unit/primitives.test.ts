@@ -2,12 +2,12 @@
 // wording, and the util-linux --help reader behind the completions.
 import { constants } from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { parseOp } from '../../commands/sem.js';
-import { checkRange } from '../../commands/shm.js';
 import { optionsFromHelp } from '../../src/cli/completion.js';
 import { UsageError } from '../../src/cli/exit.js';
 import { describeLimit, explain } from '../../src/cli/explain.js';
 import { parseOwner, waitOptions } from '../../src/cli/primitives.js';
+import { parseOp } from '../../src/cli/sem-set.js';
+import { checkRange } from '../../src/cli/shm-io.js';
 import { keyOf, takeTarget } from '../../src/cli/target.js';
 import { ipcError } from '../../src/ipc/errors.js';
 
