@@ -26,8 +26,10 @@ import {
   SharedMemory,
   strerror,
 } from '../src/ipc/index.js';
+import type { IpcKind } from '../src/ipc/kinds.js';
 
 // errno values from Node's table for this platform, not typed in by hand.
+
 const { EINVAL, ENOMEM, EEXIST, ERANGE } = constants.errno;
 
 // util-linux's optstring, then svipc's -k.
@@ -77,7 +79,7 @@ For more details see ipcmk(1).
 `;
 }
 
-type Kind = 'shm' | 'msg' | 'sem';
+type Kind = IpcKind;
 
 /** What --json prints for each resource (schemaVersion 1, documented in ipcmk(1)). */
 export interface CreatedJson {

@@ -20,13 +20,14 @@ import {
   svipcVersionLine,
   withBufferedStdout,
 } from '../src/cli/util-linux.js';
-import { type IpcPerm, isIpcError, strerror } from '../src/ipc/index.js';
-import { KINDS } from '../src/ipc/kinds.js';
+import { isIpcError, strerror } from '../src/ipc/index.js';
+import type { IpcKind } from '../src/ipc/kinds.js';
+import { idOfKey, KindUnavailableError, readableIds, removeId as removeById } from '../src/ipc/removal.js';
 
 // errno values from Node's table for this platform, not typed in by hand.
 const { ERANGE } = constants.errno;
 
-type Kind = 'shm' | 'msg' | 'sem';
+type Kind = IpcKind;
 
 const OPTSTRING = 'q:m:s:Q:M:S:a::vhV';
 const LONGOPTS: LongOption[] = [
@@ -82,28 +83,14 @@ For more details see ipcrm(1).
 /** err(3): ends the run at once with this message and exit 1. */
 class Fatal extends Error {}
 
-/** An IPC_RMID or a key lookup refused by the kernel. */
-function rmid(kind: Kind, id: number): void {
-  // The kernel answers EINVAL for any negative id; src/ipc refuses to pass one.
-  if (id < 0) throw Object.assign(new Error('EINVAL'), { errno: 22, code: 'EINVAL' });
-  KINDS[kind].remove(id);
-}
-
-function errnoOf(e: unknown): number | undefined {
-  if (isIpcError(e)) return e.errno;
-  const errno = (e as { errno?: unknown } | null)?.errno;
-  return typeof errno === 'number' ? errno : undefined;
-}
-
-/** ipcperms() for read access, as SHM_STAT/MSG_STAT/SEM_STAT check it (root may do all). */
-function canRead(perm: IpcPerm): boolean {
-  const euid = process.geteuid?.() ?? 0;
-  if (euid === 0) return true;
-  const groups = new Set([process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);
-  let granted = perm.mode;
-  if (euid === perm.uid || euid === perm.cuid) granted >>= 6;
-  else if (groups.has(perm.gid) || groups.has(perm.cgid)) granted >>= 3;
-  return (granted & 0o4) !== 0;
+/** Run `fn`; a kernel failure it does not sort into a refusal ends the run: "WHAT failed: REASON". */
+function unexpected<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isIpcError(e)) throw new Fatal(`${what} failed: ${strerror(e.errno)}`);
+    throw e;
+  }
 }
 
 export function run(ctx: CommandContext): Promise<number> {
@@ -118,24 +105,11 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
   /** remove_id(): 0 when removed, 1 after a warning; Fatal for an unexpected errno. */
   const removeId = (kind: Kind, isKey: boolean, id: number): number => {
     if (verbose) out(`removing ${VERBOSE_NAME[kind]} id \`${id}'\n`);
-    try {
-      rmid(kind, id);
-      return 0;
-    } catch (e) {
-      const errno = errnoOf(e);
-      if (errno === undefined) throw e;
-      const what = isKey ? 'key' : 'id';
-      let msg: string;
-      if (errno === 13 || errno === 1)
-        msg = `permission denied for ${what}`; // EACCES, EPERM
-      else if (errno === 22)
-        msg = `invalid ${what}`; // EINVAL
-      else if (errno === 43)
-        msg = `already removed ${what}`; // EIDRM
-      else throw new Fatal(`${what} failed: ${strerror(errno)}`);
-      warn(`${msg} (${id})`);
-      return 1;
-    }
+    const what = isKey ? 'key' : 'id';
+    const refusal = unexpected(what, () => removeById(kind, id));
+    if (refusal === null) return 0;
+    warn(`${refusal} ${what} (${id})`);
+    return 1;
   };
 
   /** key_to_id(): the id, or -1 after a warning. */
@@ -150,21 +124,10 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
       warn(`illegal key (${s})`);
       return -1;
     }
-    try {
-      return KINDS[kind].idOfKey(key);
-    } catch (e) {
-      if (!isIpcError(e)) throw e;
-      let msg: string;
-      if (e.errno === 13)
-        msg = 'permission denied for key'; // EACCES
-      else if (e.errno === 43)
-        msg = 'already removed key'; // EIDRM
-      else if (e.errno === 2)
-        msg = 'invalid key'; // ENOENT
-      else throw new Fatal(`key failed: ${strerror(e.errno)}`);
-      warn(`${msg} (${s})`);
-      return -1;
-    }
+    const found = unexpected('key', () => idOfKey(kind, key));
+    if (typeof found === 'number') return found;
+    warn(`${found} key (${s})`);
+    return -1;
   };
 
   /** remove_all(): shared memory, then semaphores, then queues, by kernel index. */
@@ -172,25 +135,12 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
     let ret = 0;
     for (const kind of ['shm', 'sem', 'msg'] as const) {
       if (what !== 'all' && what !== kind) continue;
-      let maxIndex: number;
       try {
-        maxIndex = KINDS[kind].maxIndex();
+        for (const id of readableIds(kind)) ret |= removeId(kind, false, id);
       } catch (e) {
-        if (!isIpcError(e)) throw e;
-        throw new Fatal(`kernel not configured for ${NOT_CONFIGURED[kind]}`);
-      }
-      for (let index = 0; index <= maxIndex; index++) {
-        let id: number;
-        try {
-          const found = KINDS[kind].statIndex(index);
-          // util-linux's *_STAT needs read permission where src/ipc's *_STAT_ANY does not.
-          if (!canRead(found.ds.perm)) continue;
-          id = found.id;
-        } catch (e) {
-          if (!isIpcError(e)) throw e;
-          continue;
-        }
-        ret |= removeId(kind, false, id);
+        if (e instanceof KindUnavailableError)
+          throw new Fatal(`kernel not configured for ${NOT_CONFIGURED[kind]}`);
+        throw e;
       }
     }
     return ret;

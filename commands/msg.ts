@@ -1,7 +1,8 @@
-// svipc msg create|send|recv|stat|set|rm: System V message queues from the shell.
+// svipc msg create|send|recv|peek|stat|set|rm: System V message queues from the shell.
 import type { CommandContext } from '../src/cli/context.js';
-import { UsageError } from '../src/cli/exit.js';
-import { explained, explainedAsync, limitNumber, neverFits, type Situation } from '../src/cli/explain.js';
+import { CommandError, UsageError } from '../src/cli/exit.js';
+import { explained, explainedAsync, type Situation } from '../src/cli/explain.js';
+import { checkFits, messageDocument, parseMaxSize, parseType, putBack } from '../src/cli/msg-rules.js';
 import { afterFailure, announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
 import {
   dataOrStdin,
@@ -13,48 +14,21 @@ import {
   rmSubcommand,
   statSubcommand,
   targetSubcommand,
-  utf8OrNull,
   waitOptions,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
-import { parseCount, parseInteger, parseMode } from '../src/cli/values.js';
-import { formatKey, type Message, MessageQueue } from '../src/ipc/index.js';
+import { parseCount, parseMode } from '../src/cli/values.js';
+import { formatKey, MessageQueue } from '../src/ipc/index.js';
 
 interface Json {
   json?: boolean;
 }
 
-/**
- * msgsnd a received message back onto its queue, with its type (IPC_NOWAIT: the room it
- * left is there unless a sender took it). It goes to the end of the queue: msgrcv cannot
- * undo, and MSG_COPY copies by position, which cannot say which message a typed msgrcv
- * would take without racing other receivers.
- */
-function putBack(q: MessageQueue, m: Message): { outcome: string; ok: boolean } {
-  const what = `the message (type ${m.type}, ${m.data.length} bytes)`;
-  try {
-    q.send(m.type, m.data, { nowait: true });
-    return { outcome: `${what} was put back on queue ${q.id}, at its end`, ok: true };
-  } catch (e) {
-    return {
-      outcome: `${what} could not be put back on queue ${q.id} (${(e as Error).message}): it is lost`,
-      ok: false,
-    };
-  }
-}
-
-function parseType(s: string, allowNegative: boolean): number {
-  const t = allowNegative ? parseInteger(s, 'message type') : parseCount(s, 'message type');
-  if (!allowNegative && t < 1)
-    throw new UsageError(`invalid message type: '${s}' (a positive integer expected)`);
-  return t;
-}
-
 export async function run(ctx: CommandContext): Promise<number> {
   const program = newProgram(
     ctx,
-    'System V message queues from the shell: create, send, recv, stat, set, rm.',
+    'System V message queues from the shell: create, send, recv, peek, stat, set, rm.',
   )
     .addHelpText('after', TARGET_HELP + EXIT_HELP)
     .showHelpAfterError(false);
@@ -123,17 +97,7 @@ export async function run(ctx: CommandContext): Promise<number> {
             access: 'write',
             ...wait,
           };
-          // A message larger than the queue's qbytes would wait for room forever: say so now.
-          let qbytes: number | undefined;
-          try {
-            qbytes = q.stat().qbytes;
-          } catch {
-            // No read permission (or gone): msgsnd will tell.
-          }
-          if (qbytes !== undefined && payload.length > qbytes) {
-            const msgmax = limitNumber('msgmax');
-            if (msgmax === null || payload.length <= msgmax) throw neverFits(s, payload.length, qbytes);
-          }
+          checkFits(q, s, payload.length);
           await explainedAsync(s, () => q.sendAsync(type, payload, wait));
           return 0;
         },
@@ -180,10 +144,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           const type = parseType(opts.type, true);
           if (opts.except && type <= 0) throw new UsageError('--except needs --type N with N > 0');
           const wait = waitOptions(ctx, opts);
-          const maxSize =
-            opts.maxSize !== undefined
-              ? parseCount(opts.maxSize, 'max size', 0x7fffffff)
-              : (limitNumber('msgmax') ?? 8192);
+          const maxSize = parseMaxSize(opts.maxSize);
           const s: Situation = { kind: 'msg', op: 'recv', id: target.id, maxSize, access: 'read', ...wait };
           const q = new MessageQueue(target.id);
           const m = await explainedAsync(s, () =>
@@ -195,15 +156,7 @@ export async function run(ctx: CommandContext): Promise<number> {
               ...wait,
             }),
           );
-          const out = opts.json
-            ? jsonText({
-                id: target.id,
-                type: m.type,
-                size: m.data.length,
-                text: utf8OrNull(m.data),
-                base64: m.data.toString('base64'),
-              })
-            : m.data;
+          const out = opts.json ? jsonText({ id: target.id, ...messageDocument(m) }) : m.data;
           // The message is only consumed once it is written: if it cannot be, it goes back.
           try {
             await written(ctx.stdout, out);
@@ -211,6 +164,39 @@ export async function run(ctx: CommandContext): Promise<number> {
             const { outcome, ok } = putBack(q, m);
             throw afterFailure(e, outcome, ok);
           }
+          return 0;
+        },
+      ),
+    );
+
+  // peek
+  targetSubcommand(program, 'peek', 'copy the message at a position without removing it (MSG_COPY)')
+    .usage(`${TARGET_USAGE} [--index N] [--max-size BYTES] [--json]`)
+    .argument('[args...]', 'TARGET id (unless -k/--path)')
+    .option('--index <n>', 'the position in the queue: 0 is the first message (the next to be received)', '0')
+    .option('--max-size <bytes>', 'largest payload accepted (default kernel.msgmax)')
+    .option('--json', 'print {"id", "index", "type", "size", "text", "base64"} instead of the raw payload')
+    .addHelpText(
+      'after',
+      '\nThe message stays on the queue (msgrcv with MSG_COPY|IPC_NOWAIT, Linux 3.8+ built with\n' +
+        'CONFIG_CHECKPOINT_RESTORE). It never waits: no message at that index is an error (exit 1).\n' +
+        'Positions move as others receive: the index is of the moment of the call.\n',
+    )
+    .action(
+      action(
+        program,
+        async (args: string[], opts: TargetOptions & Json & { index: string; maxSize?: string }) => {
+          const { target, rest } = takeTarget('msg', opts, args);
+          noMore(rest);
+          const index = parseCount(opts.index, 'index');
+          const maxSize = parseMaxSize(opts.maxSize);
+          const s: Situation = { kind: 'msg', op: 'peek', id: target.id, index, maxSize, access: 'read' };
+          const m = explained(s, () => new MessageQueue(target.id).peek(index, { maxSize }));
+          if (m === null) throw new CommandError(`${target.label}: no message at index ${index}`);
+          await written(
+            ctx.stdout,
+            opts.json ? jsonText({ id: target.id, index, ...messageDocument(m) }) : m.data,
+          );
           return 0;
         },
       ),
@@ -263,7 +249,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     program,
     'msg',
     'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM',
-    (id) => new MessageQueue(id).remove(),
   );
 
   return runProgram(program, ctx);

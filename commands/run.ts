@@ -26,7 +26,8 @@ import { CommandError, EXIT } from '../src/cli/exit.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { describeRecord, diffSnapshots, type Obj, takeSnapshot } from '../src/hygiene/snapshot.js';
-import { isIpcError, MessageQueue, SemaphoreSet, SharedMemory } from '../src/ipc/index.js';
+import { isIpcError } from '../src/ipc/index.js';
+import { type IpcKind, KINDS } from '../src/ipc/kinds.js';
 import { becomeSubreaper } from '../src/ipc/process.js';
 import { toJson } from '../src/render/json.js';
 
@@ -120,9 +121,9 @@ function exitCodeOf(r: { code: number | null; signal: NodeJS.Signals | null }): 
 function removeObject(r: Obj): string | null {
   const id = Number(r.id);
   try {
-    if (r.kind === 'msg') new MessageQueue(id).remove();
-    else if (r.kind === 'sem') new SemaphoreSet(id).remove();
-    else new SharedMemory(id).remove();
+    const entry = Object.hasOwn(KINDS, String(r.kind)) ? KINDS[r.kind as IpcKind] : undefined;
+    if (entry === undefined) return `svipc cannot remove an object of kind ${String(r.kind)}`;
+    entry.remove(id);
     return null;
   } catch (e) {
     if (isIpcError(e, 'EINVAL', 'EIDRM')) return null; // Gone already.

@@ -1,13 +1,9 @@
 // svipc sem create|get|set|op|stat|rm: System V semaphore sets from the shell.
-//
-// `create` is free of the initialization race the lecture describes (semget with IPC_CREAT
-// leaves values unset until someone's SETVAL, and a second process may use the set before):
-// the set is created exclusively, initialized, then marked initialized by a no-op semop,
-// which sets sem_otime; an opener (`create --exist-ok`, or any command that opens a set by
-// key right after it was made) waits until sem_otime != 0 before it uses the set.
+// `create` is free of the initialization race the lecture describes: the sem_otime protocol,
+// and the values' checks, are in src/cli/sem-set.ts.
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, UsageError } from '../src/cli/exit.js';
-import { explain, explained, explainedAsync, type Situation, valueTooLarge } from '../src/cli/explain.js';
+import { UsageError } from '../src/cli/exit.js';
+import { explain, explained, explainedAsync, type Situation } from '../src/cli/explain.js';
 import { announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
 import {
   EXIT_HELP,
@@ -21,121 +17,22 @@ import {
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import {
-  keyOf,
-  TARGET_HELP,
-  TARGET_USAGE,
-  type Target,
-  type TargetOptions,
-  takeTarget,
-} from '../src/cli/target.js';
+  createSet,
+  INIT_WAIT_MS,
+  initialValues,
+  markInitialized,
+  noSemaphore,
+  openSet,
+  parseOp,
+  parseValue,
+  parseValues,
+} from '../src/cli/sem-set.js';
+import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
 import { parseCount, parseMode, parseSeconds } from '../src/cli/values.js';
-import {
-  formatKey,
-  isIpcError,
-  SEMVMX,
-  SemaphoreSet,
-  type SemidDs,
-  type SemOp,
-  sleep,
-  WaitAbortedError,
-  WaitTimeoutError,
-} from '../src/ipc/index.js';
+import { formatKey, isIpcError } from '../src/ipc/index.js';
 
 interface Json {
   json?: boolean;
-}
-
-/** How long an opener waits for the creator's initialization by default. */
-const INIT_WAIT_MS = 10_000;
-/** A set opened by key whose ctime is younger than this may still be being initialized. */
-const YOUNG_MS = 2_000;
-
-function parseValue(s: string): number {
-  const v = parseCount(s, 'semaphore value');
-  if (v > SEMVMX) throw valueTooLarge(v);
-  return v;
-}
-
-function parseValues(s: string): number[] {
-  return s.split(',').map((v) => parseValue(v.trim()));
-}
-
-/** NUM:OP, e.g. 0:-1 (P), 1:+1 (V), 2:0 (wait for zero). */
-export function parseOp(s: string, undo: boolean): SemOp {
-  const m = /^([0-9]+):([+-]?[0-9]+)$/.exec(s);
-  if (!m) throw new UsageError(`invalid operation: '${s}' (NUM:OP expected, e.g. 0:-1)`);
-  const num = Number(m[1]);
-  const op = Number(m[2]);
-  if (num > 0xffff) throw new UsageError(`invalid semaphore number: '${m[1]}'`);
-  if (Math.abs(op) > SEMVMX) throw valueTooLarge(Math.abs(op));
-  return { num, op, undo };
-}
-
-/**
- * The opener's half of the sem_otime protocol: wait until the creator's first semop.
- * With `youngOnly`, a set whose last change is older than YOUNG_MS is taken as it is (made by
- * a tool that never semops, such as ipcmk): no wait.
- */
-export async function awaitInitialized(
-  set: SemaphoreSet,
-  s: Situation,
-  opts: { timeoutMs: number; signal: AbortSignal; youngOnly: boolean },
-): Promise<SemidDs> {
-  const start = performance.now();
-  for (;;) {
-    const ds = explained(s, () => set.stat());
-    if (ds.otime !== 0) return ds;
-    if (opts.youngOnly && Date.now() - ds.ctime * 1000 > YOUNG_MS) return ds;
-    if (opts.signal.aborted) throw new WaitAbortedError('semget');
-    if (performance.now() - start >= opts.timeoutMs) {
-      throw new WaitTimeoutError(
-        `waiting for semaphore set ${set.id} to be initialized (sem_otime is still 0)`,
-        opts.timeoutMs,
-      );
-    }
-    await sleep(10, opts.signal);
-  }
-}
-
-/** Resolve TARGET; a set opened by key gets the young-set wait. */
-async function openSet(
-  ctx: CommandContext,
-  opts: TargetOptions,
-  args: string[],
-  s: Omit<Situation, 'kind' | 'id'>,
-  timeoutMs?: number,
-  waitInit = true,
-): Promise<{ target: Target; set: SemaphoreSet; rest: string[]; sit: Situation }> {
-  const { target, rest } = takeTarget('sem', opts, args);
-  const set = new SemaphoreSet(target.id);
-  const sit: Situation = { kind: 'sem', id: target.id, ...s };
-  if (waitInit && target.key !== undefined) {
-    await awaitInitialized(
-      set,
-      { ...sit, op: 'stat', access: 'read' },
-      {
-        timeoutMs: timeoutMs ?? INIT_WAIT_MS,
-        signal: ctx.signal,
-        youngOnly: true,
-      },
-    );
-  }
-  return { target, set, rest, sit };
-}
-
-/** Mark a set initialized: a semop that changes no value but sets sem_otime. */
-function markInitialized(set: SemaphoreSet, first: number): void {
-  const ops: SemOp[] =
-    first < SEMVMX
-      ? [
-          { num: 0, op: 1 },
-          { num: 0, op: -1 },
-        ]
-      : [
-          { num: 0, op: -1 },
-          { num: 0, op: 1 },
-        ];
-  set.op(ops, { nowait: true });
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -174,57 +71,24 @@ export async function run(ctx: CommandContext): Promise<number> {
         ) => {
           const key = keyOf(opts);
           const mode = parseMode(opts.mode);
-          let values = opts.init !== undefined ? parseValues(opts.init) : undefined;
-          const nsems =
-            opts.nsems !== undefined
-              ? parseCount(opts.nsems, 'number of semaphores', 0x7fffffff)
-              : (values?.length ?? 1);
-          if (nsems < 1) throw new UsageError('a set needs at least one semaphore');
-          if (values === undefined) values = [0];
-          if (values.length === 1) values = Array.from({ length: nsems }, () => values![0]!);
-          if (values.length !== nsems) {
-            throw new UsageError(
-              `--init has ${values.length} values for ${nsems} semaphores (give one, or one per semaphore)`,
-            );
-          }
+          const { nsems, values } = initialValues(opts.init, opts.nsems);
           if (opts.existOk && key === undefined) throw new UsageError('--exist-ok needs -k/--key or --path');
           if (opts.timeout !== undefined && !opts.existOk)
             throw new UsageError('--timeout applies to --exist-ok');
-          const s: Situation = { kind: 'sem', op: 'create', nsems, ...(key !== undefined ? { key } : {}) };
-          let set: SemaphoreSet;
-          let created = true;
-          try {
-            set = SemaphoreSet.create(nsems, { mode, ...(key !== undefined ? { key } : {}) });
-          } catch (e) {
-            if (!(opts.existOk && isIpcError(e, 'EEXIST'))) throw explain(e, s);
-            created = false;
-            set = explained({ ...s, op: 'stat' }, () => SemaphoreSet.get(key!, 0));
-          }
-          if (created) {
-            const sit: Situation = { kind: 'sem', op: 'setval', id: set.id };
-            try {
-              explained(sit, () => set.setAll(values!));
-              explained({ ...sit, op: 'semop' }, () => markInitialized(set, values![0]!));
-            } catch (e) {
-              set.remove(); // Ours, and not initialized: leave nothing half-made.
-              throw e;
-            }
-          } else {
-            const ds = await awaitInitialized(
-              set,
-              { kind: 'sem', op: 'stat', id: set.id, access: 'read' },
-              {
-                timeoutMs: opts.timeout !== undefined ? parseSeconds(opts.timeout) : INIT_WAIT_MS,
-                signal: ctx.signal,
-                youngOnly: false,
-              },
-            );
-            if (ds.nsems < nsems) {
-              throw new CommandError(
-                `semaphore set ${set.id} (key ${formatKey(key!)}) exists with ${ds.nsems} semaphores, fewer than ${nsems}`,
-              );
-            }
-          }
+          const { set, created } = await createSet({
+            key,
+            mode,
+            nsems,
+            values,
+            ...(opts.existOk
+              ? {
+                  existOk: {
+                    timeoutMs: () => (opts.timeout !== undefined ? parseSeconds(opts.timeout) : INIT_WAIT_MS),
+                    signal: ctx.signal,
+                  },
+                }
+              : {}),
+          });
           const text = opts.json
             ? jsonText({ id: set.id, key: key ?? 0, keyHex: formatKey(key ?? 0), created, nsems })
             : `${set.id}\n`;
@@ -253,9 +117,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         const num = numText === undefined ? undefined : parseCount(numText, 'semaphore number', 0xffff);
         const values = explained(sit, () => set.getAll());
         if (num !== undefined && num >= values.length) {
-          throw new CommandError(
-            `semaphore set ${set.id}: no semaphore ${num} (the set has ${values.length}: 0..${values.length - 1})`,
-          );
+          throw noSemaphore(set.id, num, values.length);
         }
         const nums = num === undefined ? values.map((_, i) => i) : [num];
         if (opts.json) {
@@ -317,10 +179,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         } catch (e) {
           if (isIpcError(e, 'EINVAL')) {
             const n = explained({ ...sit, op: 'stat', access: 'read' }, () => set.stat().nsems);
-            if (num >= n)
-              throw new CommandError(
-                `semaphore set ${set.id}: no semaphore ${num} (the set has ${n}: 0..${n - 1})`,
-              );
+            if (num >= n) throw noSemaphore(set.id, num, n);
           }
           throw explain(e, sit);
         }
@@ -375,9 +234,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   statSubcommand(program, ctx, 'sem', "print a set's status (semctl IPC_STAT)", `${TARGET_USAGE} [--json]`);
 
   // rm
-  rmSubcommand(program, 'sem', 'remove a set (IPC_RMID); waiting processes fail with EIDRM', (id) =>
-    new SemaphoreSet(id).remove(),
-  );
+  rmSubcommand(program, 'sem', 'remove a set (IPC_RMID); waiting processes fail with EIDRM');
 
   return runProgram(program, ctx);
 }

@@ -2,9 +2,7 @@
 // write and read work in place: stdin is read straight into the attached segment and the
 // segment is written straight to stdout (src/protocols/shmseg-io.ts), with no copy in between.
 // Every offset and length is checked against the segment's size before anything moves.
-import { fstatSync } from 'node:fs';
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError } from '../src/cli/exit.js';
 import { explained, type Situation } from '../src/cli/explain.js';
 import { announceCreated, CREATED_HELP, failure } from '../src/cli/output.js';
 import {
@@ -13,81 +11,20 @@ import {
   noMore,
   rmSubcommand,
   statSubcommand,
-  stdinChunks,
   targetSubcommand,
   utf8OrNull,
   writeJson,
 } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { checkRange, parseOffset, withAttachment, writeInput } from '../src/cli/shm-io.js';
 import { sizeArg } from '../src/cli/size.js';
 import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
 import { parseMode } from '../src/cli/values.js';
-import { type Attachment, formatKey, MAX_VIEW, SharedMemory } from '../src/ipc/index.js';
-import { type FdIo, readInto, writeAll } from '../src/protocols/shmseg-io.js';
+import { formatKey, SharedMemory } from '../src/ipc/index.js';
+import { writeAll } from '../src/protocols/shmseg-io.js';
 
 interface Json {
   json?: boolean;
-}
-
-function parseOffset(s: string | undefined, what: string): number | undefined {
-  return s === undefined ? undefined : sizeArg(s, what);
-}
-
-/** Check [offset, offset + length) against a segment of `size` bytes. */
-export function checkRange(
-  id: number,
-  size: number,
-  offset: number,
-  length: number | undefined,
-  verb: string,
-): number {
-  if (offset > size) {
-    throw new CommandError(
-      `offset ${offset} is beyond the end of shared memory segment ${id} (${size} bytes)`,
-    );
-  }
-  const len = length ?? size - offset;
-  if (offset + len > size) {
-    throw new CommandError(
-      `cannot ${verb} ${len} bytes at offset ${offset}: shared memory segment ${id} has ${size} bytes ` +
-        `(${size - offset} from offset ${offset} to its end)`,
-    );
-  }
-  return len;
-}
-
-/**
- * Copy stdin into `room` as it arrives; stop at the first byte that does not fit.
- * Returns the bytes copied, or room.length + 1 when the input was longer.
- */
-async function copyStream(ctx: CommandContext, room: Buffer): Promise<number> {
-  let n = 0;
-  for await (const chunk of stdinChunks(ctx)) {
-    if (n + chunk.length > room.length) {
-      room.set(chunk.subarray(0, room.length - n), n);
-      ctx.stdin.destroy();
-      return room.length + 1;
-    }
-    room.set(chunk, n);
-    n += chunk.length;
-  }
-  return n;
-}
-
-/** Attach, run, detach (unless an I/O call on the view is still pending after an abort). */
-async function withAttachment<T>(
-  shm: SharedMemory,
-  s: Situation,
-  readonly: boolean,
-  fn: (a: Attachment, io: FdIo) => Promise<T>,
-): Promise<T> {
-  const a = explained(s, () => shm.attach({ readonly }));
-  const io: FdIo = { pending: false };
-  try {
-    return await fn(a, io);
-  } finally {
-    if (!io.pending) a.detach();
-  }
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -144,46 +81,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         const shm = new SharedMemory(target.id);
         const s: Situation = { kind: 'shm', op: 'write', id: target.id, access: 'read and write' };
         return withAttachment(shm, { ...s, op: 'attach' }, false, async (a, io) => {
-          const size = a.size;
-          if (data !== undefined && data !== '-') {
-            const bytes = Buffer.from(data);
-            checkRange(target.id, size, offset, bytes.length, 'write');
-            a.view(offset, bytes.length).set(bytes);
-            return 0;
-          }
-          checkRange(target.id, size, offset, 0, 'write');
-          const fd = ctx.stdin.fd ?? 0;
-          let known: number | undefined;
-          try {
-            const st = fstatSync(fd);
-            if (st.isFile()) known = st.size;
-          } catch {
-            // Not a file: find out by reading.
-          }
-          if (known !== undefined) checkRange(target.id, size, offset, known, 'write');
-          // At most one view's worth (MAX_VIEW) at a time: a larger segment is written in parts.
-          const room = a.view(offset, Math.min(size - offset, MAX_VIEW));
-          if (known !== undefined && known > room.length)
-            throw new CommandError(
-              `input too long: svipc writes at most ${MAX_VIEW} bytes at once (use --offset)`,
-            );
-          if (known !== undefined) {
-            // A regular file: read(2) straight into the segment, no copy.
-            await readInto(fd, room, { signal: ctx.signal, io });
-            return 0;
-          }
-          // A pipe or terminal: the stream's chunks, each copied once into the segment. (A read(2)
-          // blocked on a pool thread would hold the process's exit until the writer writes.)
-          const n = await copyStream(ctx, room);
-          if (n > room.length) {
-            throw new CommandError(
-              (room.length < size - offset
-                ? `input too long: svipc writes at most ${MAX_VIEW} bytes at once (use --offset for the rest); `
-                : `input does not fit: shared memory segment ${target.id} has ${size} bytes, ${room.length} from offset ` +
-                  `${offset} to its end; `) +
-                `those ${room.length} bytes were written, the rest of the input was not`,
-            );
-          }
+          await writeInput(ctx, a, io, { id: target.id, offset, data });
           return 0;
         });
       }),
@@ -243,9 +141,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   );
 
   // rm
-  rmSubcommand(program, 'shm', 'remove a segment (IPC_RMID): it goes once the last process detaches', (id) =>
-    new SharedMemory(id).remove(),
-  );
+  rmSubcommand(program, 'shm', 'remove a segment (IPC_RMID): it goes once the last process detaches');
 
   return runProgram(program, ctx);
 }

@@ -14,17 +14,14 @@ import {
   userName,
 } from '../ipc/index.js';
 import {
-  listQueues,
-  listSegments,
-  listSemaphores,
   queueLimits,
   segmentLimits,
   segmentUsage,
   semaphoreLimits,
   semaphoreUsage,
 } from '../ipc/inventory.js';
+import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import { CommandError, EXIT } from './exit.js';
-import { type IpcKind, KIND_NAME } from './target.js';
 
 /** What was being done when the call failed. */
 export interface Situation {
@@ -40,6 +37,7 @@ export interface Situation {
     | 'remove'
     | 'send'
     | 'recv'
+    | 'peek'
     | 'getval'
     | 'setval'
     | 'semop'
@@ -51,6 +49,8 @@ export interface Situation {
   nsems?: number;
   nops?: number;
   maxSize?: number;
+  /** The message's position, for peek. */
+  index?: number;
   qbytes?: number;
   /** --nowait was given: EAGAIN/ENOMSG are "would block" (exit 75). */
   nowait?: boolean;
@@ -128,7 +128,7 @@ export function limitNumber(name: LimitName): number | null {
 }
 
 function objectName(s: Situation): string {
-  const base = KIND_NAME[s.kind];
+  const base = KINDS[s.kind].noun;
   if (s.id !== undefined) return `${base} ${s.id}`;
   if (s.key !== undefined) return `${base} with key ${formatKey(s.key)}`;
   return base;
@@ -140,8 +140,7 @@ function objectName(s: Situation): string {
  */
 export function findPerm(kind: IpcKind, id: number): IpcPerm | null {
   try {
-    const list = kind === 'msg' ? listQueues() : kind === 'sem' ? listSemaphores() : listSegments();
-    const r = list.find((x) => x.id === id);
+    const r = KINDS[kind].list().find((x) => x.id === id);
     return r
       ? { key: r.key, uid: r.uid, gid: r.gid, cuid: r.cuid, cgid: r.cgid, mode: r.mode, seq: 0 }
       : null;
@@ -168,7 +167,7 @@ function whoAmI(): string {
 function missing(s: Situation): CommandError | null {
   if (s.id === undefined) return null;
   if (findPerm(s.kind, s.id) !== null) return null;
-  return new CommandError(`no ${KIND_NAME[s.kind]} with id ${s.id}`);
+  return new CommandError(`no ${KINDS[s.kind].noun} with id ${s.id}`);
 }
 
 const VERB: Record<Situation['op'], string> = {
@@ -178,6 +177,7 @@ const VERB: Record<Situation['op'], string> = {
   remove: 'remove',
   send: 'send to',
   recv: 'receive from',
+  peek: 'read a message of',
   getval: 'read',
   setval: 'set the values of',
   semop: 'operate on',
@@ -244,7 +244,7 @@ function outOfSpace(s: Situation): CommandError {
       `cannot create a segment of ${s.size ?? '?'} bytes: ${u?.shmTot ?? '?'} pages are in use system-wide, the limit is ${lim('shmall')}`,
     );
   } catch {
-    return new CommandError(`cannot create a ${KIND_NAME[s.kind]}: a system-wide limit is reached (ENOSPC)`);
+    return new CommandError(`cannot create a ${KINDS[s.kind].noun}: a system-wide limit is reached (ENOSPC)`);
   }
 }
 
@@ -329,7 +329,19 @@ export function explain(e: unknown, s: Situation): unknown {
       if (s.op === 'semop')
         return new CommandError(`${objectName(s)}: the operation would block (--nowait)`, EXIT.WOULD_BLOCK);
       return new CommandError(`${objectName(s)}: ${e.message}`);
+    case 'ENOSYS':
+      if (s.op === 'peek') {
+        return new CommandError(
+          'this kernel cannot copy a message without removing it (msgrcv MSG_COPY needs Linux 3.8+ built with CONFIG_CHECKPOINT_RESTORE)',
+        );
+      }
+      return new CommandError(`${objectName(s)}: ${e.message}`);
     case 'E2BIG':
+      if (s.op === 'peek') {
+        return new CommandError(
+          `${objectName(s)}: the message at index ${s.index ?? '?'} is longer than --max-size ${s.maxSize ?? '?'} bytes`,
+        );
+      }
       if (s.op === 'recv') {
         return new CommandError(
           `${objectName(s)}: the first matching message is longer than --max-size ${s.maxSize ?? '?'} bytes ` +

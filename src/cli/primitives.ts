@@ -3,7 +3,8 @@
 import { fstatSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WaitAbortedError } from '../ipc/blocking.js';
-import { getQueue, getSegment, getSemaphore, type IpcRecord } from '../ipc/inventory.js';
+import type { IpcRecord } from '../ipc/inventory.js';
+import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import type { WaitOptions } from '../ipc/types.js';
 import { groupName, userName } from '../ipc/users.js';
 import { idDocument, recordJson } from '../render/ipcs-json.js';
@@ -13,15 +14,7 @@ import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
 import { describeLimit, explained, limitNumber } from './explain.js';
 import { action } from './program.js';
-import {
-  addTargetOptions,
-  type IpcKind,
-  KIND_NAME,
-  TARGET_HELP,
-  TARGET_USAGE,
-  type TargetOptions,
-  takeTarget,
-} from './target.js';
+import { addTargetOptions, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
 export const EXIT_HELP =
@@ -173,10 +166,8 @@ export function idDocumentOf(kind: IpcKind, id: number, filter?: (r: IpcRecord) 
 export const NAMES: NameResolver = { user: userName, group: groupName };
 
 function recordOf(kind: IpcKind, id: number): IpcRecord {
-  const record = explained({ kind, op: 'stat', id, access: 'read' }, () =>
-    kind === 'msg' ? getQueue(id) : kind === 'sem' ? getSemaphore(id) : getSegment(id),
-  );
-  if (record === null) throw new CommandError(`no ${KIND_NAME[kind]} with id ${id}`);
+  const record = explained({ kind, op: 'stat', id, access: 'read' }, () => KINDS[kind].record(id));
+  if (record === null) throw new CommandError(`no ${KINDS[kind].noun} with id ${id}`);
   return record;
 }
 
@@ -226,13 +217,8 @@ export function statSubcommand(
     );
 }
 
-/** `rm` of msg, sem and shm: `remove` (IPC_RMID) of the TARGET, failures explained. */
-export function rmSubcommand(
-  program: Command,
-  kind: IpcKind,
-  summary: string,
-  remove: (id: number) => void,
-): void {
+/** `rm` of msg, sem and shm: IPC_RMID of the TARGET (the kind table's `remove`), failures explained. */
+export function rmSubcommand(program: Command, kind: IpcKind, summary: string): void {
   targetSubcommand(program, 'rm', summary)
     .usage(TARGET_USAGE)
     .argument('[args...]', 'TARGET id (unless -k/--path)')
@@ -240,7 +226,7 @@ export function rmSubcommand(
       action(program, (args: string[], opts: TargetOptions) => {
         const { target, rest } = takeTarget(kind, opts, args);
         noMore(rest);
-        explained({ kind, op: 'remove', id: target.id }, () => remove(target.id));
+        explained({ kind, op: 'remove', id: target.id }, () => KINDS[kind].remove(target.id));
         return 0;
       }),
     );

@@ -5,6 +5,7 @@ import { HEADER_SIZE, MAX_USED, openSegment, SegmentError } from '../protocols/s
 import type { FdIo } from '../protocols/shmseg-io.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
+import { usingAttachment } from './shm-io.js';
 import { parseCount } from './values.js';
 
 /** SIZE: the size the segment is used as, at least the `int size` header. */
@@ -33,13 +34,10 @@ export async function withSegment(
   }
   const { attachment } = seg;
   const size = sizeArg ?? seg.segsz;
-  const io: FdIo = { pending: false };
-  try {
+  // A read or write still running on the pool uses the segment: it is left attached.
+  await usingAttachment(attachment, async (io) => {
     ctx.stderr.write(`attached segment at: 0x${attachment.address.toString(16)}\n`);
     // The protocol's int header bounds what it uses: a larger segment is viewed only that far.
     await fn(attachment.view(0, Math.min(size, MAX_USED)), Math.min(size, MAX_USED), io);
-  } finally {
-    // A read or write still running on the pool uses the segment: leave it attached.
-    if (!io.pending) attachment.detach();
-  }
+  });
 }

@@ -4,26 +4,13 @@
 //   --path P [--proj N]     the key ftok(P, N) makes (N defaults to 1)
 // With -k or --path there is no ID argument, so the positionals after it move up by one.
 import type { Command } from 'commander';
-import {
-  formatKey,
-  ftok,
-  isIpcError,
-  MessageQueue,
-  SemaphoreSet,
-  SharedMemory,
-  strerror,
-} from '../ipc/index.js';
+import { formatKey, ftok, isIpcError, strerror } from '../ipc/index.js';
+import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import { pathArg, showPath } from './argv-bytes.js';
 import { CommandError, UsageError } from './exit.js';
 import { parseId, parseInteger, parseKey } from './values.js';
 
-export type IpcKind = 'msg' | 'sem' | 'shm';
-
-export const KIND_NAME: Record<IpcKind, string> = {
-  msg: 'message queue',
-  sem: 'semaphore set',
-  shm: 'shared memory segment',
-};
+export type { IpcKind } from '../ipc/kinds.js';
 
 export interface TargetOptions {
   key?: string;
@@ -74,13 +61,12 @@ export function keyOf(opts: TargetOptions): number | undefined {
 }
 
 function openByKey(kind: IpcKind, key: number): number {
+  const { noun } = KINDS[kind];
   try {
-    if (kind === 'msg') return MessageQueue.get(key).id;
-    if (kind === 'sem') return SemaphoreSet.get(key, 0).id;
-    return SharedMemory.get(key, 0).id;
+    return KINDS[kind].idOfKey(key);
   } catch (e) {
-    if (isIpcError(e, 'ENOENT')) throw new CommandError(`no ${KIND_NAME[kind]} with key ${formatKey(key)}`);
-    if (isIpcError(e)) throw new CommandError(`${KIND_NAME[kind]} with key ${formatKey(key)}: ${e.message}`);
+    if (isIpcError(e, 'ENOENT')) throw new CommandError(`no ${noun} with key ${formatKey(key)}`);
+    if (isIpcError(e)) throw new CommandError(`${noun} with key ${formatKey(key)}: ${e.message}`);
     throw e;
   }
 }
@@ -94,16 +80,17 @@ export function takeTarget(
   opts: TargetOptions,
   args: readonly string[],
 ): { target: Target; rest: string[] } {
+  const { noun } = KINDS[kind];
   const key = keyOf(opts);
   if (key !== undefined) {
     const id = openByKey(kind, key);
     return {
-      target: { kind, id, key, label: `${KIND_NAME[kind]} ${id} (key ${formatKey(key)})` },
+      target: { kind, id, key, label: `${noun} ${id} (key ${formatKey(key)})` },
       rest: [...args],
     };
   }
   const [first, ...rest] = args;
   if (first === undefined) throw new UsageError(`missing TARGET: an id, -k KEY or --path P`);
-  const id = parseId(first, `${KIND_NAME[kind]} id`);
-  return { target: { kind, id, label: `${KIND_NAME[kind]} ${id}` }, rest };
+  const id = parseId(first, `${noun} id`);
+  return { target: { kind, id, label: `${noun} ${id}` }, rest };
 }

@@ -15,6 +15,7 @@ export const C = {
   MSG_STAT_ANY: 13,
   MSG_NOERROR: 0o10000,
   MSG_EXCEPT: 0o20000,
+  MSG_COPY: 0o40000,
   GETPID: 11,
   GETVAL: 12,
   GETALL: 13,

@@ -26,6 +26,10 @@ export interface KindEntry {
   noun: string;
   /** Its id's name in the kernel's and util-linux's words: msqid, semid, shmid. */
   idName: string;
+  /** The name of its *get call: msgget, semget, shmget. */
+  getCall: string;
+  /** IPC_STAT of one id: the parts every kind has (needs read permission). */
+  stat(id: number): { perm: IpcPerm; ctime: number };
   /** IPC_RMID. */
   remove(id: number): void;
   /** The id of the object that has `key` (no create): ENOENT when there is none. */
@@ -44,6 +48,8 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     kind: 'msg',
     noun: 'message queue',
     idName: 'msqid',
+    getCall: 'msgget',
+    stat: (id) => new MessageQueue(id).stat(),
     remove: (id) => new MessageQueue(id).remove(),
     idOfKey: (key) => MessageQueue.get(key).id,
     record: (id, opts) => getQueue(id, opts),
@@ -55,6 +61,8 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     kind: 'sem',
     noun: 'semaphore set',
     idName: 'semid',
+    getCall: 'semget',
+    stat: (id) => new SemaphoreSet(id).stat(),
     remove: (id) => new SemaphoreSet(id).remove(),
     idOfKey: (key) => SemaphoreSet.get(key, 0).id,
     record: (id, opts) => getSemaphore(id, opts),
@@ -66,6 +74,8 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     kind: 'shm',
     noun: 'shared memory segment',
     idName: 'shmid',
+    getCall: 'shmget',
+    stat: (id) => new SharedMemory(id).stat(),
     remove: (id) => new SharedMemory(id).remove(),
     idOfKey: (key) => SharedMemory.get(key, 0).id,
     record: (id, opts) => getSegment(id, opts),

@@ -222,6 +222,29 @@ export class MessageQueue {
     return unpackMessage(buf, n);
   }
 
+  /**
+   * A copy of the message at position `index` (0 = the first), left on the queue: msgrcv with
+   * msgtyp = index and MSG_COPY|IPC_NOWAIT (Linux 3.8+ built with CONFIG_CHECKPOINT_RESTORE;
+   * elsewhere the kernel fails with ENOSYS). null when the queue has no message at `index`.
+   * A message longer than `maxSize` (default 8192) fails with E2BIG. Never waits.
+   */
+  peek(index: number, opts: { maxSize?: number } = {}): Message | null {
+    checkInt('index', index, 0, Number.MAX_SAFE_INTEGER);
+    const { buf, size } = recvArgs({ maxSize: opts.maxSize ?? 8192 });
+    const flags = C.MSG_COPY | C.IPC_NOWAIT;
+    const args = rcvArgs(this.id, size, index, flags);
+    const n = fn.msgrcv(this.id, buf, size, index, flags) as number;
+    if (n < 0) {
+      if (lastErrno() === ENOMSG) {
+        trace('msgrcv', args, '-1 ENOMSG');
+        return null;
+      }
+      fail('msgrcv', args);
+    }
+    trace('msgrcv', args, n);
+    return unpackMessage(buf, n);
+  }
+
   /** msgrcv that waits without blocking the event loop. Throws ENOMSG with `nowait`. */
   receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
     const { buf, size, type, flags } = recvArgs(opts);
@@ -260,6 +283,7 @@ function msgFlags(flags: number): string {
     [C.IPC_NOWAIT, 'IPC_NOWAIT'],
     [C.MSG_EXCEPT, 'MSG_EXCEPT'],
     [C.MSG_NOERROR, 'MSG_NOERROR'],
+    [C.MSG_COPY, 'MSG_COPY'],
   ] as const;
   return (
     names

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { findCommand } from '../cli/registry.js';
-import { isIpcError, MessageQueue, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+import { isIpcError } from '../ipc/index.js';
+import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import { PARENT_PID_ENV } from '../ipc/process.js';
 import { PACKAGE_ROOT } from '../package.js';
 
@@ -20,7 +21,8 @@ export function commandExists(name: string): boolean {
   return findCommand(name) !== undefined;
 }
 
-export type Kind = 'shm' | 'sem' | 'msg';
+/** The tour's name for the kind of an object (the one declared in src/ipc/inventory.ts). */
+export type Kind = IpcKind;
 
 /** The guard (src/tour/guard.ts): cleans up after a tour that died without doing it. */
 const GUARD = join(PACKAGE_ROOT, 'dist/src/tour/guard.js');
@@ -467,14 +469,9 @@ function running(pid: number): boolean {
 }
 
 function keyInUse(key: number): boolean {
-  const probes = [
-    () => SharedMemory.get(key, 0),
-    () => SemaphoreSet.get(key, 0),
-    () => MessageQueue.get(key, {}),
-  ];
-  for (const probe of probes) {
+  for (const kind of ['shm', 'sem', 'msg'] as const) {
     try {
-      probe();
+      KINDS[kind].idOfKey(key);
       return true;
     } catch (e) {
       if (!isIpcError(e, 'ENOENT')) return true; // EACCES: someone's object: in use
@@ -486,9 +483,7 @@ function keyInUse(key: number): boolean {
 /** The id of the object of this kind that has `key` now, or undefined. */
 export function idOfKey(kind: Kind, key: number): number | undefined {
   try {
-    if (kind === 'shm') return SharedMemory.get(key, 0).id;
-    if (kind === 'sem') return SemaphoreSet.get(key, 0).id;
-    return MessageQueue.get(key, {}).id;
+    return KINDS[kind].idOfKey(key);
   } catch (e) {
     if (isIpcError(e, 'ENOENT')) return undefined;
     throw e;
@@ -507,23 +502,14 @@ export function exists(kind: Kind, id: number): boolean {
 }
 
 function statPerm(kind: Kind, id: number): { cuid: number; ctime: number } {
-  const ds =
-    kind === 'shm'
-      ? new SharedMemory(id).stat()
-      : kind === 'sem'
-        ? new SemaphoreSet(id).stat()
-        : new MessageQueue(id).stat();
+  const ds = KINDS[kind].stat(id);
   return { cuid: ds.perm.cuid, ctime: ds.ctime };
 }
 
 function keyOf(kind: Kind, id: number): number {
-  if (kind === 'shm') return new SharedMemory(id).stat().perm.key | 0;
-  if (kind === 'sem') return new SemaphoreSet(id).stat().perm.key | 0;
-  return new MessageQueue(id).stat().perm.key | 0;
+  return KINDS[kind].stat(id).perm.key | 0;
 }
 
 function removeObject(kind: Kind, id: number): void {
-  if (kind === 'shm') new SharedMemory(id).remove();
-  else if (kind === 'sem') new SemaphoreSet(id).remove();
-  else new MessageQueue(id).remove();
+  KINDS[kind].remove(id);
 }

@@ -40,7 +40,7 @@ describe('svipc completion', () => {
           .filter((n) => n.startsWith('s'))
           .join(' '),
       ],
-      [['svipc', 'msg', ''], 'create send recv stat set rm --help'],
+      [['svipc', 'msg', ''], 'create send recv peek stat set rm --help'],
       [['svipc', 'sem', 'op', '--n'], '--nowait'],
       [['svipc', 'msg', 'recv', '--t'], '--type --timeout'],
       [['svipc', 'shm', 'read', '-'], '-k --key --path --proj -o --offset -l --length --json -h --help'],

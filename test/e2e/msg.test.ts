@@ -195,6 +195,36 @@ t $S msg rm $q
     ]);
   });
 
+  test('peek copies the message at an index and leaves the queue as it was (MSG_COPY)', async () => {
+    const r = await ns(`
+q=$($S msg create)
+for m in 3:three 1:one 5:five; do $S msg send $q --type \${m%%:*} \${m#*:}; done
+before=$($S msg stat $q | grep -E '^(qnum|cbytes)=' | tr '\\n' ' ')
+echo "p0=$($S msg peek $q) p2=$($S msg peek $q --index 2) p1=$($S msg peek $q --index 1)"
+$S msg peek $q --index 1 --json
+after=$($S msg stat $q | grep -E '^(qnum|cbytes)=' | tr '\\n' ' ')
+[ "$before" = "$after" ] && echo "unchanged: $after"
+t $S msg peek $q --index 3
+t $S msg peek $q --max-size 2
+t $S msg peek $q --index -1
+echo "order=$($S msg recv $q),$($S msg recv $q),$($S msg recv $q)"
+t $S msg peek $q
+`);
+    expect(r.stdout).toContain('p0=three p2=five p1=one\n');
+    expect(r.stdout).toContain(
+      '{\n  "id": 0,\n  "index": 1,\n  "type": 1,\n  "size": 3,\n  "text": "one",\n  "base64": "b25l"\n}\n',
+    );
+    expect(r.stdout).toContain('unchanged: cbytes=12 qnum=3 \n');
+    expect(r.stdout).toContain('[rc=1]\n[rc=1]\n[rc=2]\norder=three,one,five\n[rc=1]\n');
+    expect(r.stderr).toBe(
+      'svipc msg: message queue 0: no message at index 3\n' +
+        'svipc msg: message queue 0: the message at index 0 is longer than --max-size 2 bytes\n' +
+        "svipc msg: invalid index: '-1'\n" +
+        'svipc msg: message queue 0: no message at index 0\n',
+    );
+    expect(r.code).toBe(0);
+  });
+
   test('--help lists the exit codes', async () => {
     const r = await ns('$S msg recv --help');
     expect(r.stdout).toContain('75   --nowait was given and the call would have blocked');

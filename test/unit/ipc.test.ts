@@ -1,6 +1,6 @@
 // src/ipc in-process: each wrapper against the real kernel, on private objects this test
 // creates and removes (never anything else), plus the errno → IpcError mapping.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WaitTimeoutError } from '../../src/ipc/blocking.js';
 import {
   IPC as C,
@@ -15,6 +15,7 @@ import {
   setTracer,
   userName,
 } from '../../src/ipc/index.js';
+import { mayRead } from '../../src/ipc/removal.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -87,6 +88,20 @@ describe('MessageQueue', () => {
     q.send(1, Buffer.from('0123456789'));
     expectIpcError(() => q.receive({ maxSize: 4, nowait: true }), 'E2BIG', 'msgrcv');
     expect(q.receive({ maxSize: 4, noerror: true, nowait: true })?.data.toString()).toBe('0123');
+  });
+
+  it('peek copies by position (MSG_COPY) and leaves the queue as it was', () => {
+    const q = queue();
+    for (const t of [4, 2, 9]) q.send(t, Buffer.from(`m${t}`));
+    const before = q.stat();
+    expect([0, 1, 2].map((i) => q.peek(i)?.type)).toEqual([4, 2, 9]);
+    expect(q.peek(1)?.data.toString()).toBe('m2');
+    expect(q.peek(3)).toBeNull();
+    expectIpcError(() => q.peek(0, { maxSize: 1 }), 'E2BIG', 'msgrcv');
+    expect(() => q.peek(-1)).toThrow(IpcArgumentError);
+    const after = q.stat();
+    expect([after.qnum, after.cbytes, after.lrpid]).toEqual([before.qnum, before.cbytes, before.lrpid]);
+    expect([0, 1, 2].map(() => q.receive({ nowait: true })?.type)).toEqual([4, 2, 9]);
   });
 
   it('EAGAIN when a nowait send finds the queue full', () => {
@@ -328,5 +343,35 @@ describe('ftok, keys, names, trace', () => {
       expect.stringMatching(/^semop\(semid=\d+, \[\{num:0, op:-1, flg:0\}\]\) -> 0$/),
     );
     expect(lines).toContain('msgget(key=0x7e570004, flags=0) -> -1 ENOENT');
+  });
+});
+
+describe('removal: the kernel read check ipcrm -a honours', () => {
+  it('mayRead: the owner or creator bits, else the group bits, else the others; root reads all', () => {
+    const perm = (uid: number, gid: number, mode: number) => ({
+      key: 0,
+      uid,
+      gid,
+      cuid: 0,
+      cgid: 0,
+      mode,
+      seq: 0,
+    });
+    const euid = vi.spyOn(process, 'geteuid').mockReturnValue(1000);
+    const egid = vi.spyOn(process, 'getegid').mockReturnValue(1000);
+    const groups = vi.spyOn(process, 'getgroups').mockReturnValue([1000, 27]);
+    try {
+      expect(mayRead(perm(1000, 5, 0o400))).toBe(true);
+      expect(mayRead(perm(1000, 1000, 0o044))).toBe(false); // the owner's bits decide, not the group's
+      expect(mayRead(perm(5, 27, 0o040))).toBe(true); // a supplementary group
+      expect(mayRead(perm(5, 6, 0o440))).toBe(false);
+      expect(mayRead(perm(5, 6, 0o004))).toBe(true);
+      euid.mockReturnValue(0);
+      expect(mayRead(perm(5, 6, 0o000))).toBe(true);
+    } finally {
+      euid.mockRestore();
+      egid.mockRestore();
+      groups.mockRestore();
+    }
   });
 });

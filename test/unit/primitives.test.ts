@@ -1,13 +1,15 @@
 // The msg/sem/shm helpers in process: TARGET options, NUM:OP, bounds, --owner, the limits'
 // wording, and the util-linux --help reader behind the completions.
+import { constants } from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { parseOp } from '../../commands/sem.js';
-import { checkRange } from '../../commands/shm.js';
 import { optionsFromHelp } from '../../src/cli/completion.js';
 import { UsageError } from '../../src/cli/exit.js';
-import { describeLimit } from '../../src/cli/explain.js';
+import { describeLimit, explain } from '../../src/cli/explain.js';
 import { parseOwner, waitOptions } from '../../src/cli/primitives.js';
+import { parseOp } from '../../src/cli/sem-set.js';
+import { checkRange } from '../../src/cli/shm-io.js';
 import { keyOf, takeTarget } from '../../src/cli/target.js';
+import { ipcError } from '../../src/ipc/errors.js';
 
 describe('TARGET', () => {
   test('an id, a key, or an ftok path; never two', () => {
@@ -90,5 +92,24 @@ describe('completion', () => {
       { long: '--human', value: false, description: 'show sizes in human-readable format' },
       { short: '-Q', long: '--queue', value: false, description: 'create message queue' },
     ]);
+  });
+});
+
+describe('msg peek errors', () => {
+  test('a kernel without MSG_COPY (ENOSYS) is named with the option it lacks; E2BIG names the index', () => {
+    const nosys = explain(ipcError('msgrcv', constants.errno.ENOSYS), { kind: 'msg', op: 'peek', id: 3 });
+    expect((nosys as Error).message).toBe(
+      'this kernel cannot copy a message without removing it (msgrcv MSG_COPY needs Linux 3.8+ built with CONFIG_CHECKPOINT_RESTORE)',
+    );
+    const big = explain(ipcError('msgrcv', constants.errno.E2BIG), {
+      kind: 'msg',
+      op: 'peek',
+      id: 3,
+      index: 2,
+      maxSize: 10,
+    });
+    expect((big as Error).message).toBe(
+      'message queue 3: the message at index 2 is longer than --max-size 10 bytes',
+    );
   });
 });

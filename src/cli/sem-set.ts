@@ -1,0 +1,188 @@
+// The semaphore rules behind `svipc sem`: values and NUM:OP checked, and the sem_otime
+// initialization protocol. semget with IPC_CREAT leaves values unset until someone's SETVAL,
+// and a second process may use the set before: so a creator makes the set exclusively, gives
+// it its values, then marks it initialized by a no-op semop, which sets sem_otime; an opener
+// waits until sem_otime != 0 before it uses the set.
+import {
+  formatKey,
+  isIpcError,
+  SEMVMX,
+  SemaphoreSet,
+  type SemidDs,
+  type SemOp,
+  sleep,
+  WaitAbortedError,
+  WaitTimeoutError,
+} from '../ipc/index.js';
+import type { CommandContext } from './context.js';
+import { CommandError, UsageError } from './exit.js';
+import { explain, explained, type Situation, valueTooLarge } from './explain.js';
+import { type Target, type TargetOptions, takeTarget } from './target.js';
+import { parseCount } from './values.js';
+
+/** How long an opener waits for the creator's initialization by default. */
+export const INIT_WAIT_MS = 10_000;
+/** A set opened by key whose ctime is younger than this may still be being initialized. */
+const YOUNG_MS = 2_000;
+
+/** A semaphore value: 0..SEMVMX. */
+export function parseValue(s: string): number {
+  const v = parseCount(s, 'semaphore value');
+  if (v > SEMVMX) throw valueTooLarge(v);
+  return v;
+}
+
+/** V[,V...] */
+export function parseValues(s: string): number[] {
+  return s.split(',').map((v) => parseValue(v.trim()));
+}
+
+/**
+ * `create`'s --init V[,V...] and --nsems N: one value for all, or one per semaphore (default
+ * one semaphore, value 0).
+ */
+export function initialValues(
+  initText: string | undefined,
+  nsemsText: string | undefined,
+): { nsems: number; values: number[] } {
+  let values = initText !== undefined ? parseValues(initText) : undefined;
+  const nsems =
+    nsemsText !== undefined
+      ? parseCount(nsemsText, 'number of semaphores', 0x7fffffff)
+      : (values?.length ?? 1);
+  if (nsems < 1) throw new UsageError('a set needs at least one semaphore');
+  if (values === undefined) values = [0];
+  const first = values[0]!;
+  if (values.length === 1) values = Array.from({ length: nsems }, () => first);
+  if (values.length !== nsems) {
+    throw new UsageError(
+      `--init has ${values.length} values for ${nsems} semaphores (give one, or one per semaphore)`,
+    );
+  }
+  return { nsems, values };
+}
+
+/** NUM:OP, e.g. 0:-1 (P), 1:+1 (V), 2:0 (wait for zero). */
+export function parseOp(s: string, undo: boolean): SemOp {
+  const m = /^([0-9]+):([+-]?[0-9]+)$/.exec(s);
+  if (!m) throw new UsageError(`invalid operation: '${s}' (NUM:OP expected, e.g. 0:-1)`);
+  const num = Number(m[1]);
+  const op = Number(m[2]);
+  if (num > 0xffff) throw new UsageError(`invalid semaphore number: '${m[1]}'`);
+  if (Math.abs(op) > SEMVMX) throw valueTooLarge(Math.abs(op));
+  return { num, op, undo };
+}
+
+/** "no semaphore NUM" for a set of `nsems`. */
+export function noSemaphore(id: number, num: number, nsems: number): CommandError {
+  return new CommandError(`semaphore set ${id}: no semaphore ${num} (the set has ${nsems}: 0..${nsems - 1})`);
+}
+
+/**
+ * The opener's half of the sem_otime protocol: wait until the creator's first semop.
+ * With `youngOnly`, a set whose last change is older than YOUNG_MS is taken as it is (made by
+ * a tool that never semops, such as ipcmk): no wait.
+ */
+export async function awaitInitialized(
+  set: SemaphoreSet,
+  s: Situation,
+  opts: { timeoutMs: number; signal: AbortSignal; youngOnly: boolean },
+): Promise<SemidDs> {
+  const start = performance.now();
+  for (;;) {
+    const ds = explained(s, () => set.stat());
+    if (ds.otime !== 0) return ds;
+    if (opts.youngOnly && Date.now() - ds.ctime * 1000 > YOUNG_MS) return ds;
+    if (opts.signal.aborted) throw new WaitAbortedError('semget');
+    if (performance.now() - start >= opts.timeoutMs) {
+      throw new WaitTimeoutError(
+        `waiting for semaphore set ${set.id} to be initialized (sem_otime is still 0)`,
+        opts.timeoutMs,
+      );
+    }
+    await sleep(10, opts.signal);
+  }
+}
+
+/** The creator's half: a semop that changes no value but sets sem_otime. */
+export function markInitialized(set: SemaphoreSet, first: number): void {
+  const ops: SemOp[] =
+    first < SEMVMX
+      ? [
+          { num: 0, op: 1 },
+          { num: 0, op: -1 },
+        ]
+      : [
+          { num: 0, op: -1 },
+          { num: 0, op: 1 },
+        ];
+  set.op(ops, { nowait: true });
+}
+
+/** Resolve TARGET; a set opened by key gets the young-set wait (unless `waitInit` is false). */
+export async function openSet(
+  ctx: CommandContext,
+  opts: TargetOptions,
+  args: string[],
+  s: Omit<Situation, 'kind' | 'id'>,
+  timeoutMs?: number,
+  waitInit = true,
+): Promise<{ target: Target; set: SemaphoreSet; rest: string[]; sit: Situation }> {
+  const { target, rest } = takeTarget('sem', opts, args);
+  const set = new SemaphoreSet(target.id);
+  const sit: Situation = { kind: 'sem', id: target.id, ...s };
+  if (waitInit && target.key !== undefined) {
+    await awaitInitialized(
+      set,
+      { ...sit, op: 'stat', access: 'read' },
+      { timeoutMs: timeoutMs ?? INIT_WAIT_MS, signal: ctx.signal, youngOnly: true },
+    );
+  }
+  return { target, set, rest, sit };
+}
+
+export interface CreateSetOptions {
+  key: number | undefined;
+  mode: number;
+  nsems: number;
+  values: number[];
+  /** Open the set at `key` if it exists, and wait (this long) for its creator's initialization. */
+  existOk?: { timeoutMs: () => number; signal: AbortSignal };
+}
+
+/**
+ * Create a set exclusively, SETALL its values and mark it initialized; with `existOk`, open the
+ * one at the key instead and wait until it is initialized (it must have at least `nsems`).
+ * A set made here that fails half-way is removed again.
+ */
+export async function createSet(o: CreateSetOptions): Promise<{ set: SemaphoreSet; created: boolean }> {
+  const { key, nsems, values } = o;
+  const s: Situation = { kind: 'sem', op: 'create', nsems, ...(key !== undefined ? { key } : {}) };
+  let set: SemaphoreSet;
+  try {
+    set = SemaphoreSet.create(nsems, { mode: o.mode, ...(key !== undefined ? { key } : {}) });
+  } catch (e) {
+    if (!(o.existOk && key !== undefined && isIpcError(e, 'EEXIST'))) throw explain(e, s);
+    set = explained({ ...s, op: 'stat' }, () => SemaphoreSet.get(key, 0));
+    const ds = await awaitInitialized(
+      set,
+      { kind: 'sem', op: 'stat', id: set.id, access: 'read' },
+      { timeoutMs: o.existOk.timeoutMs(), signal: o.existOk.signal, youngOnly: false },
+    );
+    if (ds.nsems < nsems) {
+      throw new CommandError(
+        `semaphore set ${set.id} (key ${formatKey(key)}) exists with ${ds.nsems} semaphores, fewer than ${nsems}`,
+      );
+    }
+    return { set, created: false };
+  }
+  const sit: Situation = { kind: 'sem', op: 'setval', id: set.id };
+  try {
+    explained(sit, () => set.setAll(values));
+    explained({ ...sit, op: 'semop' }, () => markInitialized(set, values[0]!));
+  } catch (e) {
+    set.remove(); // Ours, and not initialized: leave nothing half-made.
+    throw e;
+  }
+  return { set, created: true };
+}

@@ -1,0 +1,82 @@
+// Removing System V objects as util-linux's ipcrm does: by id or key, each refusal sorted into
+// the cases ipcrm words (errno names, not numbers), and the walk of `ipcrm -a` over the
+// kernel's indexes, which sees only what the caller may read (the kernel's ipcperms()).
+import { isIpcError } from './errors.js';
+import { type IpcKind, KINDS } from './kinds.js';
+import type { IpcPerm } from './types.js';
+
+/**
+ * ipcperms() for read access, as MSG_STAT/SEM_STAT/SHM_STAT check it: the owner's or creator's
+ * bits, else the group's (owner's or creator's group, effective or supplementary), else the
+ * others'; root may do all. (*_STAT_ANY, which src/ipc uses, skips this check.)
+ */
+export function mayRead(perm: IpcPerm): boolean {
+  const euid = process.geteuid?.() ?? 0;
+  if (euid === 0) return true;
+  const groups = new Set([process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);
+  let granted = perm.mode;
+  if (euid === perm.uid || euid === perm.cuid) granted >>= 6;
+  else if (groups.has(perm.gid) || groups.has(perm.cgid)) granted >>= 3;
+  return (granted & 0o4) !== 0;
+}
+
+/** The kernel has no support for a kind (*_INFO failed). */
+export class KindUnavailableError extends Error {
+  constructor(readonly kind: IpcKind) {
+    super(`kernel not configured for ${kind}`);
+  }
+}
+
+/**
+ * The ids of every object of `kind` the caller may read, by kernel index, one at a time (so an
+ * object removed meanwhile is simply skipped). KindUnavailableError when the kind's *_INFO fails.
+ */
+export function* readableIds(kind: IpcKind): Generator<number, void, undefined> {
+  let maxIndex: number;
+  try {
+    maxIndex = KINDS[kind].maxIndex();
+  } catch (e) {
+    if (!isIpcError(e)) throw e;
+    throw new KindUnavailableError(kind);
+  }
+  for (let index = 0; index <= maxIndex; index++) {
+    let found: { id: number; ds: { perm: IpcPerm } };
+    try {
+      found = KINDS[kind].statIndex(index);
+    } catch (e) {
+      if (!isIpcError(e)) throw e;
+      continue; // an unused index
+    }
+    if (mayRead(found.ds.perm)) yield found.id;
+  }
+}
+
+/** How an IPC_RMID or a key lookup was refused, in ipcrm's words (followed by "id" or "key"). */
+export type Refusal = 'permission denied for' | 'invalid' | 'already removed';
+
+/** IPC_RMID of `id`: null when removed, else the refusal. Other failures throw (their IpcError). */
+export function removeId(kind: IpcKind, id: number): Refusal | null {
+  // The kernel answers EINVAL for any negative id; src/ipc refuses to pass one.
+  if (id < 0) return 'invalid';
+  try {
+    KINDS[kind].remove(id);
+    return null;
+  } catch (e) {
+    if (isIpcError(e, 'EACCES', 'EPERM')) return 'permission denied for';
+    if (isIpcError(e, 'EINVAL')) return 'invalid';
+    if (isIpcError(e, 'EIDRM')) return 'already removed';
+    throw e;
+  }
+}
+
+/** The id that has `key`, or the refusal. Other failures throw (their IpcError). */
+export function idOfKey(kind: IpcKind, key: number): number | Refusal {
+  try {
+    return KINDS[kind].idOfKey(key);
+  } catch (e) {
+    if (isIpcError(e, 'EACCES')) return 'permission denied for';
+    if (isIpcError(e, 'EIDRM')) return 'already removed';
+    if (isIpcError(e, 'ENOENT')) return 'invalid';
+    throw e;
+  }
+}
