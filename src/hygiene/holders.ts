@@ -141,11 +141,19 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
           const blocked = line === null ? null : parseSyscallLine(line, table);
           if (blocked) {
             const k = `${CALL_KIND[blocked.call]}:${blocked.id}`;
-            waiting.set(k, [...(waiting.get(k) ?? []), { pid, tid: Number(t), call: blocked.call }]);
+            const w = { pid, tid: Number(t), call: blocked.call };
+            const list = waiting.get(k);
+            if (list) list.push(w);
+            else waiting.set(k, [w]);
           }
         }
       }
-      for (const id of parseMapsSysv(maps)) attached.set(id, [...(attached.get(id) ?? []), pid]);
+      // One push per attachment: the scan costs processes + attachments, not objects x processes.
+      for (const id of parseMapsSysv(maps)) {
+        const list = attached.get(id);
+        if (list) list.push(pid);
+        else attached.set(id, [pid]);
+      }
       processes++;
     } catch (e) {
       if (!(e instanceof Unreadable)) throw e;
