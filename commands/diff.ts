@@ -2,6 +2,7 @@
 // Exit 1 when something appeared, so a CI step fails on leaks; 2 when it cannot tell (trouble).
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
+import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { MAX_SNAPSHOT_BYTES, readInput, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
@@ -14,7 +15,7 @@ import {
   SnapshotFormatError,
   takeSnapshot,
 } from '../src/hygiene/snapshot.js';
-import { toJson } from '../src/render/json.js';
+import { jsonChunks } from '../src/render/json.js';
 
 async function load(ctx: CommandContext, file: string): Promise<{ snap: Snapshot; raw: unknown }> {
   const text = (await readInput(ctx, file)).toString('utf8');
@@ -66,7 +67,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       };
       const d = diffSnapshots(before.snap, after.snap, kinds);
       if (opts.json) {
-        ctx.stdout.write(toJson({ schemaVersion: 1, appeared: d.appeared, disappeared: d.disappeared }));
+        const code = await writeChunksOrReport(
+          ctx,
+          jsonChunks({ schemaVersion: 1, appeared: d.appeared, disappeared: d.disappeared }),
+          0,
+        );
+        if (code !== 0) return code;
       } else {
         for (const r of d.appeared) ctx.stdout.write(`+ ${describeRecord(r)}\n`);
         for (const r of d.disappeared) ctx.stdout.write(`- ${describeRecord(r)}\n`);

@@ -2,7 +2,7 @@
 // codes), plus --json. Parse options -> ask the inventory -> render.
 import type { CommandContext } from '../src/cli/context.js';
 import type { LongOption } from '../src/cli/getopt.js';
-import { writeOrReport } from '../src/cli/output.js';
+import { writeChunksOrReport, writeOrReport } from '../src/cli/output.js';
 import { getoptFailed, getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from '../src/cli/util-linux.js';
 import { IpcError, strerror } from '../src/ipc/errors.js';
 import {
@@ -50,7 +50,7 @@ import {
   renderSemaphores,
   renderSemaphoreUsage,
 } from '../src/render/ipcs-text.js';
-import { toJson } from '../src/render/json.js';
+import { jsonChunks, toJson } from '../src/render/json.js';
 import type { NameResolver } from '../src/render/names.js';
 
 // util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
@@ -153,7 +153,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     return showOne(ctx, o, o.id, kinds.msg ? 'msg' : kinds.shm ? 'shm' : 'sem');
   }
   if (!kinds.msg && !kinds.shm && !kinds.sem) o.kinds = { msg: true, shm: true, sem: true };
-  return emit(ctx, o.json ? toJson(jsonDocument(o)) : textListing(o));
+  if (o.json) return writeChunksOrReport(ctx, jsonChunks(jsonDocument(o)), 0);
+  return emit(ctx, textListing(o));
 }
 
 /** Text output scans as util-linux 2.38.1 does: its syscall fallback uses *_STAT (permission checked). */

@@ -1,6 +1,7 @@
 // svipc leaks: objects nobody uses any more, each with its reasons and who holds it; exit 1 when
 // any is leaked, 2 on trouble. An object it cannot judge is "unknown", never "leaked".
 import type { CommandContext } from '../src/cli/context.js';
+import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
 import { parseSeconds } from '../src/cli/values.js';
@@ -10,7 +11,7 @@ import { judge } from '../src/hygiene/leaks.js';
 import { describeRecord } from '../src/hygiene/snapshot.js';
 import { listAll } from '../src/ipc/inventory.js';
 import { recordJson } from '../src/render/ipcs-json.js';
-import { toJson } from '../src/render/json.js';
+import { jsonChunks } from '../src/render/json.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const program = newProgram(
@@ -50,7 +51,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
     );
   program.action(
-    action(program, (opts: { minAge: string; all?: boolean; json?: boolean }) => {
+    action(program, async (opts: { minAge: string; all?: boolean; json?: boolean }) => {
       const minAgeSeconds = parseSeconds(opts.minAge, 'minimum age') / 1000;
       const all = listAll({ values: true });
       // After the listing: a holder of a listed object that started before it is seen.
@@ -61,9 +62,11 @@ export async function run(ctx: CommandContext): Promise<number> {
       });
       const shown = opts.all ? verdicts : verdicts.filter((v) => v.leaked);
       const unknown = verdicts.filter((v) => v.verdict === 'unknown').length;
+      const found = verdicts.some((v) => v.leaked) ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
       if (opts.json) {
-        ctx.stdout.write(
-          toJson({
+        const code = await writeChunksOrReport(
+          ctx,
+          jsonChunks({
             schemaVersion: 1,
             unknown,
             objects: shown.map((v) => ({
@@ -75,7 +78,9 @@ export async function run(ctx: CommandContext): Promise<number> {
               object: recordJson(v.record, NAMES),
             })),
           }),
+          found,
         );
+        if (code !== found) return code;
       } else {
         for (const v of shown) {
           const line = describeRecord(recordJson(v.record, NAMES));
@@ -88,7 +93,7 @@ export async function run(ctx: CommandContext): Promise<number> {
           `${ctx.prog}: ${unknown} object${unknown === 1 ? '' : 's'} not judged (unknown): --all says why\n`,
         );
       }
-      return verdicts.some((v) => v.leaked) ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
+      return found;
     }),
   );
   return verdictCommand(() => runProgram(program, ctx));

@@ -133,6 +133,23 @@ export async function writeOrReport(
   }
 }
 
+/**
+ * writeOrReport for a document made as it is written (jsonChunks): each chunk is handed to
+ * the kernel before the next is made, so the whole text is never held at once; the first
+ * failure stops it and is reported as writeOrReport reports it.
+ */
+export async function writeChunksOrReport(
+  ctx: CommandContext,
+  chunks: Iterable<string>,
+  code: number,
+): Promise<number> {
+  for (const chunk of chunks) {
+    const c = await writeOrReport(ctx, chunk, code);
+    if (c !== code || ctx.stdout.destroyed === true) return c;
+  }
+  return code;
+}
+
 /** --help of every create that prints a new object's id. */
 export const CREATED_HELP =
   '\nIf the id cannot be printed (write error: a full disk, a closed pipe), the object is removed\n' +

@@ -155,15 +155,26 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
           const blocked = line === null ? null : parseSyscallLine(line, table);
           if (blocked) {
             const k = `${CALL_KIND[blocked.call]}:${blocked.id}`;
-            waiting.set(k, [...(waiting.get(k) ?? []), { pid, tid: Number(t), call: blocked.call }]);
+            const w = { pid, tid: Number(t), call: blocked.call };
+            const list = waiting.get(k);
+            if (list) list.push(w);
+            else waiting.set(k, [w]);
             const a = parseSyscallArgs(line!);
             if (a) args.set(`${pid}:${t}`, a);
           }
         }
       }
-      for (const id of parseMapsSysv(maps)) attached.set(id, [...(attached.get(id) ?? []), pid]);
-      for (const m of parseMapsSysvRanges(maps))
-        ranges.set(m.id, [...(ranges.get(m.id) ?? []), { ...m, pid }]);
+      // One push per attachment: the scan costs processes + attachments, not objects x processes.
+      for (const id of parseMapsSysv(maps)) {
+        const list = attached.get(id);
+        if (list) list.push(pid);
+        else attached.set(id, [pid]);
+      }
+      for (const m of parseMapsSysvRanges(maps)) {
+        const list = ranges.get(m.id);
+        if (list) list.push({ ...m, pid });
+        else ranges.set(m.id, [{ ...m, pid }]);
+      }
       processes++;
     } catch (e) {
       if (!(e instanceof Unreadable)) throw e;

@@ -73,6 +73,24 @@ $S snapshot
     expect(doc.semaphores[0].elements[0].value).toBe(4);
   });
 
+  test('snapshot -o FILE: written in pieces, the same bytes as on stdout; a full disk is an error', async () => {
+    // 8 sets of 250 semaphores, values included: a document of several 64 KiB pieces (jsonChunks).
+    const r = await ns(`
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for i in 1 2 3 4 5 6 7 8; do $S sem create -n 250 >/dev/null; done
+$S snapshot -o "$tmp/file.json"
+$S snapshot > "$tmp/out.json"
+cmp "$tmp/file.json" "$tmp/out.json" && echo same
+wc -c < "$tmp/file.json"
+$S snapshot -o /dev/full; echo "exit $?"
+`);
+    const [same, size, ...rest] = r.stdout.trim().split('\n');
+    expect(same).toBe('same');
+    expect(Number(size)).toBeGreaterThan(3 * 64 * 1024);
+    expect(rest).toEqual(['exit 1']);
+    expect(r.stderr).toMatch(/^svipc snapshot: \/dev\/full: ENOSPC[^\n]*\n$/);
+  });
+
   test('diff: + for what appeared (exit 1), - for what disappeared (exit 0); two files; partial snapshots', async () => {
     const r = await ns(`
 old=$($S msg create)

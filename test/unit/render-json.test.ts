@@ -1,6 +1,6 @@
 // toJson: JSON text with exact 64-bit integers.
 import { describe, expect, it } from 'vitest';
-import { toJson } from '../../src/render/json.js';
+import { jsonChunks, toJson } from '../../src/render/json.js';
 
 describe('toJson', () => {
   it('writes bigints as exact JSON numbers', () => {
@@ -20,5 +20,38 @@ describe('toJson', () => {
     expect(toJson(v)).toBe(`${JSON.stringify(v, null, 2)}\n`);
     expect(toJson({ a: 1, b: undefined } as never)).toBe('{\n  "a": 1\n}\n');
     expect(toJson(Number.NaN)).toBe('null\n');
+  });
+});
+
+describe('jsonChunks', () => {
+  const doc = {
+    schemaVersion: 1,
+    mode: 'list',
+    queues: Array.from({ length: 3000 }, (_, i) => ({
+      id: i,
+      key: -i,
+      owner: `u${i}`,
+      big: BigInt(i) << 40n,
+    })),
+    empty: [],
+    nested: { a: [{ b: [1, 2] }], c: {} },
+  };
+
+  it('yields exactly the text of toJson, in order', () => {
+    const text = toJson(doc);
+    expect([...jsonChunks(doc)].join('')).toBe(text);
+    for (const size of [1, 100, 4096]) expect([...jsonChunks(doc, '  ', size)].join('')).toBe(text);
+    for (const v of [null, 7, 'x', [], {}, [[]], { a: undefined }] as never[])
+      expect([...jsonChunks(v)].join('')).toBe(toJson(v));
+  });
+
+  it('never holds the whole document in one string: pieces near the chunk size', () => {
+    const text = toJson(doc);
+    const size = 4096;
+    const chunks = [...jsonChunks(doc, '  ', size)];
+    expect(chunks.length).toBeGreaterThan(text.length / (2 * size));
+    // Every chunk but the last is at least `size`, and at most one record past it.
+    for (const c of chunks.slice(0, -1)) expect(c.length).toBeGreaterThanOrEqual(size);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(2 * size);
   });
 });
