@@ -35,7 +35,6 @@ import {
   isIpcError,
   type Message,
   MessageQueue,
-  type MsqidDs,
 } from '../ipc/index.js';
 import { listQueues } from '../ipc/inventory.js';
 import {
@@ -60,7 +59,7 @@ import {
   SenderTracker,
 } from './stat-identity.js';
 import { type Client, PathError, PathPolicy } from './stat-paths.js';
-import { QueueLook, Spin } from './stat-spin.js';
+import { QueueLook, replyQueueState, Spin } from './stat-spin.js';
 import { ContentStreams, lostWhy, trySend } from './stat-streams.js';
 
 const osErrno = osConstants.errno;
@@ -377,10 +376,10 @@ export class StatServer {
       return;
     }
     const reply = new MessageQueue(req.cliId);
-    let ds: MsqidDs | null = null;
+    let ds: { perm: IpcPerm; qbytes: number } | null = null;
     let perm: IpcPerm | null = null;
     try {
-      ds = reply.stat();
+      ds = replyQueueState(req.cliId);
       perm = ds.perm;
     } catch (e) {
       // EACCES: a server that is not root may not read it; /proc/sysvipc still tells its
@@ -537,7 +536,12 @@ export class StatServer {
     this.send(reply, type, encodeSize(value));
   }
 
-  private startContent(req: StatRequest, reply: MessageQueue, ds: MsqidDs | null, client: Client): void {
+  private startContent(
+    req: StatRequest,
+    reply: MessageQueue,
+    ds: { qbytes: number } | null,
+    client: Client,
+  ): void {
     const qbytes = ds?.qbytes ?? this.msgmax;
     const chunk = Math.min(this.msgmax, qbytes);
     if (chunk < RES_SIZ) {

@@ -10,11 +10,39 @@
 //     `budgetUs` microseconds; the budget doubles (up to MAX_US) when a spin finds a request
 //     and halves when one finds none, and a spin is made only right after requests were
 //     served: an idle server blocks in msgrcv and uses no CPU.
-import { C, fn, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
+import type { IpcPerm } from '../ipc/index.js';
+import { C, fn, ipc_perm, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
 import { checked } from '../ipc/trace.js';
 
 const QNUM = offsetOf(msqid_ds, 'msg_qnum');
 const LSPID = offsetOf(msqid_ds, 'msg_lspid');
+const QBYTES = offsetOf(msqid_ds, 'msg_qbytes');
+const PERM = offsetOf(msqid_ds, 'msg_perm');
+const P = Object.fromEntries(
+  ['__key', 'uid', 'gid', 'cuid', 'cgid', 'mode', '__seq'].map((f) => [f, PERM + offsetOf(ipc_perm, f)]),
+) as Record<'__key' | 'uid' | 'gid' | 'cuid' | 'cgid' | 'mode' | '__seq', number>;
+const permBuf = Buffer.alloc(sizeOf(msqid_ds));
+
+/**
+ * IPC_STAT of a reply queue reduced to what the server checks: its ipc_perm and msg_qbytes
+ * (the same values as MessageQueue.stat(), without decoding the rest). Throws IpcError.
+ */
+export function replyQueueState(id: number): { perm: IpcPerm; qbytes: number } {
+  checked('msgctl', () => `msqid=${id}, cmd=IPC_STAT`, fn.msgctl(id, C.IPC_STAT, permBuf) as number);
+  const b = permBuf;
+  return {
+    perm: {
+      key: b.readInt32LE(P.__key),
+      uid: b.readUInt32LE(P.uid),
+      gid: b.readUInt32LE(P.gid),
+      cuid: b.readUInt32LE(P.cuid),
+      cgid: b.readUInt32LE(P.cgid),
+      mode: b.readUInt32LE(P.mode),
+      seq: b.readUInt16LE(P.__seq),
+    },
+    qbytes: Number(b.readBigUInt64LE(QBYTES)),
+  };
+}
 
 export interface QueueState {
   qnum: number;

@@ -34,7 +34,7 @@ import {
 } from '../../src/server/stat-identity.js';
 import { type Client, PathError, PathPolicy } from '../../src/server/stat-paths.js';
 import { StatServer } from '../../src/server/stat-server.js';
-import { MAX_US, QueueLook, Spin } from '../../src/server/stat-spin.js';
+import { MAX_US, QueueLook, replyQueueState, Spin } from '../../src/server/stat-spin.js';
 import { hasCompiler } from '../helpers/run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'svipc-stat-unit-'));
@@ -388,6 +388,10 @@ describe('fast path (stat-spin.ts, kept /proc descriptors)', () => {
       expect(look.look()).toEqual({ qnum: ds.qnum, lspid: ds.lspid });
       expect(look.look().qnum).toBe(2);
       expect(look.look().lspid).toBe(process.pid);
+      q.set({ mode: 0o640, qbytes: 4321 });
+      const full = q.stat();
+      expect(replyQueueState(q.id)).toEqual({ perm: full.perm, qbytes: full.qbytes });
+      expect(replyQueueState(q.id).perm.mode & 0o777).toBe(0o640);
     } finally {
       q.remove();
     }
