@@ -43,16 +43,71 @@ export interface Creds {
 
 const statusBuf = Buffer.alloc(16384);
 
-/** /proc/PID/status in one read (readFileSync reads a size-0 file in many: 4x slower). */
-function readStatus(pid: number): string {
-  const fd = openSync(`/proc/${pid}/status`, 'r');
-  try {
-    const n = readSync(fd, statusBuf, 0, statusBuf.length, 0);
-    if (n < statusBuf.length) return statusBuf.toString('latin1', 0, n);
-  } finally {
-    closeSync(fd);
+/**
+ * Open /proc/PID/status files of recent senders, by pid. Such a descriptor belongs to the
+ * process it was opened for, not to its pid: once that process is gone a read fails (ESRCH)
+ * even if a new process has the pid, so a read through it is always the credentials of the
+ * same process, read afresh (a pread from offset 0 makes the kernel write the file anew).
+ * It saves the path lookup, open and close of every request but the first of a process.
+ */
+const statusFds = new Map<number, number>();
+/** At most this many descriptors are kept (the least recently used one is closed). */
+export const STATUS_FDS = 64;
+
+function openStatus(pid: number): number {
+  let fd = statusFds.get(pid);
+  if (fd !== undefined) {
+    statusFds.delete(pid);
+    statusFds.set(pid, fd);
+    return fd;
   }
-  return readFileSync(`/proc/${pid}/status`, 'latin1');
+  fd = openSync(`/proc/${pid}/status`, 'r');
+  statusFds.set(pid, fd);
+  if (statusFds.size > STATUS_FDS) {
+    const [old, oldFd] = statusFds.entries().next().value!;
+    statusFds.delete(old);
+    closeSync(oldFd);
+  }
+  return fd;
+}
+
+function forgetStatus(pid: number): void {
+  const fd = statusFds.get(pid);
+  if (fd === undefined) return;
+  statusFds.delete(pid);
+  closeSync(fd);
+}
+
+/** Close every kept /proc descriptor (the server's shutdown). */
+export function closeStatusFds(): void {
+  for (const pid of [...statusFds.keys()]) forgetStatus(pid);
+}
+
+/** How many /proc descriptors are kept (tests). */
+export function statusFdCount(): number {
+  return statusFds.size;
+}
+
+/**
+ * /proc/PID/status in one read (readFileSync reads a size-0 file in many: 4x slower), through
+ * a kept descriptor when this process was asked about before. A kept descriptor that fails
+ * (its process is gone) is closed and the pid looked up anew once: a new process may have it.
+ */
+function readStatus(pid: number): string {
+  for (let fresh = statusFds.has(pid) ? 0 : 1; fresh < 2; fresh++) {
+    let n: number;
+    try {
+      n = readSync(openStatus(pid), statusBuf, 0, statusBuf.length, 0);
+    } catch (e) {
+      forgetStatus(pid);
+      if (fresh === 1) throw e;
+      continue;
+    }
+    if (n < statusBuf.length) return statusBuf.toString('latin1', 0, n);
+    forgetStatus(pid);
+    return readFileSync(`/proc/${pid}/status`, 'latin1');
+  }
+  throw new Error('unreachable');
 }
 
 /** A process's credentials from /proc/PID/status; null when it is gone or unreadable. */

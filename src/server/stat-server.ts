@@ -14,7 +14,9 @@
 //     gets no reply (and a warning); one the sender may not have gets RES_ERR EACCES.
 //   - Requests are waited for with a zero-byte msgrcv, which wakes with E2BIG and leaves the
 //     message in the queue; they are then taken synchronously, each after an IPC_STAT, so
-//     msg_qnum and msg_lspid tell who sent what (SenderTracker).
+//     msg_qnum and msg_lspid tell who sent what (SenderTracker). Right after requests were
+//     served, the server spins on that IPC_STAT for a few adaptive microseconds before it
+//     blocks again (stat-spin.ts): a pool-thread receive per request costs more than the request.
 //   - Every reply is sent with IPC_NOWAIT: a full, removed or unwritable reply queue costs
 //     that client its reply (with a warning), never the server its progress.
 //   - stat(2) is made on the event loop (metadata, microseconds); file content is read
@@ -33,7 +35,6 @@ import {
   isIpcError,
   type Message,
   MessageQueue,
-  type MsqidDs,
 } from '../ipc/index.js';
 import { listQueues } from '../ipc/inventory.js';
 import {
@@ -51,12 +52,14 @@ import {
   ActAs,
   blockedReaders,
   type Creds,
+  closeStatusFds,
   credsOf,
   mayWrite,
   readableByOthers,
   SenderTracker,
 } from './stat-identity.js';
 import { type Client, PathError, PathPolicy } from './stat-paths.js';
+import { QueueLook, replyQueueState, Spin } from './stat-spin.js';
 import { ContentStreams, lostWhy, trySend } from './stat-streams.js';
 
 const osErrno = osConstants.errno;
@@ -163,6 +166,8 @@ export class StatServer {
   private readonly msgmax: number;
   private readonly act = new ActAs();
   private readonly senders = new SenderTracker();
+  private readonly look: QueueLook;
+  private readonly spin = new Spin();
   /** Processes blocked in msgrcv, by queue (a scan of /proc), and when it was made. */
   private readers: Map<number, number[]> | null = null;
   private readersAt = Number.NEGATIVE_INFINITY;
@@ -182,6 +187,7 @@ export class StatServer {
   ) {
     this.replacedId = replacedId;
     this.paths = paths;
+    this.look = new QueueLook(queue.id);
     this.limiter = new WarnLimiter(opts.warningsPerSecond ?? 20, opts.log);
     this.msgmax = MessageQueue.limits().msgmax;
     this.streams = new ContentStreams({
@@ -256,21 +262,32 @@ export class StatServer {
     process.once('exit', onExit);
     try {
       while (!this.stopping) {
-        // Wait for a request without taking it: a zero-byte msgrcv wakes with E2BIG and
-        // leaves the message where it is (a zero-byte message is taken: malformed anyway).
-        try {
-          const empty = await this.queue.receiveAsync({ maxSize: 0 });
-          this.senders.reset();
-          this.handleSafely(empty, null);
-        } catch (e) {
-          if (!isIpcError(e, 'E2BIG')) this.failed(e);
+        // A request usually follows the last one within microseconds (a client sends its
+        // next as soon as it has its answer): look for it with IPC_NOWAIT for a little while
+        // (stat-spin.ts) before waiting on a pool thread, which costs a round trip per request.
+        // The spin runs only right after requests were served, so an idle server sleeps.
+        if (!this.spinForRequest()) {
+          // Wait for a request without taking it: a zero-byte msgrcv wakes with E2BIG and
+          // leaves the message where it is (a zero-byte message is taken: malformed anyway).
+          try {
+            const empty = await this.queue.receiveAsync({ maxSize: 0 });
+            this.senders.reset();
+            this.handleSafely(empty, null);
+          } catch (e) {
+            if (!isIpcError(e, 'E2BIG')) this.failed(e);
+          }
+          this.spin.woke();
         }
-        // Take what is there synchronously, each after a look at msg_qnum and msg_lspid.
+        // Take what is there synchronously, each after a look at msg_qnum and msg_lspid
+        // (the look also says when the queue is empty: no msgrcv that fails with ENOMSG).
         // Every 32 give the event loop a turn (timers, file reads, the stream pump).
-        for (let n = 0; n < 32 && !this.stopping; n++) {
+        let served = 0;
+        for (; served < 32 && !this.stopping; served++) {
           let msg: Message | null;
           try {
-            this.senders.look(this.queue.stat());
+            const ds = this.look.look();
+            this.senders.look(ds);
+            if (ds.qnum === 0) break;
             msg = this.queue.receive({ maxSize: REQ_SIZ + 1, noerror: true, nowait: true });
           } catch (e) {
             this.failed(e);
@@ -278,6 +295,7 @@ export class StatServer {
           if (msg === null) break;
           this.handleSafely(msg, this.senders.next());
         }
+        this.spin.served(served);
         await yieldToLoop();
       }
     } catch (e) {
@@ -287,8 +305,20 @@ export class StatServer {
       process.removeListener('exit', onExit);
       this.stop();
       await this.streams.close();
+      closeStatusFds();
       this.limiter.flush();
     }
+  }
+
+  /** Spin (stat-spin.ts) until a request is in the queue; false when none came in time. */
+  private spinForRequest(): boolean {
+    return this.spin.run(() => {
+      try {
+        return this.look.look().qnum > 0;
+      } catch (e) {
+        return this.failed(e);
+      }
+    });
   }
 
   /** A failed call on the request queue: it was removed (QueueRemovedError), or rethrow. */
@@ -346,10 +376,10 @@ export class StatServer {
       return;
     }
     const reply = new MessageQueue(req.cliId);
-    let ds: MsqidDs | null = null;
+    let ds: { perm: IpcPerm; qbytes: number } | null = null;
     let perm: IpcPerm | null = null;
     try {
-      ds = reply.stat();
+      ds = replyQueueState(req.cliId);
       perm = ds.perm;
     } catch (e) {
       // EACCES: a server that is not root may not read it; /proc/sysvipc still tells its
@@ -506,7 +536,12 @@ export class StatServer {
     this.send(reply, type, encodeSize(value));
   }
 
-  private startContent(req: StatRequest, reply: MessageQueue, ds: MsqidDs | null, client: Client): void {
+  private startContent(
+    req: StatRequest,
+    reply: MessageQueue,
+    ds: { qbytes: number } | null,
+    client: Client,
+  ): void {
     const qbytes = ds?.qbytes ?? this.msgmax;
     const chunk = Math.min(this.msgmax, qbytes);
     if (chunk < RES_SIZ) {

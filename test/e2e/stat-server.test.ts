@@ -55,6 +55,37 @@ function vars(r: RunResult): Record<string, string> {
 }
 
 describe.skipIf(!nsOk)('stat-server (svipc) with the lecture clients', () => {
+  it.skipIf(!ccOk)(
+    'spins only between requests: after a burst, an idle server uses (nearly) no CPU',
+    async () => {
+      const r = await ns(
+        `
+      head -c 100 /dev/zero > $T/a
+      start_server || exit 1
+      cpu() { awk '{ print $14 + $15 }' /proc/$SP/stat; }
+      "$CCLIENT" -q -n 3000 $T/a; echo "burst=$?"
+      "$CCLIENT" -q -n 500 $T/a & P1=$!; "$CCLIENT" -q -n 500 $T/a; s2=$?; wait $P1; echo "burst2=$? $s2"
+      c0=$(cpu); t0=$(ms); sleep 3; c1=$(cpu); t1=$(ms)
+      echo "idle_cpu_ms=$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) ))"; echo "idle_wall_ms=$(( t1 - t0 ))"
+      echo "after=$("$CCLIENT" $T/a)"
+      stop_server`,
+        { CCLIENT: peer('stat-client') },
+        120_000,
+      );
+      const v = vars(r);
+      expect(v, r.stderr).toMatchObject({
+        burst: '0',
+        burst2: '0 0',
+        after: '100',
+        'server-exit': '0',
+        left: '0',
+      });
+      // A server that kept spinning would use a whole core: ~idle_wall_ms. A tenth is generous.
+      expect(Number(v.idle_cpu_ms), r.stderr).toBeLessThan(Number(v.idle_wall_ms) / 10);
+    },
+    150_000,
+  );
+
   it.skipIf(!ccOk)('answers the C client: sizes, and RES_ERR for a missing file', async () => {
     const r = await ns(
       `

@@ -29,9 +29,12 @@ import {
   mayWrite,
   readableByOthers,
   SenderTracker,
+  STATUS_FDS,
+  statusFdCount,
 } from '../../src/server/stat-identity.js';
 import { type Client, PathError, PathPolicy } from '../../src/server/stat-paths.js';
 import { StatServer } from '../../src/server/stat-server.js';
+import { MAX_US, QueueLook, replyQueueState, Spin } from '../../src/server/stat-spin.js';
 import { hasCompiler } from '../helpers/run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'svipc-stat-unit-'));
@@ -337,6 +340,84 @@ describe('in-process server and clients', () => {
     for (const id of [server!.queue.id, ...replyQueues]) {
       expect(() => new MessageQueue(id).stat(), `msqid ${id}`).toThrow(IpcError);
     }
+  });
+});
+
+describe('fast path (stat-spin.ts, kept /proc descriptors)', () => {
+  it('Spin: no spin before requests were served; the budget grows on hits, shrinks on misses', () => {
+    const spin = new Spin();
+    let looks = 0;
+    const never = () => {
+      looks++;
+      return false;
+    };
+    spin.woke();
+    expect(spin.run(never)).toBe(false);
+    expect(looks).toBe(0); // nothing served since: an idle server never spins
+    spin.served(1);
+    const before = spin.budgetUs;
+    expect(spin.run(() => true)).toBe(true);
+    expect(spin.budgetUs).toBe(Math.min(MAX_US, before * 2));
+    spin.served(1);
+    const t0 = performance.now();
+    expect(spin.run(never)).toBe(false);
+    expect(looks).toBeGreaterThan(0);
+    expect(spin.budgetUs).toBe(Math.min(MAX_US, before * 2) / 2);
+    // Misses shrink it until no spin is made at all, even after requests were served.
+    for (let i = 0; i < 20; i++) {
+      spin.served(1);
+      spin.run(never);
+    }
+    const n = looks;
+    spin.served(1);
+    expect(spin.run(never)).toBe(false);
+    expect(looks).toBe(n);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(0);
+    expect(spin.spins).toBeGreaterThan(2);
+    expect(spin.hits).toBe(1);
+  });
+
+  it('QueueLook reads the msg_qnum and msg_lspid that IPC_STAT reports, and fails once the queue is gone', () => {
+    const q = MessageQueue.create();
+    try {
+      const look = new QueueLook(q.id);
+      expect(look.look()).toEqual({ qnum: 0, lspid: 0 });
+      q.send(1, Buffer.from('a'));
+      q.send(2, Buffer.from('b'));
+      const ds = q.stat();
+      expect(look.look()).toEqual({ qnum: ds.qnum, lspid: ds.lspid });
+      expect(look.look().qnum).toBe(2);
+      expect(look.look().lspid).toBe(process.pid);
+      q.set({ mode: 0o640, qbytes: 4321 });
+      const full = q.stat();
+      expect(replyQueueState(q.id)).toEqual({ perm: full.perm, qbytes: full.qbytes });
+      expect(replyQueueState(q.id).perm.mode & 0o777).toBe(0o640);
+    } finally {
+      q.remove();
+    }
+    expect(() => new QueueLook(q.id).look()).toThrow(IpcError);
+  });
+
+  it('credsOf through a kept descriptor: fresh for a live process, null once it is gone, at most STATUS_FDS kept', () => {
+    const child = spawnSync('sh', ['-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+    const pid = Number(child.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    try {
+      const a = credsOf(pid);
+      expect(a?.pid).toBe(pid);
+      const kept = statusFdCount();
+      expect(kept).toBeGreaterThan(0);
+      expect(credsOf(pid)).toEqual(a); // read again through the kept descriptor
+      expect(statusFdCount()).toBe(kept);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    // Gone (a zombie of its new parent, or reaped): no credentials, through the kept descriptor or not.
+    const deadline = performance.now() + 10_000;
+    while (credsOf(pid) !== null && performance.now() < deadline) spawnSync('sleep', ['0.05']);
+    expect(credsOf(pid)).toBeNull();
+    for (let i = 0; i < STATUS_FDS + 8; i++) credsOf(process.pid);
+    expect(statusFdCount()).toBeLessThanOrEqual(STATUS_FDS);
   });
 });
 
