@@ -61,6 +61,34 @@ describe('svipc completion', () => {
     expect(r.stdout.split('\n').slice(0, -1)).toEqual(cases.map(([, want]) => want));
   });
 
+  test('ids come from the live objects: a queue this test made is offered as TARGET (bash, fish, zsh)', async () => {
+    const made = await svipc(['msg', 'create']);
+    const id = made.stdout.trim();
+    try {
+      const words = (w: string[]) =>
+        `COMP_WORDS=(${w.map((x) => `'${x}'`).join(' ')}); COMP_CWORD=${w.length - 1}; COMPREPLY=(); _svipc; echo "\${COMPREPLY[*]}"`;
+      const r = await run('bash', [
+        '-c',
+        `source '${scripts.bash}'\n${words(['svipc', 'msg', 'stat', ''])}\n${words(['svipc', 'msg', 'rm', id])}`,
+      ]);
+      expect(r.stderr).toBe('');
+      const [stat, rm] = r.stdout.split('\n');
+      expect(stat!.split(' ')).toContain(id);
+      expect(rm!.split(' ')).toContain(id);
+      if (has('fish')) {
+        const f = await run('fish', ['-c', `source '${scripts.fish}'; complete -C 'svipc msg peek '`]);
+        expect(f.stderr).toBe('');
+        expect(f.stdout.split('\n')).toContain(id);
+      }
+      if (has('zsh')) {
+        const z = await run('zsh', ['-c', `zsh -n '${scripts.zsh}' && echo parsed`]);
+        expect(z.stdout).toBe('parsed\n');
+      }
+    } finally {
+      await svipc(['msg', 'rm', id]);
+    }
+  });
+
   test('bash: every registered command is offered', async () => {
     const r = await run('bash', [
       '-c',
