@@ -78,7 +78,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run every demo of the lecture on private objects, check and explain each',
     group: 'lecture',
   },
-  { name: 'msg', summary: 'message queues from the shell: send, recv, stat, set', group: 'primitives' },
+  { name: 'msg', summary: 'message queues from the shell: send, recv, peek, stat, set', group: 'primitives' },
   { name: 'sem', summary: 'semaphores from the shell: create, get, set, op', group: 'primitives' },
   { name: 'shm', summary: 'shared memory from the shell: create, write, read', group: 'primitives' },
   { name: 'snapshot', summary: 'print every visible IPC object as JSON', group: 'hygiene' },

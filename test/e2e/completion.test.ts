@@ -109,7 +109,7 @@ complete -C 'svipc ipcrm --all'`,
     ]);
     expect(r.stderr).toBe('');
     const [ms, sem, op, shells, all] = r.stdout.split('==\n');
-    expect(ms).toBe('msg\tmessage queues from the shell: send, recv, stat, set\n');
+    expect(ms).toBe('msg\tmessage queues from the shell: send, recv, peek, stat, set\n');
     expect(sem!.split('\n').map((l) => l.split('\t')[0])).toEqual([
       'create',
       'get',
