@@ -109,7 +109,7 @@ function semaphores(
   const pids = [...new Set(r.elements.map((e) => e.pid).filter((p) => p > 0))];
   const states = pids.map((p) => [p, c.state(p, r.otime)] as const);
   const reasons = [
-    waiters === 0 ? 'nobody waiting' : `${waiters} processes waiting`,
+    waiters === 0 ? 'nobody waiting' : `${waiters} process${waiters === 1 ? '' : 'es'} waiting`,
     ...seen,
     pids.length === 0
       ? 'never operated on (no semop)'

@@ -5,6 +5,7 @@
 // folds a sequence number into ids, so a removed object's id comes back only after the
 // sequence wraps).
 import { listAll } from '../ipc/inventory.js';
+import { permString, plural, sizeToHumanString } from '../render/human.js';
 import { listDocument } from '../render/ipcs-json.js';
 import type { JsonValue } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
@@ -93,12 +94,15 @@ export function diffSnapshots(
 
 const KIND_WORD: Record<string, string> = { msg: 'queue', shm: 'segment', sem: 'semaphores' };
 
-/** One line per object: `queue 3 key 0x00001234 owner root perms 600: 2 messages, 10 bytes`. */
+/** Bytes as a person reads them: "10B", "4K", "1.5M" (exact figures are in the JSON). */
+const bytes = (v: JsonValue | undefined): string => sizeToHumanString(BigInt(String(v ?? 0)));
+
+/** One line per object, for people: `queue 3 key 0x00001234 owner root rw-------: 2 messages, 10B`. */
 export function describeRecord(r: Obj): string {
   const owner = r.user ?? r.uid;
-  const head = `${KIND_WORD[String(r.kind)] ?? String(r.kind)} ${String(r.id)} key ${String(r.keyHex)} owner ${String(owner)} perms ${String(r.permsOctal)}`;
-  if (r.kind === 'msg') return `${head}: ${String(r.qnum)} messages, ${String(r.cbytes)} bytes`;
+  const head = `${KIND_WORD[String(r.kind)] ?? String(r.kind)} ${String(r.id)} key ${String(r.keyHex)} owner ${String(owner)} ${permString(Number(r.perms))}`;
+  if (r.kind === 'msg') return `${head}: ${plural(Number(r.qnum), 'message')}, ${bytes(r.cbytes)}`;
   if (r.kind === 'shm')
-    return `${head}: ${String(r.size)} bytes, nattch ${String(r.nattch)}${r.dest ? ', marked for removal' : ''}`;
-  return `${head}: ${String(r.nsems)} semaphores`;
+    return `${head}: ${bytes(r.size)}, nattch ${String(r.nattch)}${r.dest ? ', marked for removal' : ''}`;
+  return `${head}: ${plural(Number(r.nsems), 'semaphore')}`;
 }

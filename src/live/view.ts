@@ -3,9 +3,8 @@
 // terminal is src/live/terminal.ts's.
 import { inspect } from 'node:util';
 import { userName } from '../ipc/users.js';
-import { sizeToHumanString } from '../render/human.js';
+import { permString, sizeToHumanString } from '../render/human.js';
 import type { JsonValue } from '../render/json.js';
-import { permString } from '../render/lsipc-columns.js';
 import { type LiveRow, percent, type Sample } from './sample.js';
 
 export const SORT_KEYS = ['id', 'kind', 'owner', 'depth', 'rate', 'waiters', 'age'] as const;

@@ -37,3 +37,18 @@ export function sizeToHumanString(size: number | bigint): string {
   }
   return `${dec}${suffix}`;
 }
+
+/** strmode() of the permission bits, without the file type: "rw-r--r--". */
+export function permString(mode: number): string {
+  let s = '';
+  for (const shift of [6, 3, 0]) {
+    const b = (mode >> shift) & 7;
+    s += `${b & 4 ? 'r' : '-'}${b & 2 ? 'w' : '-'}${b & 1 ? 'x' : '-'}`;
+  }
+  return s;
+}
+
+/** "1 message", "2 messages": a count and its noun, for people. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

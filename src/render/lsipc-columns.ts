@@ -3,7 +3,7 @@
 // value from the inventory's records. The order is util-linux's: it is the order of the
 // --id listing and of the help text. Values are byte strings (see smartcols.ts); null = no data.
 import type { QueueRecord, SegmentRecord, SemaphoreRecord } from '../ipc/inventory.js';
-import { sizeToHumanString } from './human.js';
+import { permString, sizeToHumanString } from './human.js';
 import { ctime } from './time.js';
 
 /** The kinds of rows lsipc prints; later kinds (POSIX) add theirs here. */
@@ -84,16 +84,6 @@ export function formatTime(seconds: number, format: TimeFormat, now: number): st
 
 const time = (t: number, c: CellContext): string | null => (t ? formatTime(t, c.time, c.now) : null);
 const size = (n: number | bigint, c: CellContext): string => (c.bytes ? String(n) : sizeToHumanString(n));
-
-/** strmode() of the permission bits, without the file type: "rw-r--r--". */
-export function permString(mode: number): string {
-  let s = '';
-  for (const shift of [6, 3, 0]) {
-    const b = (mode >> shift) & 7;
-    s += `${b & 4 ? 'r' : '-'}${b & 2 ? 'w' : '-'}${b & 1 ? 'x' : '-'}`;
-  }
-  return s;
-}
 
 /** The same getter for the three System V kinds. */
 function sysv(f: (r: PermRecord, c: CellContext) => string | null): Getters {

@@ -5,9 +5,8 @@ import type { IpcRecord } from '../ipc/inventory.js';
 import { KINDS } from '../ipc/kinds.js';
 import { userName } from '../ipc/users.js';
 import type { RecordedPid, WaitingThread, WhoReport } from '../live/who.js';
-import { sizeToHumanString } from './human.js';
+import { permString, sizeToHumanString } from './human.js';
 import type { JsonValue } from './json.js';
-import { permString } from './lsipc-columns.js';
 
 const NOUN = (kind: IpcRecord['kind']) => KINDS[kind].noun;
 

@@ -112,15 +112,15 @@ cat "$tmp/before.json" | $S diff - > /dev/null; echo "[stdin rc=$?]"
     expect(r.stdout).toBe(
       [
         '[rc=0]',
-        '+ queue 1 key 0x00001234 owner root perms 600: 0 messages, 0 bytes',
-        '+ segment 0 key 0x00000000 owner root perms 600: 100 bytes, nattch 0',
+        '+ queue 1 key 0x00001234 owner root rw-------: 0 messages, 0B',
+        '+ segment 0 key 0x00000000 owner root rw-------: 100B, nattch 0',
         '[rc=1]',
-        '- queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes',
-        '- queue 1 key 0x00001234 owner root perms 600: 0 messages, 0 bytes',
-        '- segment 0 key 0x00000000 owner root perms 600: 100 bytes, nattch 0',
+        '- queue 0 key 0x00000000 owner root rw-------: 0 messages, 0B',
+        '- queue 1 key 0x00001234 owner root rw-------: 0 messages, 0B',
+        '- segment 0 key 0x00000000 owner root rw-------: 100B, nattch 0',
         '[rc=0]',
-        '+ queue 1 key 0x00001234 owner root perms 600: 0 messages, 0 bytes',
-        '+ segment 0 key 0x00000000 owner root perms 600: 100 bytes, nattch 0',
+        '+ queue 1 key 0x00001234 owner root rw-------: 0 messages, 0B',
+        '+ segment 0 key 0x00000000 owner root rw-------: 100B, nattch 0',
         '[rc=1]',
         '[rc=0]',
         '1',
@@ -161,13 +161,13 @@ $S ipcs | grep -c '^0x'
     expect(r.stderr).toBe(
       [
         'svipc run: the command left 2 IPC objects in this IPC namespace:',
-        '  queue 1 key 0x00000077 owner root perms 600: 0 messages, 0 bytes',
-        '  segment 0 key 0x00000000 owner root perms 600: 10 bytes, nattch 0',
+        '  queue 1 key 0x00000077 owner root rw-------: 0 messages, 0B',
+        '  segment 0 key 0x00000000 owner root rw-------: 10B, nattch 0',
         'svipc run: the command left 2 IPC objects in this IPC namespace:',
-        '  segment 1 key 0x00000000 owner root perms 600: 20 bytes, nattch 0',
-        '  semaphores 0 key 0x00000000 owner root perms 600: 1 semaphores',
+        '  segment 1 key 0x00000000 owner root rw-------: 20B, nattch 0',
+        '  semaphores 0 key 0x00000000 owner root rw-------: 1 semaphore',
         'svipc run: removed 1 of them (--cleanup)',
-        'svipc run: left semaphores 0 key 0x00000000 owner root perms 600: the kernel records no creator pid for semaphore sets: svipc cannot prove the command made it (--isolate can)',
+        'svipc run: left semaphores 0 key 0x00000000 owner root rw-------: the kernel records no creator pid for semaphore sets: svipc cannot prove the command made it (--isolate can)',
         'svipc run: the command left no IPC objects in this IPC namespace',
         'svipc run: the command left no IPC objects in this IPC namespace',
         'svipc run: no-such-command-here: command not found',
@@ -189,11 +189,11 @@ $S ipcs | grep -c '^0x'
     expect(r.stderr).toBe(
       [
         'svipc run: the command left 2 IPC objects in its private IPC namespace:',
-        '  queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes',
-        '  segment 0 key 0x00000000 owner root perms 600: 4096 bytes, nattch 0',
+        '  queue 0 key 0x00000000 owner root rw-------: 0 messages, 0B',
+        '  segment 0 key 0x00000000 owner root rw-------: 4K, nattch 0',
         'svipc run: (they go with the namespace when svipc exits)',
         'svipc run: the command left 1 IPC object in its private IPC namespace:',
-        '  semaphores 0 key 0x00000000 owner root perms 600: 1 semaphores',
+        '  semaphores 0 key 0x00000000 owner root rw-------: 1 semaphore',
         'svipc run: removed 1 of them (--cleanup)',
         '',
       ].join('\n'),
@@ -252,7 +252,7 @@ $S leaks >/dev/null; echo "[rc=$?]"
 t $S leaks --min-age soon 2>/dev/null
 `);
     expect(r.stdout).toBe(
-      '[rc=0]\n+ queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n[rc=1]\n[rc=2]\n[rc=2]\n[rc=1]\n[rc=2]\n',
+      '[rc=0]\n+ queue 0 key 0x00000000 owner root rw-------: 0 messages, 0B\n[rc=1]\n[rc=2]\n[rc=2]\n[rc=1]\n[rc=2]\n',
     );
   });
 });
@@ -294,13 +294,13 @@ kill $w $s; wait
     expect(r.stderr).toBe('');
     const text = r.stdout.slice(0, r.stdout.indexOf('[rc='));
     expect(text).toMatch(
-      /^queue 0 key 0x00000000 owner root perms 600: 1 messages, 1 bytes\n {4}nobody waiting in msgrcv\/msgsnd; last msgsnd pid \d+ is gone; no msgrcv ever; 1 messages queued; the kernel records no creator pid for queues\n/,
+      /^queue 0 key 0x00000000 owner root rw-------: 1 message, 1B\n {4}nobody waiting in msgrcv\/msgsnd; last msgsnd pid \d+ is gone; no msgrcv ever; 1 messages queued; the kernel records no creator pid for queues\n/,
     );
     expect(text).toMatch(
-      /segment 0 key 0x00000000 owner root perms 600: 64 bytes, nattch 0\n {4}nattch 0; creator pid \d+ is gone; never attached\n/,
+      /segment 0 key 0x00000000 owner root rw-------: 64B, nattch 0\n {4}nattch 0; creator pid \d+ is gone; never attached\n/,
     );
     expect(text).toMatch(
-      /semaphores 0 key 0x00000000 owner root perms 600: 1 semaphores\n {4}nobody waiting; last semop pid \d+ is gone; the kernel records no creator pid for semaphore sets\n/,
+      /semaphores 0 key 0x00000000 owner root rw-------: 1 semaphore\n {4}nobody waiting; last semop pid \d+ is gone; the kernel records no creator pid for semaphore sets\n/,
     );
     expect(text.split('\n').length).toBe(7); // three objects, two lines each
     expect(r.stdout).toContain('[rc=1]\n[json rc=1]\n[rc=0]\n');
@@ -333,7 +333,7 @@ kill $w $s; wait
     expect(byKind.shm.attached).toEqual([w]);
     expect(byKind.shm.reasons[3]).toMatch(/^last shmat\/shmdt pid \d+ is alive$/);
     expect(byKind.sem.leaked).toBe(false);
-    expect(byKind.sem.reasons[0]).toBe('1 processes waiting');
+    expect(byKind.sem.reasons[0]).toBe('1 process waiting');
   });
 
   describe.skipIf(!hasCompiler() || CALLS === '')(
@@ -370,12 +370,8 @@ kill $a $b $c $d; wait
         expect(of('shm', 0).verdict).toBe('in use');
         expect(of('shm', 0).attached).toEqual([d]);
         expect(of('msg', 2)).toMatchObject({ verdict: 'leaked', leaked: true, attached: [], waiting: [] });
-        expect(r.stdout).toContain(
-          `in use queue 0 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n`,
-        );
-        expect(r.stdout).toContain(
-          'leaked queue 2 key 0x00000000 owner root perms 600: 0 messages, 0 bytes\n',
-        );
+        expect(r.stdout).toContain(`in use queue 0 key 0x00000000 owner root rw-------: 0 messages, 0B\n`);
+        expect(r.stdout).toContain('leaked queue 2 key 0x00000000 owner root rw-------: 0 messages, 0B\n');
       });
 
       test('as nobody, objects a root process holds are unknown (its /proc entries are unreadable), never leaked', async () => {

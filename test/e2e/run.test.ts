@@ -112,7 +112,7 @@ echo "report=$(base64 -w0 < "$tmp/r.json")"
       ),
     ]);
     expect(r.stderr).toMatch(
-      /svipc run: left segment \d+ key 0x00000000 owner root perms 600: its creator, pid \d+, is not/,
+      /svipc run: left segment \d+ key 0x00000000 owner root rw-------: its creator, pid \d+, is not/,
     );
   });
 

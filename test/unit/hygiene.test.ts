@@ -132,7 +132,7 @@ describe('leak verdicts', () => {
     expect(judge([sems({ elements: gone })], opts())[0]!.leaked).toBe(true);
     expect(judge([sems({})], opts())[0]!.leaked).toBe(false);
     const waiting = [{ semnum: 0, value: 0, ncount: 1, zcount: 0, pid: 101 }];
-    expect(judge([sems({ elements: waiting })], opts())[0]!.reasons[0]).toBe('1 processes waiting');
+    expect(judge([sems({ elements: waiting })], opts())[0]!.reasons[0]).toBe('1 process waiting');
     expect(judge([sems({ elements: waiting })], opts())[0]!.leaked).toBe(false);
     expect(judge([sems({ elements: null })], opts())[0]!.verdict).toBe('unknown');
   });

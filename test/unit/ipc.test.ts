@@ -375,3 +375,24 @@ describe('removal: the kernel read check ipcrm -a honours', () => {
     }
   });
 });
+
+describe('packOps', () => {
+  it('lays out struct sembuf exactly as koffi encodes it (C field order, this machine’s byte order)', async () => {
+    const { packOps } = await import('../../src/ipc/sem.js');
+    const { encode, sembuf, sizeOf } = await import('../../src/ipc/libc.js');
+    const ops = [
+      { num: 0, op: -1 },
+      { num: 65535, op: 32767, undo: true },
+      { num: 3, op: -32767 },
+      { num: 1, op: 0, undo: true },
+    ];
+    for (const nowait of [false, true]) {
+      const want = Buffer.alloc(sizeOf(sembuf) * ops.length);
+      ops.forEach((o, i) => {
+        const flg = (o.undo ? 0x1000 : 0) | (nowait ? 0o4000 : 0);
+        encode(want, sembuf, { sem_num: o.num, sem_op: o.op, sem_flg: flg }, i * sizeOf(sembuf));
+      });
+      expect(packOps(ops, nowait)).toEqual(want);
+    }
+  });
+});

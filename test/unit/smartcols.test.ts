@@ -1,7 +1,8 @@
 // src/render/smartcols.ts and lsipc's time formats, in-process (the byte-for-byte comparison
 // with /usr/bin/lsipc is test/e2e/lsipc.test.ts; these pin the rules it relies on).
 import { describe, expect, it } from 'vitest';
-import { formatTime, permString } from '../../src/render/lsipc-columns.js';
+import { permString } from '../../src/render/human.js';
+import { formatTime } from '../../src/render/lsipc-columns.js';
 import {
   exportEncode,
   jsonEncode,
