@@ -114,7 +114,9 @@ export function timespecOf(ms: number): { tv_sec: number; tv_nsec: number } {
 export function packOps(ops: readonly SemOp[], nowait = false): Buffer {
   if (ops.length === 0) throw new RangeError('semop needs at least one operation');
   const size = sizeOf(sembuf);
-  const buf = Buffer.alloc(size * ops.length);
+  // allocUnsafe: every byte is written below, and a slice of the shared pool is off-heap
+  // already (a small Buffer.alloc is an on-heap array V8 must move before koffi can pass it).
+  const buf = Buffer.allocUnsafe(size * ops.length);
   ops.forEach((o, i) => {
     checkInt('sem_num', o.num, 0, 0xffff);
     checkInt('sem_op', o.op, -SEMVMX, SEMVMX);
