@@ -1,7 +1,3 @@
-// svipc snapshot / diff / leaks / run, end to end through bin/svipc. Every case that looks at
-// whole listings runs in a private IPC namespace, on objects it makes there; the one host case
-// (run --isolate from the host) makes its objects in a namespace of its own.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -10,15 +6,12 @@ import {
   buildPeer,
   CC_SKIP_REASON,
   canUnshare,
+  canUnsharePid,
   hasCompiler,
   inNamespace,
+  inPidNamespace,
   ipcObjects,
-  linksDir,
-  publicEnv,
   ROOT,
-  RUNAS_FUNCTIONS,
-  run,
-  SVIPC,
   svipc,
   UNSHARE_SKIP_REASON,
 } from '../helpers/run.js';
@@ -34,30 +27,7 @@ const ns = (script: string) => inNamespace(PRELUDE + script);
 // host, even root cannot read pid 1's /proc entries, and a queue nobody is seen using is then
 // "unknown". So the leak cases run in their own pid namespace with their own /proc too, where
 // every process is the test's. (The IPC namespace is new: no other process can be in it.)
-let pidNsOk: boolean | undefined;
-function canUnsharePid(): boolean {
-  pidNsOk ??=
-    canUnshare() &&
-    spawnSync('unshare', ['--ipc', '--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status ===
-      0;
-  return pidNsOk;
-}
-const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) =>
-  run(
-    'unshare',
-    [
-      '--ipc',
-      '--pid',
-      '--fork',
-      '--mount-proc',
-      'bash',
-      '-c',
-      `set -o pipefail\n${RUNAS_FUNCTIONS}\n${PRELUDE}${script}`,
-    ],
-    {
-      env: { ...publicEnv(), SVIPC, SVIPC_LINKS: linksDir(), ...env },
-    },
-  );
+const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) => inPidNamespace(PRELUDE + script, { env });
 const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
 
 describe.skipIf(!canUnshare())('hygiene (private IPC namespace)', () => {

@@ -9,12 +9,7 @@ import {
   CC_SKIP_REASON,
   canUnsharePid,
   hasCompiler,
-  linksDir,
-  publicRoot,
-  ROOT,
-  RUNAS_FUNCTIONS,
-  run,
-  SVIPC,
+  inPidNamespace,
   svipc,
   UNSHARE_PID_SKIP_REASON,
 } from '../helpers/run.js';
@@ -42,23 +37,7 @@ attached() {
 }
 `;
 
-const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) =>
-  run(
-    'unshare',
-    [
-      '--ipc',
-      '--pid',
-      '--fork',
-      '--mount-proc',
-      'bash',
-      '-c',
-      `set -o pipefail\n${RUNAS_FUNCTIONS}\n${PRELUDE}${script}`,
-    ],
-    {
-      env: { SVIPC, SVIPC_LINKS: linksDir(), SVIPC_ROOT: ROOT, SVIPC_PUBLIC_ROOT: publicRoot(), ...env },
-      timeoutMs: 60_000,
-    },
-  );
+const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) => inPidNamespace(PRELUDE + script, { env });
 
 interface Proc {
   pid: number;

@@ -116,6 +116,26 @@ export const UNSHARE_PID_SKIP_REASON =
   'unshare --ipc --pid --mount-proc is not permitted here (needs root): process-scan tests skipped';
 
 /**
+ * `inNamespace` with a pid namespace and /proc of its own too (see canUnsharePid): every process
+ * a /proc scan sees is the script's.
+ */
+export function inPidNamespace(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  return run(
+    'unshare',
+    [
+      '--ipc',
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      'bash',
+      '-c',
+      `set -o pipefail\n${RUNAS_FUNCTIONS}\n${script}`,
+    ],
+    { timeoutMs: 60_000, ...opts, env: { ...publicEnv(), ...opts.env } },
+  );
+}
+
+/**
  * Run a bash script in a fresh, private IPC namespace: it sees no object of the host and
  * everything it leaves dies with it. $SVIPC is bin/svipc; `links/` holds ipcs/ipcmk/ipcrm
  * links to it (put it first on PATH to test multi-call).
