@@ -8,19 +8,11 @@ import { join } from 'node:path';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
 import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { parseListen } from '../src/cli/values.js';
 import { collectMetrics } from '../src/live/metrics.js';
 import { exposition, PROMETHEUS_CONTENT_TYPE } from '../src/render/prometheus.js';
 
 const TEXTFILE = 'svipc.prom';
-
-/** HOST:PORT, [IPv6]:PORT or :PORT (all addresses); port 0 picks a free one. */
-export function parseListen(s: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(s);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new UsageError(`invalid --listen address: '${s}' (HOST:PORT expected)`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
 
 /** Write DIR/svipc.prom: a temporary file in DIR (not *.prom), flushed, then renamed over it. */
 function writeTextfile(dir: string, text: string): void {

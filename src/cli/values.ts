@@ -57,3 +57,12 @@ export function parseSeconds(s: string, what = 'timeout'): number {
     throw new UsageError(`invalid ${what}: '${s}' (at most ${MAX_SECONDS} seconds)`);
   return Number(s) * 1000;
 }
+
+/** HOST:PORT, [IPv6]:PORT or :PORT (all addresses); port 0 picks a free one. */
+export function parseListen(s: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new UsageError(`invalid --listen address: '${s}' (HOST:PORT expected)`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port };
+}

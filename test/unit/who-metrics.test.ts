@@ -1,7 +1,7 @@
 // The pure parts of `svipc who` and `svipc metrics`: the /proc parsers they add, the sembuf
 // array, the Prometheus text format, the --listen address.
 import { describe, expect, test } from 'vitest';
-import { parseListen } from '../../commands/metrics.js';
+import { parseListen } from '../../src/cli/values.js';
 import { parseMapsSysvRanges, parseSembufs, parseSyscallArgs } from '../../src/proc/holders.js';
 import { exposition } from '../../src/render/prometheus.js';
 
