@@ -16,7 +16,7 @@ import {
   type PosixOpenOptions,
   unlinkIfOurs,
 } from './posix-common.js';
-import { MAX_VIEW } from './shm.js';
+import { checkViewRange, MAX_VIEW } from './shm.js';
 import { checked, fail, trace } from './trace.js';
 import { checkInt, checkMode } from './validate.js';
 
@@ -58,16 +58,7 @@ export class PosixMapping {
   /** `length` bytes from `offset` (default: to the end), in place. */
   view(offset = 0, length = this.size - offset): Buffer {
     const addr = this.#live();
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    )
-      throw new RangeError(
-        `${this.name}: ${length} bytes at ${offset} are outside its ${this.size} mapped bytes`,
-      );
+    checkViewRange(this.name, offset, length, `its ${this.size} mapped bytes`, this.size);
     if (length > MAX_VIEW) throw new PosixViewTooLargeError(this.name, this.size, offset, length);
     if (offset === 0 && length === this.size) return this.buffer;
     return viewOf(addr, length, offset);

@@ -97,6 +97,28 @@ export class ViewTooLargeError extends IpcError {
  * valid until detach(). Views are made on demand: a segment larger than a Buffer can be
  * (MAX_VIEW) attaches fine and is refused only when a too-large view is asked for.
  */
+/**
+ * A view's bounds: whole numbers, inside `size` bytes; else a RangeError naming `what` and
+ * `extent` ("segment 3: 10 bytes at 4090 are outside its 4096 bytes"). Shared by the System V
+ * attachment and the POSIX mapping.
+ */
+export function checkViewRange(
+  what: string,
+  offset: number,
+  length: number,
+  extent: string,
+  size: number,
+): void {
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > size
+  )
+    throw new RangeError(`${what}: ${length} bytes at ${offset} are outside ${extent}`);
+}
+
 export class Attachment {
   #addr: Address | null;
   #buffer: Buffer | null = null;
@@ -114,16 +136,7 @@ export class Attachment {
   /** `length` bytes from `offset` (default: to the end), in place. Throws ViewTooLargeError past MAX_VIEW. */
   view(offset = 0, length = this.size - offset): Buffer {
     if (this.#addr === null) throw new Error(`segment ${this.shmid} is detached`);
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    )
-      throw new RangeError(
-        `segment ${this.shmid}: ${length} bytes at ${offset} are outside its ${this.size} bytes`,
-      );
+    checkViewRange(`segment ${this.shmid}`, offset, length, `its ${this.size} bytes`, this.size);
     if (length > MAX_VIEW) throw new ViewTooLargeError(this.shmid, this.size, offset, length);
     if (offset === 0 && length === this.size) return this.buffer;
     return viewOf(this.#addr, length, offset);
