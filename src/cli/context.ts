@@ -1,6 +1,7 @@
 // What a command receives: its arguments, its streams, and a signal that fires on
 // SIGINT/SIGTERM/SIGHUP. A command returns an exit code; it never calls process.exit.
 import type { Readable, Writable } from 'node:stream';
+import type { CommandSpec } from './spec.js';
 
 export interface Output {
   write(chunk: string | Uint8Array): boolean;
@@ -24,6 +25,8 @@ export type CommandRun = (ctx: CommandContext) => Promise<number> | number;
 
 export interface CommandModule {
   run: CommandRun;
+  /** What the command takes, as data (src/cli/spec.ts); absent on the getopt drop-ins. */
+  spec?: CommandSpec;
 }
 
 /** Colour only on a terminal, and not when NO_COLOR is set to a non-empty value (no-color.org). */

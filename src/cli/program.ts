@@ -27,13 +27,10 @@ export async function runProgram(program: Command, ctx: CommandContext): Promise
     await program.parseAsync(ctx.argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help'
-      ) {
-        return EXIT.OK;
-      }
+      // --help and --version: 0. A group (msg, sem, shm) given no subcommand prints its help
+      // on stderr with commander's exit code 1: that is a usage error (2), as bare `svipc`.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
+      if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       return EXIT.USAGE;
     }
     throw e;
