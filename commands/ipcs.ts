@@ -16,6 +16,7 @@ import {
   queueUsage,
   readSemElements,
   type Scan,
+  type Stream,
   scanQueues,
   scanSegments,
   scanSemaphores,
@@ -23,6 +24,9 @@ import {
   segmentUsage,
   semaphoreLimits,
   semaphoreUsage,
+  streamQueues,
+  streamSegments,
+  streamSemaphores,
 } from '../src/ipc/inventory.js';
 import { KINDS } from '../src/ipc/kinds.js';
 import { groupName, userName } from '../src/ipc/users.js';
@@ -37,18 +41,18 @@ import {
   type IpcsFormat,
   type IpcsUnit,
   ipcsHelp,
+  queueChunks,
   renderQueueDetails,
   renderQueueLimits,
-  renderQueues,
   renderQueueUsage,
   renderSegmentDetails,
   renderSegmentLimits,
-  renderSegments,
   renderSegmentUsage,
   renderSemaphoreDetails,
   renderSemaphoreLimits,
-  renderSemaphores,
   renderSemaphoreUsage,
+  segmentChunks,
+  semaphoreChunks,
 } from '../src/render/ipcs-text.js';
 import { jsonChunks, toJson } from '../src/render/json.js';
 import type { NameResolver } from '../src/render/names.js';
@@ -154,7 +158,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   if (!kinds.msg && !kinds.shm && !kinds.sem) o.kinds = { msg: true, shm: true, sem: true };
   if (o.json) return writeChunksOrReport(ctx, jsonChunks(jsonDocument(o)), 0);
-  return emit(ctx, textListing(o));
+  return writeChunksOrReport(ctx, textListing(o), 0);
 }
 
 /** Text output scans as util-linux 2.38.1 does: its syscall fallback uses *_STAT (permission checked). */
@@ -171,27 +175,33 @@ function asUtilLinux<T extends IpcRecord>(scan: Scan<T>): T[] {
   return scan.records.map((r) => ({ ...r, cgid: r.cuid }));
 }
 
-function textListing(o: Options): string {
-  let text = '\n';
+/** The same for records as they stream (see streamSegments). */
+function* streamedAsUtilLinux<T extends IpcRecord>(s: Stream<T>): Generator<T, void, undefined> {
+  if (s.source === 'proc') return yield* s.records;
+  for (const r of s.records) yield r.kind === 'msg' ? r : { ...r, cgid: r.cuid };
+}
+
+/** The listings' text as it is made: the records stream from /proc to stdout. */
+function* textListing(o: Options): Generator<string, void, undefined> {
+  yield '\n';
   if (o.kinds.msg) {
-    if (o.format === 'limits') text += renderQueueLimits(queueLimits(), o.unit);
-    else if (o.format === 'summary') text += renderQueueUsage(queueUsage(), o.unit);
-    else text += renderQueues(scanQueues(AS_UTIL_LINUX).records, o.format, o.unit, names);
-    text += '\n';
+    if (o.format === 'limits') yield renderQueueLimits(queueLimits(), o.unit);
+    else if (o.format === 'summary') yield renderQueueUsage(queueUsage(), o.unit);
+    else yield* queueChunks(streamQueues(AS_UTIL_LINUX).records, o.format, o.unit, names);
+    yield '\n';
   }
   if (o.kinds.shm) {
-    if (o.format === 'limits') text += renderSegmentLimits(segmentLimits(), o.unit);
-    else if (o.format === 'summary') text += renderSegmentUsage(segmentUsage());
-    else text += renderSegments(asUtilLinux(scanSegments(AS_UTIL_LINUX)), o.format, o.unit, names);
-    text += '\n';
+    if (o.format === 'limits') yield renderSegmentLimits(segmentLimits(), o.unit);
+    else if (o.format === 'summary') yield renderSegmentUsage(segmentUsage());
+    else yield* segmentChunks(streamedAsUtilLinux(streamSegments(AS_UTIL_LINUX)), o.format, o.unit, names);
+    yield '\n';
   }
   if (o.kinds.sem) {
-    if (o.format === 'limits') text += renderSemaphoreLimits(semaphoreLimits());
-    else if (o.format === 'summary') text += renderSemaphoreUsage(semaphoreUsage());
-    else text += renderSemaphores(asUtilLinux(scanSemaphores(AS_UTIL_LINUX)), o.format, names);
-    text += '\n';
+    if (o.format === 'limits') yield renderSemaphoreLimits(semaphoreLimits());
+    else if (o.format === 'summary') yield renderSemaphoreUsage(semaphoreUsage());
+    else yield* semaphoreChunks(streamedAsUtilLinux(streamSemaphores(AS_UTIL_LINUX)), o.format, names);
+    yield '\n';
   }
-  return text;
 }
 
 function jsonDocument(o: Options) {
@@ -213,11 +223,12 @@ function jsonDocument(o: Options) {
   return listDocument(
     k,
     {
-      queues: k.msg ? listQueues() : undefined,
-      segments: k.shm ? listSegments() : undefined,
-      semaphores: k.sem ? listSemaphores() : undefined,
+      queues: k.msg ? streamQueues().records : undefined,
+      segments: k.shm ? streamSegments().records : undefined,
+      semaphores: k.sem ? streamSemaphores().records : undefined,
     },
     names,
+    'lazy',
   );
 }
 

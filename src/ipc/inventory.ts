@@ -13,8 +13,10 @@ import {
   parseMsgTable,
   parseSemTable,
   parseShmTable,
-  readSysvipc,
+  readSysvipcBytes,
   SYSVIPC_DIR,
+  type SysvipcRow,
+  streamSysvipc,
 } from '../proc/sysvipc.js';
 import { IpcError, ipcError, isIpcError } from './errors.js';
 import { C, fn } from './libc.js';
@@ -229,16 +231,59 @@ function segmentsBySyscall(checked: boolean): SegmentRecord[] {
 function scan<T>(
   kind: IpcKind,
   opts: InventoryOptions,
-  fromProc: (text: string) => T[],
+  fromProc: (text: Uint8Array) => T[],
   bySyscall: (checked: boolean) => T[],
 ): Scan<T> {
   const source = opts.source ?? 'auto';
   if (source !== 'syscall') {
-    const text = readSysvipc(kind, opts.procDir ?? SYSVIPC_DIR);
+    const text = readSysvipcBytes(kind, opts.procDir ?? SYSVIPC_DIR);
     if (text !== null) return { source: 'proc', records: fromProc(text) };
     if (source === 'proc') return { source: 'proc', records: [] };
   }
   return { source: 'syscall', records: bySyscall(opts.fallbackStat === 'checked') };
+}
+
+/**
+ * A scan whose records are made as /proc is read, never all held at once: for output, where
+ * each record is written and dropped (ipcs at 37,000 objects). Without /proc, the syscall scan.
+ */
+export interface Stream<T> {
+  source: InventorySource;
+  records: Iterable<T>;
+}
+
+function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B, void, undefined> {
+  for (const a of items) yield f(a);
+}
+
+function stream<K extends 'msg' | 'sem' | 'shm', T>(
+  kind: K,
+  opts: InventoryOptions,
+  fromRow: (row: SysvipcRow[K]) => T,
+  bySyscall: (checked: boolean) => T[],
+): Stream<T> {
+  const source = opts.source ?? 'auto';
+  if (source !== 'syscall') {
+    const rows = streamSysvipc(kind, opts.procDir ?? SYSVIPC_DIR);
+    if (rows !== null) return { source: 'proc', records: mapped(rows, fromRow) };
+    if (source === 'proc') return { source: 'proc', records: [] };
+  }
+  return { source: 'syscall', records: bySyscall(opts.fallbackStat === 'checked') };
+}
+
+/** Every message queue, as /proc is read (see Stream). */
+export function streamQueues(opts: InventoryOptions = {}): Stream<QueueRecord> {
+  return stream('msg', opts, queueFromProc, queuesBySyscall);
+}
+
+/** Every semaphore set (without elements), as /proc is read (see Stream). */
+export function streamSemaphores(opts: InventoryOptions = {}): Stream<SemaphoreRecord> {
+  return stream('sem', opts, semaphoreFromProc, semaphoresBySyscall);
+}
+
+/** Every shared memory segment, as /proc is read (see Stream). */
+export function streamSegments(opts: InventoryOptions = {}): Stream<SegmentRecord> {
+  return stream('shm', opts, segmentFromProc, segmentsBySyscall);
 }
 
 export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {

@@ -15,7 +15,7 @@ import type {
   SemaphoreRecord,
 } from '../ipc/inventory.js';
 import type { MsgInfo, SemInfo, ShmInfo } from '../ipc/types.js';
-import type { JsonValue } from './json.js';
+import { JsonRows, type JsonValue } from './json.js';
 import type { NameResolver } from './names.js';
 import { isoTime } from './time.js';
 
@@ -23,15 +23,19 @@ export const IPCS_JSON_SCHEMA_VERSION = 1;
 
 type Obj = { [key: string]: JsonValue };
 
-function base(r: IpcRecord, names: NameResolver): Obj {
+// Each record's object is made in one literal, fields in the schema's order (no spread of a
+// base object: a listing makes tens of thousands of these).
+const perms = (r: IpcRecord) => r.mode & 0o777;
+
+export function queueJson(r: QueueRecord, names: NameResolver): Obj {
   return {
     kind: r.kind,
     id: r.id,
     key: r.key,
     keyHex: formatKey(r.key),
     mode: r.mode,
-    perms: r.mode & 0o777,
-    permsOctal: (r.mode & 0o777).toString(8),
+    perms: perms(r),
+    permsOctal: perms(r).toString(8),
     uid: r.uid,
     user: names.user(r.uid),
     gid: r.gid,
@@ -40,12 +44,6 @@ function base(r: IpcRecord, names: NameResolver): Obj {
     creatorUser: names.user(r.cuid),
     cgid: r.cgid,
     creatorGroup: names.group(r.cgid),
-  };
-}
-
-export function queueJson(r: QueueRecord, names: NameResolver): Obj {
-  return {
-    ...base(r, names),
     cbytes: r.cbytes,
     qnum: r.qnum,
     qbytes: r.qbytes,
@@ -59,7 +57,21 @@ export function queueJson(r: QueueRecord, names: NameResolver): Obj {
 
 export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
   return {
-    ...base(r, names),
+    kind: r.kind,
+    id: r.id,
+    key: r.key,
+    keyHex: formatKey(r.key),
+    mode: r.mode,
+    perms: perms(r),
+    permsOctal: perms(r).toString(8),
+    uid: r.uid,
+    user: names.user(r.uid),
+    gid: r.gid,
+    group: names.group(r.gid),
+    cuid: r.cuid,
+    creatorUser: names.user(r.cuid),
+    cgid: r.cgid,
+    creatorGroup: names.group(r.cgid),
     nsems: r.nsems,
     otime: isoTime(r.otime),
     ctime: isoTime(r.ctime),
@@ -69,7 +81,21 @@ export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
 
 export function segmentJson(r: SegmentRecord, names: NameResolver): Obj {
   return {
-    ...base(r, names),
+    kind: r.kind,
+    id: r.id,
+    key: r.key,
+    keyHex: formatKey(r.key),
+    mode: r.mode,
+    perms: perms(r),
+    permsOctal: perms(r).toString(8),
+    uid: r.uid,
+    user: names.user(r.uid),
+    gid: r.gid,
+    group: names.group(r.gid),
+    cuid: r.cuid,
+    creatorUser: names.user(r.cuid),
+    cgid: r.cgid,
+    creatorGroup: names.group(r.cgid),
     size: r.size,
     cpid: r.cpid,
     lpid: r.lpid,
@@ -97,16 +123,29 @@ export interface Kinds {
   sem: boolean;
 }
 
-/** `ipcs --json [-q] [-m] [-s]`: the listings. */
+/**
+ * `ipcs --json [-q] [-m] [-s]`: the listings. With `rows: 'lazy'` each record becomes its JSON
+ * object only as it is written (JsonRows): for output, where the document is never held whole;
+ * the default makes arrays, for a caller that keeps or compares the document.
+ */
 export function listDocument(
   kinds: Kinds,
-  data: { queues?: QueueRecord[]; segments?: SegmentRecord[]; semaphores?: SemaphoreRecord[] },
+  data: {
+    queues?: Iterable<QueueRecord>;
+    segments?: Iterable<SegmentRecord>;
+    semaphores?: Iterable<SemaphoreRecord>;
+  },
   names: NameResolver,
+  rows: 'arrays' | 'lazy' = 'arrays',
 ): Obj {
+  const list = <R>(records: Iterable<R> | undefined, json: (r: R, names: NameResolver) => Obj): JsonValue =>
+    rows === 'lazy'
+      ? JsonRows.of(records ?? [], (r: R) => json(r, names))
+      : Array.from(records ?? [], (r) => json(r, names));
   const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'list' };
-  if (kinds.msg) doc.queues = (data.queues ?? []).map((r) => queueJson(r, names));
-  if (kinds.shm) doc.segments = (data.segments ?? []).map((r) => segmentJson(r, names));
-  if (kinds.sem) doc.semaphores = (data.semaphores ?? []).map((r) => semaphoreJson(r, names));
+  if (kinds.msg) doc.queues = list(data.queues, queueJson);
+  if (kinds.shm) doc.segments = list(data.segments, segmentJson);
+  if (kinds.sem) doc.semaphores = list(data.semaphores, semaphoreJson);
   return doc;
 }
 

@@ -66,10 +66,23 @@ export function printSize(
   return out + (end ?? '');
 }
 
+/** The owner cells already laid out, per resolver: a listing has few owners and many lines. */
+const ownerCells = new WeakMap<NameResolver, Map<number, string>>();
+
 /** "%-10.10s" of the owner's name, or "%-10u" of the uid. */
 function owner(uid: number, names: NameResolver): string {
-  const name = names.user(uid);
-  return name === null ? left(unsigned32(uid), 10) : leftTrunc(name, 10, 10);
+  let cells = ownerCells.get(names);
+  if (cells === undefined) {
+    cells = new Map();
+    ownerCells.set(names, cells);
+  }
+  let cell = cells.get(uid);
+  if (cell === undefined) {
+    const name = names.user(uid);
+    cell = name === null ? left(unsigned32(uid), 10) : leftTrunc(name, 10, 10);
+    cells.set(uid, cell);
+  }
+  return cell;
 }
 
 /** ipc_print_perms(): the -c line (names are not truncated there). */
@@ -99,11 +112,23 @@ interface Listing<R> {
 
 type Owned = Parameters<typeof creatorLine>[0];
 
-function renderListing<R>(records: R[], l: Listing<R>): string {
+/** How many characters a listing gathers before it hands them on. */
+const LISTING_CHUNK = 64 * 1024;
+
+/** The listing's text in pieces of about LISTING_CHUNK characters, as the records come. */
+function* listingChunks<R>(records: Iterable<R>, l: Listing<R>): Generator<string, void, undefined> {
   let out = `------ ${l.title} --------\n${l.header}`;
-  for (const r of records) out += l.line(r);
-  return out;
+  for (const r of records) {
+    out += l.line(r);
+    if (out.length >= LISTING_CHUNK) {
+      yield out;
+      out = '';
+    }
+  }
+  yield out;
 }
+
+const joined = (chunks: Iterable<string>): string => [...chunks].join('');
 
 /** The -c listing, the same for every kind but for its title and id column. */
 function creatorListing<R extends Owned>(title: string, idName: string, names: NameResolver): Listing<R> {
@@ -123,12 +148,22 @@ function keyIdOwnerPerms(
 }
 
 export function renderQueues(
-  records: QueueRecord[],
+  records: Iterable<QueueRecord>,
   format: IpcsFormat,
   unit: IpcsUnit,
   names: NameResolver,
 ): string {
-  return renderListing(records, queueListing(format, unit, names));
+  return joined(queueChunks(records, format, unit, names));
+}
+
+/** renderQueues's text in pieces, made as the records come (a listing never held whole). */
+export function queueChunks(
+  records: Iterable<QueueRecord>,
+  format: IpcsFormat,
+  unit: IpcsUnit,
+  names: NameResolver,
+): Generator<string, void, undefined> {
+  return listingChunks(records, queueListing(format, unit, names));
 }
 
 function queueListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver): Listing<QueueRecord> {
@@ -167,12 +202,22 @@ function queueListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver): 
 }
 
 export function renderSegments(
-  records: SegmentRecord[],
+  records: Iterable<SegmentRecord>,
   format: IpcsFormat,
   unit: IpcsUnit,
   names: NameResolver,
 ): string {
-  return renderListing(records, segmentListing(format, unit, names));
+  return joined(segmentChunks(records, format, unit, names));
+}
+
+/** renderSegments's text in pieces, made as the records come. */
+export function segmentChunks(
+  records: Iterable<SegmentRecord>,
+  format: IpcsFormat,
+  unit: IpcsUnit,
+  names: NameResolver,
+): Generator<string, void, undefined> {
+  return listingChunks(records, segmentListing(format, unit, names));
 }
 
 function segmentListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver): Listing<SegmentRecord> {
@@ -211,15 +256,27 @@ function segmentListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver)
 }
 
 export function renderSemaphores(
-  records: SemaphoreRecord[],
+  records: Iterable<SemaphoreRecord>,
   format: IpcsFormat,
   names: NameResolver,
 ): string {
+  return joined(semaphoreChunks(records, format, names));
+}
+
+/** renderSemaphores's text in pieces, made as the records come. */
+export function* semaphoreChunks(
+  records: Iterable<SemaphoreRecord>,
+  format: IpcsFormat,
+  names: NameResolver,
+): Generator<string, void, undefined> {
   switch (format) {
     case 'creator':
-      return renderListing(records, creatorListing('Semaphore Arrays Creators/Owners', 'semid', names));
+      return yield* listingChunks(
+        records,
+        creatorListing('Semaphore Arrays Creators/Owners', 'semid', names),
+      );
     case 'time':
-      return renderListing(records, {
+      return yield* listingChunks(records, {
         title: 'Semaphore Operation/Change Times',
         header: `${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26)} ${left('last-changed', 26)}\n`,
         line: (r) =>
@@ -227,9 +284,9 @@ export function renderSemaphores(
       });
     case 'pid':
       // util-linux prints nothing at all for semaphores with -p.
-      return '';
+      return;
     default:
-      return renderListing(records, {
+      return yield* listingChunks(records, {
         title: 'Semaphore Arrays',
         header: `${left('key', 10)} ${left('semid', 10)} ${left('owner', 10)} ${left('perms', 10)} ${left('nsems', 10)}\n`,
         line: (r) => `${keyIdOwnerPerms(r, names)}${left(r.nsems, 10)}\n`,

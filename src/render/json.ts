@@ -10,7 +10,35 @@ export type JsonValue =
   | bigint
   | string
   | JsonValue[]
+  | JsonRows
   | { [key: string]: JsonValue };
+
+/**
+ * An array written element by element from its source and never held whole: a listing's
+ * rows, each made into its JSON object only when its turn comes (37,000 objects stay 37,000
+ * records, not 37,000 records and as many documents).
+ */
+export class JsonRows {
+  private constructor(readonly rows: () => Iterable<JsonValue>) {}
+
+  /** The rows `row` makes of `source`'s items, one at a time. */
+  static of<T>(source: Iterable<T>, row: (item: T) => JsonValue): JsonRows {
+    return new JsonRows(function* () {
+      for (const item of source) yield row(item);
+    });
+  }
+}
+
+/** JSON.stringify of a member name, once per name (a listing repeats the same few). */
+const quotedNames = new Map<string, string>();
+function quoted(k: string): string {
+  let q = quotedNames.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quotedNames.size < 4096) quotedNames.set(k, q);
+  }
+  return q;
+}
 
 /** Roughly how many characters jsonChunks() gathers before it yields them. */
 export const CHUNK = 64 * 1024;
@@ -29,34 +57,26 @@ function scalar(v: null | undefined | boolean | number | bigint | string): strin
   }
 }
 
-/** Appends the text of `v` to `out` (pieces), without building nested strings. */
-function emit(v: JsonValue | undefined, indent: string, step: string, out: string[]): void {
-  if (v === null || v === undefined || typeof v !== 'object') {
-    out.push(scalar(v));
-    return;
-  }
+/** The text of `v` at this indentation (one string: V8 joins the pieces as ropes, cheaply). */
+function text(v: JsonValue | undefined, indent: string, step: string): string {
+  if (v === null || v === undefined || typeof v !== 'object') return scalar(v);
   const inner = indent + step;
-  if (Array.isArray(v)) {
-    if (v.length === 0) {
-      out.push('[]');
-      return;
-    }
-    out.push('[\n');
-    for (let i = 0; i < v.length; i++) {
-      out.push(i === 0 ? inner : `,\n${inner}`);
-      emit(v[i], inner, step, out);
-    }
-    out.push(`\n${indent}]`);
-    return;
+  if (Array.isArray(v) || v instanceof JsonRows) {
+    let out = '';
+    for (const item of elements(v)) out += `${out === '' ? '[\n' : ',\n'}${inner}${text(item, inner, step)}`;
+    return out === '' ? '[]' : `${out}\n${indent}]`;
   }
-  let first = true;
+  let out = '';
   for (const k in v) {
     if (!Object.hasOwn(v, k) || v[k] === undefined) continue;
-    out.push(first ? `{\n${inner}` : `,\n${inner}`, JSON.stringify(k), ': ');
-    first = false;
-    emit(v[k], inner, step, out);
+    out += `${out === '' ? '{\n' : ',\n'}${inner}${quoted(k)}: ${text(v[k], inner, step)}`;
   }
-  out.push(first ? '{}' : `\n${indent}}`);
+  return out === '' ? '{}' : `${out}\n${indent}}`;
+}
+
+/** The elements of an array, or of rows as they are made. */
+function elements(v: JsonValue[] | JsonRows): Iterable<JsonValue> {
+  return Array.isArray(v) ? v : v.rows();
 }
 
 /** The document as JSON text, ending with a newline. */
@@ -72,49 +92,51 @@ export function* jsonChunks(value: JsonValue, step = '  ', size = CHUNK): Genera
   const out: string[] = [];
   let counted = 0; // how many pieces of `out` are in `pending`
   let pending = 0;
-  // Yields what is gathered once it reaches `size`; `out` only ever holds about one chunk.
-  function* flush(force: boolean): Generator<string> {
+  // What is gathered once it reaches `size` (or anything, when forced); `out` only ever
+  // holds about one chunk. A plain function: this runs once per listed object.
+  function take(force: boolean): string | null {
     for (; counted < out.length; counted++) pending += out[counted]!.length;
-    if (pending === 0 || (!force && pending < size)) return;
-    yield out.join('');
+    if (pending === 0 || (!force && pending < size)) return null;
+    const chunk = out.join('');
     out.length = 0;
     counted = 0;
     pending = 0;
+    return chunk;
   }
+  // The top two levels (the document, its listings) are walked here, yielding between
+  // elements; anything deeper (one object of a listing) is serialized at once by text().
   function* nested(v: JsonValue | undefined, indent: string): Generator<string> {
-    if (v === null || v === undefined || typeof v !== 'object') {
-      out.push(scalar(v));
+    if (v === null || v === undefined || typeof v !== 'object' || indent.length >= 2 * step.length) {
+      out.push(text(v, indent, step));
       return;
     }
     const inner = indent + step;
-    if (Array.isArray(v)) {
-      if (v.length === 0) {
-        out.push('[]');
-        return;
+    if (Array.isArray(v) || v instanceof JsonRows) {
+      let i = 0;
+      const deep = inner.length >= 2 * step.length; // a listing's objects: no generator each
+      for (const item of elements(v)) {
+        out.push(i++ === 0 ? `[\n${inner}` : `,\n${inner}`);
+        if (deep) out.push(text(item, inner, step));
+        else yield* nested(item, inner);
+        const chunk = take(false);
+        if (chunk !== null) yield chunk;
       }
-      out.push('[\n');
-      for (let i = 0; i < v.length; i++) {
-        out.push(i === 0 ? inner : `,\n${inner}`);
-        // Big arrays (the listings) are walked element by element; small values at once.
-        if (indent.length < 2 * step.length) yield* nested(v[i], inner);
-        else emit(v[i], inner, step, out);
-        yield* flush(false);
-      }
-      out.push(`\n${indent}]`);
+      out.push(i === 0 ? '[]' : `\n${indent}]`);
       return;
     }
     let first = true;
     for (const k in v) {
       if (!Object.hasOwn(v, k) || v[k] === undefined) continue;
-      out.push(first ? `{\n${inner}` : `,\n${inner}`, JSON.stringify(k), ': ');
+      out.push(first ? `{\n${inner}` : `,\n${inner}`, quoted(k), ': ');
       first = false;
-      if (indent.length < 2 * step.length) yield* nested(v[k], inner);
-      else emit(v[k], inner, step, out);
-      yield* flush(false);
+      yield* nested(v[k], inner);
+      const chunk = take(false);
+      if (chunk !== null) yield chunk;
     }
     out.push(first ? '{}' : `\n${indent}}`);
   }
   yield* nested(value, '');
   out.push('\n');
-  yield* flush(true);
+  const last = take(true);
+  if (last !== null) yield last;
 }

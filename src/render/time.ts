@@ -16,9 +16,16 @@ export function ctime(seconds: number): string {
 }
 
 /** ISO-8601 in UTC without milliseconds ("2026-11-24T11:51:31Z"); null for 0 (never). */
+const lastIso = { seconds: Number.NaN, text: '' };
+
 export function isoTime(seconds: number): string | null {
   if (!seconds) return null;
+  // A listing's objects were mostly made in the same few seconds: the last answer is kept.
+  if (seconds === lastIso.seconds) return lastIso.text;
   const d = new Date(seconds * 1000);
   if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace(/\.000Z$/, 'Z');
+  const text = d.toISOString().replace(/\.000Z$/, 'Z');
+  lastIso.seconds = seconds;
+  lastIso.text = text;
+  return text;
 }

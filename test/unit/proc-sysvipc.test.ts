@@ -10,6 +10,7 @@ import {
   parseShmTable,
   parseSysvipcTable,
   readSysvipc,
+  streamSysvipc,
 } from '../../src/proc/sysvipc.js';
 import { ROOT } from '../helpers/run.js';
 
@@ -128,6 +129,50 @@ describe('readSysvipc', () => {
       writeFileSync(join(dir, 'msg'), fixture('msg.txt'));
       expect(readSysvipc('msg', dir)).toBe(fixture('msg.txt'));
       expect(readSysvipc('shm', dir)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the byte parser and the streamed reader', () => {
+  it('skips lines with a bad number, short lines, and reads tabs, signs and 16-digit numbers', () => {
+    const head = fixture('msg.txt').split('\n')[0];
+    const good = '  1234   5  600  0  0  0  0  0  0  0  0  0  0  0';
+    const text = [
+      head,
+      good,
+      good.replace('600', '6x0'), // not octal: skipped
+      good.replace('1234', '12a4'), // not decimal: skipped
+      '  1 2 600', // short: skipped
+      good.replace(/ +/g, '\t').replace('1234', '-5'),
+      good.replace('1234', '+7').replace(' 5 ', ' 1234567890123456 '),
+    ].join('\n');
+    const rows = parseMsgTable(text);
+    expect(rows.map((r) => [r.key, r.id, r.mode])).toEqual([
+      [1234, 5, 0o600],
+      [-5, 5, 0o600],
+      [7, 1234567890123456, 0o600],
+    ]);
+  });
+
+  it('streams a file larger than its read size (lines cut at every chunk boundary) as the whole-text parser reads it', () => {
+    const [head, ...lines] = fixture('shm-16col.txt').split('\n').filter(Boolean);
+    const body = Array.from({ length: 6000 }, (_, i) =>
+      lines[i % lines.length]!.replace(/^( *-?\d+ +)\d+/, `$1${i}`),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-sysvipc-'));
+    try {
+      for (const text of [[head, ...body].join('\n'), `${[head, ...body].join('\n')}\n`, `${head}\n`, '']) {
+        writeFileSync(join(dir, 'shm'), text);
+        const streamed = [...streamSysvipc('shm', dir)!];
+        expect(streamed).toEqual(parseShmTable(text));
+        if (text.length > head!.length + 1) {
+          expect(text.length).toBeGreaterThan(3 * 64 * 1024); // several reads
+          expect(streamed.map((r) => r.id)).toEqual(body.map((_, i) => i));
+        }
+      }
+      expect(streamSysvipc('msg', dir)).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
