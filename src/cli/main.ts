@@ -35,6 +35,11 @@ export function helpText(): string {
     "\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux's):\n" +
     '  0 ok, 1 failed (diff/leaks: found; trouble 2), 2 usage error, 69 no stat server, 75 --nowait and the call would block,\n' +
     '  124 timed out, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM, 141 stdout closed\n' +
+    '\nExamples:\n' +
+    '  svipc help msg send                # the options and examples of a (sub)command\n' +
+    '  svipc tour                         # every demo of the lecture, run and checked\n' +
+    '  svipc ipcs -m                      # shared memory segments, as util-linux shows them\n' +
+    '  svipc run --isolate -- make test   # what a test run leaves behind, in its own IPC namespace\n' +
     "\nRun 'svipc help <command>' (or 'svipc <command> --help') for a command's options and examples.\n" +
     'Manual: svipc(1) and svipc-<command>(1); from a clone, man -l man/svipc.1 (man/svipc-ipcs.1, ...).\n';
   return out;

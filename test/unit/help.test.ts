@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LOADERS } from '../../commands/index.js';
+import { commandSpec } from '../../src/cli/completion.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { ROOT } from '../helpers/run.js';
@@ -109,6 +110,22 @@ describe('every --help ends with 2-4 examples', () => {
     ]);
     expect(trailingExamples('Usage: x\n\nExamples:\n  svipc a  # one\n\nExit status: 0\n')).toBeNull();
     expect(trailingExamples('Usage: x\n')).toBeNull();
+  });
+});
+
+describe('completion reads what a spec declares', () => {
+  it.each(COMMANDS.map((c) => c.name))('%s', async (name) => {
+    const mod = await LOADERS[name]!();
+    if (!mod.spec) return; // not declared as data yet: completion reads its commander program or --help
+    const got = await commandSpec(name, 'summary', async () => mod);
+    const longs = (o: readonly { flags: string }[] | undefined) =>
+      (o ?? []).map((x) => /--[\w-]+/.exec(x.flags)?.[0]).filter(Boolean);
+    expect(got.options.map((o) => o.long)).toEqual(expect.arrayContaining(longs(mod.spec.options)));
+    for (const sub of mod.spec.subcommands ?? []) {
+      const s = got.subcommands.find((x) => x.name === sub.name);
+      expect(s, `${name} ${sub.name}`).toBeDefined();
+      expect(s!.options.map((o) => o.long)).toEqual(expect.arrayContaining(longs(sub.options)));
+    }
   });
 });
 
