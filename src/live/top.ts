@@ -47,6 +47,7 @@ function pause(ms: number, signal: AbortSignal): { done: Promise<void>; wake: ()
 
 const signalCode = (ctx: CommandContext) => SIGNAL_EXIT[String(ctx.signal.reason)] ?? EXIT.SIGTERM;
 
+/** COUNT samples, INTERVAL apart (the first at once), each given to `each`; a signal stops them. */
 async function samples(
   ctx: CommandContext,
   count: number,
@@ -64,6 +65,11 @@ async function samples(
   return EXIT.OK;
 }
 
+/**
+ * The live screen on ctx's terminal (stdin and stdout TTYs): a sample every INTERVAL, a redraw
+ * at once on a key (q quits, i/k/o/d/r/w/a sort, f cycles the kind, u the owner) or a resize;
+ * the terminal is restored however it ends. 0 on q, 130 on Ctrl-C, a signal's code otherwise.
+ */
 export async function liveView(
   ctx: CommandContext,
   state: ViewState,
