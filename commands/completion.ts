@@ -4,7 +4,7 @@
 import { allSpecs, bashScript, fishScript, zshScript } from '../src/cli/completion.js';
 import type { CommandContext, CommandModule } from '../src/cli/context.js';
 import { UsageError } from '../src/cli/exit.js';
-import { action, newProgram, runProgram } from '../src/cli/program.js';
+import { defineCommand } from '../src/cli/spec.js';
 import { LOADERS } from './index.js';
 
 const load = (name: string): Promise<CommandModule> => {
@@ -13,27 +13,26 @@ const load = (name: string): Promise<CommandModule> => {
   return loader();
 };
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const program = newProgram(
-    ctx,
-    'Print a completion script for svipc: its commands, subcommands and options.',
-  )
-    .argument('<shell>', 'bash, zsh or fish')
-    .addHelpText(
-      'after',
-      '\nInstall:\n' +
-        '  bash:  source <(svipc completion bash)            (or save it in /etc/bash_completion.d/svipc)\n' +
-        '  zsh:   source <(svipc completion zsh)             (or save it as _svipc in a directory of $fpath)\n' +
-        '  fish:  svipc completion fish | source             (or save it as ~/.config/fish/completions/svipc.fish)\n' +
-        '\nExit status: 0 ok, 1 stdout not writable (write error), 2 usage (unknown shell).\n',
-    );
-  program.action(
-    action(program, async (shell: string) => {
-      const make = { bash: bashScript, zsh: zshScript, fish: fishScript }[shell];
-      if (!make) throw new UsageError(`unknown shell: '${shell}' (bash, zsh or fish)`);
-      ctx.stdout.write(make(await allSpecs(load)));
-      return 0;
-    }),
-  );
-  return runProgram(program, ctx);
+async function completionAction(ctx: CommandContext, shell: string): Promise<number> {
+  const make = { bash: bashScript, zsh: zshScript, fish: fishScript }[shell];
+  if (!make) throw new UsageError(`unknown shell: '${shell}' (bash, zsh or fish)`);
+  ctx.stdout.write(make(await allSpecs(load)));
+  return 0;
 }
+
+export const { spec, run } = defineCommand({
+  summary: 'Print a completion script for svipc: its commands, subcommands and options.',
+  args: [{ name: '<shell>', description: 'bash, zsh or fish' }],
+  help:
+    '\nInstall:\n' +
+    '  bash:  source <(svipc completion bash)            (or save it in /etc/bash_completion.d/svipc)\n' +
+    '  zsh:   source <(svipc completion zsh)             (or save it as _svipc in a directory of $fpath)\n' +
+    '  fish:  svipc completion fish | source             (or save it as ~/.config/fish/completions/svipc.fish)\n' +
+    '\nExit status: 0 ok, 1 stdout not writable (write error), 2 usage (unknown shell).\n',
+  examples: [
+    ['source <(svipc completion bash)', 'complete svipc in this bash session'],
+    ['svipc completion bash > /etc/bash_completion.d/svipc', 'for every bash session from now on (as root)'],
+    ['svipc completion fish > ~/.config/fish/completions/svipc.fish', 'for fish, loaded when needed'],
+  ],
+  action: completionAction,
+});

@@ -1,7 +1,8 @@
 // Shell completion scripts, generated from the registry (src/cli/registry.ts) and each
-// command's own options. A commander-based command is built by its run() as usual; the
-// program is caught just before it would parse (no action runs) and read: options, whether
-// they take a value, subcommands. A getopt-based drop-in (ipcs, ipcmk, ipcrm) prints its
+// command's own options. A command declared as data (src/cli/spec.ts) is read from its spec.
+// One still written against commander directly (the fallback, until every command has a spec)
+// is built by its run() as usual; the program is caught just before it would parse (no action
+// runs) and read: options, whether they take a value, subcommands. A getopt-based drop-in (ipcs, ipcmk, ipcrm) prints its
 // util-linux --help, whose option lines are read instead. So a new option shows up in the
 // completions with no second list to keep.
 import { PassThrough, Writable } from 'node:stream';

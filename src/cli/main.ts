@@ -35,7 +35,13 @@ export function helpText(): string {
     "\nExit status (all but ipcs/ipcmk/ipcrm, which keep util-linux's):\n" +
     '  0 ok, 1 failed (diff/leaks: found; trouble 2), 2 usage error, 69 no stat server, 75 --nowait and the call would block,\n' +
     '  124 timed out, 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM, 141 stdout closed\n' +
-    "\nRun 'svipc <command> --help' for a command's options; man svipc for more.\n";
+    '\nExamples:\n' +
+    '  svipc help msg send                # the options and examples of a (sub)command\n' +
+    '  svipc tour                         # every demo of the lecture, run and checked\n' +
+    '  svipc ipcs -m                      # shared memory segments, as util-linux shows them\n' +
+    '  svipc run --isolate -- make test   # what a test run leaves behind, in its own IPC namespace\n' +
+    "\nRun 'svipc help <command>' (or 'svipc <command> --help') for a command's options and examples.\n" +
+    'Manual: svipc(1) and svipc-<command>(1); from a clone, man -l man/svipc.1 (man/svipc-ipcs.1, ...).\n';
   return out;
 }
 
@@ -105,7 +111,14 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
     args = argv.slice(2);
     prog = entry.name;
   } else {
-    const first = argv[2];
+    let first = argv[2];
+    let rest = argv.slice(3);
+    // `svipc help CMD [SUB]` is `svipc CMD [SUB] --help` (bin/svipc loads CMD's bundle for it).
+    const topic = first === 'help' ? argv[3] : undefined;
+    if (topic !== undefined && topic !== 'help' && !topic.startsWith('-')) {
+      first = topic;
+      rest = [...argv.slice(4), '--help'];
+    }
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
       const text = helpText();
       if (first === undefined) {
@@ -124,7 +137,7 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
       process.stderr.write(`svipc: unknown command '${first}' (see 'svipc --help')\n`);
       return finish(EXIT.USAGE);
     }
-    args = argv.slice(3);
+    args = rest;
     // The drop-ins speak as util-linux's tools do, whichever way they were called.
     prog = entry.multiCall ? entry.name : `svipc ${entry.name}`;
   }

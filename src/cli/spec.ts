@@ -13,6 +13,8 @@ export interface OptionSpec {
   flags: string;
   description: string;
   default?: string | boolean;
+  /** Given more than once, every value is kept: an array, [] when absent (`-q 1 -q 2`). */
+  repeatable?: boolean;
 }
 
 export interface ArgumentSpec {
@@ -65,7 +67,10 @@ export function examplesText(examples: readonly Example[] | undefined): string {
 
 function build(cmd: Command, spec: CommandSpec, ctx: CommandContext, root: Command): void {
   for (const a of spec.args ?? []) cmd.argument(a.name, a.description);
-  for (const o of spec.options ?? []) cmd.option(o.flags, o.description, o.default);
+  for (const o of spec.options ?? []) {
+    if (o.repeatable) cmd.option(o.flags, o.description, (v: string, prev: string[]) => [...prev, v], []);
+    else cmd.option(o.flags, o.description, o.default);
+  }
   if (spec.usage !== undefined) cmd.usage(spec.usage);
   if (spec.passThrough) cmd.passThroughOptions();
   const after = (spec.help ?? '') + examplesText(spec.examples);

@@ -10,6 +10,7 @@ import { endianness } from 'node:os';
 import type { HolderScan, Mapping, Waiter } from '../hygiene/holders.js';
 import { type PidState, ProcessChecker } from '../hygiene/processes.js';
 import type { IpcKind, IpcRecord } from '../ipc/inventory.js';
+import { KINDS } from '../ipc/kinds.js';
 import { userName } from '../ipc/users.js';
 import { parseSembufs, parseSyscallArgs, SEMBUF_SIZE, type SemOpSeen } from '../proc/holders.js';
 
@@ -210,6 +211,30 @@ export function whoReports(records: IpcRecord[], scan: HolderScan, opts: WhoOpti
       blind,
     };
   });
+}
+
+/** An object named on the command line, as ipcrm names them: by id or by key (`text` as said). */
+export interface WhoTarget {
+  kind: IpcKind;
+  by: 'id' | 'key';
+  value: number;
+  text: string;
+}
+
+/**
+ * The named objects, in the listing's order and each once, and one phrase for every name that
+ * matched nothing ("no message queue with id 7"). No names: every object.
+ */
+export function selectTargets(
+  records: IpcRecord[],
+  wanted: readonly WhoTarget[],
+): { chosen: IpcRecord[]; missing: string[] } {
+  if (wanted.length === 0) return { chosen: records, missing: [] };
+  const hit = (w: WhoTarget, r: IpcRecord) => r.kind === w.kind && (w.by === 'id' ? r.id : r.key) === w.value;
+  const missing = wanted
+    .filter((w) => !records.some((r) => hit(w, r)))
+    .map((w) => `no ${KINDS[w.kind].noun} with ${w.by} ${w.text}`);
+  return { chosen: records.filter((r) => wanted.some((w) => hit(w, r))), missing };
 }
 
 export type { IpcKind };

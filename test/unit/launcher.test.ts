@@ -30,4 +30,41 @@ describe('launcher', () => {
     const r = await svipc(['ipcmk', '-V']);
     expect(r.stdout).toContain(version);
   });
+
+  describe('svipc help', () => {
+    it.each([
+      [
+        ['help', 'ftok'],
+        ['ftok', '--help'],
+      ],
+      [
+        ['help', 'who'],
+        ['who', '--help'],
+      ],
+      [
+        ['help', 'msg', 'create'],
+        ['msg', 'create', '--help'],
+      ],
+      [
+        ['help', 'ipcs'],
+        ['ipcs', '--help'],
+      ],
+      [['help'], ['--help']],
+    ])('svipc %j is svipc %j (exit 0, on stdout)', async (asked, same) => {
+      const [a, b] = await Promise.all([svipc(asked), svipc(same)]);
+      expect(a.stderr).toBe('');
+      expect(a.code).toBe(0);
+      expect(a.stdout).toBe(b.stdout);
+      expect(b.code).toBe(0);
+      // Not the top-level help, unless that was asked for.
+      if (asked.length > 1) expect(a.stdout).not.toContain('IPC hygiene for CI:');
+    });
+
+    it('a command nobody registered: one line, exit 2', async () => {
+      const r = await svipc(['help', 'nosuch']);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe("svipc: unknown command 'nosuch' (see 'svipc --help')\n");
+      expect(r.code).toBe(2);
+    });
+  });
 });
