@@ -23,19 +23,18 @@ export const IPCS_JSON_SCHEMA_VERSION = 1;
 
 type Obj = { [key: string]: JsonValue };
 
-// Each record's object is made in one literal, fields in the schema's order (no spread of a
-// base object: a listing makes tens of thousands of these).
-const perms = (r: IpcRecord) => r.mode & 0o777;
-
-export function queueJson(r: QueueRecord, names: NameResolver): Obj {
+// The members every kind has, then the kind's own, added to the same object in the schema's
+// order (assignments, not a spread of a base object: a listing makes tens of thousands).
+function base(r: IpcRecord, names: NameResolver): Obj {
+  const perms = r.mode & 0o777;
   return {
     kind: r.kind,
     id: r.id,
     key: r.key,
     keyHex: formatKey(r.key),
     mode: r.mode,
-    perms: perms(r),
-    permsOctal: perms(r).toString(8),
+    perms,
+    permsOctal: perms.toString(8),
     uid: r.uid,
     user: names.user(r.uid),
     gid: r.gid,
@@ -44,70 +43,53 @@ export function queueJson(r: QueueRecord, names: NameResolver): Obj {
     creatorUser: names.user(r.cuid),
     cgid: r.cgid,
     creatorGroup: names.group(r.cgid),
-    cbytes: r.cbytes,
-    qnum: r.qnum,
-    qbytes: r.qbytes,
-    lspid: r.lspid,
-    lrpid: r.lrpid,
-    stime: isoTime(r.stime),
-    rtime: isoTime(r.rtime),
-    ctime: isoTime(r.ctime),
   };
+}
+
+/** Members holding a time: seconds in the record, ISO-8601 (or null) in the document. */
+const TIMES = new Set(['stime', 'rtime', 'ctime', 'otime', 'atime', 'dtime']);
+
+/** Each kind's own members, in the schema's order, copied from the record as they are (times as ISO). */
+function withMembers<R extends IpcRecord>(
+  r: R,
+  names: NameResolver,
+  members: readonly (keyof R & string)[],
+): Obj {
+  const o = base(r, names);
+  for (const m of members) {
+    const v = r[m] as JsonValue;
+    o[m] = TIMES.has(m) ? isoTime(v as number) : v;
+  }
+  return o;
+}
+
+const QUEUE_MEMBERS = ['cbytes', 'qnum', 'qbytes', 'lspid', 'lrpid', 'stime', 'rtime', 'ctime'] as const;
+const SEGMENT_MEMBERS = [
+  'size',
+  'cpid',
+  'lpid',
+  'nattch',
+  'atime',
+  'dtime',
+  'ctime',
+  'rss',
+  'swap',
+  'dest',
+  'locked',
+] as const;
+
+export function queueJson(r: QueueRecord, names: NameResolver): Obj {
+  return withMembers(r, names, QUEUE_MEMBERS);
 }
 
 export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
-  return {
-    kind: r.kind,
-    id: r.id,
-    key: r.key,
-    keyHex: formatKey(r.key),
-    mode: r.mode,
-    perms: perms(r),
-    permsOctal: perms(r).toString(8),
-    uid: r.uid,
-    user: names.user(r.uid),
-    gid: r.gid,
-    group: names.group(r.gid),
-    cuid: r.cuid,
-    creatorUser: names.user(r.cuid),
-    cgid: r.cgid,
-    creatorGroup: names.group(r.cgid),
-    nsems: r.nsems,
-    otime: isoTime(r.otime),
-    ctime: isoTime(r.ctime),
-    elements: r.elements === null ? null : r.elements.map((e) => ({ ...e })),
-  };
+  const o = withMembers(r, names, ['nsems', 'otime', 'ctime']);
+  o.elements = r.elements === null ? null : r.elements.map((e) => ({ ...e }));
+  return o;
 }
 
 export function segmentJson(r: SegmentRecord, names: NameResolver): Obj {
-  return {
-    kind: r.kind,
-    id: r.id,
-    key: r.key,
-    keyHex: formatKey(r.key),
-    mode: r.mode,
-    perms: perms(r),
-    permsOctal: perms(r).toString(8),
-    uid: r.uid,
-    user: names.user(r.uid),
-    gid: r.gid,
-    group: names.group(r.gid),
-    cuid: r.cuid,
-    creatorUser: names.user(r.cuid),
-    cgid: r.cgid,
-    creatorGroup: names.group(r.cgid),
-    size: r.size,
-    cpid: r.cpid,
-    lpid: r.lpid,
-    nattch: r.nattch,
-    atime: isoTime(r.atime),
-    dtime: isoTime(r.dtime),
-    ctime: isoTime(r.ctime),
-    rss: r.rss,
-    swap: r.swap,
-    dest: r.dest,
-    locked: r.locked,
-  };
+  return withMembers(r, names, SEGMENT_MEMBERS);
 }
 
 export function recordJson(r: IpcRecord, names: NameResolver): Obj {
