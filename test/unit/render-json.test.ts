@@ -1,6 +1,6 @@
 // toJson: JSON text with exact 64-bit integers.
 import { describe, expect, it } from 'vitest';
-import { jsonChunks, toJson } from '../../src/render/json.js';
+import { JsonRows, jsonChunks, toJson } from '../../src/render/json.js';
 
 describe('toJson', () => {
   it('writes bigints as exact JSON numbers', () => {
@@ -53,5 +53,31 @@ describe('jsonChunks', () => {
     // Every chunk but the last is at least `size`, and at most one record past it.
     for (const c of chunks.slice(0, -1)) expect(c.length).toBeGreaterThanOrEqual(size);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(2 * size);
+  });
+
+  it('rows made as they are written (JsonRows) give the text of the same array, and are made one at a time', () => {
+    let made = 0;
+    let mostAlive = 0;
+    const lazy = {
+      ...doc,
+      queues: JsonRows.of(doc.queues, (q) => {
+        made++;
+        mostAlive = Math.max(mostAlive, made - taken);
+        return q;
+      }),
+      empty: JsonRows.of([], (x) => x),
+    };
+    let taken = 0;
+    const chunks: string[] = [];
+    for (const c of jsonChunks(lazy, '  ', 4096)) {
+      chunks.push(c);
+      taken = made; // everything made so far has been written
+    }
+    expect(chunks.join('')).toBe(toJson(doc));
+    expect(made).toBe(doc.queues.length);
+    // Between two chunks only about one chunk's worth of rows exists, never the whole listing.
+    expect(mostAlive).toBeLessThan(doc.queues.length / 10);
+    taken = Number.POSITIVE_INFINITY;
+    expect(toJson(lazy)).toBe(toJson(doc)); // and again: the rows are made anew
   });
 });
