@@ -65,8 +65,13 @@ export function readRun(dir: string, who: string): Run | undefined {
   return { out: r('out'), err: r('err'), rc: r('rc').trim() };
 }
 
-/** Every case folder under `dir` (sorted): its arguments and each run found there. */
-export function readCases(dir: string): Case[] {
+/**
+ * Every case folder under WORK/cases (sorted): its arguments and each run found there. No
+ * folder: the namespace script `r` failed before its first case.
+ */
+export function readCases(work: string, r: { code: number | null; stderr: string }): Case[] {
+  const dir = join(work, 'cases');
+  if (!existsSync(dir)) throw new Error(`the namespace script failed (${r.code}): ${r.stderr}`);
   return readdirSync(dir)
     .sort()
     .map((name) => {

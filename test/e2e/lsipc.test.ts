@@ -308,9 +308,7 @@ describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC nam
       timeoutMs: 280_000,
     });
     result = { code: r.code, stderr: r.stderr };
-    const dir = join(work, 'cases');
-    if (!existsSync(dir)) throw new Error(`the namespace script failed (${r.code}): ${r.stderr}`);
-    cases = readCases(dir);
+    cases = readCases(work, r);
   }, 300_000);
 
   afterAll(() => {
