@@ -26,6 +26,11 @@ export interface ScolsOptions {
   noheadings?: boolean;
   /** -y: names usable as shell variables ("USE%" -> "USE_PCT"). */
   shellvar?: boolean;
+  /**
+   * With noheadings, whether the hidden header still counts in a column's width: it does in
+   * libsmartcols 2.38.1 (the default), not in 2.42.2 (util-linux's POSIX listings).
+   */
+  hiddenHeaderWidth?: boolean;
 }
 
 const hex = (c: number): string => `\\x${c.toString(16).padStart(2, '0')}`;
@@ -95,19 +100,25 @@ export function renderScols(table: ScolsTable, o: ScolsOptions): string {
       return out;
     }
     default:
-      return renderPlain(table, header, !!o.noheadings);
+      return renderPlain(table, header, !!o.noheadings, o.hiddenHeaderWidth ?? true);
   }
 }
 
 /**
  * The plain table: each column as wide as its widest cell or its header (the header counts
- * even under --noheadings, and with -y it is the original name that counts); single-space
- * separators; the last column is not padded on the right, and an empty right-aligned last
- * cell not at all.
+ * under --noheadings unless hiddenHeaderWidth is false, and with -y it is the original name
+ * that counts); single-space separators; the last column is not padded on the right, and an
+ * empty right-aligned last cell not at all.
  */
-function renderPlain(table: ScolsTable, header: (c: ScolsColumn) => string, noheadings: boolean): string {
+function renderPlain(
+  table: ScolsTable,
+  header: (c: ScolsColumn) => string,
+  noheadings: boolean,
+  hiddenHeaderWidth: boolean,
+): string {
   const rows = table.rows.map((r) => table.columns.map((_, i) => safeEncode(r[i] ?? '')));
-  const widths = table.columns.map((c, i) => Math.max(c.name.length, ...rows.map((r) => r[i]!.length)));
+  const headerWidth = (c: ScolsColumn) => (noheadings && !hiddenHeaderWidth ? 0 : c.name.length);
+  const widths = table.columns.map((c, i) => Math.max(headerWidth(c), ...rows.map((r) => r[i]!.length)));
   const last = table.columns.length - 1;
   const line = (cells: readonly string[]): string => {
     let s = '';

@@ -7,7 +7,7 @@
 // PATH lookup names it) and commands/lsipc.js in-process (one node for all); a spread of cases
 // also runs `$SVIPC lsipc` and an `lsipc` link as processes. LC_ALL=C, TZ=UTC.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import {
   UNSHARE_SKIP_REASON,
 } from '../helpers/run.js';
 import { OBJECTS_JS, sh } from './ipcs-setup.js';
+import { BATCH_JS, type Case, readCases } from './lsipc-harness.js';
 
 const HAVE_LSIPC = existsSync('/usr/bin/lsipc');
 const RUNNABLE = HAVE_LSIPC && canUnshare();
@@ -34,47 +35,6 @@ const MOUNTS =
       stdio: 'ignore',
     },
   ).status === 0;
-
-/** Runs commands/lsipc.js in-process for every case folder with an `args` file (NUL-separated). */
-const BATCH_JS = String.raw`
-const [dist, dir] = process.argv.slice(2);
-const fs = await import('node:fs');
-const { run } = await import(dist + '/commands/lsipc.js');
-for (const name of fs.readdirSync(dir).sort()) {
-  const d = dir + '/' + name;
-  if (!fs.existsSync(d + '/args') || fs.existsSync(d + '/inproc.rc')) continue;
-  const args = fs.readFileSync(d + '/args', 'utf8').split('\0').slice(0, -1);
-  const env = { ...process.env };
-  if (fs.existsSync(d + '/env')) {
-    for (const kv of fs.readFileSync(d + '/env', 'utf8').split('\0').slice(0, -1)) {
-      const i = kv.indexOf('=');
-      env[kv.slice(0, i)] = kv.slice(i + 1);
-    }
-  }
-  const out = [];
-  let err = '';
-  const sink = (push) => ({ write: (s, cb) => { push(s); if (typeof cb === 'function') cb(); return true; } });
-  const ctx = {
-    prog: 'lsipc',
-    argv: args,
-    stdin: process.stdin,
-    stdout: sink((s) => out.push(Buffer.from(s))),
-    stderr: sink((s) => (err += s)),
-    env,
-    signal: new AbortController().signal,
-  };
-  let rc;
-  try {
-    rc = await run(ctx);
-  } catch (e) {
-    err += 'lsipc: ' + (e && e.message) + '\n';
-    rc = 1;
-  }
-  fs.writeFileSync(d + '/inproc.out', Buffer.concat(out));
-  fs.writeFileSync(d + '/inproc.err', err);
-  fs.writeFileSync(d + '/inproc.rc', String(rc) + '\n');
-}
-`;
 
 /** case_run [--spawn] [--env K=V] ARGS...: ref.* from /usr/bin/lsipc, svipc.* and link.* when spawned. */
 const CASE_FUNCTIONS = String.raw`
@@ -310,26 +270,6 @@ function buildScript(mounts: boolean): Plan {
   return { lines, counts };
 }
 
-interface Run {
-  out: string;
-  err: string;
-  rc: string;
-}
-interface Case {
-  name: string;
-  args: string[];
-  ref: Run;
-  inproc?: Run;
-  svipc?: Run;
-  link?: Run;
-}
-
-function readRun(dir: string, who: string): Run | undefined {
-  if (!existsSync(join(dir, `${who}.rc`)) || !existsSync(join(dir, `${who}.err`))) return undefined;
-  const r = (ext: string) => readFileSync(join(dir, `${who}.${ext}`), 'latin1');
-  return { out: r('out'), err: r('err'), rc: r('rc').trim() };
-}
-
 describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC namespace)', () => {
   let work: string;
   let cases: Case[] = [];
@@ -368,21 +308,7 @@ describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC nam
       timeoutMs: 280_000,
     });
     result = { code: r.code, stderr: r.stderr };
-    const dir = join(work, 'cases');
-    if (!existsSync(dir)) throw new Error(`the namespace script failed (${r.code}): ${r.stderr}`);
-    cases = readdirSync(dir)
-      .sort()
-      .map((name) => {
-        const d = join(dir, name);
-        return {
-          name,
-          args: readFileSync(join(d, 'args'), 'utf8').split('\0').slice(0, -1),
-          ref: readRun(d, 'ref')!,
-          inproc: readRun(d, 'inproc'),
-          svipc: readRun(d, 'svipc'),
-          link: readRun(d, 'link'),
-        };
-      });
+    cases = readCases(work, r);
   }, 300_000);
 
   afterAll(() => {
