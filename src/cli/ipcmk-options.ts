@@ -19,20 +19,21 @@ const { EINVAL, ERANGE } = constants.errno;
 const OPTSTRING = 'hM:QS:p:Vhm:qsn:k:';
 const LONGOPTS: LongOption[] = [
   // util-linux 2.42.2's table, in its order (abbreviations and ambiguity messages depend on it;
-  // the POSIX names share no prefix with 2.38.1's, so 2.38.1's messages stay as they were)...
+  // its POSIX names, like svipc's, are `later`: an abbreviation 2.38.1 knows is resolved as
+  // 2.38.1 does, messages included)...
   { name: 'shmem', arg: 'required', key: 'M' },
-  { name: 'posix-shmem', arg: 'required', key: 'm' },
+  { name: 'posix-shmem', arg: 'required', key: 'm', later: true },
   { name: 'semaphore', arg: 'required', key: 'S' },
-  { name: 'posix-semaphore', arg: 'none', key: 's' },
+  { name: 'posix-semaphore', arg: 'none', key: 's', later: true },
   { name: 'queue', arg: 'none', key: 'Q' },
-  { name: 'posix-mqueue', arg: 'none', key: 'q' },
+  { name: 'posix-mqueue', arg: 'none', key: 'q', later: true },
   { name: 'mode', arg: 'required', key: 'p' },
-  { name: 'name', arg: 'required', key: 'n' },
+  { name: 'name', arg: 'required', key: 'n', later: true },
   { name: 'version', arg: 'none', key: 'V' },
   { name: 'help', arg: 'none', key: 'h' },
   // ...then svipc's own.
-  { name: 'key', arg: 'required', key: 'k' },
-  { name: 'json', arg: 'none', key: 'J' },
+  { name: 'key', arg: 'required', key: 'k', later: true },
+  { name: 'json', arg: 'none', key: 'J', later: true },
 ];
 
 /** util-linux 2.38.1's help plus svipc's two options (the POSIX ones are in svipc-ipcmk(1)). */

@@ -7,18 +7,18 @@ import type { LongOption } from './getopt.js';
 
 export const IPCRM_OPTSTRING = 'q:m:s:Q:M:S:a::vhV';
 
-// 2.42.2's order (abbreviations and ambiguity messages depend on it): its POSIX names share no
-// prefix with 2.38.1's, so every message 2.38.1 gives stays as it was.
+// 2.42.2's order (abbreviations and ambiguity messages depend on it). Its POSIX names are
+// `later`: an abbreviation 2.38.1 knows (`--s`, even `--=x`) is resolved as 2.38.1 does.
 export const IPCRM_LONGOPTS: LongOption[] = [
   { name: 'shmem-id', arg: 'required', key: 'm' },
   { name: 'shmem-key', arg: 'required', key: 'M' },
-  { name: 'posix-shmem', arg: 'required', key: 'pshm' },
+  { name: 'posix-shmem', arg: 'required', key: 'pshm', later: true },
   { name: 'queue-id', arg: 'required', key: 'q' },
   { name: 'queue-key', arg: 'required', key: 'Q' },
-  { name: 'posix-mqueue', arg: 'required', key: 'pmsg' },
+  { name: 'posix-mqueue', arg: 'required', key: 'pmsg', later: true },
   { name: 'semaphore-id', arg: 'required', key: 's' },
   { name: 'semaphore-key', arg: 'required', key: 'S' },
-  { name: 'posix-semaphore', arg: 'required', key: 'psem' },
+  { name: 'posix-semaphore', arg: 'required', key: 'psem', later: true },
   { name: 'all', arg: 'optional', key: 'a' },
   { name: 'verbose', arg: 'none', key: 'v' },
   { name: 'version', arg: 'none', key: 'V' },

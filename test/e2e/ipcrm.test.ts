@@ -160,7 +160,7 @@ describe.skipIf(!RUN)(
     let results: Record<Variant, Outcome[]>;
     beforeAll(async () => {
       results = await runAllVariants(CASES);
-    }, 150_000);
+    }, 300_000);
     afterAll(() => {
       const note = hasCompiler() ? '' : ` (${ATTACHED.length} attached-segment cases skipped: no cc)`;
       console.log(
