@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
-import { SVIPC } from '../helpers/run.js';
+import { publicEnv, RUNAS_FUNCTIONS } from '../helpers/run.js';
 
 const REF = '/work/shared/reference/util-linux-2.42.2';
 const HAVE_REF = existsSync(join(REF, 'ipcmk')) && existsSync(join(REF, 'ipcrm'));
@@ -44,10 +44,16 @@ state() {
   awk 'NR>1 {print "sem perms=" $3 " nsems=" $4}' /proc/sysvipc/sem
 }`;
 
+// `nobody CMD...`: a case's command (the tools and makers included) as uid/gid 65534, through
+// the helpers' runas (the world-readable copy of svipc: $SVIPC there).
+const NOBODY = String.raw`nobody() {
+  runas 65534:65534 bash -c "$(declare -f ipcmk ipcrm pshm psem pmsg); \"\$@\"" nobody "$@"
+}`;
+
 function tools(v: Variant): string {
   return ['ipcmk', 'ipcrm']
     .map((t) =>
-      v === 'ref' ? `${t}() { (exec -a ${t} "${REF}/${t}" "$@"); }` : `${t}() { "${SVIPC}" ${t} "$@"; }`,
+      v === 'ref' ? `${t}() { (exec -a ${t} "${REF}/${t}" "$@"); }` : `${t}() { "$SVIPC" ${t} "$@"; }`,
     )
     .join('\n');
 }
@@ -58,7 +64,7 @@ const SOH = '\u0001';
 async function runCases(cases: readonly Case[], v: Variant, mqueue = true): Promise<Outcome[]> {
   const dir = mkdtempSync(join(tmpdir(), `svipc-posix-mkrm-${v}-`));
   try {
-    const lib = [tools(v), MAKERS];
+    const lib = [RUNAS_FUNCTIONS, tools(v), MAKERS, NOBODY];
     for (const [i, c] of cases.entries()) {
       lib.push(`case_${i}() {\n  { ${c.setup ?? ':'}\n  } >/dev/null 2>&1\n  ${c.cmd}\n}`);
     }
@@ -73,7 +79,7 @@ for i in $(seq 0 ${cases.length - 1}); do
   printf '\\001case %s\\n' "$i"
   for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
 done`;
-    const r = await inPosixNamespace('bash', ['-c', script], { timeoutMs: 120_000 });
+    const r = await inPosixNamespace('bash', ['-c', script], { timeoutMs: 300_000, env: publicEnv() });
     if (r.code !== 0) throw new Error(`POSIX case script (${v}) failed: ${r.code}\n${r.stderr}`);
     const outcomes = r.stdout
       .split(`${SOH}case `)
@@ -168,6 +174,13 @@ const PARITY: Case[] = [
   rm('--all=bogus'),
   rm('--all=pshm', 'pshm a 1; pshm b 2; psem c; ipcmk -M 1'),
   rm('-v --posix-shmem /a >/dev/full'),
+  // root's objects in sticky directories, seen by nobody; nobody's own go
+  ...['--posix-shmem /a', '--posix-mqueue /a', '--posix-semaphore /a'].map((a) => ({
+    name: `as nobody: ipcrm ${a}`,
+    cmd: `nobody ipcrm ${a}`,
+    setup: `${ABC}; nobody pshm b 1`,
+  })),
+  { name: 'as nobody: ipcmk -m 1 -q -s -n /n -p 600', cmd: 'nobody ipcmk -m 1 -q -s -n /n -p 600' },
 ];
 
 describe.skipIf(!USABLE || !HAVE_REF)(
@@ -194,6 +207,10 @@ describe.skipIf(!USABLE || !HAVE_REF)(
         rc: 0,
         state: '/dev/shm/sem.x 600 32\n/dev/shm/x 600 1024\n/dev/mqueue/x 600 80\n',
       });
+      // ...and the nobody cases ran as nobody: root's objects stayed, nobody's own went.
+      const j = PARITY.findIndex((c) => c.name === 'as nobody: ipcrm --posix-shmem /a');
+      expect(ref[j]).toMatchObject({ err: "ipcrm: permission denied for name `/a'\n", rc: 1 });
+      expect(ref[j]!.state).toContain('/dev/shm/a 644 100\n/dev/shm/b 644 1\n');
     });
 
     test.each(PARITY.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
@@ -281,6 +298,25 @@ const DECIDED: Decided[] = [
       state: '/dev/shm/a 644 100\n/dev/shm/sem.a 644 32\n/dev/mqueue/a 644 80\n',
     },
     ref: { rc: 0, state: '' },
+  },
+  {
+    // The warning names the object as --posix-shmem takes it (2.42.2: as /dev/shm lists it).
+    c: {
+      name: 'as nobody: ipcrm --all=pshm',
+      cmd: 'nobody ipcrm --all=pshm',
+      setup: `${ABC}; nobody pshm b 1`,
+    },
+    svipc: {
+      out: '',
+      err: "ipcrm: permission denied for name `/a'\n",
+      rc: 1,
+      state: '/dev/shm/a 644 100\n/dev/shm/sem.a 644 32\n/dev/mqueue/a 644 80\n',
+    },
+    ref: {
+      err: "ipcrm: permission denied for name `a'\n",
+      rc: 1,
+      state: '/dev/shm/a 644 100\n/dev/shm/sem.a 644 32\n/dev/mqueue/a 644 80\n',
+    },
   },
   {
     // No argument: 2.38.1 does nothing and succeeds; 2.42.2 says "bad usage".
