@@ -8,6 +8,13 @@ export interface LongOption {
   arg: 'none' | 'required' | 'optional';
   /** The short letter (or any key) reported for it. */
   key: string;
+  /**
+   * Added after the release a drop-in copies (a later util-linux's option, or svipc's own): an
+   * abbreviation that matches an option without this mark is resolved among those alone, so
+   * the older release's answers (and its ambiguity messages) stay; only an abbreviation none
+   * of them matches is looked up among the later ones. The full name always works.
+   */
+  later?: boolean;
 }
 
 export interface ParsedOption {
@@ -121,7 +128,9 @@ function parseLong(
   const text = a.slice(2);
   let match = longopts.find((o) => o.name === name);
   if (!match) {
-    const candidates = longopts.filter((o) => o.name.startsWith(name));
+    const prefixed = longopts.filter((o) => o.name.startsWith(name));
+    const older = prefixed.filter((o) => !o.later);
+    const candidates = older.length > 0 ? older : prefixed;
     // As glibc: ambiguous when a later candidate differs from the first (another option, not
     // the same one under another name); the list is the first and those that differ.
     const first = candidates[0];

@@ -1,5 +1,6 @@
 // POSIX message queues: mq_open, mq_send/mq_timedsend, mq_receive/mq_timedreceive,
 // mq_getattr/mq_setattr, mq_close, mq_unlink. Messages carry a priority; the highest comes first.
+import { fstatSync } from 'node:fs';
 import { WOULD_BLOCK } from './blocking.js';
 import { ipcError } from './errors.js';
 import { callAsync, decode, encode, fn, lastErrno, mq_attr, PX, sizeOf } from './libc.js';
@@ -327,4 +328,26 @@ function checkPriority(p: number | undefined): number {
 function message(buf: Buffer, n: number, prio: Buffer): PosixMessage {
   // Copy out: the receive buffer is reused by the next attempt.
   return { data: Buffer.from(buf.subarray(0, n)), priority: prio.readUInt32LE(0) };
+}
+
+/**
+ * `ipcmk -q -n NAME`: mq_open(name, O_RDWR|O_CREAT|O_EXCL, mode, NULL) with the name as given
+ * (glibc's rules, not checkName's), then mq_close. Exclusive: an existing queue is never opened.
+ * Returns the queue's permission bits as made (the umask applies; on Linux an mqd is an fd).
+ */
+export function createNamedQueue(name: string, mode: number): number {
+  checkMode(mode);
+  const flags = O.RDWR | O.CREAT | O.EXCL;
+  const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, NULL`;
+  const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, null) as number);
+  try {
+    return fstatSync(mqd).mode & 0o777;
+  } finally {
+    fn.mq_close(mqd);
+  }
+}
+
+/** mq_unlink(name) with the name as given (`ipcrm --posix-mqueue NAME`). */
+export function unlinkNamedQueue(name: string): void {
+  checked('mq_unlink', () => `"${name}"`, fn.mq_unlink(name) as number);
 }

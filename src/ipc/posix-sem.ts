@@ -1,5 +1,6 @@
 // POSIX named semaphores: sem_open, sem_post, sem_trywait/sem_timedwait, sem_getvalue,
 // sem_close, sem_unlink. glibc keeps one as the file /dev/shm/sem.NAME, mapped into each user.
+import { statSync } from 'node:fs';
 import { WOULD_BLOCK } from './blocking.js';
 import { ipcError } from './errors.js';
 import { type Address, addressOf, callAsync, fn, lastErrno, PX } from './libc.js';
@@ -10,6 +11,7 @@ import {
   EBADF,
   InFlight,
   identityOf,
+  O,
   openFlagNames,
   openFlags,
   type PosixOpenOptions,
@@ -150,4 +152,30 @@ export class PosixSemaphore {
     if (lastErrno() === EAGAIN) return WOULD_BLOCK;
     return fail('sem_trywait', args);
   }
+}
+
+/**
+ * `ipcmk -s -n NAME`: sem_open(name, O_CREAT|O_EXCL, mode, 0) with the name as given (glibc's
+ * rules, not checkName's), then sem_close. Exclusive: an existing semaphore is never opened.
+ * Returns its permission bits as made (the umask applies): from its file, /dev/shm/sem.NAME
+ * (glibc drops leading slashes), or, should that not be readable, the mode less the umask.
+ */
+export function createNamedSemaphore(name: string, mode: number): number {
+  checkMode(mode);
+  const flags = O.RDWR | O.CREAT | O.EXCL;
+  const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, 0`;
+  const sem = fn.sem_open(name, flags, mode, 0) as Address;
+  if (sem === null || addressOf(sem) === 0n) fail('sem_open', args); // SEM_FAILED
+  trace('sem_open', args, `0x${addressOf(sem).toString(16)}`);
+  fn.sem_close(sem);
+  try {
+    return statSync(`${SEM_DIR}/sem.${name.replace(/^\/+/, '')}`).mode & 0o777;
+  } catch {
+    return mode & ~process.umask();
+  }
+}
+
+/** sem_unlink(name) with the name as given (`ipcrm --posix-semaphore NAME`). */
+export function unlinkNamedSemaphore(name: string): void {
+  checked('sem_unlink', () => `"${name}"`, fn.sem_unlink(name) as number);
 }

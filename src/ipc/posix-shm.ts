@@ -11,6 +11,7 @@ import {
   EBADF,
   fdIdentity,
   identityOf,
+  O,
   openFlagNames,
   openFlags,
   type PosixOpenOptions,
@@ -20,7 +21,7 @@ import { checkViewRange, MAX_VIEW } from './shm.js';
 import { checked, fail, trace } from './trace.js';
 import { checkInt, checkMode } from './validate.js';
 
-const { EFBIG } = constants.errno;
+const { EFBIG, EINVAL } = constants.errno;
 const MAP_FAILED = 0xffffffffffffffffn; // (void *) -1
 
 /** Where Linux's shm_open keeps objects: "/NAME" is the file /dev/shm/NAME. */
@@ -222,4 +223,41 @@ export class PosixSharedMemory {
 function nodeError(syscall: string, e: unknown): unknown {
   const errno = (e as { errno?: number }).errno;
   return typeof errno === 'number' ? ipcError(syscall, Math.abs(errno)) : e;
+}
+
+// util-linux's ipcmk/ipcrm take POSIX names as glibc does (leading slashes optional, glibc's own
+// refusals and errnos), so these pass the name as given instead of through checkName.
+
+const LLONG_MAX = (1n << 63n) - 1n;
+
+/**
+ * `ipcmk -m SIZE -n NAME`: shm_open(name, O_RDWR|O_CREAT|O_EXCL, mode), ftruncate to `size` (a
+ * bigint: tmpfs takes sparse sizes up to 2^63-1, beyond a Number), close. Exclusive: an existing
+ * object is never opened, let alone resized. When the size is refused, what was made is unlinked.
+ * Returns the object's permission bits as made (the umask applies, as to any file).
+ */
+export function createNamedSegment(name: string, size: bigint, mode: number): number {
+  checkMode(mode);
+  const flags = O.RDWR | O.CREAT | O.EXCL;
+  const fd = checked(
+    'shm_open',
+    () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`,
+    fn.shm_open(name, flags, mode) as number,
+  );
+  try {
+    // size_t -> off_t: past LLONG_MAX it is negative, which ftruncate refuses with EINVAL.
+    if (size > LLONG_MAX || size < 0n) throw ipcError('ftruncate', EINVAL);
+    checked('ftruncate', () => `${fd}, ${size}`, fn.ftruncate(fd, size) as number);
+    return fstatSync(fd).mode & 0o777;
+  } catch (e) {
+    fn.shm_unlink(name);
+    throw e;
+  } finally {
+    fn.close(fd);
+  }
+}
+
+/** shm_unlink(name) with the name as given (`ipcrm --posix-shmem NAME`). */
+export function unlinkNamedSegment(name: string): void {
+  checked('shm_unlink', () => `"${name}"`, fn.shm_unlink(name) as number);
 }

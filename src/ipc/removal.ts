@@ -1,8 +1,18 @@
-// Removing System V objects as util-linux's ipcrm does: by id or key, each refusal sorted into
-// the cases ipcrm words (errno names, not numbers), and the walk of `ipcrm -a` over the
-// kernel's indexes, which sees only what the caller may read (the kernel's ipcperms()).
+// Removing objects as util-linux's ipcrm does: System V ones by id or key, each refusal sorted
+// into the cases ipcrm words (errno names, not numbers), and the walk of `ipcrm -a` over the
+// kernel's indexes, which sees only what the caller may read (the kernel's ipcperms()); POSIX
+// ones by name (2.42.2's --posix-*) and all of a kind (--all=pshm|pmsg|psem).
 import { isIpcError } from './errors.js';
 import { type IpcKind, KINDS } from './kinds.js';
+import {
+  listPosixQueues,
+  listPosixSegments,
+  listPosixSemaphores,
+  type PosixKind,
+} from './posix-inventory.js';
+import { unlinkNamedQueue } from './posix-mq.js';
+import { unlinkNamedSemaphore } from './posix-sem.js';
+import { unlinkNamedSegment } from './posix-shm.js';
 import type { IpcPerm } from './types.js';
 
 /**
@@ -79,4 +89,36 @@ export function idOfKey(kind: IpcKind, key: number): number | Refusal {
     if (isIpcError(e, 'ENOENT')) return 'invalid';
     throw e;
   }
+}
+
+/** How a POSIX unlink was refused, in ipcrm 2.42.2's words for the name. */
+export type NameRefusal = 'permission denied' | 'not found' | 'too long';
+
+const UNLINK: Record<PosixKind, (name: string) => void> = {
+  pshm: unlinkNamedSegment,
+  pmsg: unlinkNamedQueue,
+  psem: unlinkNamedSemaphore,
+};
+
+/**
+ * shm_unlink/mq_unlink/sem_unlink of `name` as given (glibc's rules, as util-linux passes it):
+ * null when removed, else the refusal. Other failures throw (their IpcError).
+ */
+export function removeName(kind: PosixKind, name: string): NameRefusal | null {
+  try {
+    UNLINK[kind](name);
+    return null;
+  } catch (e) {
+    if (isIpcError(e, 'EACCES', 'EPERM')) return 'permission denied';
+    if (isIpcError(e, 'ENOENT')) return 'not found';
+    if (isIpcError(e, 'ENAMETOOLONG')) return 'too long';
+    throw e;
+  }
+}
+
+/** The names of every POSIX object of `kind` (`ipcrm --all=pshm|pmsg|psem`), by name. */
+export function posixNames(kind: PosixKind): string[] {
+  const list =
+    kind === 'pshm' ? listPosixSegments() : kind === 'psem' ? listPosixSemaphores() : listPosixQueues();
+  return list.map((r) => r.name);
 }

@@ -23,6 +23,7 @@ const CASES: Case[] = [
   c('-Q -x'),
   c('-Q -M'),
   c('--s 1'),
+  c('--=x'),
   c('--help=x'),
   c('--queue=1'),
   c('-Q extra'),
@@ -120,7 +121,7 @@ describe.skipIf(!RUN)(
     let results: Record<Variant, Outcome[]>;
     beforeAll(async () => {
       results = await runAllVariants(CASES);
-    }, 120_000);
+    }, 300_000);
     afterAll(() => {
       console.log(
         `ipcmk parity: ${CASES.length} cases x 2 ways (svipc ipcmk, ipcmk link) = ${2 * CASES.length} comparisons with /usr/bin/ipcmk`,

@@ -3,6 +3,7 @@
 // the same objects made first (test/peers/mkipc.c, chosen keys), and stdout, stderr, exit
 // code and the objects left in /proc/sysvipc must be identical. Never run ipcrm -a elsewhere.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { VERSION } from '../../src/package.js';
 import { canUnshare, hasCompiler, run, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 import { type Case, comparable, type Outcome, runAllVariants, type Variant } from './multicall-harness.js';
 
@@ -159,7 +160,7 @@ describe.skipIf(!RUN)(
     let results: Record<Variant, Outcome[]>;
     beforeAll(async () => {
       results = await runAllVariants(CASES);
-    }, 150_000);
+    }, 300_000);
     afterAll(() => {
       const note = hasCompiler() ? '' : ` (${ATTACHED.length} attached-segment cases skipped: no cc)`;
       console.log(
@@ -208,5 +209,21 @@ describe('ipcrm: help and version', () => {
     const r = await run('bin/svipc', ['ipcrm', '--version']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^ipcrm from svipc \d+\.\d+\.\d+ \(util-linux 2\.38\.1 compatible\)\n$/);
+  });
+
+  test('ipcs, ipcmk and ipcrm answer -V and --version with the same line, naming themselves', async () => {
+    const tools = ['ipcs', 'ipcmk', 'ipcrm'];
+    const runs = await Promise.all(
+      tools.flatMap((t) => ['-V', '--version'].map((flag) => run('bin/svipc', [t, flag]))),
+    );
+    expect(runs.map((r) => [r.code, r.stderr, r.stdout])).toEqual(
+      tools.flatMap((t) => {
+        const line = `${t} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`;
+        return [
+          [0, '', line],
+          [0, '', line],
+        ];
+      }),
+    );
   });
 });

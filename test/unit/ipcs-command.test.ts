@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../commands/ipcs.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { tryStrtos32 as parseId } from '../../src/cli/util-linux.js';
+import { VERSION } from '../../src/package.js';
 import { ROOT } from '../helpers/run.js';
 import { SchemaValidator } from './ipcs-schema-validator.js';
 
@@ -60,7 +61,11 @@ describe('svipc ipcs options', () => {
     const h = await ipcs('-h', '-x');
     expect(h).toMatchObject({ code: 0, err: '' });
     expect(h.out).toContain(' ipcs [resource-option...] [output-option]\n');
-    expect(await ipcs('-V')).toEqual({ out: 'ipcs from util-linux 2.38.1\n', err: '', code: 0 });
+    expect(await ipcs('-V')).toEqual({
+      out: `ipcs from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`,
+      err: '',
+      code: 0,
+    });
     expect(await ipcs('-x', '-V')).toEqual({ out: '', err: `ipcs: invalid option -- 'x'\n${TRY}`, code: 1 });
   });
 
