@@ -98,7 +98,7 @@ for i in $(seq 0 ${cases.length - 1}); do
   printf '\\001case %s\\n' "$i"
   for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
 done`;
-    const r = await inNamespace(script, { timeoutMs: 120_000 });
+    const r = await inNamespace(script, { timeoutMs: 300_000 }); // a loaded 2-core machine needs ~200 s
     if (r.code !== 0) throw new Error(`parity script (${variant}) failed: ${r.code}\n${r.stderr}`);
     const outcomes: Outcome[] = [];
     for (const block of r.stdout.split(`${SOH}case `).slice(1)) {
