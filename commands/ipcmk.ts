@@ -6,8 +6,11 @@
 // The getopt table and --help are in src/cli/ipcmk-options.ts, the making in ipcmk-create.ts.
 import type { CommandContext } from '../src/cli/context.js';
 import { createRequested } from '../src/cli/ipcmk-create.js';
-import { parseIpcmk } from '../src/cli/ipcmk-options.js';
+import { LONGOPTS, parseIpcmk } from '../src/cli/ipcmk-options.js';
 import { messages, withBufferedStdout } from '../src/cli/util-linux.js';
+
+/** For completion: every option, the 2.42.2 POSIX ones too (--help stays 2.38.1's). */
+export const getopt = LONGOPTS;
 
 export function run(ctx: CommandContext): Promise<number> {
   return withBufferedStdout(ctx, async (out) => {

@@ -31,6 +31,9 @@ import {
   withBufferedStdout,
 } from '../src/cli/util-linux.js';
 
+/** For completion: every option, the 2.42.2 POSIX ones too (--help stays 2.38.1's). */
+export const getopt = IPCRM_LONGOPTS;
+
 export function run(ctx: CommandContext): Promise<number> {
   return withBufferedStdout(ctx, (out) => execute(ctx, out));
 }

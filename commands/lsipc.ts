@@ -3,13 +3,16 @@
 // 2.42.2's POSIX options (-M/-Q/-S/-N). Parse (src/cli/lsipc-options.ts: the getopt tables
 // are its spec) -> rows (src/cli/lsipc-rows.ts) -> layout (src/render/lsipc-layout.ts).
 import type { CommandContext } from '../src/cli/context.js';
-import { LsipcExit, parseLsipc } from '../src/cli/lsipc-options.js';
+import { LONGOPTS_POSIX, LsipcExit, parseLsipc } from '../src/cli/lsipc-options.js';
 import { lsipcRows, procCommand } from '../src/cli/lsipc-rows.js';
 import { writeOrReport } from '../src/cli/output.js';
 import { getoptFailed } from '../src/cli/util-linux.js';
 import { groupName, userName } from '../src/ipc/users.js';
 import type { CellContext } from '../src/render/lsipc-columns.js';
 import { renderLsipc } from '../src/render/lsipc-layout.js';
+
+/** For completion: every option, the 2.42.2 POSIX ones too (--help stays 2.38.1's). */
+export const getopt = LONGOPTS_POSIX;
 
 export async function run(ctx: CommandContext): Promise<number> {
   let out = '';

@@ -8,6 +8,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { Command } from 'commander';
 import type { CommandContext, CommandModule } from './context.js';
+import type { LongOption } from './getopt.js';
 import { COMMANDS } from './registry.js';
 import { programOf } from './spec.js';
 
@@ -89,6 +90,20 @@ function quietContext(argv: string[]): { ctx: CommandContext; out: () => string 
   return { ctx, out: () => text };
 }
 
+/** A drop-in's --help options, plus the getopt table's options that --help does not list. */
+function withGetopt(fromHelp: OptSpec[], table: readonly LongOption[] | undefined): OptSpec[] {
+  const listed = new Set(fromHelp.map((o) => o.long));
+  const more = (table ?? [])
+    .filter((o) => !listed.has(`--${o.name}`))
+    .map((o) => ({
+      ...(o.key.length === 1 ? { short: `-${o.key}` } : {}),
+      long: `--${o.name}`,
+      value: o.arg === 'required',
+      description: 'util-linux 2.41+ (POSIX IPC); see the man page',
+    }));
+  return [...fromHelp, ...more];
+}
+
 /** The spec of one registered command. */
 export async function commandSpec(
   name: string,
@@ -101,8 +116,9 @@ export async function commandSpec(
     throw new Caught(this);
   };
   const { ctx, out } = quietContext(['--help']);
+  let mod: CommandModule | undefined;
   try {
-    const mod = await load();
+    mod = await load();
     // A command declared as data (src/cli/spec.ts): read its spec.
     if (mod.spec) return fromCommander(programOf(mod.spec, ctx), summary, name);
     await mod.run(ctx);
@@ -112,7 +128,7 @@ export async function commandSpec(
   } finally {
     proto.parseAsync = original;
   }
-  return { name, summary, options: optionsFromHelp(out()), subcommands: [] };
+  return { name, summary, options: withGetopt(optionsFromHelp(out()), mod?.getopt), subcommands: [] };
 }
 
 /** Every registered command's spec, in registry order. */

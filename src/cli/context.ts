@@ -1,6 +1,7 @@
 // What a command receives: its arguments, its streams, and a signal that fires on
 // SIGINT/SIGTERM/SIGHUP. A command returns an exit code; it never calls process.exit.
 import type { Readable, Writable } from 'node:stream';
+import type { LongOption } from './getopt.js';
 import type { CommandSpec } from './spec.js';
 
 export interface Output {
@@ -27,6 +28,11 @@ export interface CommandModule {
   run: CommandRun;
   /** What the command takes, as data (src/cli/spec.ts); absent on the getopt drop-ins. */
   spec?: CommandSpec;
+  /**
+   * A getopt drop-in's long options (its spec): completion offers those its util-linux
+   * --help does not list (the 2.41+ POSIX options, since --help stays 2.38.1's).
+   */
+  getopt?: readonly LongOption[];
 }
 
 /** Colour only on a terminal, and not when NO_COLOR is set to a non-empty value (no-color.org). */

@@ -17,7 +17,7 @@ const { EINVAL, ERANGE } = constants.errno;
 
 // util-linux's optstring (2.38.1's, then 2.42.2's POSIX letters), then svipc's -k.
 const OPTSTRING = 'hM:QS:p:Vhm:qsn:k:';
-const LONGOPTS: LongOption[] = [
+export const LONGOPTS: LongOption[] = [
   // util-linux 2.42.2's table, in its order (abbreviations and ambiguity messages depend on it;
   // its POSIX names, like svipc's, are `later`: an abbreviation 2.38.1 knows is resolved as
   // 2.38.1 does, messages included)...

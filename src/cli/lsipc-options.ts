@@ -48,7 +48,8 @@ const LONGOPTS: LongOption[] = [
 const OPTSTRING = 'bceghi:Jlmno:PqrstVy';
 
 /** util-linux 2.42.2's table: --name and the three --posix-* options added. */
-const LONGOPTS_POSIX: LongOption[] = [
+/** 2.42.2's table: 2.38.1's with the POSIX options (completion offers it whole). */
+export const LONGOPTS_POSIX: LongOption[] = [
   ...LONGOPTS.slice(0, 8),
   { name: 'name', arg: 'required', key: 'N' },
   ...LONGOPTS.slice(8, 13),
