@@ -9,7 +9,8 @@
 // entries are unreadable without root, hidepid= hides processes, an unknown architecture has
 // unknown syscall numbers. `svipc leaks` judges with it; a `who` command lists it.
 // The parsers are in src/proc/holders.ts; this module only reads.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { identityOf } from '../ipc/posix-common.js';
 import {
   BLOCKING_SYSCALLS,
   type BlockingCall,
@@ -179,13 +180,8 @@ export function scanHolders(opts: ScanOptions = {}): HolderScan {
       if (link === null || !link.startsWith('/')) continue;
       // Only a link to a file of the right name is worth a stat (which says which file it is).
       if (!posixFiles.has(link.slice(link.lastIndexOf('/') + 1))) continue;
-      try {
-        const st = statSync(`${dir}/fd/${fd}`, { bigint: true });
-        const id = `${st.dev}:${st.ino}`;
-        if (posixIds.has(id)) note(open, id, pid);
-      } catch {
-        // Closed meanwhile.
-      }
+      const id = identityOf(`${dir}/fd/${fd}`); // null: closed meanwhile
+      if (id !== null && posixIds.has(id)) note(open, id, pid);
     }
   };
 

@@ -19,13 +19,14 @@ import {
   type SegmentRecord,
   type SemaphoreRecord,
 } from '../ipc/inventory.js';
+import { identityOf } from '../ipc/posix-common.js';
 import { listPosix, mqueueMounted, type PosixRecord } from '../ipc/posix-inventory.js';
 import { plural } from '../render/human.js';
 import { recordJson } from '../render/ipcs-json.js';
 import type { JsonValue } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { type HolderScan, type Holders, type PosixHolders, scanHolders, type Waiter } from './holders.js';
-import { fileIdOf, posixJson } from './posix.js';
+import { posixJson } from './posix.js';
 import { type PidState, ProcessChecker } from './processes.js';
 
 export type VerdictWord = 'leaked' | 'in use' | 'unknown';
@@ -179,7 +180,7 @@ export function judgePosix(
 ): PosixVerdict[] {
   const now = opts.now ?? Date.now() / 1000;
   const minAge = opts.minAgeSeconds ?? 0;
-  const idOf = opts.idOf ?? ((r: PosixRecord) => fileIdOf(r.path));
+  const idOf = opts.idOf ?? ((r: PosixRecord) => identityOf(r.path));
   const out: PosixVerdict[] = [];
   for (const r of recordsIn) {
     if (now - Math.max(r.mtime, r.ctime) < minAge) continue;
@@ -234,7 +235,7 @@ export function findLeaks(
 ): { rows: LeakRow[]; posixQueuesSeen: boolean } {
   const all = listAll({ values: true });
   const posix = listPosix();
-  const ids = new Map(posix.map((r) => [r, fileIdOf(r.path)] as const));
+  const ids = new Map(posix.map((r) => [r, identityOf(r.path)] as const));
   const targets = [...ids].flatMap(([r, id]) =>
     id === null ? [] : [{ file: r.path.slice(r.path.lastIndexOf('/') + 1), id }],
   );

@@ -3,9 +3,9 @@
 // per object for people, and the file identity (device, inode) by which the holder scan and
 // `run --cleanup` recognise an object whatever path a process reached it by.
 // The records come from the one POSIX inventory (src/ipc/posix-inventory.ts).
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isIpcError } from '../ipc/errors.js';
+import { identityOf } from '../ipc/posix-common.js';
 import {
   listPosixQueues,
   listPosixSegments,
@@ -89,20 +89,11 @@ export function describePosix(r: Obj): string {
   return `${head}: ${human(r.size)}`;
 }
 
-/** A file's identity as the holder scan keys it: "DEV:INODE" (decimal); null when it is gone. */
-export function fileIdOf(path: string): string | null {
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return null;
-  }
-}
-
 /** What the holder scan looks for: each object's file name and identity. */
 export interface PosixTarget {
   /** The file's last path component (a queue's fd shows "/NAME", a shm fd "/dev/shm/NAME"). */
   file: string;
+  /** "DEV:INODE" (posix-common's identityOf). */
   id: string;
 }
 
@@ -110,7 +101,7 @@ export interface PosixTarget {
 export function posixTargets(records: readonly Obj[]): PosixTarget[] {
   const out: PosixTarget[] = [];
   for (const r of records) {
-    const id = fileIdOf(String(r.path));
+    const id = identityOf(String(r.path));
     if (id !== null) out.push({ file: basename(String(r.path)), id });
   }
   return out;

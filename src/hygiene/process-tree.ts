@@ -6,7 +6,8 @@
 // "/NAME"), kept by identity (device, inode). A process that lived and died between two looks
 // is not seen, nor is an object a process opened and closed between two looks: neither is then
 // proven the command's.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { identityOf } from '../ipc/posix-common.js';
 import { parseMapsFiles } from '../proc/holders.js';
 
 export const WATCH_INTERVAL_MS = 50;
@@ -67,13 +68,14 @@ export class ProcessTree {
       for (const f of parseMapsFiles(readFileSync(`/proc/${pid}/maps`, 'utf8')))
         if (f.path.startsWith('/dev/shm/')) this.posixSeen.add(f.id);
       for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        let link: string;
         try {
-          if (!posixLink(readlinkSync(`/proc/${pid}/fd/${fd}`))) continue;
-          const st = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
-          this.posixSeen.add(`${st.dev}:${st.ino}`);
+          link = readlinkSync(`/proc/${pid}/fd/${fd}`);
         } catch {
-          // closed meanwhile
+          continue; // closed meanwhile
         }
+        const id = posixLink(link) ? identityOf(`/proc/${pid}/fd/${fd}`) : null;
+        if (id !== null) this.posixSeen.add(id);
       }
     } catch {
       // gone meanwhile (or not readable: then what it holds is not proven the command's)

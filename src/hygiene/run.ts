@@ -18,12 +18,13 @@ import type { CommandContext } from '../cli/context.js';
 import { CommandError, EXIT } from '../cli/exit.js';
 import { isIpcError } from '../ipc/errors.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
+import { identityOf } from '../ipc/posix-common.js';
 import { becomeSubreaper } from '../ipc/process.js';
 import { toJson } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { scanHolders } from './holders.js';
 import { INSIDE_ENV } from './isolate.js';
-import { fileIdOf, isPosixKind, posixTargets, removePosix } from './posix.js';
+import { isPosixKind, posixTargets, removePosix } from './posix.js';
 import { ProcessTree } from './process-tree.js';
 import { describeRecord, diffSnapshots, type Obj, takeSnapshot } from './snapshot.js';
 
@@ -98,7 +99,7 @@ function notProvenWhy(left: readonly Obj[], isolated: boolean, tree: ProcessTree
   const scan = posix.length > 0 ? scanHolders({ posix: posixTargets(posix) }) : null;
   return left.map((r) => {
     if (isPosixKind(r.kind)) {
-      const id = fileIdOf(String(r.path));
+      const id = identityOf(String(r.path));
       if (id === null) return null; // Gone already.
       if (!tree.posixSeen.has(id))
         return 'no process of the command was seen holding it (open or mapped): svipc cannot prove the command made it (--isolate can)';
