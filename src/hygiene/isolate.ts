@@ -13,10 +13,13 @@ import { CommandError } from '../cli/exit.js';
 /** Set in the environment of the svipc re-executed inside the private namespaces. */
 export const INSIDE_ENV = 'SVIPC_RUN_ISOLATED';
 
+/** The exit status of SETUP when a mount fails (unshare's own failures are 1). */
+const SETUP_FAILED = 125;
+
 /** Run inside the new mount namespace before the inner svipc: the private mounts. */
 const SETUP =
-  'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit 125\n' +
-  'if [ -d /dev/mqueue ]; then mount -t mqueue mqueue /dev/mqueue || exit 125; fi\n' +
+  `mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || exit ${SETUP_FAILED}\n` +
+  `if [ -d /dev/mqueue ]; then mount -t mqueue mqueue /dev/mqueue || exit ${SETUP_FAILED}; fi\n` +
   'exec "$@"';
 
 /** The first executable NAME on PATH, or null. */
@@ -51,6 +54,8 @@ export function isolatedCommand(env: NodeJS.ProcessEnv, inner: readonly string[]
   if (probe.status !== 0) {
     const why =
       (probe.stderr ?? '').trim().split('\n')[0] || probe.error?.message || `exit status ${probe.status}`;
+    if (probe.status === SETUP_FAILED)
+      throw new CommandError(`--isolate: cannot mount a private /dev/shm or /dev/mqueue: ${why}`);
     throw new CommandError(
       `--isolate: cannot make a private IPC namespace: not permitted (needs root, or user namespaces, which this system refuses): ${why}`,
     );

@@ -27,6 +27,22 @@ writeFileSync(
   '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n',
   { mode: 0o755 },
 );
+// An unshare that makes no namespace but runs what follows its options, and a mount that fails:
+// the private /dev/shm cannot be mounted.
+const noMount = join(dir, 'no-mount');
+mkdirSync(noMount);
+writeFileSync(
+  join(noMount, 'unshare'),
+  '#!/bin/sh\nwhile :; do case $1 in --propagation) shift 2 ;; -*) shift ;; *) break ;; esac; done\nexec "$@"\n',
+  { mode: 0o755 },
+);
+writeFileSync(
+  join(noMount, 'mount'),
+  '#!/bin/sh\necho "mount: /dev/shm: permission denied." >&2\nexit 32\n',
+  {
+    mode: 0o755,
+  },
+);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('svipc run --isolate where it cannot isolate', () => {
@@ -50,6 +66,18 @@ describe('svipc run --isolate where it cannot isolate', () => {
       stderr:
         'svipc run: --isolate: cannot make a private IPC namespace: not permitted (needs root, or user namespaces, which this system refuses): unshare: unshare failed: Operation not permitted\n',
     });
+  });
+});
+
+test('the private /dev/shm cannot be mounted: one line saying so (not "not permitted"), exit 1, the command not run', async () => {
+  const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], {
+    env: { PATH: `${noMount}:/usr/bin:/bin:${dir}` },
+  });
+  expect(r).toMatchObject({
+    code: 1,
+    stdout: '',
+    stderr:
+      'svipc run: --isolate: cannot mount a private /dev/shm or /dev/mqueue: mount: /dev/shm: permission denied.\n',
   });
 });
 
