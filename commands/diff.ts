@@ -38,9 +38,7 @@ async function diffAction(
 
 const command = defineCommand({
   summary:
-    'Show the IPC objects that appeared (+) and disappeared (-) since snapshot FILE was taken\n' +
-    '(or between FILE and FILE2). System V objects are the same when kind, id and key match;\n' +
-    'POSIX objects when kind and name match.',
+    'Show the IPC objects that appeared (+) and disappeared (-) since snapshot FILE was taken (or between FILE and FILE2). System V objects are the same when kind, id and key match; POSIX objects when kind and name match.',
   args: [
     {
       name: '<file>',
@@ -74,7 +72,7 @@ const command = defineCommand({
     ],
     ['svipc diff monday.json tuesday.json', 'what changed between two snapshots'],
     [
-      'svipc ipcs --json -q > q.json; make test; svipc diff q.json',
+      'svipc ipcs --json -q > q.json; npm test; svipc diff q.json',
       'System V queues only (a note: POSIX not compared)',
     ],
     [

@@ -44,10 +44,7 @@ async function leaksAction(
 
 const command = defineCommand({
   summary:
-    'List the IPC objects nobody uses any more. A System V object: every process the kernel\n' +
-    'recorded for it is gone (or its pid now belongs to a newer process), nothing is attached to\n' +
-    'it and no process is blocked on it. A POSIX object: no process has it open or mapped.\n' +
-    'An object svipc cannot judge is "unknown" (see --all), never "leaked".',
+    'List the IPC objects nobody uses any more. A System V object: every process the kernel recorded for it is gone (or its pid now belongs to a newer process), nothing is attached to it and no process is blocked on it. A POSIX object: no process has it open or mapped. An object svipc cannot judge is "unknown" (see --all), never "leaked".',
   options: [
     {
       flags: '--min-age <seconds>',

@@ -20,9 +20,7 @@ async function snapshotAction(ctx: CommandContext, opts: { output?: string }): P
 
 export const { spec, run } = defineCommand({
   summary:
-    'Print every IPC object this process can see as JSON: the System V objects (the records of\n' +
-    '`svipc ipcs --json`, semaphore values included) and the POSIX ones (message queues in\n' +
-    '/dev/mqueue, semaphores and shared memory in /dev/shm), for `svipc diff` to compare with later.',
+    'Print every IPC object this process can see as JSON: the System V objects (the records of `svipc ipcs --json`, semaphore values included) and the POSIX ones (message queues in /dev/mqueue, semaphores and shared memory in /dev/shm), for `svipc diff` to compare with later.',
   options: [{ flags: '-o, --output <file>', description: 'write the snapshot to FILE instead of stdout' }],
   help:
     '\nFormat: schema/snapshot.schema.json, schemaVersion 2: the keys of `ipcs --json` (queues,\n' +
