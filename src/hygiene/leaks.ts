@@ -26,7 +26,7 @@ import { recordJson } from '../render/ipcs-json.js';
 import type { JsonValue } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { type HolderScan, type Holders, type PosixHolders, scanHolders, type Waiter } from './holders.js';
-import { posixJson } from './posix.js';
+import { posixJson, posixTargets } from './posix.js';
 import { type PidState, ProcessChecker } from './processes.js';
 
 export type VerdictWord = 'leaked' | 'in use' | 'unknown';
@@ -235,10 +235,8 @@ export function findLeaks(
 ): { rows: LeakRow[]; posixQueuesSeen: boolean } {
   const all = listAll({ values: true });
   const posix = listPosix();
-  const ids = new Map(posix.map((r) => [r, identityOf(r.path)] as const));
-  const targets = [...ids].flatMap(([r, id]) =>
-    id === null ? [] : [{ file: r.path.slice(r.path.lastIndexOf('/') + 1), id }],
-  );
+  const targets = posixTargets(posix);
+  const ids = new Map(targets.map((t) => [t.path, t.id]));
   // After the listing: a holder of a listed object that started before it is seen.
   const holders = scanHolders({ posix: targets });
   const sysv = judge([...all.queues, ...all.segments, ...all.semaphores], { minAgeSeconds, holders });
@@ -251,7 +249,7 @@ export function findLeaks(
     open: [],
     object: recordJson(v.record, names),
   }));
-  for (const v of judgePosix(posix, { minAgeSeconds, holders, idOf: (r) => ids.get(r) ?? null })) {
+  for (const v of judgePosix(posix, { minAgeSeconds, holders, idOf: (r) => ids.get(r.path) ?? null })) {
     rows.push({
       verdict: v.verdict,
       leaked: v.leaked,

@@ -91,18 +91,21 @@ export function describePosix(r: Obj): string {
 
 /** What the holder scan looks for: each object's file name and identity. */
 export interface PosixTarget {
+  /** Its file (as listed). */
+  path: string;
   /** The file's last path component (a queue's fd shows "/NAME", a shm fd "/dev/shm/NAME"). */
   file: string;
   /** "DEV:INODE" (posix-common's identityOf). */
   id: string;
 }
 
-/** The targets of POSIX JSON records (objects gone since they were listed are left out). */
-export function posixTargets(records: readonly Obj[]): PosixTarget[] {
+/** The targets of POSIX records, inventory or JSON (objects gone since they were listed are left out). */
+export function posixTargets(records: readonly { path?: unknown }[]): PosixTarget[] {
   const out: PosixTarget[] = [];
   for (const r of records) {
-    const id = identityOf(String(r.path));
-    if (id !== null) out.push({ file: basename(String(r.path)), id });
+    const path = String(r.path);
+    const id = identityOf(path);
+    if (id !== null) out.push({ path, file: basename(path), id });
   }
   return out;
 }

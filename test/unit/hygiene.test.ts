@@ -330,7 +330,7 @@ describe('holder scan of POSIX objects on a fake /proc', () => {
   proc('40', { ns: 'ipc:[1]', fds: { 0: '/dev/null', 3: join(dir, 'shm/seg') } });
   // Another IPC namespace: its System V ids are other objects, but it shares this /dev/shm.
   proc('50', { ns: 'ipc:[2]', maps: mapsLine('sem.lock') + mapsLine('seg') });
-  const targets = ['seg', 'sem.lock', 'idle'].map((f) => ({ file: f, id: id(f) }));
+  const targets = ['seg', 'sem.lock', 'idle'].map((f) => ({ path: join(dir, 'shm', f), file: f, id: id(f) }));
 
   test('open (fd links) and mapped (maps lines), by device and inode, in any IPC namespace', () => {
     const s = scanHolders({ proc: dir, arch: 'x64', euid: 0, posix: targets });
