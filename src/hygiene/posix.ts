@@ -110,16 +110,31 @@ export function posixTargets(records: readonly { path?: unknown }[]): PosixTarge
   return out;
 }
 
-/** shm_unlink/sem_unlink/mq_unlink of a record's object: null when removed or gone, the error otherwise. */
-export function removePosix(r: Obj): string | null {
+/** What became of an object `run --cleanup` set out to remove. */
+export type Removal =
+  | { removed: true }
+  | { removed: false; kept: string }
+  | { removed: false; error: string };
+
+/**
+ * shm_unlink/sem_unlink/mq_unlink of a record's object, but only while its name still leads to
+ * the file proven the command's (identity `provenId`, "DEV:INODE"; null: it was gone already).
+ * A name made again since is another object: left alone. Gone meanwhile counts as removed.
+ */
+export function removePosixIfSame(r: Obj, provenId: string | null): Removal {
+  if (provenId === null) return { removed: true };
+  const now = identityOf(String(r.path));
+  if (now === null) return { removed: true };
+  if (now !== provenId)
+    return { removed: false, kept: 'its name now leads to another object, made since: left alone' };
   const name = String(r.name);
   try {
     if (r.kind === 'pmsg') PosixMessageQueue.unlink(name);
     else if (r.kind === 'psem') PosixSemaphore.unlink(name);
     else PosixSharedMemory.unlink(name);
-    return null;
+    return { removed: true };
   } catch (e) {
-    if (isIpcError(e, 'ENOENT')) return null; // Gone already.
-    return isIpcError(e) ? e.message : String(e);
+    if (isIpcError(e, 'ENOENT')) return { removed: true }; // Gone already.
+    return { removed: false, error: isIpcError(e) ? e.message : String(e) };
   }
 }

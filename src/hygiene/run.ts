@@ -24,7 +24,7 @@ import { toJson } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { scanHolders } from './holders.js';
 import { INSIDE_ENV } from './isolate.js';
-import { isPosixKind, posixTargets, removePosix } from './posix.js';
+import { isPosixKind, posixTargets, type Removal, removePosixIfSame } from './posix.js';
 import { ProcessTree } from './process-tree.js';
 import { describeRecord, diffSnapshots, type Obj, takeSnapshot } from './snapshot.js';
 
@@ -75,46 +75,58 @@ export function exitCodeOf(r: ChildEnd): number {
   return r.code ?? EXIT.FAILED;
 }
 
-/** Remove one object of either family: null when it is gone, the error text otherwise. */
-function removeObject(r: Obj): string | null {
-  if (isPosixKind(r.kind)) return removePosix(r);
+/** Remove one System V object (gone already counts as removed). */
+function removeSysv(r: Obj): Removal {
   try {
     const entry = Object.hasOwn(KINDS, String(r.kind)) ? KINDS[r.kind as IpcKind] : undefined;
-    if (entry === undefined) return `svipc cannot remove an object of kind ${String(r.kind)}`;
+    if (entry === undefined)
+      return { removed: false, error: `svipc cannot remove an object of kind ${String(r.kind)}` };
     entry.remove(Number(r.id));
-    return null;
+    return { removed: true };
   } catch (e) {
-    if (isIpcError(e, 'EINVAL', 'EIDRM')) return null; // Gone already.
-    return isIpcError(e) ? e.message : String(e);
+    if (isIpcError(e, 'EINVAL', 'EIDRM')) return { removed: true }; // Gone already.
+    return { removed: false, error: isIpcError(e) ? e.message : String(e) };
   }
 }
 
 const KIND_NAMES: Record<string, string> = { msg: 'message queues', sem: 'semaphore sets' };
 
-/** Why the appeared objects are, or are not, provably the command's: per object, null when it is. */
-function notProvenWhy(left: readonly Obj[], isolated: boolean, tree: ProcessTree): (string | null)[] {
-  // The namespaces were made for the command: everything in them is its.
-  if (isolated) return left.map(() => null);
+/**
+ * Why each appeared object is, or is not, provably the command's: `why` null when it is; for a
+ * POSIX object, the identity ("DEV:INODE") that was proven, which removal checks again.
+ */
+function proofs(
+  left: readonly Obj[],
+  isolated: boolean,
+  tree: ProcessTree,
+): { why: string | null; id?: string | null }[] {
   const posix = left.filter((r) => isPosixKind(r.kind));
-  const scan = posix.length > 0 ? scanHolders({ posix: posixTargets(posix) }) : null;
+  // Isolated, the namespaces were made for the command: everything in them is its.
+  const scan = posix.length > 0 && !isolated ? scanHolders({ posix: posixTargets(posix) }) : null;
   return left.map((r) => {
     if (isPosixKind(r.kind)) {
       const id = identityOf(String(r.path));
-      if (id === null) return null; // Gone already.
+      if (isolated || id === null) return { why: null, id }; // null id: gone already.
       if (!tree.posixSeen.has(id))
-        return 'no process of the command was seen holding it (open or mapped): svipc cannot prove the command made it (--isolate can)';
+        return {
+          why: 'no process of the command was seen holding it (open or mapped): svipc cannot prove the command made it (--isolate can)',
+        };
       const h = scan!.posixHolders(id);
       const others = [...new Set([...h.open, ...h.mapped])].filter((p) => !tree.pids.has(p));
-      if (others.length > 0) return `pid ${others.join(', ')}, not the command's, holds it too`;
-      if (scan!.posixBlind !== null) return `who else holds it cannot all be seen: ${scan!.posixBlind}`;
-      return null;
+      if (others.length > 0) return { why: `pid ${others.join(', ')}, not the command's, holds it too` };
+      if (scan!.posixBlind !== null)
+        return { why: `who else holds it cannot all be seen: ${scan!.posixBlind}` };
+      return { why: null, id };
     }
+    if (isolated) return { why: null };
     if (r.kind !== 'shm') {
-      return `the kernel records no creator pid for ${KIND_NAMES[String(r.kind)]}: svipc cannot prove the command made it (--isolate can)`;
+      return {
+        why: `the kernel records no creator pid for ${KIND_NAMES[String(r.kind)]}: svipc cannot prove the command made it (--isolate can)`,
+      };
     }
     const cpid = Number(r.cpid);
-    if (tree.pids.has(cpid)) return null;
-    return `its creator, pid ${cpid}, is not the command or one of its processes (that svipc saw)`;
+    if (tree.pids.has(cpid)) return { why: null };
+    return { why: `its creator, pid ${cpid}, is not the command or one of its processes (that svipc saw)` };
   });
 }
 
@@ -202,16 +214,17 @@ export async function runAndReport(
     kept: [],
   };
   if (opts.cleanup) {
-    const why = notProvenWhy(rep.left, isolated, tree);
+    const proven = proofs(rep.left, isolated, tree);
     for (const [i, r] of rep.left.entries()) {
-      const reason = why[i];
-      if (reason !== null && reason !== undefined) {
-        rep.kept.push({ object: r, reason });
+      const p = proven[i]!;
+      if (p.why !== null) {
+        rep.kept.push({ object: r, reason: p.why });
         continue;
       }
-      const err = removeObject(r);
-      if (err === null) rep.removed.push(r);
-      else rep.failed.push({ object: r, error: err });
+      const done = isPosixKind(r.kind) ? removePosixIfSame(r, p.id ?? null) : removeSysv(r);
+      if (done.removed) rep.removed.push(r);
+      else if ('kept' in done) rep.kept.push({ object: r, reason: done.kept });
+      else rep.failed.push({ object: r, error: done.error });
     }
   }
   const cleanup = !!opts.cleanup;

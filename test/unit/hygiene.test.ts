@@ -10,6 +10,7 @@ import { CommandError } from '../../src/cli/exit.js';
 import { type HolderScan, type Holders, scanHolders } from '../../src/hygiene/holders.js';
 import { readInput, VERDICT_EXIT } from '../../src/hygiene/input.js';
 import { judge, judgePosix, type LeakOptions } from '../../src/hygiene/leaks.js';
+import { removePosixIfSame } from '../../src/hygiene/posix.js';
 import { type PidState, parseBootTime, parseStartTicks } from '../../src/hygiene/processes.js';
 import {
   asSnapshot,
@@ -355,6 +356,27 @@ describe('holder scan of POSIX objects on a fake /proc', () => {
         '7f-80 r-xp 0 00:00 0 \n7f-80 rw-s 0 00:29 7 /dev/shm/a\n7f-81 rw-s 0 00:29 7 /dev/shm/a\n',
       ),
     ).toEqual([{ id: '41:7', path: '/dev/shm/a' }]);
+  });
+});
+
+describe('run --cleanup removes a POSIX object only while its name leads to the proven file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svipc-removal-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A stand-in file (never /dev/shm): these outcomes are decided before any unlink.
+  const file = join(dir, 'obj');
+  writeFileSync(file, 'x');
+  const rec = { kind: 'pshm', name: '/svipc-unit-never-made', path: file };
+
+  test('made again under the name since the proof: left alone, said why', () => {
+    expect(removePosixIfSame(rec, '1:1')).toEqual({
+      removed: false,
+      kept: 'its name now leads to another object, made since: left alone',
+    });
+  });
+
+  test('gone at the proof or since: counted as removed, nothing unlinked', () => {
+    expect(removePosixIfSame(rec, null)).toEqual({ removed: true });
+    expect(removePosixIfSame({ ...rec, path: join(dir, 'none') }, '1:1')).toEqual({ removed: true });
   });
 });
 
