@@ -1,84 +1,87 @@
 // svipc diff FILE [FILE2]: what appeared and disappeared since a snapshot (or between two).
 // Exit 1 when something appeared, so a CI step fails on leaks; 2 when it cannot tell (trouble).
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError } from '../src/cli/exit.js';
 import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
-import { action, newProgram, runProgram } from '../src/cli/program.js';
-import { MAX_SNAPSHOT_BYTES, readInput, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
+import { defineCommand } from '../src/cli/spec.js';
+import { MAX_SNAPSHOT_BYTES, readSnapshot, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
 import {
-  asSnapshot,
-  coveredKinds,
   describeRecord,
   diffSnapshots,
-  type Snapshot,
-  SnapshotFormatError,
+  posixNotComparedNote,
+  SNAPSHOT_SCHEMA_VERSION,
   takeSnapshot,
 } from '../src/hygiene/snapshot.js';
 import { jsonChunks } from '../src/render/json.js';
 
-async function load(ctx: CommandContext, file: string): Promise<{ snap: Snapshot; raw: unknown }> {
-  const text = (await readInput(ctx, file)).toString('utf8');
-  const trouble = (why: string) => new CommandError(`${file}: ${why}`, VERDICT_EXIT.TROUBLE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw trouble(`not JSON (${(e as Error).message.replace(/\s+/g, ' ')}): make it with 'svipc snapshot'`);
+async function diffAction(
+  ctx: CommandContext,
+  file: string,
+  file2: string | undefined,
+  opts: { json?: boolean },
+): Promise<number> {
+  const before = await readSnapshot(ctx, file);
+  const after = file2 === undefined ? takeSnapshot(NAMES) : await readSnapshot(ctx, file2);
+  const d = diffSnapshots(before, after);
+  const note = posixNotComparedNote(d, before, file === '-' ? 'standard input' : file);
+  if (note !== null) ctx.stderr.write(`${ctx.prog}: ${note}\n`);
+  if (opts.json) {
+    const doc = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, appeared: d.appeared, disappeared: d.disappeared };
+    const code = await writeChunksOrReport(ctx, jsonChunks(doc), 0);
+    if (code !== 0) return code;
+  } else {
+    for (const r of d.appeared) ctx.stdout.write(`+ ${describeRecord(r)}\n`);
+    for (const r of d.disappeared) ctx.stdout.write(`- ${describeRecord(r)}\n`);
   }
-  try {
-    return { snap: asSnapshot(raw), raw };
-  } catch (e) {
-    if (e instanceof SnapshotFormatError) throw trouble(`not a svipc snapshot: ${e.message}`);
-    throw e;
-  }
+  return d.appeared.length > 0 ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const program = newProgram(
-    ctx,
-    'Show the IPC objects that appeared (+) and disappeared (-) since snapshot FILE was taken\n' +
-      '(or between FILE and FILE2). Objects are the same when kind, id and key match.',
-  )
-    .argument('<file>', "a snapshot: 'svipc snapshot' or 'svipc ipcs --json' output; - for stdin")
-    .argument('[file2]', 'a later snapshot to compare with, instead of the objects now')
-    .option('--json', 'print {"schemaVersion", "appeared": [records], "disappeared": [records]}')
-    .addHelpText(
-      'after',
-      '\nOutput: one line per object, "+ queue 3 key 0x... owner root perms 600: ..." or "- ...".\n' +
-        'A snapshot of only some kinds (ipcs --json -q) is compared on those kinds only.\n' +
-        `A snapshot may be at most ${MAX_SNAPSHOT_BYTES / (1024 * 1024)} MiB; SIGINT/SIGTERM stop the read at once.\n` +
-        '\nExit status (as diff(1)):\n' +
-        '  0    nothing appeared (objects may have disappeared)\n' +
-        '  1    objects appeared\n' +
-        '  2    trouble: FILE cannot be read, is too large or is not a snapshot; usage error\n' +
-        '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
-    );
-  program.action(
-    action(program, async (file: string, file2: string | undefined, opts: { json?: boolean }) => {
-      const before = await load(ctx, file);
-      const after = file2 === undefined ? { snap: takeSnapshot(NAMES), raw: {} } : await load(ctx, file2);
-      const kb = coveredKinds(before.raw);
-      const ka = file2 === undefined ? kb : coveredKinds(after.raw);
-      const kinds = {
-        queues: kb.queues && ka.queues,
-        segments: kb.segments && ka.segments,
-        semaphores: kb.semaphores && ka.semaphores,
-      };
-      const d = diffSnapshots(before.snap, after.snap, kinds);
-      if (opts.json) {
-        const code = await writeChunksOrReport(
-          ctx,
-          jsonChunks({ schemaVersion: 1, appeared: d.appeared, disappeared: d.disappeared }),
-          0,
-        );
-        if (code !== 0) return code;
-      } else {
-        for (const r of d.appeared) ctx.stdout.write(`+ ${describeRecord(r)}\n`);
-        for (const r of d.disappeared) ctx.stdout.write(`- ${describeRecord(r)}\n`);
-      }
-      return d.appeared.length > 0 ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
-    }),
-  );
-  return verdictCommand(() => runProgram(program, ctx));
-}
+const command = defineCommand({
+  summary:
+    'Show the IPC objects that appeared (+) and disappeared (-) since snapshot FILE was taken (or between FILE and FILE2). System V objects are the same when kind, id and key match; POSIX objects when kind and name match.',
+  args: [
+    {
+      name: '<file>',
+      description: "a snapshot: 'svipc snapshot' or 'svipc ipcs --json' output; - for stdin",
+    },
+    { name: '[file2]', description: 'a later snapshot to compare with, instead of the objects now' },
+  ],
+  options: [
+    {
+      flags: '--json',
+      description: 'print {"schemaVersion": 2, "appeared": [records], "disappeared": [records]}',
+    },
+  ],
+  help:
+    '\nOutput: one line per object, "+ queue 3 key 0x... owner root rw-------: ..." or, for a POSIX\n' +
+    'object, "+ posix shm /NAME owner root rw-------: 4K" (posix queue, posix semaphore), or "- ...".\n' +
+    'A snapshot of only some kinds (ipcs --json -q) is compared on those kinds only. A version 1\n' +
+    'document (an older svipc snapshot, or ipcs --json, which lists System V objects only) has no\n' +
+    'POSIX objects: they are not compared, and a note on stderr says so (they are not reported as\n' +
+    'new). Nor are POSIX queues when /dev/mqueue was not mounted for one of the two.\n' +
+    `A snapshot may be at most ${MAX_SNAPSHOT_BYTES / (1024 * 1024)} MiB; SIGINT/SIGTERM stop the read at once.\n` +
+    '\nExit status (as diff(1)):\n' +
+    '  0    nothing appeared (objects may have disappeared)\n' +
+    '  1    objects appeared\n' +
+    '  2    trouble: FILE cannot be read, is too large or is not a snapshot; usage error\n' +
+    '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
+  examples: [
+    [
+      'svipc snapshot -o before.json && npm test && svipc diff before.json',
+      'fail when the tests leave objects',
+    ],
+    ['svipc diff monday.json tuesday.json', 'what changed between two snapshots'],
+    [
+      'svipc ipcs --json -q > q.json; npm test; svipc diff q.json',
+      'System V queues only (a note: POSIX not compared)',
+    ],
+    [
+      'svipc diff --json before.json | jq -r \'.appeared[] | select(.kind == "pshm") | .name\'',
+      'the new POSIX shm names',
+    ],
+  ],
+  action: diffAction,
+});
+
+export const spec = command.spec;
+export const run = (ctx: CommandContext): Promise<number> => verdictCommand(async () => command.run(ctx));

@@ -6,11 +6,14 @@
 import { constants, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { CommandContext } from '../cli/context.js';
 import { CommandError } from '../cli/exit.js';
 import { stdinChunks } from '../cli/primitives.js';
 import { WaitAbortedError } from '../ipc/blocking.js';
+import { strerror } from '../ipc/errors.js';
+import { asSnapshot, type Snapshot, SnapshotFormatError } from './snapshot.js';
 
 /** The largest snapshot svipc reads: far above any real one (a full host is a few MiB). */
 export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
@@ -25,16 +28,11 @@ function tooLarge(name: string, limit: number): CommandError {
   );
 }
 
+/** `NAME: strerror(errno)` (src/ipc's one strerror), from Node's error code; its message otherwise. */
 function failed(name: string, e: unknown): CommandError {
   const err = e as NodeJS.ErrnoException;
-  const why =
-    err.code === 'ENOENT'
-      ? 'No such file or directory'
-      : err.code === 'EACCES'
-        ? 'Permission denied'
-        : err.code === 'EISDIR'
-          ? 'Is a directory'
-          : (err.message ?? String(e));
+  const errno = err.code === undefined ? undefined : (osConstants.errno as Record<string, number>)[err.code];
+  const why = errno !== undefined ? strerror(errno) : (err.message ?? String(e));
   return new CommandError(`${name}: ${why}`, VERDICT_EXIT.TROUBLE);
 }
 
@@ -108,7 +106,7 @@ export async function readInput(
   try {
     if (file === '-') return await collect(stdinChunks(ctx), 'standard input', limit, ctx.signal);
     const st = statSync(file);
-    if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (st.isFIFO() || st.isSocket()) {
       // O_NONBLOCK: open does not wait for a writer; the event loop then waits for data.
       const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -136,5 +134,23 @@ export async function verdictCommand(run: () => Promise<number>): Promise<number
     if (e instanceof WaitAbortedError || err?.name === 'AbortError' || err?.code === 'EPIPE') throw e;
     if (e instanceof CommandError && e.exitCode === VERDICT_EXIT.TROUBLE) throw e;
     throw new CommandError(err?.message ?? String(e), VERDICT_EXIT.TROUBLE);
+  }
+}
+
+/** FILE read and checked as a snapshot (v1 or v2); every failure is one line naming FILE, exit 2. */
+export async function readSnapshot(ctx: CommandContext, file: string): Promise<Snapshot> {
+  const text = (await readInput(ctx, file)).toString('utf8');
+  const trouble = (why: string) => new CommandError(`${file}: ${why}`, VERDICT_EXIT.TROUBLE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw trouble(`not JSON (${(e as Error).message.replace(/\s+/g, ' ')}): make it with 'svipc snapshot'`);
+  }
+  try {
+    return asSnapshot(raw);
+  } catch (e) {
+    if (e instanceof SnapshotFormatError) throw trouble(`not a svipc snapshot: ${e.message}`);
+    throw e;
   }
 }

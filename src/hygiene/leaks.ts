@@ -9,8 +9,24 @@
 // by a newer process) and nobody is attached to it or waiting on it. When that cannot be known
 // (a queue while some processes cannot be looked at; a set whose values cannot be read) the
 // verdict is 'unknown', never 'leaked'. Every verdict comes with its reasons.
-import type { IpcRecord, QueueRecord, SegmentRecord, SemaphoreRecord } from '../ipc/inventory.js';
-import type { HolderScan, Holders, Waiter } from './holders.js';
+// A POSIX object (queue, semaphore, shared memory) records no pid at all: it is leaked when no
+// process has it open (/proc/PID/fd) or mapped (/proc/PID/maps), and unknown when some process
+// could not be looked at (judgePosix).
+import {
+  type IpcRecord,
+  listAll,
+  type QueueRecord,
+  type SegmentRecord,
+  type SemaphoreRecord,
+} from '../ipc/inventory.js';
+import { identityOf } from '../ipc/posix-common.js';
+import { listPosix, mqueueMounted, type PosixRecord } from '../ipc/posix-inventory.js';
+import { plural } from '../render/human.js';
+import { recordJson } from '../render/ipcs-json.js';
+import type { JsonValue } from '../render/json.js';
+import type { NameResolver } from '../render/names.js';
+import { type HolderScan, type Holders, type PosixHolders, scanHolders, type Waiter } from './holders.js';
+import { posixJson, posixTargets } from './posix.js';
 import { type PidState, ProcessChecker } from './processes.js';
 
 export type VerdictWord = 'leaked' | 'in use' | 'unknown';
@@ -131,4 +147,118 @@ export function judge(recordsIn: readonly IpcRecord[], opts: LeakOptions): Verdi
     .map((r) =>
       r.kind === 'shm' ? segment(r, c, scan) : r.kind === 'msg' ? queue(r, c, scan) : semaphores(r, c, scan),
     );
+}
+
+export interface PosixVerdict {
+  record: PosixRecord;
+  verdict: VerdictWord;
+  leaked: boolean;
+  reasons: string[];
+  holders: PosixHolders;
+}
+
+/** What is in a POSIX object, for its reasons. */
+function posixContent(r: PosixRecord): string {
+  if (r.kind === 'pmsg')
+    return r.msgs === null ? 'its message count cannot be read' : `${plural(r.msgs, 'message')} queued`;
+  if (r.kind === 'psem') return r.value === null ? 'its value cannot be read' : `value ${r.value}`;
+  return `${r.size} bytes`;
+}
+
+/**
+ * A verdict for each POSIX record (those changed less than minAgeSeconds ago, and those gone
+ * since they were listed, left out): in use when a process has it open or mapped, leaked when
+ * none has and every process was looked at, unknown otherwise.
+ */
+export function judgePosix(
+  recordsIn: readonly PosixRecord[],
+  opts: Pick<LeakOptions, 'now' | 'minAgeSeconds'> & {
+    holders: Pick<HolderScan, 'posixHolders' | 'posixBlind'>;
+    /** Each record's "DEV:INODE" (tests); default: stat of its path. */
+    idOf?: (r: PosixRecord) => string | null;
+  },
+): PosixVerdict[] {
+  const now = opts.now ?? Date.now() / 1000;
+  const minAge = opts.minAgeSeconds ?? 0;
+  const idOf = opts.idOf ?? ((r: PosixRecord) => identityOf(r.path));
+  const out: PosixVerdict[] = [];
+  for (const r of recordsIn) {
+    if (now - Math.max(r.mtime, r.ctime) < minAge) continue;
+    const id = idOf(r);
+    if (id === null) continue;
+    const h = opts.holders.posixHolders(id);
+    const held = [
+      ...(h.open.length > 0 ? [`open by pid ${h.open.join(', ')}`] : []),
+      ...(h.mapped.length > 0 ? [`mapped by pid ${h.mapped.join(', ')}`] : []),
+    ];
+    const blind = opts.holders.posixBlind;
+    const verdict: VerdictWord = held.length > 0 ? 'in use' : blind === null ? 'leaked' : 'unknown';
+    const first =
+      held.length > 0
+        ? held
+        : [
+            blind === null
+              ? 'no process has it open or mapped'
+              : `cannot tell whether a process has it open or mapped: ${blind}`,
+          ];
+    out.push({
+      record: r,
+      verdict,
+      leaked: verdict === 'leaked',
+      reasons: [...first, posixContent(r)],
+      holders: h,
+    });
+  }
+  return out;
+}
+
+/** One row of `svipc leaks`, either family: the verdict, its reasons, the holders, the JSON record. */
+export interface LeakRow {
+  verdict: VerdictWord;
+  leaked: boolean;
+  reasons: string[];
+  /** Pids with the segment attached, or the POSIX object mapped. */
+  attached: number[];
+  waiting: { pid: number; tid: number; call: string }[];
+  /** Pids with the POSIX object open. */
+  open: number[];
+  object: { [key: string]: JsonValue };
+}
+
+/**
+ * Every object of both families, judged now. `posixQueuesSeen` is false when /dev/mqueue is not
+ * mounted: the POSIX queues could not be listed, so they are not judged.
+ */
+export function findLeaks(
+  names: NameResolver,
+  minAgeSeconds: number,
+): { rows: LeakRow[]; posixQueuesSeen: boolean } {
+  const all = listAll({ values: true });
+  const posix = listPosix();
+  const targets = posixTargets(posix);
+  const ids = new Map(targets.map((t) => [t.path, t.id]));
+  // After the listing: a holder of a listed object that started before it is seen.
+  const holders = scanHolders({ posix: targets });
+  const sysv = judge([...all.queues, ...all.segments, ...all.semaphores], { minAgeSeconds, holders });
+  const rows: LeakRow[] = sysv.map((v) => ({
+    verdict: v.verdict,
+    leaked: v.leaked,
+    reasons: v.reasons,
+    attached: v.holders.attached,
+    waiting: v.holders.waiting.map((w) => ({ pid: w.pid, tid: w.tid, call: w.call })),
+    open: [],
+    object: recordJson(v.record, names),
+  }));
+  for (const v of judgePosix(posix, { minAgeSeconds, holders, idOf: (r) => ids.get(r.path) ?? null })) {
+    rows.push({
+      verdict: v.verdict,
+      leaked: v.leaked,
+      reasons: v.reasons,
+      attached: v.holders.mapped,
+      waiting: [],
+      open: v.holders.open,
+      object: posixJson(v.record, names),
+    });
+  }
+  return { rows, posixQueuesSeen: mqueueMounted() };
 }

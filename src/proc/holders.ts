@@ -151,3 +151,44 @@ export function parseSembufs(buf: Buffer, littleEndian = true): SemOpSeen[] {
   }
   return out;
 }
+
+/**
+ * The st_dev that stat(2) gives for a device /proc/PID/maps shows as "MAJ:MIN" (hex): glibc's
+ * makedev(), so a mapping can be matched with a file by (device, inode).
+ */
+export function mapsDevice(field: string): bigint | null {
+  const m = /^([0-9a-f]+):([0-9a-f]+)$/i.exec(field);
+  if (!m) return null;
+  const major = BigInt(`0x${m[1]}`);
+  const minor = BigInt(`0x${m[2]}`);
+  return ((major & 0xfffn) << 8n) | ((major & ~0xfffn) << 32n) | (minor & 0xffn) | ((minor & ~0xffn) << 12n);
+}
+
+/** One file mapping of /proc/PID/maps: "DEV:INODE" (decimal, DEV as stat's st_dev) and its path. */
+export interface MappedFile {
+  id: string;
+  path: string;
+}
+
+/** Every file a /proc/PID/maps file shows mapped (inode not 0), each once. */
+export function parseMapsFiles(maps: string): MappedFile[] {
+  const seen = new Map<string, MappedFile>();
+  for (const line of maps.split('\n')) {
+    // address perms offset dev inode path
+    const m = /^\S+\s+\S+\s+\S+\s+(\S+)\s+([0-9]+)\s+(.*)$/.exec(line);
+    if (!m || m[2] === '0') continue;
+    const dev = mapsDevice(m[1]!);
+    const id = `${dev}:${m[2]}`;
+    if (dev !== null && !seen.has(id)) seen.set(id, { id, path: m[3]! });
+  }
+  return [...seen.values()];
+}
+
+/**
+ * The identities of every file a maps file shows mapped: how a POSIX shared memory object or a
+ * semaphore (/dev/shm/sem.NAME, mapped by sem_open) is found mapped, whatever path or mount
+ * namespace the process reached it by.
+ */
+export function parseMapsFileIds(maps: string): string[] {
+  return parseMapsFiles(maps).map((f) => f.id);
+}

@@ -2,44 +2,52 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BLOCKING_SYSCALLS } from '../../src/proc/holders.js';
+import { canPosixShell, posixShell } from '../helpers/posix-ns.js';
 import {
   buildPeer,
   CC_SKIP_REASON,
   canUnshare,
   canUnsharePid,
   hasCompiler,
-  inNamespace,
-  inPidNamespace,
   ipcObjects,
   ROOT,
   svipc,
   UNSHARE_SKIP_REASON,
 } from '../helpers/run.js';
+import { snapshotValidator } from '../helpers/snapshot-schema.js';
 import { SchemaValidator } from '../unit/ipcs-schema-validator.js';
 
 const PRELUDE = `S="$SVIPC"
 t() { "$@"; echo "[rc=$?]"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 `;
-const ns = (script: string) => inNamespace(PRELUDE + script);
+// Snapshots, diffs and leaks include POSIX objects: every case runs with a /dev/shm and
+// /dev/mqueue of its own (the host's hold other programs' objects; nothing may reach them).
+const ns = (script: string) => posixShell(PRELUDE + script);
 
 // leaks looks at every process of the IPC namespace. In a container whose pid 1 belongs to the
 // host, even root cannot read pid 1's /proc entries, and a queue nobody is seen using is then
 // "unknown". So the leak cases run in their own pid namespace with their own /proc too, where
 // every process is the test's. (The IPC namespace is new: no other process can be in it.)
-const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) => inPidNamespace(PRELUDE + script, { env });
+const nsAll = (script: string, env: NodeJS.ProcessEnv = {}) =>
+  posixShell(PRELUDE + script, { env, pid: true });
 const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
 
-describe.skipIf(!canUnshare())('hygiene (private IPC namespace)', () => {
-  test('snapshot is the ipcs --json document, valid against its schema, semaphore values included', async () => {
+describe.skipIf(!canPosixShell())('hygiene (private IPC and mount namespaces)', () => {
+  test('snapshot is the ipcs --json document plus the POSIX sections, valid against its schema', async () => {
     const r = await ns(`
 $S msg create >/dev/null; $S sem create --init 4 >/dev/null; $S shm create 64 >/dev/null
 $S snapshot
 `);
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout);
-    expect(new SchemaValidator(schema).validate(doc)).toEqual([]);
+    expect(snapshotValidator().validate(doc)).toEqual([]);
+    expect(doc.schemaVersion).toBe(2);
     expect([doc.queues.length, doc.segments.length, doc.semaphores.length]).toEqual([1, 1, 1]);
+    // Its System V part is exactly what ipcs --json (schemaVersion 1) describes.
+    const { posixQueues, posixSemaphores, posixSegments, ...sysv } = doc;
+    expect([posixQueues, posixSemaphores, posixSegments]).toEqual([[], [], []]);
+    expect(new SchemaValidator(schema).validate({ ...sysv, schemaVersion: 1 })).toEqual([]);
     expect(doc.semaphores[0].elements[0].value).toBe(4);
   });
 
@@ -78,7 +86,10 @@ t $S diff "$tmp/shm-only.json"
 $S diff --json "$tmp/before.json" "$tmp/after.json" | grep -cE '"keyHex": "0x00001234"'
 cat "$tmp/before.json" | $S diff - > /dev/null; echo "[stdin rc=$?]"
 `);
-    expect(r.stderr).toBe('');
+    // ipcs --json is a version 1 document: its lack of POSIX objects is said, not taken as news.
+    expect(r.stderr).toMatch(
+      /^svipc diff: \/tmp\/[^ ]+\/shm-only\.json is a version 1 snapshot \(System V only\): POSIX objects not compared\n$/,
+    );
     expect(r.stdout).toBe(
       [
         '[rc=0]',
@@ -243,7 +254,7 @@ const verdicts = (stdout: string) =>
     object: { kind: string; id: number };
   }[];
 
-describe.skipIf(!canUnsharePid())('leaks (private IPC and pid namespaces)', () => {
+describe.skipIf(!canPosixShell(true))('leaks (private IPC, mount and pid namespaces)', () => {
   test('leaks: every recorded process gone and nothing attached or waiting; in use otherwise; reasons given', async () => {
     const r = await nsAll(`
 leaked_shm=$($S shm create 64)                       # its creator (that svipc) has exited
@@ -291,7 +302,7 @@ kill $w $s; wait
 `);
     const doc = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('[rc=')));
     expect(r.stdout).toContain('[rc=0]');
-    expect(doc.schemaVersion).toBe(1);
+    expect(doc.schemaVersion).toBe(2);
     expect(doc.unknown).toBe(0);
     const byKind = Object.fromEntries(
       doc.objects.map((o: { object: { kind: string } }) => [o.object.kind, o]),

@@ -1,12 +1,15 @@
 // The pipeline examples of the README's primitives and hygiene sections,
 // run as written: every ```sh block runs in bash, in a private IPC namespace and a fresh
 // folder, with `svipc` on PATH; its last command must exit 0, and when a ```text block follows it directly,
-// its stdout must be that text.
+// its stdout must be that text. The namespace has a private /dev/shm and /dev/mqueue too
+// (posix-ns.ts): snapshot, diff and leaks count POSIX objects, and the host's /dev/shm holds
+// other programs' objects.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { canUnshare, ROOT, run, SVIPC, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
+import { ROOT, SVIPC } from '../helpers/run.js';
 
 interface Example {
   file: string;
@@ -61,7 +64,7 @@ mkdirSync(bin);
 symlinkSync(SVIPC, join(bin, 'svipc'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.skipIf(!canUnshare())('README pipeline examples, as written', () => {
+describe.skipIf(!canPosixNamespace())('README pipeline examples, as written', () => {
   test('there are examples to run, with outputs to compare', () => {
     expect(examples.length).toBeGreaterThanOrEqual(7);
     expect(examples.filter((e) => e.output !== null).length).toBeGreaterThanOrEqual(6);
@@ -69,7 +72,7 @@ describe.skipIf(!canUnshare())('README pipeline examples, as written', () => {
 
   test.each(examples.map((e) => [`${e.file}:${e.line}`, e] as const))('%s', async (_name, e) => {
     const cwd = mkdtempSync(join(work, 'ex-'));
-    const r = await run('unshare', ['--ipc', 'bash', '-c', e.code], {
+    const r = await inPosixNamespace('bash', ['-c', e.code], {
       cwd,
       env: { PATH: `${bin}:${process.env.PATH}` },
       timeoutMs: 60_000,
@@ -79,4 +82,4 @@ describe.skipIf(!canUnshare())('README pipeline examples, as written', () => {
   });
 });
 
-test.skipIf(canUnshare())(`README examples: ${UNSHARE_SKIP_REASON}`, () => {});
+test.skipIf(canPosixNamespace())(`README examples: ${POSIX_NS_SKIP_REASON}`, () => {});

@@ -6,12 +6,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { canUnshare, inNamespace, svipc, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { canPosixShell, posixShell } from '../helpers/posix-ns.js';
+import { canUnshare, svipc, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 
 const PRELUDE = `S="$SVIPC"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 `;
-const ns = (script: string) => inNamespace(PRELUDE + script);
+// With a /dev/shm and /dev/mqueue of its own: run counts POSIX objects too.
+const ns = (script: string) => posixShell(PRELUDE + script);
 const vars = (out: string) =>
   Object.fromEntries([...out.matchAll(/^([\w-]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 
@@ -24,6 +26,22 @@ writeFileSync(
   join(fake, 'unshare'),
   '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n',
   { mode: 0o755 },
+);
+// An unshare that makes no namespace but runs what follows its options, and a mount that fails:
+// the private /dev/shm cannot be mounted.
+const noMount = join(dir, 'no-mount');
+mkdirSync(noMount);
+writeFileSync(
+  join(noMount, 'unshare'),
+  '#!/bin/sh\nwhile :; do case $1 in --propagation) shift 2 ;; -*) shift ;; *) break ;; esac; done\nexec "$@"\n',
+  { mode: 0o755 },
+);
+writeFileSync(
+  join(noMount, 'mount'),
+  '#!/bin/sh\necho "mount: /dev/shm: permission denied." >&2\nexit 32\n',
+  {
+    mode: 0o755,
+  },
 );
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -51,7 +69,19 @@ describe('svipc run --isolate where it cannot isolate', () => {
   });
 });
 
-describe.skipIf(!canUnshare())('svipc run (private IPC namespace)', () => {
+test('the private /dev/shm cannot be mounted: one line saying so (not "not permitted"), exit 1, the command not run', async () => {
+  const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], {
+    env: { PATH: `${noMount}:/usr/bin:/bin:${dir}` },
+  });
+  expect(r).toMatchObject({
+    code: 1,
+    stdout: '',
+    stderr:
+      'svipc run: --isolate: cannot mount a private /dev/shm or /dev/mqueue: mount: /dev/shm: permission denied.\n',
+  });
+});
+
+describe.skipIf(!canPosixShell())('svipc run (private IPC and mount namespaces)', () => {
   test("--report FILE: stdout is the command's alone, the JSON report in FILE, the text on stderr", async () => {
     const r = await ns(`
 $S run --report "$tmp/r.json" -- sh -c 'echo out; echo err >&2; "$0" msg create -k 0x51 >/dev/null; echo more' "$S" > "$tmp/out"; echo "rc=$?"
@@ -67,14 +97,14 @@ $S run --report /nonexistent/dir/r.json -- true; echo "rc3=$?"
     expect(v.rc, r.stderr).toBe('1');
     expect(b64(v.stdout)).toBe('out\nmore\n');
     const report = JSON.parse(b64(v.report));
-    expect(report).toMatchObject({ schemaVersion: 1, isolated: false, exitCode: 0, removed: [] });
+    expect(report).toMatchObject({ schemaVersion: 2, isolated: false, exitCode: 0, removed: [] });
     expect(report.left).toHaveLength(1);
     expect(report.left[0]).toMatchObject({ kind: 'msg', keyHex: '0x00000051' });
     expect(r.stderr).toContain('err\nsvipc run: the command left 1 IPC object in this IPC namespace:\n');
     // --json: the JSON report on stderr, stdout still the command's alone.
     expect(v.rc2).toBe('0');
     expect(b64(v.stdout2)).toBe('json-out\n');
-    expect(JSON.parse(b64(v.stderr2))).toMatchObject({ schemaVersion: 1, left: [], exitCode: 0 });
+    expect(JSON.parse(b64(v.stderr2))).toMatchObject({ schemaVersion: 2, left: [], exitCode: 0 });
     // A report that cannot be written is a failure, said in one line.
     expect(v.rc3).toBe('1');
     expect(r.stderr).toMatch(/\nsvipc run: --report \/nonexistent\/dir\/r\.json: ENOENT[^\n]*\n/);

@@ -5,7 +5,7 @@
 // (Mounting a tmpfs over /dev rather than creating /dev/mqueue: the host has none, and mkdir on
 // the host's /dev would outlive the test.)
 import { spawnSync } from 'node:child_process';
-import { type RunOptions, type RunResult, run } from './run.js';
+import { canUnsharePid, publicEnv, RUNAS_FUNCTIONS, type RunOptions, type RunResult, run } from './run.js';
 
 const SETUP = `set -e
 T=$(mktemp -d)
@@ -52,4 +52,38 @@ export function inPosixNamespace(
     ['--ipc', '--mount', '--propagation', 'private', 'sh', '-c', SETUP, 'sh', cmd, ...args],
     opts,
   );
+}
+
+/**
+ * A bash script (with `runas`/`nobody`, $SVIPC and the public copy's paths, as inNamespace) in a
+ * fresh private IPC + mount namespace with its own /dev/shm and /dev/mqueue; with `pid`, in a pid
+ * namespace with its own /proc too, where every process a /proc scan sees is the script's. For
+ * every test whose svipc lists or judges POSIX objects (snapshot, diff, leaks, run): the host's
+ * /dev/shm holds other programs' objects, and nothing the script makes may reach it.
+ */
+export function posixShell(script: string, opts: RunOptions & { pid?: boolean } = {}): Promise<RunResult> {
+  const pid = opts.pid ? ['--pid', '--fork', '--mount-proc'] : [];
+  return run(
+    'unshare',
+    [
+      '--ipc',
+      '--mount',
+      '--propagation',
+      'private',
+      ...pid,
+      'sh',
+      '-c',
+      SETUP,
+      'sh',
+      'bash',
+      '-c',
+      `set -o pipefail\n${RUNAS_FUNCTIONS}\n${script}`,
+    ],
+    { timeoutMs: 60_000, ...opts, env: { ...publicEnv(), ...opts.env } },
+  );
+}
+
+/** Whether posixShell can run here (with `pid`: a pid namespace and /proc of its own too). */
+export function canPosixShell(pid = false): boolean {
+  return canPosixNamespace() && (!pid || canUnsharePid());
 }

@@ -1,7 +1,7 @@
 // The hygiene modules in process: /proc/<pid>/stat and /proc/stat parsing, the holder parsers
 // on fixtures (test/fixtures/proc/holders), the holder scan on a fake /proc tree, leak verdicts
 // with a fake process table and holder scan, bounded input, snapshot checks and differences.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -9,15 +9,25 @@ import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
 import { type HolderScan, type Holders, scanHolders } from '../../src/hygiene/holders.js';
 import { readInput, VERDICT_EXIT } from '../../src/hygiene/input.js';
-import { judge, type LeakOptions } from '../../src/hygiene/leaks.js';
+import { judge, judgePosix, type LeakOptions } from '../../src/hygiene/leaks.js';
+import { removePosixIfSame } from '../../src/hygiene/posix.js';
 import { type PidState, parseBootTime, parseStartTicks } from '../../src/hygiene/processes.js';
-import { asSnapshot, diffSnapshots, SnapshotFormatError } from '../../src/hygiene/snapshot.js';
+import {
+  asSnapshot,
+  describeRecord,
+  diffSnapshots,
+  posixNotComparedNote,
+  SnapshotFormatError,
+} from '../../src/hygiene/snapshot.js';
 import type { QueueRecord, SegmentRecord, SemaphoreRecord } from '../../src/ipc/inventory.js';
+import type { PosixRecord } from '../../src/ipc/posix-inventory.js';
 import {
   BLOCKING_SYSCALLS,
   hidesProcesses,
   isKernelThread,
+  mapsDevice,
   parseHidepid,
+  parseMapsFiles,
   parseMapsSysv,
   parseSyscallLine,
 } from '../../src/proc/holders.js';
@@ -291,6 +301,85 @@ describe('holder scan on a fake /proc', () => {
   });
 });
 
+describe('holder scan of POSIX objects on a fake /proc', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svipc-proc-posix-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The objects: real files (the scan stats an fd's link target to learn which file it is).
+  mkdirSync(join(dir, 'shm'));
+  for (const f of ['seg', 'sem.lock', 'idle']) writeFileSync(join(dir, 'shm', f), 'x');
+  const st = (f: string) => statSync(join(dir, 'shm', f), { bigint: true });
+  const id = (f: string) => `${st(f).dev}:${st(f).ino}`;
+  const mapsLine = (f: string) => {
+    const dev = Number(st(f).dev);
+    // glibc's major()/minor() of st_dev, as the kernel prints them in maps.
+    const major = ((dev >> 8) & 0xfff).toString(16).padStart(2, '0');
+    const minor = (dev & 0xff).toString(16).padStart(2, '0');
+    return `7f00-7f01 rw-s 00000000 ${major}:${minor} ${st(f).ino}   /dev/shm/${f}\n`;
+  };
+  function proc(pid: string, o: { ns: string; maps?: string; fds?: Record<string, string> }) {
+    const d = join(dir, pid);
+    mkdirSync(join(d, 'ns'), { recursive: true });
+    mkdirSync(join(d, 'task'), { recursive: true });
+    mkdirSync(join(d, 'fd'), { recursive: true });
+    symlinkSync(o.ns, join(d, 'ns/ipc'));
+    writeFileSync(join(d, 'stat'), `${pid} (x) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0`);
+    writeFileSync(join(d, 'maps'), o.maps ?? '');
+    for (const [fd, target] of Object.entries(o.fds ?? {})) symlinkSync(target, join(d, 'fd', fd));
+  }
+  proc('self', { ns: 'ipc:[1]' });
+  writeFileSync(join(dir, 'self/mountinfo'), `22 27 0:21 / ${dir} rw - proc proc rw\n`);
+  proc('40', { ns: 'ipc:[1]', fds: { 0: '/dev/null', 3: join(dir, 'shm/seg') } });
+  // Another IPC namespace: its System V ids are other objects, but it shares this /dev/shm.
+  proc('50', { ns: 'ipc:[2]', maps: mapsLine('sem.lock') + mapsLine('seg') });
+  const targets = ['seg', 'sem.lock', 'idle'].map((f) => ({ path: join(dir, 'shm', f), file: f, id: id(f) }));
+
+  test('open (fd links) and mapped (maps lines), by device and inode, in any IPC namespace', () => {
+    const s = scanHolders({ proc: dir, arch: 'x64', euid: 0, posix: targets });
+    expect(s.posixHolders(id('seg'))).toEqual({ open: [40], mapped: [50] });
+    expect(s.posixHolders(id('sem.lock'))).toEqual({ open: [], mapped: [50] });
+    expect(s.posixHolders(id('idle'))).toEqual({ open: [], mapped: [] });
+    expect(s.posixBlind).toBe(null);
+    // System V is unchanged: the process of the other namespace is not counted.
+    expect(s.processes).toBe(1);
+  });
+
+  test('without targets, fds are not read; maps devices are converted as glibc makedev', () => {
+    expect(scanHolders({ proc: dir, arch: 'x64', euid: 0 }).posixHolders(id('seg'))).toEqual({
+      open: [],
+      mapped: [],
+    });
+    expect(mapsDevice('00:29')).toBe(41n);
+    expect(mapsDevice('103:02')).toBe((0x103n << 8n) | 2n);
+    expect(mapsDevice('fd:100')).toBe((0xfdn << 8n) | (0x100n << 12n));
+    expect(
+      parseMapsFiles(
+        '7f-80 r-xp 0 00:00 0 \n7f-80 rw-s 0 00:29 7 /dev/shm/a\n7f-81 rw-s 0 00:29 7 /dev/shm/a\n',
+      ),
+    ).toEqual([{ id: '41:7', path: '/dev/shm/a' }]);
+  });
+});
+
+describe('run --cleanup removes a POSIX object only while its name leads to the proven file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svipc-removal-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A stand-in file (never /dev/shm): these outcomes are decided before any unlink.
+  const file = join(dir, 'obj');
+  writeFileSync(file, 'x');
+  const rec = { kind: 'pshm', name: '/svipc-unit-never-made', path: file };
+
+  test('made again under the name since the proof: left alone, said why', () => {
+    expect(removePosixIfSame(rec, '1:1')).toEqual({
+      removed: false,
+      kept: 'its name now leads to another object, made since: left alone',
+    });
+  });
+
+  test('gone at the proof or since: counted as removed, nothing unlinked', () => {
+    expect(removePosixIfSame(rec, null)).toEqual({ removed: true });
+    expect(removePosixIfSame({ ...rec, path: join(dir, 'none') }, '1:1')).toEqual({ removed: true });
+  });
+});
+
 describe('bounded, interruptible input', () => {
   const ctx = (signal = new AbortController().signal) => ({ signal }) as unknown as CommandContext;
   const dir = mkdtempSync(join(tmpdir(), 'svipc-input-'));
@@ -316,6 +405,13 @@ describe('bounded, interruptible input', () => {
     const d = await readInput(ctx(), dir).catch((x: unknown) => x);
     expect((d as CommandError).message).toBe(`${dir}: Is a directory`);
   });
+
+  test('any errno is said by the one strerror (a symlink loop too, which had no text of its own)', async () => {
+    symlinkSync('loop', join(dir, 'loop'));
+    const e = await readInput(ctx(), join(dir, 'loop')).catch((x: unknown) => x);
+    expect((e as CommandError).message).toBe(`${join(dir, 'loop')}: Too many levels of symbolic links`);
+    expect((e as CommandError).exitCode).toBe(VERDICT_EXIT.TROUBLE);
+  });
 });
 
 describe('snapshots', () => {
@@ -323,7 +419,7 @@ describe('snapshots', () => {
   test('asSnapshot accepts list documents and explains the rest', () => {
     expect(asSnapshot({ schemaVersion: 1, mode: 'list', queues: [q(1)] }).queues).toHaveLength(1);
     expect(() => asSnapshot([])).toThrow(SnapshotFormatError);
-    expect(() => asSnapshot({ schemaVersion: 2, mode: 'list' })).toThrow('schemaVersion 2 (1 expected)');
+    expect(() => asSnapshot({ schemaVersion: 3, mode: 'list' })).toThrow('schemaVersion 3 (1 or 2 expected)');
     expect(() => asSnapshot({ schemaVersion: 1, mode: 'id' })).toThrow("mode 'id'");
     expect(() => asSnapshot({ schemaVersion: 1, mode: 'list', queues: [1] })).toThrow(
       "'queues' is not a list of records",
@@ -339,9 +435,142 @@ describe('snapshots', () => {
       [3, 0],
     ]);
     expect(d.disappeared.map((r) => [r.id, r.key])).toEqual([[2, 5]]);
-    expect(diffSnapshots(before, after, { queues: false, segments: true, semaphores: true })).toEqual({
-      appeared: [],
-      disappeared: [],
+    // A section one document lacks (ipcs --json -m has no queues) is not compared.
+    const shmOnly = asSnapshot({ schemaVersion: 1, mode: 'list', segments: [] });
+    expect(diffSnapshots(shmOnly, after)).toMatchObject({ appeared: [], disappeared: [] });
+    expect(diffSnapshots(shmOnly, after).notCompared).toContain('queues');
+  });
+
+  const p = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
+    kind,
+    name,
+    path: `/dev/shm/${name.slice(1)}`,
+    perms: 0o640,
+    uid: 0,
+    user: 'root',
+    ...extra,
+  });
+  const v2 = (o: Record<string, unknown>) =>
+    asSnapshot({ schemaVersion: 2, mode: 'list', queues: [], segments: [], semaphores: [], ...o });
+
+  test('version 2: POSIX objects are the same when kind and name match', () => {
+    const before = v2({
+      posixQueues: [],
+      posixSemaphores: [p('psem', '/a')],
+      posixSegments: [p('pshm', '/a')],
     });
+    const after = v2({
+      posixQueues: [p('pmsg', '/q')],
+      posixSemaphores: [p('psem', '/a', { value: 9 })],
+      posixSegments: [p('pshm', '/b')],
+    });
+    const d = diffSnapshots(before, after);
+    expect(d.appeared.map((r) => `${r.kind}${r.name}`)).toEqual(['pmsg/q', 'pshm/b']);
+    expect(d.disappeared.map((r) => `${r.kind}${r.name}`)).toEqual(['pshm/a']);
+    expect(d.notCompared).toEqual([]);
+    expect(posixNotComparedNote(d, before, 'b.json')).toBe(null);
+  });
+
+  test('a version 1 document has no POSIX part: POSIX objects are not compared, and the note says why', () => {
+    // POSIX sections in a version 1 document are not read (version 1 has none).
+    const v1 = asSnapshot({ schemaVersion: 1, mode: 'list', queues: [], posixSegments: [p('pshm', '/x')] });
+    expect(v1.posixSegments).toBeUndefined();
+    const now = v2({ posixQueues: [], posixSemaphores: [], posixSegments: [p('pshm', '/new')] });
+    const d = diffSnapshots(v1, now);
+    expect(d.appeared).toEqual([]);
+    expect(posixNotComparedNote(d, v1, 'old.json')).toBe(
+      'old.json is a version 1 snapshot (System V only): POSIX objects not compared',
+    );
+    // Queues unlisted (no /dev/mqueue) in one of two version 2 snapshots.
+    const noQueues = v2({ posixSemaphores: [], posixSegments: [] });
+    const dq = diffSnapshots(
+      noQueues,
+      v2({ posixQueues: [p('pmsg', '/q')], posixSemaphores: [], posixSegments: [] }),
+    );
+    expect(dq.appeared).toEqual([]);
+    expect(posixNotComparedNote(dq, noQueues, 'x')).toMatch(
+      /^POSIX message queues not compared: \/dev\/mqueue/,
+    );
+    expect(() => v2({ posixSegments: [{ kind: 'shm', id: 1 }] })).toThrow(
+      "'posixSegments' is not a list of records",
+    );
+  });
+
+  test('one line per POSIX object, by name, sizes for people', () => {
+    expect(describeRecord(p('pshm', '/frames', { size: 5000 }))).toBe(
+      'posix shm /frames owner root rw-r-----: 4.9K',
+    );
+    expect(describeRecord(p('pmsg', '/jobs', { msgs: 1, qsize: 2048 }))).toBe(
+      'posix queue /jobs owner root rw-r-----: 1 message, 2K',
+    );
+    expect(describeRecord(p('pmsg', '/jobs', { msgs: null, qsize: null }))).toBe(
+      'posix queue /jobs owner root rw-r-----: messages unknown, size unknown',
+    );
+    expect(describeRecord(p('psem', '/lock', { value: 0 }))).toBe(
+      'posix semaphore /lock owner root rw-r-----: value 0',
+    );
+    expect(describeRecord(p('psem', '/lock', { value: null }))).toBe(
+      'posix semaphore /lock owner root rw-r-----: value unknown',
+    );
+  });
+});
+
+describe('POSIX leak verdicts', () => {
+  const rec = (kind: 'pshm' | 'psem' | 'pmsg', name: string, t = 1000): PosixRecord => {
+    const base = {
+      name,
+      path: `/dev/shm/${name.slice(1)}`,
+      mode: 0o600,
+      uid: 0,
+      gid: 0,
+      mtime: t,
+      ctime: t,
+      atime: t,
+    };
+    if (kind === 'pshm') return { ...base, kind, size: 64 };
+    if (kind === 'psem') return { ...base, kind, value: 1 };
+    return { ...base, kind, qsize: 3, msgs: 1 };
+  };
+  const scan = (
+    held: Record<string, { open?: number[]; mapped?: number[] }>,
+    blind: string | null = null,
+  ) => ({
+    posixHolders: (id: string) => ({ open: held[id]?.open ?? [], mapped: held[id]?.mapped ?? [] }),
+    posixBlind: blind,
+  });
+  const idOf = (r: PosixRecord) => `1:${r.name}`;
+
+  test('open or mapped: in use, with the pids; held by nobody: leaked; cannot look: unknown', () => {
+    const records = [rec('pshm', '/open'), rec('psem', '/mapped'), rec('pmsg', '/idle')];
+    const v = judgePosix(records, {
+      now: 2000,
+      idOf,
+      holders: scan({ '1:/open': { open: [7] }, '1:/mapped': { mapped: [8, 9] } }),
+    });
+    expect(v.map((x) => [x.record.name, x.verdict, x.leaked])).toEqual([
+      ['/open', 'in use', false],
+      ['/mapped', 'in use', false],
+      ['/idle', 'leaked', true],
+    ]);
+    expect(v[0]!.reasons).toEqual(['open by pid 7', '64 bytes']);
+    expect(v[1]!.reasons).toEqual(['mapped by pid 8, 9', 'value 1']);
+    expect(v[2]!.reasons).toEqual(['no process has it open or mapped', '1 message queued']);
+    const blind = judgePosix(records, {
+      now: 2000,
+      idOf,
+      holders: scan({ '1:/open': { open: [7] } }, 'EACCES'),
+    });
+    expect(blind.map((x) => x.verdict)).toEqual(['in use', 'unknown', 'unknown']);
+    expect(blind[2]!.reasons[0]).toBe('cannot tell whether a process has it open or mapped: EACCES');
+  });
+
+  test('--min-age leaves out objects changed since; an object gone since the listing is left out', () => {
+    const v = judgePosix([rec('pshm', '/young', 1990), rec('pshm', '/old', 1000)], {
+      now: 2000,
+      minAgeSeconds: 60,
+      idOf: (r) => (r.name === '/old' ? null : idOf(r)),
+      holders: scan({}),
+    });
+    expect(v).toEqual([]);
   });
 });
