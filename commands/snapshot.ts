@@ -4,11 +4,10 @@ import { CommandError } from '../src/cli/exit.js';
 import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { takeSnapshot, writeChunksToFile } from '../src/hygiene/snapshot.js';
-import { jsonChunks } from '../src/render/json.js';
+import { snapshotChunks, writeChunksToFile } from '../src/hygiene/snapshot.js';
 
 async function snapshotAction(ctx: CommandContext, opts: { output?: string }): Promise<number> {
-  const chunks = jsonChunks(takeSnapshot(NAMES) as never);
+  const chunks = snapshotChunks(NAMES);
   if (opts.output === undefined) return writeChunksOrReport(ctx, chunks, 0);
   try {
     writeChunksToFile(opts.output, chunks);

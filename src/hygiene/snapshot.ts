@@ -9,10 +9,10 @@
 // sequence wraps) or kind and name match (POSIX: a name removed and made again in between counts
 // as the same object).
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { listAll } from '../ipc/inventory.js';
+import { listAll, streamAll } from '../ipc/inventory.js';
 import { permString, plural, sizeToHumanString } from '../render/human.js';
 import { listDocument } from '../render/ipcs-json.js';
-import type { JsonValue } from '../render/json.js';
+import { type JsonValue, jsonChunks } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { describePosix, isPosixKind, posixSections } from './posix.js';
 
@@ -29,11 +29,20 @@ export type Section = (typeof SECTIONS)[number];
 /** A snapshot document; a section it does not cover is absent (undefined). */
 export type Snapshot = { schemaVersion: number; mode: 'list' } & { [S in Section]?: Obj[] };
 
-/** Every visible object, now. */
+/** Every visible object, now, as a document to compare (see snapshotText for output). */
 export function takeSnapshot(names: NameResolver): Snapshot {
   const all = listAll({ values: true });
   const sysv = listDocument({ msg: true, shm: true, sem: true }, all, names);
   return { ...sysv, schemaVersion: SNAPSHOT_SCHEMA_VERSION, ...posixSections(names) } as Snapshot;
+}
+
+/**
+ * The same snapshot as JSON text in chunks, for output: the System V records stream from /proc
+ * into the text as it is written (JsonRows), so the document is never held whole.
+ */
+export function snapshotChunks(names: NameResolver): Generator<string> {
+  const sysv = listDocument({ msg: true, shm: true, sem: true }, streamAll({ values: true }), names, 'lazy');
+  return jsonChunks({ ...sysv, schemaVersion: SNAPSHOT_SCHEMA_VERSION, ...posixSections(names) });
 }
 
 export class SnapshotFormatError extends Error {}

@@ -276,9 +276,25 @@ export function streamQueues(opts: InventoryOptions = {}): Stream<QueueRecord> {
   return stream('msg', opts, queueFromProc, queuesBySyscall);
 }
 
-/** Every semaphore set (without elements), as /proc is read (see Stream). */
-export function streamSemaphores(opts: InventoryOptions = {}): Stream<SemaphoreRecord> {
-  return stream('sem', opts, semaphoreFromProc, semaphoresBySyscall);
+/** Every semaphore set (with `values`, its elements too), as /proc is read (see Stream). */
+export function streamSemaphores(
+  opts: InventoryOptions & { values?: boolean } = {},
+): Stream<SemaphoreRecord> {
+  const s = stream('sem', opts, semaphoreFromProc, semaphoresBySyscall);
+  return opts.values ? { source: s.source, records: mapped(s.records, withElements) } : s;
+}
+
+/** listAll's records as they are read (see Stream): for output that is written and dropped. */
+export function streamAll(opts: InventoryOptions & { values?: boolean } = {}): {
+  queues: Iterable<QueueRecord>;
+  semaphores: Iterable<SemaphoreRecord>;
+  segments: Iterable<SegmentRecord>;
+} {
+  return {
+    queues: streamQueues(opts).records,
+    semaphores: streamSemaphores(opts).records,
+    segments: streamSegments(opts).records,
+  };
 }
 
 /** Every shared memory segment, as /proc is read (see Stream). */
@@ -290,17 +306,19 @@ export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {
   return scan('msg', opts, (t) => parseMsgTable(t).map(queueFromProc), queuesBySyscall);
 }
 
+/** A set with its elements read (GETALL and per-element counts); left null when they cannot be. */
+function withElements(r: SemaphoreRecord): SemaphoreRecord {
+  try {
+    r.elements = readSemElements(r.id, r.nsems);
+  } catch (e) {
+    if (!isIpcError(e)) throw e; // no read permission, or gone meanwhile: elements stay null
+  }
+  return r;
+}
+
 export function scanSemaphores(opts: InventoryOptions & { values?: boolean } = {}): Scan<SemaphoreRecord> {
   const s = scan('sem', opts, (t) => parseSemTable(t).map(semaphoreFromProc), semaphoresBySyscall);
-  if (opts.values) {
-    for (const r of s.records) {
-      try {
-        r.elements = readSemElements(r.id, r.nsems);
-      } catch (e) {
-        if (!isIpcError(e)) throw e; // no read permission, or gone meanwhile: elements stay null
-      }
-    }
-  }
+  if (opts.values) for (const r of s.records) withElements(r);
   return s;
 }
 
