@@ -65,15 +65,12 @@ export const { spec, run } = traceable(
       '\nMessages (stderr, as the C program): "attached segment at: 0x...", "shm -> stdout: copied N bytes".' +
       '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large, corrupt header), 2 usage.\n',
     examples: [
-      ['svipc shm2stdout N 4096', 'print what stdin2shm left in segment N'],
+      ['svipc shm2stdout "$id" 4096', 'print what stdin2shm left in segment $id (from svipc ipcmk -M)'],
       [
-        'svipc shm2stdout N > copy.txt && cmp copy.txt /etc/hostname',
-        'the bytes survive the writer: compare them',
-      ],
-      [
-        'svipc shm2stdout --trace N > /dev/null',
+        'svipc shm2stdout --trace "$id" > copy.txt',
         'the shmat (read-only), the write with its bytes, the shmdt',
       ],
+      ['svipc ipcrm -m "$id"', 'remove the segment: its bytes outlived both programs until now'],
     ],
     action: shm2stdout,
   }),

@@ -89,10 +89,7 @@ export const { spec, run } = traceable(
         'svipc stat-server --trace',
         'each request taken (msgrcv, with its path) and each answer (msgsnd, with its fields)',
       ],
-      [
-        'svipc stat-server --root /srv/files --mode 622',
-        'serve only under /srv/files, to clients of any group',
-      ],
+      ['svipc stat-server --root /etc --mode 622', 'serve only paths under /etc, to clients of any group'],
     ],
     action: serverAction,
   }),

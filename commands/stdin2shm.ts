@@ -53,10 +53,10 @@ export const { spec, run } = traceable(
       '\nMessages (stderr, as the C program): "attached segment at: 0x...", "stdin -> shm: copied N bytes".' +
       '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large), 2 usage, 130/143 interrupted.\n',
     examples: [
-      ['svipc ipcmk -M 4096', 'make a 4096-byte segment; prints its id N'],
-      ['svipc stdin2shm N 4096 < /etc/hostname', 'copy a file into it (the size first, then the bytes)'],
+      ["id=$(svipc ipcmk -M 4096 | awk '{ print $NF }')", 'make a 4096-byte segment; keep its id'],
+      ['svipc stdin2shm "$id" 4096 < /etc/hostname', 'copy a file into it (the size first, then the bytes)'],
       [
-        'echo hello | svipc stdin2shm --trace N',
+        'echo hello | svipc stdin2shm --trace "$id"',
         'the shmat, each read into the segment with its bytes, the shmdt',
       ],
     ],

@@ -70,13 +70,10 @@ export const { spec, run } = traceable(
       ' "PID: semop completed".\nExit status: 0 ok, 1 failed, 2 usage, 75 --nowait and it would wait,' +
       ' 124 timed out, 130/143 interrupted.\n',
     examples: [
-      ['svipc svsem-demo 0', 'create a set whose semaphore 0 is 0; prints "semaphore ID = N"'],
-      ['svipc svsem-demo N -2 &', 'terminal 1: P of 2: waits until the value reaches 2'],
-      [
-        'svipc svsem-demo --trace N +3',
-        'terminal 2: V of 3 releases it; --trace shows semop(semid=N, {0,3,0})',
-      ],
-      ['svipc ipcrm -s N', 'remove the set afterwards'],
+      ['id=$(svipc svsem-demo 0 | sed "s/.*= //")', 'create a set whose semaphore 0 is 0; keep its id'],
+      ['svipc svsem-demo "$id" -2 &', 'P of 2: waits until the value reaches 2'],
+      ['svipc svsem-demo --trace "$id" +3', 'V of 3 releases it; --trace shows semop(semid=ID, {0,3,0})'],
+      ['svipc ipcrm -s "$id"', 'remove the set afterwards'],
     ],
     action: demoAction,
   }),

@@ -93,8 +93,8 @@ export const { spec, run } = traceable(
       ['svipc svshm-reader > copy.txt', 'terminal 2: receive it (may start first)'],
       ['svipc svshm-writer --trace < /etc/hostname', "each P and V as the lecture's semop, with the bytes"],
       [
-        'svipc svshm-writer --fast --timeout 10 < big.iso',
-        "svipc's ring layout; give up without a reader in 10 s",
+        'svipc svshm-writer --fast --timeout 10 < /etc/services',
+        "svipc's ring layout (reader: --fast); give up without a reader in 10 s",
       ],
     ],
     action: writerAction,
