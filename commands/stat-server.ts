@@ -32,7 +32,7 @@ async function serverAction(ctx: CommandContext, opts: Options): Promise<number>
   const log = (line: string) => ctx.stderr.write(`${ctx.prog}: ${line}\n`);
   // A server outlives its log reader: a closed stderr (EPIPE) loses lines, not the service.
   ctx.stderr.on('error', () => {});
-  const key = keyOf(pathArg(opts.ftokPath, '--ftok-path'), opts.ftokPath, proj);
+  const key = keyOf(pathArg(opts.ftokPath, '--ftok-path'), opts.ftokPath, proj, trace);
   const { replace, root, verbose } = opts;
   const server = openServer({ key, mode, replace, root, verbose, log, maxStreams, stallTimeoutMs, trace });
   if (server.replacedId !== null)

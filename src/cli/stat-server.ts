@@ -1,7 +1,7 @@
 // stat-server's command-line rules: the request queue's key from --ftok-path/--proj, the
 // server opened with its failures as one line each (the key taken, a foreign queue, --root),
 // and the --verbose summary.
-import { formatKey, isIpcError, strerror } from '../ipc/index.js';
+import { formatKey, isIpcError, strerror, type Tracer } from '../ipc/index.js';
 import { ForeignQueueError, StatServer, type StatServerOptions, serverKey } from '../server/stat-server.js';
 import { CommandError } from './exit.js';
 
@@ -16,9 +16,9 @@ export function describeFailure(e: unknown): string {
 }
 
 /** ftok of the key file (created if missing), or a CommandError naming it. */
-export function keyOf(path: string | Buffer, shown: string, proj: number): number {
+export function keyOf(path: string | Buffer, shown: string, proj: number, trace?: Tracer): number {
   try {
-    return serverKey(path, proj, { create: true });
+    return serverKey(path, proj, { create: true, trace });
   } catch (e) {
     throw new CommandError(`${shown}: ${describeFailure(e)}`);
   }

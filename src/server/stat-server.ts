@@ -617,7 +617,11 @@ export function checkReplaceable(key: number, q: MessageQueue): void {
  * The request queue's key: ftok(path, proj). The server creates a missing `path` (an empty
  * file, as the lecture expects someone to have done); a client does not.
  */
-export function serverKey(path: string | Buffer, proj: number, opts: { create?: boolean } = {}): number {
+export function serverKey(
+  path: string | Buffer,
+  proj: number,
+  opts: { create?: boolean; trace?: Tracer | undefined } = {},
+): number {
   if (opts.create) {
     try {
       // O_EXCL|O_NOFOLLOW: never create a file where a planted symbolic link points.
@@ -628,7 +632,7 @@ export function serverKey(path: string | Buffer, proj: number, opts: { create?: 
     // (A name that is not UTF-8 is shown with replacement characters: the message is for a person.)
     if (lstatSync(path).isSymbolicLink()) throw new SymlinkKeyFileError(path.toString());
   }
-  return ftok(path, proj);
+  return ftok(path, proj, { trace: opts.trace });
 }
 
 /** The key file is a symbolic link: the server neither follows nor creates through it. */

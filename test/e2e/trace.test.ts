@@ -167,6 +167,7 @@ describe.skipIf(!NS)('--trace: each demo pair at the level of the slides', () =>
     ]);
     const s = traceOf(r.stdout, 'stat-server');
     inOrder(s, [
+      /^ftok\("key", 1\) -> 0x[0-9a-f]{8}$/,
       /^msgget\(key=0x[0-9a-f]{8}, flags=IPC_CREAT\|IPC_EXCL\|0620\) -> 0$/,
       'msgrcv(msqid=0, msgsz=4104, msgtyp=0) -> 17 {mtype=1, cli_id=1, pathname="greeting.txt"}',
       'msgsnd(msqid=1, {mtype=RES_OK, size=6}, msgsz=8, flags=IPC_NOWAIT) -> 0',
