@@ -18,6 +18,12 @@ mkdir .bin && ln -s "$SVIPC" .bin/svipc && PATH="$D/.bin:$PATH"
 exec 2>&1
 `;
 const ending = '\nwait; cd /; rm -rf "$D"\n';
+/**
+ * What a reader does by looking: wait until the server's queue exists (at most 30 s; the
+ * README says \`sleep 1\`, which a loaded machine may not honour).
+ */
+const SERVER_UP =
+  'for i in $(seq 300); do [ "$(wc -l < /proc/sysvipc/msg)" -gt 1 ] && break; sleep 0.1; done';
 
 function run(script: string) {
   return svipcInNamespace(prelude + script + ending, { timeoutMs: 60_000 });
@@ -145,7 +151,7 @@ describe.skipIf(!NS)('--trace: each demo pair at the level of the slides', () =>
   it('stat-server / stat-client: the path in the request, the fields of the answers', async () => {
     const r = await run(`
       printf 'hello\\n' > greeting.txt; head -c 100 /dev/zero > zeros
-      svipc stat-server --ftok-path key --trace 2> server.trace & sleep 1
+      svipc stat-server --ftok-path key --trace 2> server.trace & ${SERVER_UP}
       svipc stat-client --ftok-path key --trace greeting.txt
       svipc stat-client --ftok-path key --trace nope
       svipc stat-client --ftok-path key --trace --content zeros > /dev/null
@@ -231,7 +237,7 @@ describe.skipIf(!NS)("the README's trace excerpts are what the commands print", 
   });
   for (const e of all) {
     it(e.name, async () => {
-      const r = await run(e.commands.join('\n'));
+      const r = await run(e.commands.map((c) => c.replace(/^sleep 1\b/, SERVER_UP)).join('\n'));
       const got = normalize(r.stdout.split('\n').filter((l) => l !== ''));
       const want = normalize(e.output);
       // Background commands interleave with the foreground ones in any order: compare the lines.
