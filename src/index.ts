@@ -44,7 +44,13 @@ export {
   semaphoreLimits,
   semaphoreUsage,
 } from './ipc/inventory.js';
-export { type Message, MessageQueue, type ReceiveOptions } from './ipc/msg.js';
+export {
+  type DescribeMessage,
+  type Message,
+  MessageQueue,
+  type QueueTraceOptions,
+  type ReceiveOptions,
+} from './ipc/msg.js';
 export type { GetOptions } from './ipc/perm.js';
 // POSIX IPC beside System V: named queues, semaphores and shared memory, and their listing.
 export type { PosixOpenOptions, PosixWaitOptions } from './ipc/posix-common.js';
@@ -75,6 +81,8 @@ export { PosixSemaphore } from './ipc/posix-sem.js';
 export { PosixMapping, PosixSharedMemory, PosixViewTooLargeError } from './ipc/posix-shm.js';
 export { PreparedSemOp, SEMVMX, SemaphoreSet, type SemOp } from './ipc/sem.js';
 export { Attachment, SharedMemory } from './ipc/shm.js';
+// Tracing, per object or per call: `MessageQueue.create({ trace: new Tracer(console.error) })`.
+export { type Traced, Tracer, type TracerOptions } from './ipc/trace.js';
 export type {
   IpcPerm,
   MsgInfo,

@@ -1,6 +1,8 @@
 // What stdin2shm and shm2stdout share: SIZE checked, the segment attached (a SegmentError is a
 // one-line failure), the C programs' "attached segment at: 0x..." line, and the detach at the
 // end, unless an I/O call on the view is still running on the pool after an abort.
+
+import type { Traced } from '../ipc/trace.js';
 import { HEADER_SIZE, MAX_USED, openSegment, SegmentError } from '../protocols/shmseg.js';
 import type { FdIo } from '../protocols/shmseg-io.js';
 import type { CommandContext } from './context.js';
@@ -22,7 +24,7 @@ export async function withSegment(
   ctx: CommandContext,
   shmid: number,
   sizeArg: number | undefined,
-  opts: { readonly?: boolean },
+  opts: { readonly?: boolean } & Traced,
   fn: (view: Buffer, size: number, io: FdIo) => Promise<void>,
 ): Promise<void> {
   let seg: ReturnType<typeof openSegment>;

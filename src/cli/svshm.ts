@@ -1,10 +1,12 @@
 // What svshm-writer and svshm-reader share: --shm-key/--sem-key and --buffer-size checked the
 // same way, and one transfer run: --trace, --progress, the C programs' "sent/received N bytes
 // (M xfrs)" line, and TransferError as exit 1 (124 when no peer came in time).
+
+import type { Tracer } from '../ipc/trace.js';
 import { MAX_BUF_SIZE, progressReporter, TransferError, type TransferResult } from '../protocols/svshm.js';
 import type { CommandContext } from './context.js';
 import { CommandError, EXIT, UsageError } from './exit.js';
-import { withTrace } from './trace-option.js';
+import { type TraceOpts, tracerOf } from './trace-option.js';
 import { parseCount, parseKey } from './values.js';
 
 /** --shm-key and --sem-key: neither may be 0 (IPC_PRIVATE). */
@@ -27,30 +29,30 @@ export interface TransferHooks {
   signal: AbortSignal;
   onNotice: (message: string) => void;
   onProgress: ((p: TransferResult, done: boolean) => void) | undefined;
+  trace: Tracer | undefined;
 }
 
 /** Run one side of the transfer under --trace and --progress and report it as the C program does. */
-export function transfer(
+export async function transfer(
   ctx: CommandContext,
-  opts: { trace?: boolean; progress?: boolean },
+  opts: TraceOpts & { progress?: boolean },
   verb: 'sent' | 'received',
   side: (hooks: TransferHooks) => Promise<TransferResult>,
 ): Promise<number> {
   const progress = opts.progress && ctx.stderr.isTTY ? progressReporter(ctx.stderr, verb) : undefined;
-  return withTrace(ctx, opts, async () => {
-    try {
-      const r = await side({
-        signal: ctx.signal,
-        onNotice: (m) => ctx.stderr.write(`${ctx.prog}: ${m}\n`),
-        onProgress: progress,
-      });
-      ctx.stderr.write(`${verb} ${r.bytes} bytes (${r.xfrs} xfrs)\n`);
-      return EXIT.OK;
-    } catch (e) {
-      progress?.({ bytes: 0, xfrs: 0 }, true);
-      if (e instanceof TransferError)
-        throw new CommandError(e.message, e.timedOut ? EXIT.TIMEOUT : EXIT.FAILED);
-      throw e;
-    }
-  });
+  try {
+    const r = await side({
+      signal: ctx.signal,
+      onNotice: (m) => ctx.stderr.write(`${ctx.prog}: ${m}\n`),
+      onProgress: progress,
+      trace: tracerOf(ctx, opts),
+    });
+    ctx.stderr.write(`${verb} ${r.bytes} bytes (${r.xfrs} xfrs)\n`);
+    return EXIT.OK;
+  } catch (e) {
+    progress?.({ bytes: 0, xfrs: 0 }, true);
+    if (e instanceof TransferError)
+      throw new CommandError(e.message, e.timedOut ? EXIT.TIMEOUT : EXIT.FAILED);
+    throw e;
+  }
 }

@@ -1,44 +1,55 @@
-// --trace for the lecture's demos: every IPC call on stderr, one line each, e.g.
-//   semop(semid=3, [{num:0, op:-1, flg:0}]) -> 0
-// Usage in a command:
-//   const program = addTraceOption(newProgram(ctx, '...'));
-//   program.action(action(program, (opts) => { enableTrace(ctx, opts); ... }));
-// or, once the options are parsed: `withTrace(ctx, opts, () => ...)` which also turns the
-// tracer off again (useful in in-process tests that run several commands).
-import type { Command } from 'commander';
-import { setTracer } from '../ipc/trace.js';
-import type { CommandContext } from './context.js';
+// --trace for the lecture's demos: each IPC call of the lecture's protocol on stderr, one line
+// each, starting with the process and the program (format in src/ipc/trace.ts):
+//   [4711 svshm-writer] semop(semid=3, {0,-1,0}) -> 0
+// `--trace=all` also shows how svipc waits (IPC_NOWAIT tries, semtimedop slices, spins,
+// IPC_STAT polls). The tracer is handed to the objects a command makes (`{ trace }`): nothing
+// process-wide is switched on, so in-process tests can run several commands side by side.
+// Usage in a command module:
+//   export const { spec, run } = traceable(defineCommand({ options: [..., ...TRACE_OPTIONS], ... }));
+//   action: (ctx, ..., opts) => { const trace = tracerOf(ctx, opts); ... SemaphoreSet.get(k, n, { trace }) }
+import { Tracer } from '../ipc/trace.js';
+import type { CommandContext, CommandModule } from './context.js';
+import type { OptionSpec } from './spec.js';
 
-export const TRACE_HELP = 'print every IPC call (arguments and result) on stderr';
+export const TRACE_HELP =
+  'print each IPC call of the protocol on stderr as "[PID PROG] call(args) -> result"; ' +
+  "--trace=all also shows svipc's own tries, waits in slices and polls";
 
-/** Add `--trace` to a command (returns it, for chaining). */
-export function addTraceOption<C extends Command>(program: C): C {
-  program.option('--trace', TRACE_HELP);
-  return program;
+/** `--trace` and `--trace=all` (commander sees the latter as --trace-all: see `traceable`). */
+export const TRACE_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--trace', description: TRACE_HELP },
+  { flags: '--trace-all', description: 'the same as --trace=all' },
+];
+
+export interface TraceOpts {
+  trace?: boolean;
+  traceAll?: boolean;
 }
 
-/** When `opts.trace` is set, send every IPC call to ctx.stderr. Returns whether it did. */
-export function enableTrace(ctx: CommandContext, opts: { trace?: boolean }): boolean {
-  if (!opts.trace) return false;
-  setTracer((line) => ctx.stderr.write(`${line}\n`));
-  return true;
+/** The program's name in trace lines: `svshm-writer` of `svipc svshm-writer`. */
+export function traceProg(ctx: CommandContext): string {
+  return ctx.prog.split(' ').pop() ?? ctx.prog;
 }
 
-/** Stop tracing (the tracer is process-wide). */
-export function disableTrace(): void {
-  setTracer(null);
+/** The command's tracer (to its stderr), or undefined without --trace. */
+export function tracerOf(ctx: CommandContext, opts: TraceOpts): Tracer | undefined {
+  if (!opts.trace && !opts.traceAll) return undefined;
+  return new Tracer((line) => ctx.stderr.write(`${line}\n`), {
+    prog: traceProg(ctx),
+    all: opts.traceAll ?? false,
+  });
 }
 
-/** Run `fn` with tracing on when `opts.trace` is set, and off again afterwards. */
-export async function withTrace<T>(
-  ctx: CommandContext,
-  opts: { trace?: boolean },
-  fn: () => Promise<T> | T,
-): Promise<T> {
-  const on = enableTrace(ctx, opts);
-  try {
-    return await fn();
-  } finally {
-    if (on) disableTrace();
-  }
+/** argv with `--trace=all` spelled as commander knows it (up to a `--`). */
+export function traceArgv(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (a === '--trace=all' && (end < 0 || i < end) ? '--trace-all' : a));
+}
+
+/**
+ * A command module that accepts `--trace=all`: commander cannot take `--trace [level]`
+ * (`svsem-demo --trace 9 -2` would read 9 as the level), so the spelling is mapped first.
+ */
+export function traceable<M extends CommandModule>(mod: M): M {
+  return { ...mod, run: (ctx) => mod.run({ ...ctx, argv: traceArgv(ctx.argv) }) };
 }

@@ -1,14 +1,14 @@
 // ftok(3): a key from a file's inode and device and the low 8 bits of proj.
 import { ipcError } from './errors.js';
 import { fn, lastErrno } from './libc.js';
-import { hexKey, trace, traceFail } from './trace.js';
+import { hexKey, type Traced, trace, traceFail } from './trace.js';
 import { checkInt } from './validate.js';
 
 /**
  * ftok(path, proj). A path is text (sent as UTF-8) or the exact bytes of a name that is not
  * UTF-8 (a Buffer, sent unchanged with a NUL added).
  */
-export function ftok(path: string | Buffer, proj: number): number {
+export function ftok(path: string | Buffer, proj: number, opts: Traced = {}): number {
   checkInt('proj', proj, -0x80000000, 0x7fffffff);
   const bytes = typeof path === 'string' ? Buffer.from(path) : path;
   const shown = typeof path === 'string' ? path : bytes.toString('latin1');
@@ -20,10 +20,10 @@ export function ftok(path: string | Buffer, proj: number): number {
   ) as number;
   if (key === -1) {
     const errno = lastErrno();
-    traceFail('ftok', args, errno);
+    traceFail('ftok', args, errno, opts.trace);
     throw ipcError('ftok', errno, shown);
   }
-  trace('ftok', args, hexKey(key));
+  trace('ftok', args, hexKey(key), opts.trace);
   return key;
 }
 

@@ -13,7 +13,17 @@ import {
   permFromRaw,
   type RawPerm,
 } from './perm.js';
-import { checked, fail, getFlags, hexKey, trace } from './trace.js';
+import {
+  checked,
+  escapeBytes,
+  fail,
+  getFlags,
+  hexKey,
+  type Traced,
+  type Tracer,
+  trace,
+  traceOutcome,
+} from './trace.js';
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
 
@@ -29,7 +39,18 @@ export interface Message {
   data: Buffer;
 }
 
-export interface ReceiveOptions extends WaitOptions {
+/** How --trace shows a message: `{mtype=2, mtext="/etc/passwd"}` by default. */
+export type DescribeMessage = (type: number, data: Uint8Array) => string;
+
+/** The default: the type and the text's first bytes, escaped as a C string. */
+export const describeMessage: DescribeMessage = (type, data) => `{mtype=${type}, mtext=${escapeBytes(data)}}`;
+
+/** A queue's tracing: where its calls go, and how they show a message (a protocol's fields). */
+export interface QueueTraceOptions extends Traced {
+  describe?: DescribeMessage | undefined;
+}
+
+export interface ReceiveOptions extends WaitOptions, Traced {
   /** msgrcv's msgtyp: 0 first message, > 0 first of that type, < 0 lowest type <= |type|. */
   type?: number;
   /** MSG_EXCEPT: with type > 0, the first message whose type differs. */
@@ -63,13 +84,17 @@ const CMD_NAMES: Record<number, string> = {
 };
 const ctlArgs = (id: number, cmd: number) => () => `msqid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
 
-function ctl(id: number, cmd: number, buf: Buffer | null): number {
-  return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number);
+function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
+  return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number, t);
 }
 
-function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawMsqid; buf: Buffer; ret: number } {
+function statRaw(
+  id: number,
+  cmd: number = C.IPC_STAT,
+  t?: Tracer,
+): { raw: RawMsqid; buf: Buffer; ret: number } {
   const buf = Buffer.alloc(sizeOf(msqid_ds));
-  const ret = ctl(id, cmd, buf);
+  const ret = ctl(id, cmd, buf, t);
   return { raw: decode<RawMsqid>(buf, msqid_ds), buf, ret };
 }
 
@@ -94,21 +119,34 @@ function infoCall(cmd: number): MsgInfo {
 }
 
 export class MessageQueue {
-  constructor(readonly id: number) {
+  /** Where this queue's calls are traced (none by default). */
+  readonly trace: Tracer | undefined;
+  /** How its trace shows a message. */
+  readonly describe: DescribeMessage;
+
+  constructor(
+    readonly id: number,
+    opts: QueueTraceOptions = {},
+  ) {
     checkId('msqid', id);
+    this.trace = opts.trace;
+    this.describe = opts.describe ?? describeMessage;
   }
 
   /** msgget(key, flags). */
-  static get(key: number, opts: GetOptions = {}): MessageQueue {
+  static get(key: number, opts: GetOptions & QueueTraceOptions = {}): MessageQueue {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, flags=${getFlags(flags)}`;
-    return new MessageQueue(checked('msgget', args, fn.msgget(checkKey(key), flags) as number));
+    return new MessageQueue(
+      checked('msgget', args, fn.msgget(checkKey(key), flags) as number, opts.trace),
+      opts,
+    );
   }
 
   /** A new queue: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
-  static create(opts: { key?: number; mode?: number } = {}): MessageQueue {
+  static create(opts: { key?: number; mode?: number } & QueueTraceOptions = {}): MessageQueue {
     const { key, get } = creation(opts);
-    return markCreated(MessageQueue.get(key, get));
+    return markCreated(MessageQueue.get(key, { ...get, trace: opts.trace, describe: opts.describe }));
   }
 
   /** MSG_INFO: system-wide usage (msgpool = queues' bytes in KiB... see msgctl(2)). */
@@ -131,21 +169,21 @@ export class MessageQueue {
   }
 
   stat(): MsqidDs {
-    return fromRaw(statRaw(this.id).raw);
+    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
   }
 
   /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
   set(change: PermChange & { qbytes?: number }): void {
-    const { raw, buf } = statRaw(this.id);
+    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
     applyPermChange(raw.msg_perm, change);
     if (change.qbytes !== undefined)
       raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
     encode(buf, msqid_ds, raw);
-    ctl(this.id, C.IPC_SET, buf);
+    ctl(this.id, C.IPC_SET, buf, this.trace);
   }
 
   remove(): void {
-    ctl(this.id, C.IPC_RMID, null);
+    ctl(this.id, C.IPC_RMID, null, this.trace);
   }
 
   /** `using q = MessageQueue.create()`: removed at the end of the scope (one opened with `get` is not). */
@@ -173,53 +211,100 @@ export class MessageQueue {
   }
 
   /** One msgsnd; with `nowait`, throws EAGAIN when the queue is full. Synchronous. */
-  send(type: number, data: Uint8Array, opts: { nowait?: boolean } = {}): void {
+  send(type: number, data: Uint8Array, opts: { nowait?: boolean } & Traced = {}): void {
+    const t = opts.trace ?? this.trace;
     const msg = packMessage(type, data);
     const flags = opts.nowait ? C.IPC_NOWAIT : 0;
-    const args = sndArgs(this.id, type, data.length, flags);
+    const args = this.#sndArgs(type, data, flags);
     const r = fn.msgsnd(this.id, msg, data.length, flags) as number;
-    if (r < 0) fail('msgsnd', args);
-    trace('msgsnd', args, 0);
+    if (r < 0) fail('msgsnd', args, false, t);
+    trace('msgsnd', args, 0, t);
   }
 
-  /** msgsnd that waits for room without blocking the event loop. */
-  sendAsync(type: number, data: Uint8Array, opts: WaitOptions = {}): Promise<void> {
+  /**
+   * msgsnd that waits for room without blocking the event loop. Traced as the one msgsnd
+   * asked for; its IPC_NOWAIT tries and waits on the tracer's `detail`.
+   */
+  async sendAsync(type: number, data: Uint8Array, opts: WaitOptions & Traced = {}): Promise<void> {
+    const t = opts.trace ?? this.trace;
+    const askedOnly = t && !t.all ? t : undefined;
     const msg = packMessage(type, data);
-    const args = sndArgs(this.id, type, data.length, C.IPC_NOWAIT);
+    const args = this.#sndArgs(type, data, C.IPC_NOWAIT);
     const attempt = (waited: boolean) => {
       const r = fn.msgsnd(this.id, msg, data.length, C.IPC_NOWAIT) as number;
       if (r === 0) {
-        trace('msgsnd', args, 0);
+        trace('msgsnd', args, 0, t?.detail);
         return true;
       }
-      if (lastErrno() === EAGAIN && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgsnd', args, waited);
+      if (lastErrno() === EAGAIN && !opts.nowait) {
+        trace('msgsnd', args, '-1 EAGAIN', t?.detail);
+        return WOULD_BLOCK;
+      }
+      return fail('msgsnd', args, waited, t?.detail);
     };
-    if (opts.nowait) return Promise.resolve(void attempt(false));
-    if (opts.timeout !== undefined || opts.signal)
-      return pollUntil('msgsnd', attempt, opts).then(() => undefined);
-    return blockUntil(attempt, async () => {
-      if ((await callAsync('msgsnd', this.id, msg, data.length, 0)) !== 0) return null;
-      trace('msgsnd', sndArgs(this.id, type, data.length, 0), 0);
-      return true;
-    }).then(() => undefined);
+    const asked = this.#sndArgs(type, data, opts.nowait ? C.IPC_NOWAIT : 0);
+    try {
+      if (opts.nowait) attempt(false);
+      else if (opts.timeout !== undefined || opts.signal) await pollUntil('msgsnd', attempt, opts);
+      else
+        await blockUntil(attempt, async () => {
+          const r = await callAsync('msgsnd', this.id, msg, data.length, 0);
+          trace('msgsnd', this.#sndArgs(type, data, 0), r === 0 ? 0 : '-1', t?.detail);
+          return r === 0 ? true : null;
+        });
+    } catch (e) {
+      traceOutcome('msgsnd', asked, askedOnly, e);
+      throw e;
+    }
+    trace('msgsnd', asked, 0, askedOnly);
   }
 
   /** One msgrcv; null when `nowait` and nothing matches (ENOMSG). Synchronous. */
   receive(opts: ReceiveOptions = {}): Message | null {
+    const t = opts.trace ?? this.trace;
     const { buf, size, type, flags } = recvArgs(opts);
     const all = flags | (opts.nowait ? C.IPC_NOWAIT : 0);
     const args = rcvArgs(this.id, size, type, all);
     const n = fn.msgrcv(this.id, buf, size, type, all) as number;
     if (n < 0) {
       if (opts.nowait && lastErrno() === ENOMSG) {
-        trace('msgrcv', args, '-1 ENOMSG');
+        trace('msgrcv', args, '-1 ENOMSG', t);
         return null;
       }
-      fail('msgrcv', args);
+      fail('msgrcv', args, false, t);
     }
-    trace('msgrcv', args, n);
-    return unpackMessage(buf, n);
+    const m = unpackMessage(buf, n);
+    trace('msgrcv', args, this.#received(m), t);
+    return m;
+  }
+
+  /** The msgsnd arguments as the trace shows them: the message described, its size, flags. */
+  #sndArgs(type: number, data: Uint8Array, flags: number): () => string {
+    return () =>
+      `msqid=${this.id}, ${this.describe(type, data)}, msgsz=${data.length}${flags ? `, flags=${msgFlags(flags)}` : ''}`;
+  }
+
+  /** A msgrcv's result as the trace shows it: the count, then the message described. */
+  #received(m: Message): string {
+    return `${m.data.length} ${this.describe(m.type, m.data)}`;
+  }
+
+  /**
+   * Trace, as this queue's tracer would, a msgsnd the program asked for that svipc made with
+   * a tracer of its own (its `detail`: a queue that is full is retried, not reported).
+   */
+  traceSent(type: number, data: Uint8Array, result: string | number, opts: { nowait?: boolean } = {}): void {
+    if (this.trace && !this.trace.all)
+      trace('msgsnd', this.#sndArgs(type, data, opts.nowait ? C.IPC_NOWAIT : 0), result, this.trace);
+  }
+
+  /**
+   * Trace, as this queue's tracer would, a msgrcv the program asked for that svipc made in
+   * steps (a wait without taking, then a receive with IPC_NOWAIT): for a server's loop.
+   */
+  traceReceived(m: Message, opts: { maxSize: number; type?: number }): void {
+    if (this.trace && !this.trace.all)
+      trace('msgrcv', rcvArgs(this.id, opts.maxSize, opts.type ?? 0, 0), this.#received(m), this.trace);
   }
 
   /**
@@ -236,36 +321,56 @@ export class MessageQueue {
     const n = fn.msgrcv(this.id, buf, size, index, flags) as number;
     if (n < 0) {
       if (lastErrno() === ENOMSG) {
-        trace('msgrcv', args, '-1 ENOMSG');
+        trace('msgrcv', args, '-1 ENOMSG', this.trace);
         return null;
       }
-      fail('msgrcv', args);
+      fail('msgrcv', args, false, this.trace);
     }
-    trace('msgrcv', args, n);
-    return unpackMessage(buf, n);
+    const m = unpackMessage(buf, n);
+    trace('msgrcv', args, this.#received(m), this.trace);
+    return m;
   }
 
-  /** msgrcv that waits without blocking the event loop. Throws ENOMSG with `nowait`. */
-  receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
+  /**
+   * msgrcv that waits without blocking the event loop. Throws ENOMSG with `nowait`. Traced
+   * as the one msgrcv asked for; its IPC_NOWAIT tries and waits on the tracer's `detail`.
+   */
+  async receiveAsync(opts: ReceiveOptions = {}): Promise<Message> {
+    const t = opts.trace ?? this.trace;
+    const askedOnly = t && !t.all ? t : undefined;
     const { buf, size, type, flags } = recvArgs(opts);
     const args = rcvArgs(this.id, size, type, flags | C.IPC_NOWAIT);
+    const asked = rcvArgs(this.id, size, type, flags | (opts.nowait ? C.IPC_NOWAIT : 0));
     const attempt = (waited: boolean) => {
       const n = fn.msgrcv(this.id, buf, size, type, flags | C.IPC_NOWAIT) as number;
       if (n >= 0) {
-        trace('msgrcv', args, n);
-        return unpackMessage(buf, n);
+        const m = unpackMessage(buf, n);
+        trace('msgrcv', args, this.#received(m), t?.detail);
+        return m;
       }
-      if (lastErrno() === ENOMSG && !opts.nowait) return WOULD_BLOCK;
-      return fail('msgrcv', args, waited);
+      if (lastErrno() === ENOMSG && !opts.nowait) {
+        trace('msgrcv', args, '-1 ENOMSG', t?.detail);
+        return WOULD_BLOCK;
+      }
+      return fail('msgrcv', args, waited, t?.detail);
     };
-    if (opts.nowait) return Promise.resolve().then(() => attempt(false) as Message);
-    if (opts.timeout !== undefined || opts.signal) return pollUntil('msgrcv', attempt, opts);
-    return blockUntil(attempt, async () => {
-      const n = await callAsync('msgrcv', this.id, buf, size, type, flags);
-      if (n < 0) return null;
-      trace('msgrcv', rcvArgs(this.id, size, type, flags), n);
-      return unpackMessage(buf, n);
-    });
+    let m: Message;
+    try {
+      if (opts.nowait) m = attempt(false) as Message;
+      else if (opts.timeout !== undefined || opts.signal) m = await pollUntil('msgrcv', attempt, opts);
+      else
+        m = await blockUntil(attempt, async () => {
+          const n = await callAsync('msgrcv', this.id, buf, size, type, flags);
+          const got = n < 0 ? null : unpackMessage(buf, n);
+          trace('msgrcv', rcvArgs(this.id, size, type, flags), got ? this.#received(got) : '-1', t?.detail);
+          return got;
+        });
+    } catch (e) {
+      traceOutcome('msgrcv', asked, askedOnly, e);
+      throw e;
+    }
+    trace('msgrcv', asked, this.#received(m), askedOnly);
+    return m;
   }
 }
 
@@ -293,10 +398,8 @@ function msgFlags(flags: number): string {
   );
 }
 
-const sndArgs = (id: number, type: number, size: number, flags: number) => () =>
-  `msqid=${id}, {mtype:${type}}, msgsz=${size}, flags=${msgFlags(flags)}`;
 const rcvArgs = (id: number, size: number, type: number, flags: number) => () =>
-  `msqid=${id}, msgsz=${size}, msgtyp=${type}, flags=${msgFlags(flags)}`;
+  `msqid=${id}, msgsz=${size}, msgtyp=${type}${flags ? `, flags=${msgFlags(flags)}` : ''}`;
 
 function recvArgs(opts: ReceiveOptions) {
   const size = checkInt('maxSize', opts.maxSize ?? 8192, 0, MAX_MSG);

@@ -1,6 +1,14 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
 import { constants, endianness } from 'node:os';
-import { blockUntil, deadlineOf, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
+import {
+  blockUntil,
+  deadlineOf,
+  errnoAfterWait,
+  WaitAbortedError,
+  WaitTimeoutError,
+  WOULD_BLOCK,
+} from './blocking.js';
+import { ipcError } from './errors.js';
 import {
   C,
   callAsync,
@@ -25,7 +33,17 @@ import {
   permFromRaw,
   type RawPerm,
 } from './perm.js';
-import { checked, fail, getFlags, hexKey, trace } from './trace.js';
+import {
+  checked,
+  fail,
+  getFlags,
+  hexKey,
+  type Traced,
+  type Tracer,
+  trace,
+  traceFail,
+  traceOutcome,
+} from './trace.js';
 import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
@@ -70,17 +88,49 @@ const CMD_NAMES: Record<number, string> = {
   20: 'SEM_STAT_ANY',
 };
 
-function ctl(id: number, num: number, cmd: number, arg?: Parameters<typeof semctlVariadic>[3]): number {
+function ctl(
+  id: number,
+  num: number,
+  cmd: number,
+  arg?: Parameters<typeof semctlVariadic>[3],
+  t?: Tracer,
+  values?: () => string,
+): number {
   const args = () =>
-    `semid=${id}, semnum=${num}, cmd=${CMD_NAMES[cmd] ?? cmd}${arg?.type === 'int' ? `, val=${arg.value}` : ''}`;
-  return checked('semctl', args, semctlVariadic(id, num, cmd, arg));
+    `semid=${id}, semnum=${num}, cmd=${CMD_NAMES[cmd] ?? cmd}${arg?.type === 'int' ? `, val=${arg.value}` : ''}` +
+    (values ? `, ${values()}` : '');
+  return checked('semctl', args, semctlVariadic(id, num, cmd, arg), t);
 }
 
-/** [{num:0, op:-1, flg:0}], as --trace shows a sembuf array. */
+/**
+ * A sembuf array as the lecture's slides write it: {sem_num,sem_op,sem_flg}, e.g. `{0,-1,0}`
+ * for one operation, `[{0,-1,0}, {1,1,SEM_UNDO}]` for several.
+ */
 export function formatOps(ops: readonly SemOp[], nowait = false): string {
   const flg = (o: SemOp) =>
     [o.undo ? 'SEM_UNDO' : '', nowait ? 'IPC_NOWAIT' : ''].filter(Boolean).join('|') || '0';
-  return `[${ops.map((o) => `{num:${o.num}, op:${o.op}, flg:${flg(o)}}`).join(', ')}]`;
+  const one = ops.map((o) => `{${o.num},${o.op},${flg(o)}}`);
+  return one.length === 1 ? one[0]! : `[${one.join(', ')}]`;
+}
+
+/** Semaphore values as --trace shows them: {1, 0}. */
+const formatValues = (values: readonly number[]) => `{${values.join(', ')}}`;
+
+/**
+ * A real call inside a wait failed: its own line on the `detail` view, and the line of the
+ * call the program asked for (`semop`) when only those print. Throws the IpcError.
+ */
+function failWait(
+  syscall: string,
+  real: () => string,
+  asked: () => string,
+  t: Tracer | undefined,
+  waited = false,
+): never {
+  const errno = errnoAfterWait(lastErrno(), waited);
+  traceFail(syscall, real, errno, t?.detail);
+  if (t && !t.all) traceFail('semop', asked, errno, t);
+  throw ipcError(syscall, errno);
 }
 
 function fromRaw(r: RawSemid): SemidDs {
@@ -92,9 +142,13 @@ function fromRaw(r: RawSemid): SemidDs {
   };
 }
 
-function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawSemid; buf: Buffer; ret: number } {
+function statRaw(
+  id: number,
+  cmd: number = C.IPC_STAT,
+  t?: Tracer,
+): { raw: RawSemid; buf: Buffer; ret: number } {
   const buf = Buffer.alloc(sizeOf(semid_ds));
-  const ret = ctl(id, 0, cmd, { type: 'void *', value: buf });
+  const ret = ctl(id, 0, cmd, { type: 'void *', value: buf }, t);
   return { raw: decode<RawSemid>(buf, semid_ds), buf, ret };
 }
 
@@ -153,8 +207,11 @@ export class PreparedSemOp {
   readonly #waitArgs: () => string;
   readonly #postArgs: () => string;
   readonly #positive: boolean;
+  /** Where its calls are traced: the set's tracer. */
+  readonly trace: Tracer | undefined;
 
   constructor(set: SemaphoreSet, ops: readonly SemOp[]) {
+    this.trace = set.trace;
     this.#id = set.id;
     this.#n = ops.length;
     this.#tryBuf = packOps(ops, true);
@@ -166,29 +223,38 @@ export class PreparedSemOp {
   }
 
   /**
+   * Trace the semop this stands for as done (`semop(semid=3, {0,-1,0}) -> 0`) once `try` or
+   * `wait` got it: those calls are only the way it waited (shown with `all`, and then this
+   * line is not).
+   */
+  traceDone(): void {
+    if (this.trace && !this.trace.all) trace('semop', this.#postArgs, 0, this.trace);
+  }
+
+  /**
    * semop as packed, without IPC_NOWAIT, on the calling thread: only for operations that
    * never wait (every op > 0, a V), so that --trace shows them as the C programs make them.
    */
   post(): void {
     if (!this.#positive) throw new RangeError('post() is for operations that never wait (op > 0)');
     if ((fn.semop(this.#id, this.#waitBuf, this.#n) as number) === 0) {
-      trace('semop', this.#postArgs, 0);
+      trace('semop', this.#postArgs, 0, this.trace);
       return;
     }
-    fail('semop', this.#postArgs);
+    fail('semop', this.#postArgs, false, this.trace);
   }
 
   /** semop with IPC_NOWAIT: true when done, false when it would block (EAGAIN). */
   try(): boolean {
     if ((fn.semop(this.#id, this.#tryBuf, this.#n) as number) === 0) {
-      trace('semop', this.#args, 0);
+      trace('semop', this.#args, 0, this.trace?.detail);
       return true;
     }
     if (lastErrno() === EAGAIN) {
-      trace('semop', this.#args, '-1 EAGAIN');
+      trace('semop', this.#args, '-1 EAGAIN', this.trace?.detail);
       return false;
     }
-    return fail('semop', this.#args);
+    return failWait('semop', this.#args, this.#postArgs, this.trace);
   }
 
   /**
@@ -203,34 +269,41 @@ export class PreparedSemOp {
       this.#tsMs = timeoutMs;
     }
     if ((fn.semtimedop(this.#id, this.#waitBuf, this.#n, this.#ts) as number) === 0) {
-      trace('semtimedop', this.#waitArgs, 0);
+      trace('semtimedop', this.#waitArgs, 0, this.trace?.detail);
       return true;
     }
     const errno = lastErrno();
     if (errno === EAGAIN || errno === EINTR) {
-      trace('semtimedop', this.#waitArgs, `-1 ${errno === EAGAIN ? 'EAGAIN' : 'EINTR'}`);
+      trace('semtimedop', this.#waitArgs, `-1 ${errno === EAGAIN ? 'EAGAIN' : 'EINTR'}`, this.trace?.detail);
       return false;
     }
-    return fail('semtimedop', this.#waitArgs);
+    return failWait('semtimedop', this.#waitArgs, this.#postArgs, this.trace);
   }
 }
 
 export class SemaphoreSet {
-  constructor(readonly id: number) {
+  /** Where this set's calls are traced (none by default). */
+  readonly trace: Tracer | undefined;
+
+  constructor(
+    readonly id: number,
+    opts: Traced = {},
+  ) {
     checkId('semid', id);
+    this.trace = opts.trace;
   }
 
-  static get(key: number, nsems: number, opts: GetOptions = {}): SemaphoreSet {
+  static get(key: number, nsems: number, opts: GetOptions & Traced = {}): SemaphoreSet {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, nsems=${nsems}, flags=${getFlags(flags)}`;
     const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flags) as number;
-    return new SemaphoreSet(checked('semget', args, id));
+    return new SemaphoreSet(checked('semget', args, id, opts.trace), opts);
   }
 
   /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
-  static create(nsems: number, opts: { key?: number; mode?: number } = {}): SemaphoreSet {
+  static create(nsems: number, opts: { key?: number; mode?: number } & Traced = {}): SemaphoreSet {
     const { key, get } = creation(opts);
-    return markCreated(SemaphoreSet.get(key, nsems, get));
+    return markCreated(SemaphoreSet.get(key, nsems, { ...get, trace: opts.trace }));
   }
 
   static usage(): SemInfo {
@@ -251,18 +324,18 @@ export class SemaphoreSet {
   }
 
   stat(): SemidDs {
-    return fromRaw(statRaw(this.id).raw);
+    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
   }
 
   set(change: PermChange): void {
-    const { raw, buf } = statRaw(this.id);
+    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
     applyPermChange(raw.sem_perm, change);
     encode(buf, semid_ds, raw);
-    ctl(this.id, 0, C.IPC_SET, { type: 'void *', value: buf });
+    ctl(this.id, 0, C.IPC_SET, { type: 'void *', value: buf }, this.trace);
   }
 
   remove(): void {
-    ctl(this.id, 0, C.IPC_RMID);
+    ctl(this.id, 0, C.IPC_RMID, undefined, this.trace);
   }
 
   /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
@@ -271,39 +344,45 @@ export class SemaphoreSet {
   }
 
   getValue(num: number): number {
-    return ctl(this.id, num, C.GETVAL);
+    return ctl(this.id, num, C.GETVAL, undefined, this.trace);
   }
 
   setValue(num: number, value: number): void {
-    ctl(this.id, num, C.SETVAL, { type: 'int', value: checkInt('value', value, 0, SEMVMX) });
+    ctl(this.id, num, C.SETVAL, { type: 'int', value: checkInt('value', value, 0, SEMVMX) }, this.trace);
   }
 
   getAll(): number[] {
-    const n = this.stat().nsems;
+    // The count without a traced IPC_STAT: GETALL is the call the program asked for.
+    const n = new SemaphoreSet(this.id, { trace: this.trace?.detail }).stat().nsems;
     const buf = Buffer.alloc(2 * Math.max(n, 1));
-    ctl(this.id, 0, C.GETALL, { type: 'void *', value: buf });
-    return Array.from({ length: n }, (_, i) => buf.readUInt16LE(2 * i));
+    const read = () => Array.from({ length: n }, (_, i) => buf.readUInt16LE(2 * i));
+    // semctl's GETALL returns 0; the values it filled in are shown after it.
+    const r = semctlVariadic(this.id, 0, C.GETALL, { type: 'void *', value: buf });
+    const args = () => `semid=${this.id}, semnum=0, cmd=GETALL`;
+    if (r < 0) fail('semctl', args, false, this.trace);
+    trace('semctl', args, `${r} ${formatValues(read())}`, this.trace);
+    return read();
   }
 
   setAll(values: readonly number[]): void {
     const buf = Buffer.alloc(2 * Math.max(values.length, 1));
     for (const [i, v] of values.entries()) buf.writeUInt16LE(checkInt('value', v, 0, SEMVMX), 2 * i);
-    ctl(this.id, 0, C.SETALL, { type: 'void *', value: buf });
+    ctl(this.id, 0, C.SETALL, { type: 'void *', value: buf }, this.trace, () => formatValues(values));
   }
 
   /** Processes waiting for semaphore `num` to grow. */
   getNcnt(num: number): number {
-    return ctl(this.id, num, C.GETNCNT);
+    return ctl(this.id, num, C.GETNCNT, undefined, this.trace);
   }
 
   /** Processes waiting for semaphore `num` to become zero. */
   getZcnt(num: number): number {
-    return ctl(this.id, num, C.GETZCNT);
+    return ctl(this.id, num, C.GETZCNT, undefined, this.trace);
   }
 
   /** The pid of the last process that did a semop on `num`. */
   getPid(num: number): number {
-    return ctl(this.id, num, C.GETPID);
+    return ctl(this.id, num, C.GETPID, undefined, this.trace);
   }
 
   /** `ops` packed once, for a loop that makes the same semop many times. */
@@ -312,18 +391,19 @@ export class SemaphoreSet {
   }
 
   /** One atomic semop, synchronous. Returns false when `nowait` and it would block (EAGAIN). */
-  op(ops: readonly SemOp[], opts: { nowait?: boolean } = {}): boolean {
+  op(ops: readonly SemOp[], opts: { nowait?: boolean } & Traced = {}): boolean {
+    const t = opts.trace ?? this.trace;
     const buf = packOps(ops, opts.nowait);
     const args = () => `semid=${this.id}, ${formatOps(ops, opts.nowait)}`;
     if ((fn.semop(this.id, buf, ops.length) as number) === 0) {
-      trace('semop', args, 0);
+      trace('semop', args, 0, t);
       return true;
     }
     if (opts.nowait && lastErrno() === EAGAIN) {
-      trace('semop', args, '-1 EAGAIN');
+      trace('semop', args, '-1 EAGAIN', t);
       return false;
     }
-    return fail('semop', args);
+    return fail('semop', args, false, t);
   }
 
   /**
@@ -332,35 +412,47 @@ export class SemaphoreSet {
    * With `timeout` (ms), throws WaitTimeoutError; with `signal`, WaitAbortedError (polled
    * every 100 ms: the op itself is never left pending after we give up, bar exit).
    */
-  async opAsync(ops: readonly SemOp[], opts: WaitOptions = {}): Promise<void> {
+  async opAsync(ops: readonly SemOp[], opts: WaitOptions & Traced = {}): Promise<void> {
+    const t = opts.trace ?? this.trace;
     const tryBuf = packOps(ops, true);
     const waitBuf = packOps(ops, false);
     const deadline = deadlineOf(opts.timeout);
     const slice = opts.signal ? 100 : undefined;
+    // What the program asked for (one semop), and how svipc waits for it (shown with `all`).
+    const asked = () => `semid=${this.id}, ${formatOps(ops, opts.nowait)}`;
     const tryArgs = () => `semid=${this.id}, ${formatOps(ops, true)}`;
+    const askedOnly = t && !t.all ? t : undefined;
     const attempt = (waited: boolean) => {
       if ((fn.semop(this.id, tryBuf, ops.length) as number) === 0) {
-        trace('semop', tryArgs, 0);
+        trace('semop', tryArgs, 0, t?.detail);
         return true;
       }
-      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs, waited);
+      if (lastErrno() !== EAGAIN || opts.nowait) return fail('semop', tryArgs, waited, t?.detail);
+      trace('semop', tryArgs, '-1 EAGAIN', t?.detail);
       if (opts.signal?.aborted) throw new WaitAbortedError('semop');
       if (deadline !== undefined && performance.now() >= deadline)
         throw new WaitTimeoutError('semop', opts.timeout!);
       return WOULD_BLOCK;
     };
-    await blockUntil(attempt, async () => {
-      let ms = deadline === undefined ? slice : Math.max(0, deadline - performance.now());
-      if (slice !== undefined && ms !== undefined) ms = Math.min(ms, slice);
-      let ts: Buffer | null = null;
-      if (ms !== undefined) {
-        ts = Buffer.alloc(sizeOf(timespec));
-        encode(ts, timespec, timespecOf(ms));
-      }
-      const r = await callAsync('semtimedop', this.id, waitBuf, ops.length, ts);
-      if (r !== 0) return null;
-      trace('semop', () => `semid=${this.id}, ${formatOps(ops)}`, 0);
-      return true;
-    });
+    try {
+      await blockUntil(attempt, async () => {
+        let ms = deadline === undefined ? slice : Math.max(0, deadline - performance.now());
+        if (slice !== undefined && ms !== undefined) ms = Math.min(ms, slice);
+        let ts: Buffer | null = null;
+        if (ms !== undefined) {
+          ts = Buffer.alloc(sizeOf(timespec));
+          encode(ts, timespec, timespecOf(ms));
+        }
+        const r = await callAsync('semtimedop', this.id, waitBuf, ops.length, ts);
+        const sliceArgs = () =>
+          `semid=${this.id}, ${formatOps(ops)}, timeout=${ms === undefined ? 'NULL' : Number((ms / 1000).toFixed(3))}`;
+        trace('semtimedop', sliceArgs, r === 0 ? 0 : '-1 (woken: the next try says why)', t?.detail);
+        return r === 0 ? true : null;
+      });
+    } catch (e) {
+      traceOutcome('semop', asked, askedOnly, e);
+      throw e;
+    }
+    trace('semop', asked, 0, askedOnly);
   }
 }

@@ -25,7 +25,7 @@ import {
   permFromRaw,
   type RawPerm,
 } from './perm.js';
-import { checked, fail, getFlags, hexKey, trace } from './trace.js';
+import { checked, fail, getFlags, hexKey, type Traced, type Tracer, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkId, checkInt, checkKey } from './validate.js';
 
@@ -55,14 +55,18 @@ const CMD_NAMES: Record<number, string> = {
   15: 'SHM_STAT_ANY',
 };
 
-function ctl(id: number, cmd: number, buf: Buffer | null): number {
+function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
   const args = () => `shmid=${id}, cmd=${CMD_NAMES[cmd] ?? cmd}`;
-  return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number);
+  return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number, t);
 }
 
-function statRaw(id: number, cmd: number = C.IPC_STAT): { raw: RawShmid; buf: Buffer; ret: number } {
+function statRaw(
+  id: number,
+  cmd: number = C.IPC_STAT,
+  t?: Tracer,
+): { raw: RawShmid; buf: Buffer; ret: number } {
   const buf = Buffer.alloc(sizeOf(shmid_ds));
-  const ret = ctl(id, cmd, buf);
+  const ret = ctl(id, cmd, buf, t);
   return { raw: decode<RawShmid>(buf, shmid_ds), buf, ret };
 }
 
@@ -129,6 +133,8 @@ export class Attachment {
     /** shm_segsz: the whole segment, which may exceed MAX_VIEW. */
     readonly size: number,
     readonly readonly: boolean,
+    /** Where its shmdt is traced: the segment's tracer. */
+    readonly trace?: Tracer,
   ) {
     this.#addr = addr;
   }
@@ -172,27 +178,34 @@ export class Attachment {
     const args = () => `0x${addressOf(addr).toString(16)}`;
     this.#addr = null;
     this.#buffer = null;
-    if ((fn.shmdt(addr) as number) < 0) fail('shmdt', args);
-    trace('shmdt', args, 0);
+    if ((fn.shmdt(addr) as number) < 0) fail('shmdt', args, false, this.trace);
+    trace('shmdt', args, 0, this.trace);
   }
 }
 
 export class SharedMemory {
-  constructor(readonly id: number) {
+  /** Where this segment's calls are traced (none by default); its attachments' too. */
+  readonly trace: Tracer | undefined;
+
+  constructor(
+    readonly id: number,
+    opts: Traced = {},
+  ) {
     checkId('shmid', id);
+    this.trace = opts.trace;
   }
 
-  static get(key: number, size: number, opts: GetOptions = {}): SharedMemory {
+  static get(key: number, size: number, opts: GetOptions & Traced = {}): SharedMemory {
     const flags = flagsOf(opts);
     const args = () => `key=${hexKey(key)}, size=${size}, flags=${getFlags(flags)}`;
     const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flags) as number;
-    return new SharedMemory(checked('shmget', args, id));
+    return new SharedMemory(checked('shmget', args, id, opts.trace), opts);
   }
 
   /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
-  static create(size: number, opts: { key?: number; mode?: number } = {}): SharedMemory {
+  static create(size: number, opts: { key?: number; mode?: number } & Traced = {}): SharedMemory {
     const { key, get } = creation(opts);
-    return markCreated(SharedMemory.get(key, size, get));
+    return markCreated(SharedMemory.get(key, size, { ...get, trace: opts.trace }));
   }
 
   /** SHM_INFO: system-wide usage. */
@@ -237,19 +250,19 @@ export class SharedMemory {
   }
 
   stat(): ShmidDs {
-    return fromRaw(statRaw(this.id).raw);
+    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
   }
 
   set(change: PermChange): void {
-    const { raw, buf } = statRaw(this.id);
+    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
     applyPermChange(raw.shm_perm, change);
     encode(buf, shmid_ds, raw);
-    ctl(this.id, C.IPC_SET, buf);
+    ctl(this.id, C.IPC_SET, buf, this.trace);
   }
 
   /** IPC_RMID: destroyed once the last process detaches. */
   remove(): void {
-    ctl(this.id, C.IPC_RMID, null);
+    ctl(this.id, C.IPC_RMID, null, this.trace);
   }
 
   /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
@@ -259,20 +272,21 @@ export class SharedMemory {
 
   /** SHM_LOCK: keep the segment's pages in memory (needs CAP_IPC_LOCK or RLIMIT_MEMLOCK). */
   lock(): void {
-    ctl(this.id, C.SHM_LOCK, null);
+    ctl(this.id, C.SHM_LOCK, null, this.trace);
   }
 
   unlock(): void {
-    ctl(this.id, C.SHM_UNLOCK, null);
+    ctl(this.id, C.SHM_UNLOCK, null, this.trace);
   }
 
   /** shmat at an address the kernel chooses; the view covers the whole segment. */
   attach(opts: { readonly?: boolean } = {}): Attachment {
-    const size = this.stat().segsz;
+    // The size for the views: svipc's own IPC_STAT, not the program's (shown with `all`).
+    const size = fromRaw(statRaw(this.id, C.IPC_STAT, this.trace?.detail).raw).segsz;
     const args = () => `shmid=${this.id}, NULL, ${opts.readonly ? 'SHM_RDONLY' : '0'}`;
     const addr = fn.shmat(this.id, null, opts.readonly ? C.SHM_RDONLY : 0);
-    if (addr === null || addressOf(addr) === FAILED) fail('shmat', args);
-    trace('shmat', args, `0x${addressOf(addr).toString(16)}`);
-    return new Attachment(this.id, addr, size, opts.readonly ?? false);
+    if (addr === null || addressOf(addr) === FAILED) fail('shmat', args, false, this.trace);
+    trace('shmat', args, `0x${addressOf(addr).toString(16)}`, this.trace);
+    return new Attachment(this.id, addr, size, opts.readonly ?? false, this.trace);
   }
 }

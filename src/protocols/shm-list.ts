@@ -5,6 +5,7 @@
 // 1000); the head is the first element, at offset 0. `next` holds the next element's
 // offset from the segment base, not an address (each process attaches the segment
 // wherever the kernel chooses); 0 ends the list (offset 0 is the head, never a successor).
+import type { Tracer } from '../ipc/trace.js';
 import { readNativeInt32, readNativeInt64, writeNativeInt32, writeNativeInt64 } from './shmseg.js';
 
 export const SHM_KEY = 0x1234;
@@ -36,6 +37,8 @@ export class ListWriter {
   constructor(
     readonly seg: Buffer,
     readonly length: number = Math.floor(seg.length / ELEMENT_SIZE),
+    /** --trace: each store into the segment, `store(shm+16, {val=17, next=0}) -> 16`. */
+    readonly trace?: Tracer,
   ) {
     if (length * ELEMENT_SIZE > seg.length) {
       throw new RangeError(`a list of ${length} elements needs ${length * ELEMENT_SIZE} bytes`);
@@ -57,12 +60,26 @@ export class ListWriter {
     writeNativeInt32(this.seg, 0, off + VAL_OFFSET + 4);
   }
 
+  /** The writer's head: list_alloc, then `l->val = val`. */
+  first(val: number): number {
+    const elt = this.alloc();
+    this.setVal(elt, val);
+    this.#traceStore(elt, `{val=${val}, next=0}`, ELEMENT_SIZE);
+    return elt;
+  }
+
   /** list_append: a new element holding `val`, linked after the element at `after`. */
   append(after: number, val: number): number {
     const elt = this.alloc();
     this.setVal(elt, val);
+    this.#traceStore(elt, `{val=${val}, next=0}`, ELEMENT_SIZE);
     writeNativeInt64(this.seg, BigInt(elt), after + NEXT_OFFSET);
+    this.#traceStore(after + NEXT_OFFSET, `{next=${elt}}`, 8);
     return elt;
+  }
+
+  #traceStore(at: number, what: string, bytes: number): void {
+    this.trace?.call('store', `shm+${at}, ${what}`, bytes);
   }
 }
 

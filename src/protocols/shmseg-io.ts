@@ -5,8 +5,10 @@
 // and retry. Callers must not detach a view while an operation on it is pending: when the
 // wait is aborted, `pending` stays true and the caller leaves the segment attached (the
 // kernel detaches it at exit).
+
 import { read, write } from 'node:fs';
 import { sleep, WaitAbortedError } from '../ipc/index.js';
+import { escapeBytes, type Traced, type Tracer } from '../ipc/trace.js';
 
 export interface FdIo {
   /** An I/O call is still running on the pool (after an abort): do not detach. */
@@ -73,7 +75,7 @@ async function retrying(
 export async function readInto(
   fd: number,
   area: Buffer,
-  opts: { signal?: AbortSignal; io?: FdIo; progress?: (total: number) => void } = {},
+  opts: { signal?: AbortSignal; io?: FdIo; progress?: (total: number) => void } & Traced = {},
 ): Promise<number> {
   const io = opts.io ?? { pending: false };
   let total = 0;
@@ -83,6 +85,8 @@ export async function readInto(
       opts.signal,
       'read',
     );
+    // The slide's read(STDIN_FILENO, shmp->buf + shmp->size, ...), with the bytes it stored.
+    traceIo(opts.trace, 'read', fd, area, total, area.length - total, n);
     if (n === 0) break;
     total += n;
     opts.progress?.(total);
@@ -94,7 +98,7 @@ export async function readInto(
 export async function writeAll(
   fd: number,
   data: Buffer,
-  opts: { signal?: AbortSignal; io?: FdIo } = {},
+  opts: { signal?: AbortSignal; io?: FdIo } & Traced = {},
 ): Promise<number> {
   const io = opts.io ?? { pending: false };
   let done = 0;
@@ -104,9 +108,28 @@ export async function writeAll(
       opts.signal,
       'write',
     );
+    traceIo(opts.trace, 'write', fd, data, done, data.length - done, n);
     done += n;
   }
   return done;
+}
+
+/** `read(fd=0, shmp->buf + 0, 4092) -> 12 "hello..."`: the call and the segment's bytes it moved. */
+function traceIo(
+  t: Tracer | undefined,
+  call: 'read' | 'write',
+  fd: number,
+  buf: Buffer,
+  at: number,
+  asked: number,
+  n: number,
+): void {
+  if (t?.shows)
+    t.call(
+      call,
+      `fd=${fd}, shmp->buf + ${at}, ${asked}`,
+      n === 0 ? 0 : `${n} ${escapeBytes(buf.subarray(at, at + n))}`,
+    );
 }
 
 /** Settle with `p`, or reject at once when `signal` aborts (p keeps running: see FdIo.pending). */

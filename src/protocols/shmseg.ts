@@ -3,8 +3,10 @@
 // `size` is a native-order C int (4 bytes) holding how many bytes of `buf` are in use;
 // the data follows at once. A program told SIZE uses at most SIZE - 4 bytes of data.
 // (Not to be confused with svshm's `struct shmseg { int cnt; char buf[10240]; }`.)
+
 import { endianness } from 'node:os';
 import { type Attachment, isIpcError, SharedMemory, strerror } from '../ipc/index.js';
+import type { Traced } from '../ipc/trace.js';
 
 /** sizeof(int): the header before the data. */
 export const HEADER_SIZE = 4;
@@ -81,9 +83,9 @@ export interface OpenedSegment {
 export function openSegment(
   shmid: number,
   size: number | undefined,
-  opts: { readonly?: boolean } = {},
+  opts: { readonly?: boolean } & Traced = {},
 ): OpenedSegment {
-  const shm = new SharedMemory(shmid);
+  const shm = new SharedMemory(shmid, opts);
   let attachment: Attachment;
   try {
     attachment = shm.attach(opts);

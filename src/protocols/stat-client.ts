@@ -14,12 +14,15 @@ import {
   isIpcError,
   longTimeout,
   MessageQueue,
+  type Tracer,
   WaitAbortedError,
   WaitTimeoutError,
 } from '../ipc/index.js';
 import { listQueues } from '../ipc/inventory.js';
 import {
   decodeSize,
+  describeRequest,
+  describeResponse,
   encodeRequest,
   processAlive,
   RES_DATA,
@@ -89,6 +92,8 @@ export interface StatClientOptions {
   queueBytes?: number;
   /** Called with the reply queue once it exists (tests, --verbose). */
   onQueue?: (q: MessageQueue) => void;
+  /** --trace: the lecture's calls with the request's and the answers' fields. */
+  trace?: Tracer | undefined;
 }
 
 /** Remove `q` when the process exits, whatever the way; `done()` removes it now and unhooks. */
@@ -123,7 +128,7 @@ async function writeOut(out: Writable, data: Buffer): Promise<void> {
 export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> {
   let server: MessageQueue;
   try {
-    server = MessageQueue.get(opts.key);
+    server = MessageQueue.get(opts.key, { trace: opts.trace, describe: describeRequest });
   } catch (e) {
     if (isIpcError(e, 'ENOENT'))
       throw new NoServerError(`no stat server is running (no queue with key ${formatKey(opts.key)})`);
@@ -134,10 +139,14 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
   // EINVAL, which must not read as "the server went away".
   const msgmax = MessageQueue.limits().msgmax;
   if (request.length > msgmax) throw new RequestTooLargeError(request.length, msgmax);
-  const dead = deadServer(opts.key, server);
+  // svipc's own checks and polls (not the lecture's) are traced only with --trace=all.
+  const quiet = opts.trace?.detail;
+  const serverPolled = new MessageQueue(server.id, { trace: quiet });
+  const dead = deadServer(opts.key, serverPolled);
   if (dead !== null) throw new NoServerError(dead);
   // The lecture's mode: S_IRUSR | S_IWUSR | S_IWGRP, so a server of the same group can answer.
-  const reply = MessageQueue.create({ mode: 0o620 });
+  const reply = MessageQueue.create({ mode: 0o620, trace: opts.trace, describe: describeResponse });
+  const polled = new MessageQueue(reply.id, { trace: quiet });
   const cleanup = removeOnExit(reply);
   let why: 'timeout' | 'abort' | 'output' | 'gone' | null = null;
   let goneWhy = 'the stat server went away before it answered';
@@ -153,10 +162,10 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
   // of a second instead of waiting out the timeout. Its queue gone (or another in its place)
   // and nothing left to read in ours means it is over.
   const watch = setInterval(() => {
-    const dead = serverAlive(opts.key, server.id) ? deadServer(opts.key, server) : goneWhy;
+    const dead = serverAlive(opts.key, server.id) ? deadServer(opts.key, serverPolled) : goneWhy;
     if (dead === null) return;
     try {
-      if (reply.stat().qnum > 0) return; // answers still to read first
+      if (polled.stat().qnum > 0) return; // answers still to read first
     } catch {
       // our queue is gone too: the receive fails anyway
     }
@@ -176,7 +185,9 @@ export async function statRequest(opts: StatClientOptions): Promise<StatAnswer> 
     opts.onQueue?.(reply);
     if (opts.kind === 'content' && opts.queueBytes) {
       try {
-        if (reply.stat().qbytes < opts.queueBytes) reply.set({ qbytes: opts.queueBytes });
+        const grow = () => reply.set({ qbytes: opts.queueBytes });
+        const why = 'only a privileged process may raise msg_qbytes above kernel.msgmnb';
+        if (polled.stat().qbytes < opts.queueBytes) opts.trace ? opts.trace.expecting(why, grow) : grow();
       } catch (e) {
         if (!isIpcError(e, 'EPERM')) throw e; // not privileged: the default size does
       }

@@ -41,6 +41,7 @@
 // when the reply queue is full the server moves on to other clients and retries later.
 
 import { readFileSync } from 'node:fs';
+import { cString, escapeBytes } from '../ipc/trace.js';
 
 /** The lecture's SRV_FTOK_PATH and SRV_FTOK_PROJ. */
 export const STAT_FTOK_PATH = '/tmp/stat-server';
@@ -159,4 +160,24 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** How --trace shows a request: `{mtype=1, cli_id=5, pathname="/etc/passwd"}`. */
+export function describeRequest(type: number, data: Uint8Array): string {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (b.length < PATH_OFFSET) return `{mtype=${type}, ${b.length} bytes: too short}`;
+  const path = cString(b.subarray(PATH_OFFSET));
+  return `{mtype=${type}, cli_id=${b.readInt32LE(0)}, pathname=${escapeBytes(path, 64)}}`;
+}
+
+const RES_NAMES: Record<number, string> = { [RES_OK]: 'RES_OK', [RES_ERR]: 'RES_ERR', [RES_END]: 'RES_END' };
+
+/** How --trace shows an answer: `{mtype=RES_OK, size=1234}`, `{mtype=RES_DATA, data="..."}`. */
+export function describeResponse(type: number, data: Uint8Array): string {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (type === RES_DATA) return `{mtype=RES_DATA, data=${escapeBytes(b)}}`;
+  const name = RES_NAMES[type];
+  const v = decodeSize(b);
+  if (name === undefined || v === null) return `{mtype=${type}, data=${escapeBytes(b)}}`;
+  return `{mtype=${name}, ${type === RES_ERR ? 'errno' : 'size'}=${v}}`;
 }

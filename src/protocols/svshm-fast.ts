@@ -62,6 +62,7 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
         create: true,
         exclusive: true,
         mode: OBJ_PERMS,
+        trace: o.trace,
       });
     } catch (e) {
       if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
@@ -71,7 +72,12 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
     const seg = att.buffer;
     writeHeader(seg, { version: FAST_VERSION, slots, slotSize });
     try {
-      sem = SemaphoreSet.get(semKey, FAST_NSEMS, { create: true, exclusive: true, mode: OBJ_PERMS });
+      sem = SemaphoreSet.get(semKey, FAST_NSEMS, {
+        create: true,
+        exclusive: true,
+        mode: OBJ_PERMS,
+        trace: o.trace,
+      });
     } catch (e) {
       if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('semaphore set', semKey, shmKey, semKey));
       throw e;

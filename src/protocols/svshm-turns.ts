@@ -4,9 +4,9 @@
 import {
   isIpcError,
   type PreparedSemOp,
-  type SharedMemory,
+  SharedMemory,
   type ShmidDs,
-  tracing,
+  type Tracer,
   WaitAbortedError,
 } from '../ipc/index.js';
 import { alive } from '../proc/liveness.js';
@@ -60,9 +60,11 @@ export class Turns {
     readonly signal: AbortSignal | undefined,
     readonly peerCheck: () => void,
     readonly progress: (() => void) | undefined,
+    trace?: Tracer,
   ) {
-    // --trace shows every call: no spinning then (it would print hundreds of EAGAINs).
-    this.#spinning = !tracing();
+    // --trace=all shows every call: no spinning then (it would print hundreds of EAGAINs).
+    // Plain --trace shows each P once, as the lecture's semop, however it was waited for.
+    this.#spinning = !trace?.all;
   }
 
   /**
@@ -72,9 +74,12 @@ export class Turns {
    */
   take(op: PreparedSemOp): boolean {
     if (performance.now() >= this.#nextYield) return false;
-    if (this.#spinning && this.#spin(op)) return true;
     // Not spinning: the timed wait is also the first try (it returns at once if it can).
-    return op.wait(SLICE_MS);
+    if ((this.#spinning && this.#spin(op)) || op.wait(SLICE_MS)) {
+      op.traceDone();
+      return true;
+    }
+    return false;
   }
 
   /** P on a prepared op: resolves once we hold the semaphore. */
@@ -86,7 +91,10 @@ export class Turns {
     for (;;) {
       await this.pause();
       this.peerCheck();
-      if (op.wait(SLICE_MS)) return;
+      if (op.wait(SLICE_MS)) {
+        op.traceDone();
+        return;
+      }
     }
   }
 
@@ -130,18 +138,21 @@ export class Turns {
 export class PeerWatch {
   seen: boolean;
   #missingSince: number | undefined;
+  /** The segment as the watch sees it: its IPC_STAT polls are traced only with --trace=all. */
+  readonly #polled: SharedMemory;
   constructor(
     readonly shm: SharedMemory,
     seen: boolean,
   ) {
     this.seen = seen;
+    this.#polled = new SharedMemory(shm.id, { trace: shm.trace?.detail });
   }
 
   /** true when the peer is gone for sure. */
   gone(): boolean {
     let st: ShmidDs;
     try {
-      st = this.shm.stat();
+      st = this.#polled.stat();
     } catch (e) {
       if (isIpcError(e, 'EINVAL', 'EIDRM')) return true;
       throw e;

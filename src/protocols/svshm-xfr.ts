@@ -7,6 +7,7 @@
 //   struct shmseg { int cnt; char buf[BUF_SIZE]; }   BUF_SIZE 10240, cnt in native order
 import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
+import type { Tracer } from '../ipc/trace.js';
 
 export const SHM_KEY = 0x1234;
 export const SEM_KEY = 0x5678;
@@ -55,6 +56,8 @@ export interface TransferResult {
 
 export interface CommonOptions {
   shmKey?: number;
+  /** --trace: where the transfer's calls are traced (the lecture's calls; waits with `all`). */
+  trace?: Tracer | undefined;
   semKey?: number;
   /** Aborted by SIGINT/SIGTERM/SIGHUP: the wait ends with WaitAbortedError after cleanup. */
   signal?: AbortSignal;

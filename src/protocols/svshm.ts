@@ -34,8 +34,8 @@ import {
   SharedMemory,
   type ShmidDs,
   sleep,
-  tracing,
 } from '../ipc/index.js';
+import { escapeBytes, type Tracer } from '../ipc/trace.js';
 import { alive } from '../proc/liveness.js';
 import { otherOwner, tooSmall } from './shmseg.js';
 import { FAST_NSEMS } from './svshm-fast-layout.js';
@@ -83,13 +83,19 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
   try {
     // The segment first, attached, then the set: once the set's otime is not 0, a reader
     // finds everything in place (the C writer makes the set first: the reader copes).
+    const trace = o.trace;
     const create = () =>
-      SharedMemory.get(shmKey, segmentSize(bufSize), { create: true, exclusive: true, mode: OBJ_PERMS });
+      SharedMemory.get(shmKey, segmentSize(bufSize), {
+        create: true,
+        exclusive: true,
+        mode: OBJ_PERMS,
+        trace,
+      });
     try {
       shm = create();
     } catch (e) {
       if (!isIpcError(e, 'EEXIST')) throw e;
-      const pid = o.reclaim === false ? undefined : reclaimStale(shmKey, semKey, bufSize);
+      const pid = o.reclaim === false ? undefined : reclaimStale(shmKey, semKey, bufSize, trace);
       if (pid === undefined) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
       o.onNotice?.(
         `removed segment ${hexKey(shmKey)} and semaphore set ${hexKey(semKey)}, ` +
@@ -99,7 +105,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
     }
     att = shm.attach();
     try {
-      sem = SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS });
+      sem = SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS, trace });
     } catch (e) {
       if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('semaphore set', semKey, shmKey, semKey));
       throw e;
@@ -122,6 +128,8 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
       let cnt = readNow(fd, seg, CNT_SIZE, bufSize);
       if (cnt < 0) cnt = await readInput(fd, seg, CNT_SIZE, bufSize, signal);
       writeCnt(seg, cnt);
+      // The slide's `shmp->cnt = read(STDIN_FILENO, shmp->buf, BUF_SIZE)`, with what it put there.
+      traceIo(trace, 'read', fd, bufSize, seg, cnt);
       vRead.post(); // a V never blocks
       if (cnt === 0) break;
       result.bytes += cnt;
@@ -154,11 +162,16 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
  * gone); throws a TransferError naming the object when it is stale but not provably ours
  * (nothing is removed then).
  */
-function reclaimStale(shmKey: number, semKey: number, bufSize: number): number | undefined {
+function reclaimStale(
+  shmKey: number,
+  semKey: number,
+  bufSize: number,
+  trace: Tracer | undefined,
+): number | undefined {
   let old: SharedMemory;
   let st: ShmidDs;
   try {
-    old = SharedMemory.get(shmKey, 0);
+    old = SharedMemory.get(shmKey, 0, { trace });
     st = old.stat();
   } catch (e) {
     if (isIpcError(e, 'ENOENT', 'EINVAL', 'EIDRM', 'EACCES', 'EPERM')) return undefined;
@@ -178,7 +191,7 @@ function reclaimStale(shmKey: number, semKey: number, bufSize: number): number |
   if (why !== undefined) throw notOurs('segment', old.id, '-m', why);
   let sem: SemaphoreSet | undefined;
   try {
-    sem = SemaphoreSet.get(semKey, 0);
+    sem = SemaphoreSet.get(semKey, 0, { trace });
     const ss = sem.stat();
     const semWhy =
       foreign(ss.perm, OBJ_PERMS) ??
@@ -246,6 +259,7 @@ export function writerTurns(
       }
     },
     o.onProgress && (() => o.onProgress!(result, false)),
+    o.trace,
   );
   return { turns, watch };
 }
@@ -267,7 +281,8 @@ export function removeAll(
 
 /** The writer's pid; fails when no writer is attached to the segment (stale objects). */
 export function attachedWriter(shm: SharedMemory, shmKey: number, semKey: number): number {
-  const st = shm.stat();
+  // svipc's own check (not the lecture's): traced only with --trace=all.
+  const st = new SharedMemory(shm.id, { trace: shm.trace?.detail }).stat();
   if (st.nattch < 2) {
     throw new TransferError(
       `the segment ${hexKey(shmKey)} has no writer attached (its creator, pid ${st.cpid}, ` +
@@ -296,6 +311,7 @@ export function readerTurns(
       }
     },
     o.onProgress && (() => o.onProgress!(result, false)),
+    o.trace,
   );
 }
 
@@ -323,21 +339,28 @@ export async function findWriter(
 ): Promise<Found> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_READER_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
-  const poll = tracing() ? 250 : FIND_POLL_MS;
+  // The polls are svipc's (the lecture's reader just fails without a writer): they are traced
+  // only with --trace=all; once the writer is found, the lecture's semget and shmget are.
+  const trace = o.trace;
+  const poll = trace?.all ? 250 : FIND_POLL_MS;
+  const again = trace && !trace.all;
   let stale: number | undefined;
   for (;;) {
     checkAbort(o.signal, 'semget');
     try {
-      const sem = SemaphoreSet.get(semKey, 0);
+      const sem = SemaphoreSet.get(semKey, 0, { trace: trace?.detail });
       const st = sem.stat();
       const wrong = layout(st.nsems);
       if (wrong !== undefined) throw new TransferError(`semaphore set ${hexKey(semKey)} ${wrong}`);
       if (st.otime !== 0) {
         // Initialized. A writer is attached to its segment all along; none attached means
         // stale objects (their writer died): wait for a writer to reclaim them.
-        const shm = SharedMemory.get(shmKey, 0);
+        const shm = SharedMemory.get(shmKey, 0, { trace: trace?.detail });
         const seg = shm.stat();
-        if (seg.nattch > 0 || alive(seg.cpid)) return { sem, shm };
+        if (seg.nattch > 0 || alive(seg.cpid)) {
+          if (!again) return { sem, shm };
+          return { sem: SemaphoreSet.get(semKey, 0, { trace }), shm: SharedMemory.get(shmKey, 0, { trace }) };
+        }
         stale = seg.cpid;
       }
     } catch (e) {
@@ -392,6 +415,7 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
       }
       const n = out.writeNow(seg, CNT_SIZE, cnt);
       if (n < cnt) await out.write(seg, CNT_SIZE + n, cnt - n);
+      traceIo(o.trace, 'write', o.outputFd ?? 1, cnt, seg, cnt);
       result.bytes += cnt;
       result.xfrs++;
       vWrite.post();
@@ -407,6 +431,23 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
     if (!out.pending) step(true, () => att?.detach());
   }
   return result;
+}
+
+/**
+ * The slides' `read(STDIN_FILENO, shmp->buf, BUF_SIZE)` / `write(STDOUT_FILENO, shmp->buf,
+ * cnt)` as --trace shows them: the count and the first bytes that went into or out of the segment.
+ */
+export function traceIo(
+  trace: Tracer | undefined,
+  call: 'read' | 'write',
+  fd: number,
+  count: number,
+  seg: Buffer,
+  done: number,
+): void {
+  if (!trace?.shows) return;
+  const bytes = seg.subarray(CNT_SIZE, CNT_SIZE + done);
+  trace.call(call, `fd=${fd}, shmp->buf, ${count}`, done === 0 ? 0 : `${done} ${escapeBytes(bytes)}`);
 }
 
 // ---- --progress ----

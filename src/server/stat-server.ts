@@ -35,10 +35,13 @@ import {
   isIpcError,
   type Message,
   MessageQueue,
+  type Tracer,
 } from '../ipc/index.js';
 import { listQueues } from '../ipc/inventory.js';
 import {
   decodeRequest,
+  describeRequest,
+  describeResponse,
   encodeSize,
   processAlive,
   REQ_SIZ,
@@ -82,6 +85,8 @@ export interface StatServerOptions {
   stallTimeoutMs?: number;
   /** At most this many warnings per second; the rest are counted and summarized. */
   warningsPerSecond?: number;
+  /** --trace: the lecture's calls (msgget, each msgrcv and msgsnd with its fields, IPC_RMID). */
+  trace?: Tracer | undefined;
 }
 
 /** The request queue disappeared under a running server (ipcrm, or another --replace). */
@@ -187,7 +192,7 @@ export class StatServer {
   ) {
     this.replacedId = replacedId;
     this.paths = paths;
-    this.look = new QueueLook(queue.id);
+    this.look = new QueueLook(queue.id, opts.trace?.detail);
     this.limiter = new WarnLimiter(opts.warningsPerSecond ?? 20, opts.log);
     this.msgmax = MessageQueue.limits().msgmax;
     this.streams = new ContentStreams({
@@ -210,22 +215,24 @@ export class StatServer {
     const mode = opts.mode ?? 0o620;
     let replaced: number | null = null;
     let queue: MessageQueue;
+    const traced = { trace: opts.trace, describe: describeRequest };
     try {
-      queue = MessageQueue.create({ key: opts.key, mode });
+      queue = MessageQueue.create({ key: opts.key, mode, ...traced });
     } catch (e) {
       if (!opts.replace || !isIpcError(e, 'EEXIST')) throw e;
-      const old = MessageQueue.get(opts.key);
+      const old = MessageQueue.get(opts.key, traced);
       checkReplaceable(opts.key, old);
       old.remove();
       replaced = old.id;
-      queue = MessageQueue.create({ key: opts.key, mode });
+      queue = MessageQueue.create({ key: opts.key, mode, ...traced });
     }
     // Receive one message of our own: msg_lrpid names this process from the start, so a
     // client can tell when the server behind the queue has died (stat-client.ts).
     // (Best effort: a --mode without owner write makes it fail, and then lrpid stays 0.)
     try {
-      queue.send(1, Buffer.alloc(0), { nowait: true });
-      queue.receive({ maxSize: 0, nowait: true });
+      // svipc's own (not the lecture's): traced only with --trace=all.
+      queue.send(1, Buffer.alloc(0), { nowait: true, trace: opts.trace?.detail });
+      queue.receive({ maxSize: 0, nowait: true, trace: opts.trace?.detail });
     } catch (e) {
       if (!isIpcError(e)) throw e;
     }
@@ -270,7 +277,7 @@ export class StatServer {
           // Wait for a request without taking it: a zero-byte msgrcv wakes with E2BIG and
           // leaves the message where it is (a zero-byte message is taken: malformed anyway).
           try {
-            const empty = await this.queue.receiveAsync({ maxSize: 0 });
+            const empty = await this.queue.receiveAsync({ maxSize: 0, trace: this.opts.trace?.detail });
             this.senders.reset();
             this.handleSafely(empty, null);
           } catch (e) {
@@ -288,11 +295,18 @@ export class StatServer {
             const ds = this.look.look();
             this.senders.look(ds);
             if (ds.qnum === 0) break;
-            msg = this.queue.receive({ maxSize: REQ_SIZ + 1, noerror: true, nowait: true });
+            msg = this.queue.receive({
+              maxSize: REQ_SIZ + 1,
+              noerror: true,
+              nowait: true,
+              trace: this.opts.trace?.detail,
+            });
           } catch (e) {
             this.failed(e);
           }
           if (msg === null) break;
+          // The lecture's msgrcv(srv_id, &req, REQ_SIZ, 0, 0), however svipc waited for it.
+          this.queue.traceReceived(msg, { maxSize: REQ_SIZ });
           this.handleSafely(msg, this.senders.next());
         }
         this.spin.served(served);
@@ -375,11 +389,11 @@ export class StatServer {
       this.drop(`reply queue ${req.cliId} is the server's own request queue`);
       return;
     }
-    const reply = new MessageQueue(req.cliId);
+    const reply = new MessageQueue(req.cliId, { trace: this.opts.trace, describe: describeResponse });
     let ds: { perm: IpcPerm; qbytes: number } | null = null;
     let perm: IpcPerm | null = null;
     try {
-      ds = replyQueueState(req.cliId);
+      ds = replyQueueState(req.cliId, this.opts.trace?.detail);
       perm = ds.perm;
     } catch (e) {
       // EACCES: a server that is not root may not read it; /proc/sysvipc still tells its
@@ -603,7 +617,11 @@ export function checkReplaceable(key: number, q: MessageQueue): void {
  * The request queue's key: ftok(path, proj). The server creates a missing `path` (an empty
  * file, as the lecture expects someone to have done); a client does not.
  */
-export function serverKey(path: string | Buffer, proj: number, opts: { create?: boolean } = {}): number {
+export function serverKey(
+  path: string | Buffer,
+  proj: number,
+  opts: { create?: boolean; trace?: Tracer | undefined } = {},
+): number {
   if (opts.create) {
     try {
       // O_EXCL|O_NOFOLLOW: never create a file where a planted symbolic link points.
@@ -614,7 +632,7 @@ export function serverKey(path: string | Buffer, proj: number, opts: { create?: 
     // (A name that is not UTF-8 is shown with replacement characters: the message is for a person.)
     if (lstatSync(path).isSymbolicLink()) throw new SymlinkKeyFileError(path.toString());
   }
-  return ftok(path, proj);
+  return ftok(path, proj, { trace: opts.trace });
 }
 
 /** The key file is a symbolic link: the server neither follows nor creates through it. */

@@ -12,7 +12,7 @@
 //     served: an idle server blocks in msgrcv and uses no CPU.
 import type { IpcPerm } from '../ipc/index.js';
 import { C, fn, ipc_perm, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
-import { checked } from '../ipc/trace.js';
+import { checked, type Tracer } from '../ipc/trace.js';
 
 const QNUM = offsetOf(msqid_ds, 'msg_qnum');
 const LSPID = offsetOf(msqid_ds, 'msg_lspid');
@@ -27,8 +27,8 @@ const permBuf = Buffer.alloc(sizeOf(msqid_ds));
  * IPC_STAT of a reply queue reduced to what the server checks: its ipc_perm and msg_qbytes
  * (the same values as MessageQueue.stat(), without decoding the rest). Throws IpcError.
  */
-export function replyQueueState(id: number): { perm: IpcPerm; qbytes: number } {
-  checked('msgctl', () => `msqid=${id}, cmd=IPC_STAT`, fn.msgctl(id, C.IPC_STAT, permBuf) as number);
+export function replyQueueState(id: number, trace?: Tracer): { perm: IpcPerm; qbytes: number } {
+  checked('msgctl', () => `msqid=${id}, cmd=IPC_STAT`, fn.msgctl(id, C.IPC_STAT, permBuf) as number, trace);
   const b = permBuf;
   return {
     perm: {
@@ -54,13 +54,17 @@ export class QueueLook {
   private readonly buf = Buffer.alloc(sizeOf(msqid_ds));
   private readonly args: () => string;
 
-  constructor(readonly id: number) {
+  constructor(
+    readonly id: number,
+    /** --trace=all shows each look (the tracer's `detail`). */
+    readonly trace?: Tracer,
+  ) {
     this.args = () => `msqid=${id}, cmd=IPC_STAT`;
   }
 
   /** Throws IpcError (EIDRM/EINVAL once the queue is gone). */
   look(): QueueState {
-    checked('msgctl', this.args, fn.msgctl(this.id, C.IPC_STAT, this.buf) as number);
+    checked('msgctl', this.args, fn.msgctl(this.id, C.IPC_STAT, this.buf) as number, this.trace);
     return { qnum: Number(this.buf.readBigUInt64LE(QNUM)), lspid: this.buf.readInt32LE(LSPID) };
   }
 }

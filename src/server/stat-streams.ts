@@ -16,11 +16,14 @@ export type SendResult = 'sent' | 'full' | 'gone' | 'denied' | 'failed';
 
 /** One msgsnd with IPC_NOWAIT, its outcome as a word (never throws for the kernel's refusals). */
 export function trySend(q: MessageQueue, type: number, data: Uint8Array): SendResult {
+  // --trace: a full queue is retried later (shown with --trace=all); the rest is the answer.
   try {
-    q.send(type, data, { nowait: true });
+    q.send(type, data, { nowait: true, trace: q.trace?.detail });
+    q.traceSent(type, data, 0, { nowait: true });
     return 'sent';
   } catch (e) {
     if (isIpcError(e, 'EAGAIN')) return 'full';
+    if (isIpcError(e)) q.traceSent(type, data, `-1 ${e.code}`, { nowait: true });
     if (isIpcError(e, 'EIDRM', 'EINVAL')) return 'gone';
     if (isIpcError(e, 'EACCES')) return 'denied';
     if (isIpcError(e)) return 'failed';

@@ -263,6 +263,6 @@ describe('npm pack', () => {
     expect(compiled.status).toBe(0);
     const r = await node(dir, 'consumer.js');
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('1 typed\ntrue false\n42 13\nBusyError ExistentialError PermissionsError\n');
+    expect(r.stdout).toBe('1 typed\n1\ntrue false\n42 15\nBusyError ExistentialError PermissionsError\n');
   });
 });

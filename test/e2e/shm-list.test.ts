@@ -218,11 +218,12 @@ describe('shm-list-reader checks every offset', () => {
     att.detach();
     const r = await svipc(['shm-list-reader', '--key', k.key, '--trace', '-q']);
     expect(r.stdout).toBe('[common] visit list: 1 2 3 \n');
-    const lines = r.stderr.split('\n');
-    expect(lines[0]).toBe(`shmget(key=${k.key}, size=0, flags=0) -> ${k.seg.id}`);
-    expect(lines[1]).toBe(`shmctl(shmid=${k.seg.id}, cmd=IPC_STAT) -> 0`);
-    expect(addr(lines.slice(2).join('\n'))).toBe(
-      `shmat(shmid=${k.seg.id}, NULL, SHM_RDONLY) -> 0xADDR\nshmdt(0xADDR) -> 0\n`,
+    const lines = r.stderr.replace(/^\[\d+ /gm, '[PID ').split('\n');
+    const key = `0x${Number(k.key).toString(16).padStart(8, '0')}`;
+    expect(lines[0]).toBe(`[PID shm-list-reader] shmget(key=${key}, size=0, flags=0) -> ${k.seg.id}`);
+    expect(addr(lines.slice(1).join('\n'))).toBe(
+      `[PID shm-list-reader] shmat(shmid=${k.seg.id}, NULL, SHM_RDONLY) -> 0xADDR\n` +
+        '[PID shm-list-reader] shmdt(0xADDR) -> 0\n',
     );
   });
 

@@ -166,13 +166,26 @@ describe('stdin2shm / shm2stdout (svipc both sides)', () => {
     expect(bad.stderr).toMatch(/corrupt header: size -1 is negative/);
   });
 
-  it('--trace: shmctl, shmat, shmdt on stderr', async () => {
+  it('--trace: shmat, each read into the segment with its bytes, shmdt', async () => {
     const seg = segment(4096);
     const r = await svipc(['stdin2shm', '--trace', String(seg.id), '4096'], { input: 'hi' });
-    expect(addr(r.stderr)).toBe(
-      `shmctl(shmid=${seg.id}, cmd=IPC_STAT) -> 0\n` +
-        `shmat(shmid=${seg.id}, NULL, 0) -> 0xADDR\n` +
-        `${inMsg(2)}shmdt(0xADDR) -> 0\n`,
+    const pid = (s: string) => s.replace(/^\[\d+ /gm, '[PID ');
+    expect(pid(addr(r.stderr))).toBe(
+      `[PID stdin2shm] shmat(shmid=${seg.id}, NULL, 0) -> 0xADDR\n` +
+        'attached segment at: 0xADDR\n' +
+        '[PID stdin2shm] read(fd=0, shmp->buf + 0, 4092) -> 2 "hi"\n' +
+        '[PID stdin2shm] read(fd=0, shmp->buf + 2, 4090) -> 0\n' +
+        'stdin -> shm: copied 2 bytes\n' +
+        '[PID stdin2shm] shmdt(0xADDR) -> 0\n',
+    );
+    const out = await svipc(['shm2stdout', '--trace=all', String(seg.id), '4096']);
+    expect(pid(addr(out.stderr))).toBe(
+      `[PID shm2stdout] shmctl(shmid=${seg.id}, cmd=IPC_STAT) -> 0\n` +
+        `[PID shm2stdout] shmat(shmid=${seg.id}, NULL, SHM_RDONLY) -> 0xADDR\n` +
+        'attached segment at: 0xADDR\n' +
+        '[PID shm2stdout] write(fd=1, shmp->buf + 0, 2) -> 2 "hi"\n' +
+        'shm -> stdout: copied 2 bytes\n' +
+        '[PID shm2stdout] shmdt(0xADDR) -> 0\n',
     );
   });
 });

@@ -114,12 +114,15 @@ describe('svsem-demo', () => {
   it('--trace: every IPC call on stderr', async () => {
     const r = await svipc(['svsem-demo', '--trace', '5']);
     const id = idOf(r);
-    expect(r.stderr).toBe(
-      `semget(key=IPC_PRIVATE, nsems=1, flags=IPC_CREAT|0600) -> ${id}\n` +
-        `semctl(semid=${id}, semnum=0, cmd=SETVAL, val=5) -> 0\n`,
+    const pid = (s: string) => s.replace(/^\[\d+ /gm, '[PID ');
+    expect(pid(r.stderr)).toBe(
+      `[PID svsem-demo] semget(key=IPC_PRIVATE, nsems=1, flags=IPC_CREAT|0600) -> ${id}\n` +
+        `[PID svsem-demo] semctl(semid=${id}, semnum=0, cmd=SETVAL, val=5) -> 0\n`,
     );
     const op = await svipc(['svsem-demo', '--trace', String(id), '1']);
-    expect(op.stderr).toBe(`semop(semid=${id}, [{num:0, op:1, flg:0}]) -> 0\n`);
+    // The pid of the trace is the one the C program prints.
+    const me = op.stdout.split(':')[0];
+    expect(op.stderr).toBe(`[${me} svsem-demo] semop(semid=${id}, {0,1,0}) -> 0\n`);
   });
 
   for (const [sig, code] of [

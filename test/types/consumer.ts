@@ -14,6 +14,8 @@ import {
   type QueueRecord,
   SemaphoreSet,
   SharedMemory,
+  Tracer,
+  type TracerOptions,
   WaitAbortedError,
   WaitTimeoutError,
 } from 'svipc';
@@ -36,7 +38,9 @@ const notAny: [
   IsAny<ReturnType<SharedMemory['attach']>>,
   IsAny<Attachment['buffer']>,
   IsAny<IpcError['errno']>,
-] = [false, false, false, false, false, false, false, false, false, false, false, false, false];
+  IsAny<Tracer['pid']>,
+  IsAny<TracerOptions['all']>,
+] = [false, false, false, false, false, false, false, false, false, false, false, false, false, false, false];
 
 async function main(): Promise<void> {
   using queue = q;
@@ -45,6 +49,12 @@ async function main(): Promise<void> {
     const text: string = m.data.toString();
     console.log(`${m.type} ${text}`);
   }
+  // Tracing per object and per call.
+  const lines: string[] = [];
+  const trace = new Tracer((line) => lines.push(line), { prog: 'consumer' });
+  using traced = MessageQueue.create({ trace }); // traced: msgget
+  traced.send(2, Buffer.from('traced'), { trace: trace.detail }); // a detail: not without `all`
+  console.log(lines.length);
   using set = SemaphoreSet.create(2);
   set.setAll([1, 0]);
   await set.opAsync([{ num: 0, op: -1 }], { timeout: 1000 });

@@ -12,7 +12,7 @@ import {
   SEMVMX,
   SemaphoreSet,
   SharedMemory,
-  setTracer,
+  Tracer,
   userName,
 } from '../../src/ipc/index.js';
 import { mayRead } from '../../src/ipc/removal.js';
@@ -327,22 +327,17 @@ describe('ftok, keys, names, trace', () => {
 
   it('the tracer sees each call with its result', () => {
     const lines: string[] = [];
-    setTracer((l) => lines.push(l));
-    try {
-      const s = semset(1);
-      s.setValue(0, 1);
-      s.op([{ num: 0, op: -1 }]);
-      expect(() => MessageQueue.get(0x7e57_0004, {})).toThrow();
-    } finally {
-      setTracer(null);
-    }
+    const trace = new Tracer((l) => lines.push(l), { pid: 7, prog: 'test' });
+    const s = SemaphoreSet.create(1, { trace });
+    s.setValue(0, 1);
+    s.op([{ num: 0, op: -1 }]);
+    expect(() => MessageQueue.get(0x7e57_0004, { trace })).toThrow();
+    s.remove();
     expect(lines).toContainEqual(
-      expect.stringMatching(/^semget\(key=IPC_PRIVATE, nsems=1, flags=IPC_CREAT\|0600\) -> \d+$/),
+      expect.stringMatching(/^\[7 test\] semget\(key=IPC_PRIVATE, nsems=1, flags=IPC_CREAT\|0600\) -> \d+$/),
     );
-    expect(lines).toContainEqual(
-      expect.stringMatching(/^semop\(semid=\d+, \[\{num:0, op:-1, flg:0\}\]\) -> 0$/),
-    );
-    expect(lines).toContain('msgget(key=0x7e570004, flags=0) -> -1 ENOENT');
+    expect(lines).toContainEqual(expect.stringMatching(/^\[7 test\] semop\(semid=\d+, \{0,-1,0\}\) -> 0$/));
+    expect(lines).toContain('[7 test] msgget(key=0x7e570004, flags=0) -> -1 ENOENT');
   });
 });
 
