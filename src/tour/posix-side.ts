@@ -87,12 +87,12 @@ export class PosixSide {
   }
 
   /**
-   * One request, shown as the C call it makes (`c`), with what it is for; resolves with the
+   * One request, shown as the C call(s) it makes (`c`, one line each); resolves with the
    * answer (an `error` answer throws). Abortable: a signal stops the wait at once.
    */
-  async ask(r: Request, c: string, expected?: Expected): Promise<Answer> {
+  async ask(r: Request, c: string | readonly string[], expected?: Expected): Promise<Answer> {
     this.t.checkAbort();
-    this.t.call(c, "POSIX, in the tour's helper");
+    for (const one of typeof c === 'string' ? [c] : c) this.t.call(one, 'POSIX');
     this.#expected = expected;
     const answer = new Promise<Answer>((resolve) => this.#answers.push(resolve));
     this.#child.child.stdin?.write(`${JSON.stringify(r)}\n`);

@@ -16,7 +16,7 @@ async function versus(t: Tour): Promise<void> {
   t.say('  POSIX IPC: the same three mechanisms, named "/like-a-file" instead of by ftok keys,');
   t.say('  opened, closed and unlinked like files, and reference counted. Here a work queue and');
   t.say('  a mutex in both families: System V with svipc commands, POSIX with the svipc library');
-  t.say("  in the tour's helper process (C calls shown as `C: ...`).");
+  t.say("  in the tour's helper process (its C calls shown as `C: ... (POSIX)`).");
   const px = PosixSide.start(t);
   t.note(
     px.isolated
@@ -38,10 +38,10 @@ async function versus(t: Tour): Promise<void> {
   });
   const sid = idFrom(ms, /semaphore ID = (\d+)/);
   if (sid !== undefined) t.own('sem', sid);
-  await px.ask(
-    { op: 'open', jobs: px.jobs, mutex: px.mutex },
-    `mq_open("${px.jobs}", O_CREAT|O_EXCL|O_RDWR, 0600, &attr); sem_open("${px.mutex}", O_CREAT|O_EXCL, 0600, 1)`,
-  );
+  await px.ask({ op: 'open', jobs: px.jobs, mutex: px.mutex }, [
+    `mq_open("${px.jobs}", O_CREAT|O_EXCL|O_RDWR, 0600, &attr)`,
+    `sem_open("${px.mutex}", O_CREAT|O_EXCL, 0600, 1)`,
+  ]);
   const made = await px.ask({ op: 'names' }, STAT_NAMES);
   if (
     !t.check(
@@ -127,7 +127,7 @@ async function versus(t: Tour): Promise<void> {
     'System V: removed at once; job 2 went with the queue',
     exited(rm),
   );
-  await px.ask({ op: 'unlink' }, `mq_unlink("${px.jobs}"); sem_unlink("${px.mutex}")`);
+  await px.ask({ op: 'unlink' }, [`mq_unlink("${px.jobs}")`, `sem_unlink("${px.mutex}")`]);
   const after = await px.ask({ op: 'names' }, STAT_NAMES);
   const p3 = await px.ask({ op: 'receive' }, 'mq_receive(mqd, buf, 64, &prio)');
   t.check(

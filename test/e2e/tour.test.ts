@@ -85,7 +85,7 @@ describe('svipc tour', () => {
       const m = /(\d+) checks passed, 0 failed \(([\d.]+) s\)/.exec(plain);
       expect(m).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThanOrEqual(35);
-      // About 7 s on an idle machine; generous here, as the suites run side by side.
+      // 18-19 s measured on 2 cores at a load average of 10; generous, as the suites run side by side.
       expect(Number(m![2])).toBeLessThan(45);
       const dir = dirOf(plain);
       expect(dir).toBeDefined();
@@ -250,6 +250,17 @@ describe.skipIf(!canPosixNamespace())(
       cat "$D/a" "$D/b" >&2; rm -r "$D"`);
       expect(r.stdout, r.stderr).toBe('rc=0\nshm=\nmqueue=\nmade=2\nint-rc=130\nshm=\nmqueue=\n');
       expect(r.stderr).toMatch(/the POSIX objects are \/svipc-tour-\d+-[0-9a-f]{8}-jobs and /);
+    });
+
+    it('as another user, SIGKILLed mid-step: its helper and its guard leave no name behind', async () => {
+      const r = await posixScript(`D=$(mktemp -d)
+      nobody "$SVIPC" tour --only 8 > "$D/out" 2>&1 & P=$!
+      for i in $(seq 400); do grep -q "^  ok   held" "$D/out" && break; sleep 0.05; done
+      echo "made=$(ls -A /dev/shm /dev/mqueue | grep -c svipc-tour)"
+      kill -KILL $(pgrep -P $P); wait $P; echo "rc=$?"
+      for i in $(seq 100); do [ -z "$(ls -A /dev/shm /dev/mqueue)" ] && break; sleep 0.05; done
+      ${LEFT}; cat "$D/out" >&2; rm -r "$D"`);
+      expect(r.stdout, r.stderr).toBe('made=2\nrc=137\nshm=\nmqueue=\n');
     });
   },
 );
