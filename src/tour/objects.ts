@@ -3,6 +3,7 @@
 // tour can prove it made. Every kind question goes to the kind table (src/ipc/kinds.ts).
 import { isIpcError } from '../ipc/errors.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
+import type { PosixKind } from '../ipc/posix-inventory.js';
 import { PosixMessageQueue } from '../ipc/posix-mq.js';
 import { PosixSemaphore } from '../ipc/posix-sem.js';
 
@@ -11,7 +12,7 @@ export const REGISTRY_FILE = '.owned.jsonl';
 
 /** A POSIX object the tour's POSIX helper made on the host (not in a private namespace). */
 export interface OwnedName {
-  kind: 'pmsg' | 'psem';
+  kind: Extract<PosixKind, 'pmsg' | 'psem'>;
   name: string;
 }
 

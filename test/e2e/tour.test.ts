@@ -67,7 +67,7 @@ describe('svipc tour', () => {
       const r = await inNamespace(
         `"$SVIPC" tour; echo "rc=$?"; echo "left=$(${COUNT})"
          "$SVIPC" tour --trace > "$TRACED" 2>&1; echo "trace-rc=$?"; echo "trace-left=$(${COUNT})"`,
-        { timeoutMs: 120_000, env: { TRACED: join(tmpdir(), `tour-trace-${process.pid}.txt`) } },
+        { timeoutMs: 280_000, env: { TRACED: join(tmpdir(), `tour-trace-${process.pid}.txt`) } },
       );
       const traced = readFileSync(join(tmpdir(), `tour-trace-${process.pid}.txt`), 'utf8');
       rmSync(join(tmpdir(), `tour-trace-${process.pid}.txt`), { force: true });
@@ -85,8 +85,9 @@ describe('svipc tour', () => {
       const m = /(\d+) checks passed, 0 failed \(([\d.]+) s\)/.exec(plain);
       expect(m).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThanOrEqual(35);
-      // 18-19 s measured on 2 cores at a load average of 10; generous, as the suites run side by side.
-      expect(Number(m![2])).toBeLessThan(45);
+      // A bound against a hang, not a speed test: 18-19 s measured on 2 cores at a load average
+      // of 10, 54 s with this file's other tests and other suites beside it.
+      expect(Number(m![2])).toBeLessThan(120);
       const dir = dirOf(plain);
       expect(dir).toBeDefined();
       expect(existsSync(dir!)).toBe(false);
@@ -106,7 +107,7 @@ describe('svipc tour', () => {
       expect(b.get(4)!.join('\n')).toContain('<- expected: ');
       expect(plain).not.toContain('<- expected');
     },
-    150_000,
+    300_000,
   );
 
   it.skipIf(canUnshare())('runs on the host when namespaces are not permitted', async () => {
