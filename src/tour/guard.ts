@@ -6,36 +6,7 @@
 // reaches it too: it ignores SIGINT/SIGHUP/SIGTERM, the tour decides.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Kind, type Owned, REGISTRY_FILE, type RegistryLine, removeOwned } from './runner.js';
-
-/** The objects a registry leaves owned, in order. */
-export function replay(text: string): { owned: Owned[]; ownedKeys: { kind: Kind; key: number }[] } {
-  const owned: Owned[] = [];
-  const ownedKeys: { kind: Kind; key: number }[] = [];
-  for (const raw of text.split('\n')) {
-    if (raw === '') continue;
-    let line: RegistryLine;
-    try {
-      line = JSON.parse(raw) as RegistryLine;
-    } catch {
-      continue; // a line cut by the tour's death
-    }
-    const i = owned.findIndex((o) => o.kind === line.kind && 'id' in line && o.id === line.id);
-    if (line.op === 'own') {
-      if (i >= 0) owned.splice(i, 1);
-      owned.push(
-        line.key === undefined
-          ? { kind: line.kind, id: line.id }
-          : { kind: line.kind, id: line.id, key: line.key },
-      );
-    } else if (line.op === 'disown') {
-      if (i >= 0) owned.splice(i, 1);
-    } else {
-      ownedKeys.push({ kind: line.kind, key: line.key });
-    }
-  }
-  return { owned, ownedKeys };
-}
+import { REGISTRY_FILE, removeOwned, replay } from './objects.js';
 
 function main(): void {
   const [dir, started] = process.argv.slice(2);
@@ -49,8 +20,7 @@ function main(): void {
   process.stdin.on('end', () => {
     const registry = join(dir, REGISTRY_FILE);
     if (existsSync(registry)) {
-      const { owned, ownedKeys } = replay(readFileSync(registry, 'utf8'));
-      const left = removeOwned(owned, ownedKeys, Number(started));
+      const left = removeOwned(replay(readFileSync(registry, 'utf8')), Number(started));
       if (left.length > 0) {
         process.stderr.write(
           `svipc tour: the tour died; its guard removed what it had left: ${left.join(', ')}\n`,

@@ -3,62 +3,35 @@
 // so that whatever happens (a failed check, an exception, SIGINT) it removes those, and
 // only those, before it exits.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { findCommand } from '../cli/registry.js';
-import { isIpcError } from '../ipc/index.js';
+import { isIpcError } from '../ipc/errors.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
-import { PARENT_PID_ENV } from '../ipc/process.js';
+import { setTracer } from '../ipc/trace.js';
 import { PACKAGE_ROOT } from '../package.js';
-
-/** bin/svipc of this installation. */
-export const SVIPC_BIN = join(PACKAGE_ROOT, 'bin/svipc');
+import { Children, type Finished, type Spawned } from './children.js';
+import {
+  claimedObjects,
+  keyInUse,
+  type Owned,
+  type OwnedName,
+  REGISTRY_FILE,
+  type RegistryLine,
+  removeOwned,
+} from './objects.js';
 
 /** Whether `svipc NAME` is a command of this svipc (a tour step may need one that is not). */
 export function commandExists(name: string): boolean {
   return findCommand(name) !== undefined;
 }
 
-/** The tour's name for the kind of an object (the one declared in src/ipc/inventory.ts). */
-export type Kind = IpcKind;
-
 /** The guard (src/tour/guard.ts): cleans up after a tour that died without doing it. */
 const GUARD = join(PACKAGE_ROOT, 'dist/src/tour/guard.js');
 
-/** In the scratch folder: the registry, one JSON line per change, for the guard. */
-export const REGISTRY_FILE = '.owned.jsonl';
-
-/** A line of the registry. */
-export type RegistryLine =
-  | { op: 'own'; kind: Kind; id: number; key?: number }
-  | { op: 'disown'; kind: Kind; id: number }
-  | { op: 'ownKey'; kind: Kind; key: number };
-
-/** An object the tour created, known by id (and, when made with a key, by key). */
-export interface Owned {
-  kind: Kind;
-  id: number;
-  key?: number;
-}
-
-export interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The output lines, in arrival order (stdout and stderr; stderr only when stdout went to a file). */
-  lines: string[];
-  /** stdout and stderr together, in order (unless stdout went to a file: then stderr). */
-  output: string;
-  /** Only what the launching shell itself said (a failed exec), or stderr when stdout went to a file. */
-  stderr: string;
-}
-
-export interface Spawned {
-  pid: number;
-  child: ChildProcess;
-  done: Promise<Finished>;
-}
+export type { Finished, Spawned } from './children.js';
 
 export interface SpawnOpts {
   /** stdin from this file (path relative to the scratch folder). */
@@ -69,6 +42,20 @@ export interface SpawnOpts {
   background?: boolean;
   /** Give the child --trace (when the tour runs with --trace and the command has it). */
   traceable?: boolean;
+  /** The C call(s) the command makes, in the lecture's words: shown after the command line. */
+  c?: string;
+  /** Failures this command is expected to trace (errno name -> why), marked as expected. */
+  expected?: Expected;
+}
+
+/** errno name -> why that failure is expected here: `{ EAGAIN: 'IPC_NOWAIT: it would wait' }`. */
+export type Expected = Readonly<Record<string, string>>;
+
+/** A traced call that failed with an errno the step expects, marked so in the tour's output. */
+export function markExpected(line: string, expected: Expected | undefined): string {
+  const errno = / -> -1 (E[A-Z0-9]+)\b/.exec(line)?.[1];
+  const why = errno === undefined ? undefined : expected?.[errno];
+  return why === undefined ? line : `${line}   <- expected: ${why}`;
 }
 
 export class Aborted extends Error {
@@ -78,7 +65,13 @@ export class Aborted extends Error {
   }
 }
 
-export class TourFailure extends Error {}
+/** `q` at a --step pause: the tour stops, cleans up and exits 0. */
+export class Quit extends Error {
+  constructor() {
+    super('stopped');
+    this.name = 'Quit';
+  }
+}
 
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 export function shellQuote(s: string): string {
@@ -97,8 +90,9 @@ export class Tour {
   skipped = 0;
   readonly #owned: Owned[] = [];
   /** Keys handed to a child that creates the object itself (svshm-writer). */
-  readonly #ownedKeys: { kind: Kind; key: number }[] = [];
-  readonly #children = new Set<Spawned>();
+  readonly #ownedKeys: { kind: IpcKind; key: number }[] = [];
+  readonly #names: OwnedName[] = [];
+  readonly #children = new Children();
   readonly #color: boolean;
   #guard: ChildProcess | undefined;
   /** With --quiet: what the current step said, shown if one of its checks fails. */
@@ -162,10 +156,11 @@ export class Tour {
     else this.#held.push(line);
   }
 
-  heading(n: number, total: number, title: string): void {
+  heading(n: number, total: number, title: string, slide: string): void {
     this.#held = [];
     this.out();
     this.out(this.#paint('1', `[${n}/${total}] ${title}`));
+    this.out(`  ${this.#paint('2', `the lecture's slide ${slide}`)}`);
   }
 
   note(text: string): void {
@@ -205,55 +200,19 @@ export class Tour {
   spawn(args: readonly string[], o: SpawnOpts = {}): Spawned {
     this.checkAbort();
     const argv = o.traceable && this.opts.trace ? [args[0]!, '--trace', ...args.slice(1)] : [...args];
-    this.say(`  $ ${this.commandLine(argv, o)}`);
-    const fds: number[] = [];
-    const inFd = o.stdinFile ? openSync(this.path(o.stdinFile), 'r') : 'ignore';
-    const outFd = o.stdoutFile ? openSync(this.path(o.stdoutFile), 'w') : 'pipe';
-    if (typeof inFd === 'number') fds.push(inFd);
-    if (typeof outFd === 'number') fds.push(outFd);
-    // Unless stdout goes to a file, stdout and stderr share one pipe (through sh's 2>&1,
-    // then exec: the child's pid is svipc's), so that the lines come in the order the
-    // command wrote them, as on a terminal (--trace lines between the demo's own).
-    const [cmd, cmdArgs] =
-      typeof outFd === 'number'
-        ? [process.execPath, [SVIPC_BIN, ...argv]]
-        : ['/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, SVIPC_BIN, ...argv]];
-    const child = spawn(cmd, cmdArgs, {
+    this.say(`  $ ${this.commandLine(argv, o)}${o.c ? `   ${this.#paint('36', `# C: ${o.c}`)}` : ''}`);
+    const spawned = this.#children.svipc(argv, {
       cwd: this.dir,
-      stdio: [inFd, outFd, 'pipe'],
-      // The child dies with the tour, even a SIGKILLed one (src/cli/main.ts, process.ts).
-      env: { ...this.ctx.env, NO_COLOR: '1', SVIPC_TOUR: '1', [PARENT_PID_ENV]: String(process.pid) },
+      env: this.ctx.env,
+      ...(o.stdinFile ? { stdinPath: this.path(o.stdinFile) } : {}),
+      ...(o.stdoutFile ? { stdoutPath: this.path(o.stdoutFile) } : {}),
+      onLine: (line) => this.say(`    ${this.opts.trace ? markExpected(line, o.expected) : line}`),
     });
-    for (const fd of fds) closeSync(fd);
-    const lines: string[] = [];
-    let stdout = '';
-    let stderr = '';
-    const partial = { out: '', err: '' };
-    const show = (line: string) => {
-      lines.push(line);
-      this.say(`    ${line}`);
-    };
-    const feed = (which: 'out' | 'err', chunk: Buffer) => {
-      const text = chunk.toString();
-      if (which === 'out') stdout += text;
-      else stderr += text;
-      const parts = (partial[which] + text).split('\n');
-      partial[which] = parts.pop()!;
-      for (const l of parts) show(l);
-    };
-    child.stdout?.on('data', (c: Buffer) => feed('out', c));
-    child.stderr?.on('data', (c: Buffer) => feed('err', c));
-    const done = new Promise<Finished>((resolvePromise, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        for (const w of ['out', 'err'] as const) if (partial[w]) show(partial[w]);
-        this.#claim(stdout);
-        this.#children.delete(spawned);
-        resolvePromise({ code, signal, lines, output: stdout + stderr, stderr });
-      });
-    });
-    const spawned: Spawned = { pid: child.pid ?? -1, child, done };
-    this.#children.add(spawned);
+    // A child that says it created an object created it for the tour: owned at once.
+    void spawned.done.then(
+      (f) => this.#claim(f.stdout),
+      () => {},
+    );
     return spawned;
   }
 
@@ -264,14 +223,19 @@ export class Tour {
 
   /** Wait for a spawned child, or throw Aborted at once on SIGINT/SIGTERM/SIGHUP. */
   wait(s: Spawned): Promise<Finished> {
+    return this.abortable(s.done);
+  }
+
+  /** `p`, or Aborted at once on SIGINT/SIGTERM/SIGHUP. */
+  abortable<T>(p: Promise<T>): Promise<T> {
     return new Promise((resolvePromise, reject) => {
       if (this.signal.aborted) return reject(new Aborted());
       const onAbort = () => reject(new Aborted());
       this.signal.addEventListener('abort', onAbort, { once: true });
-      s.done.then(
-        (f) => {
+      p.then(
+        (v) => {
           this.signal.removeEventListener('abort', onAbort);
-          resolvePromise(f);
+          resolvePromise(v);
         },
         (e) => {
           this.signal.removeEventListener('abort', onAbort);
@@ -279,6 +243,11 @@ export class Tour {
         },
       );
     });
+  }
+
+  /** A child the tour started itself (not `svipc ...`): stopped with the others at cleanup. */
+  adopt(child: ChildProcess): Spawned {
+    return this.#children.adopt(child);
   }
 
   /** Poll `cond` every 10 ms until true (returns true) or `ms` elapse (false). Abortable. */
@@ -290,6 +259,25 @@ export class Tour {
       if (performance.now() > end) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /**
+   * With --trace, run `fn` (the tour's own IPC calls, in-process) with the tracer on, showing
+   * each call as the children's are shown; expected failures marked. Without, just run it.
+   */
+  traced<T>(fn: () => T, expected?: Expected): T {
+    if (!this.opts.trace) return fn();
+    setTracer((line) => this.say(`    ${markExpected(line, expected)}`));
+    try {
+      return fn();
+    } finally {
+      setTracer(null);
+    }
+  }
+
+  /** A C call shown beside what the tour itself does (no svipc command does it yet). */
+  call(c: string, what: string): void {
+    this.say(`  ${this.#paint('36', `C: ${c}`)}   ${this.#paint('2', `(${what})`)}`);
   }
 
   // ---- IPC objects --------------------------------------------------------------------
@@ -307,7 +295,7 @@ export class Tour {
     }
   }
 
-  own(kind: Kind, id: number, key?: number): void {
+  own(kind: IpcKind, id: number, key?: number): void {
     const known = this.#owned.find((o) => o.kind === kind && o.id === id);
     if (known) {
       if (key !== undefined && known.key !== key) {
@@ -326,26 +314,26 @@ export class Tour {
    * for the tour: own it at once, so that an interrupted step still removes it.
    */
   #claim(stdout: string): void {
-    const patterns: [Kind, RegExp][] = [
-      ['sem', /^semaphore ID = (\d+)$/gm],
-      ['sem', /^Semaphore id: (\d+)$/gm],
-      ['shm', /^Shared memory id: (\d+)$/gm],
-      ['msg', /^Message queue id: (\d+)$/gm],
-    ];
-    for (const [kind, re] of patterns) for (const m of stdout.matchAll(re)) this.own(kind, Number(m[1]));
+    for (const { kind, id } of claimedObjects(stdout)) this.own(kind, id);
+  }
+
+  /** A POSIX name the tour's POSIX helper is about to create on the host (exclusively). */
+  ownName(o: OwnedName): void {
+    this.#names.push(o);
+    this.#record({ op: 'ownName', ...o });
   }
 
   /**
    * A fresh key a child will create an object with (exclusively). At cleanup, an object
    * with that key is removed only if this user created it after the tour started.
    */
-  ownKey(kind: Kind, key: number): void {
+  ownKey(kind: IpcKind, key: number): void {
     this.#ownedKeys.push({ kind, key });
     this.#record({ op: 'ownKey', kind, key });
   }
 
   /** The tour removed it (or saw it removed): forget it. */
-  disown(kind: Kind, id: number): void {
+  disown(kind: IpcKind, id: number): void {
     const i = this.#owned.findIndex((o) => o.kind === kind && o.id === id);
     if (i >= 0) {
       this.#owned.splice(i, 1);
@@ -354,9 +342,9 @@ export class Tour {
   }
 
   /** Remove an object the tour created (quietly, in-process). */
-  remove(kind: Kind, id: number): void {
+  remove(kind: IpcKind, id: number): void {
     try {
-      removeObject(kind, id);
+      KINDS[kind].remove(id);
     } catch (e) {
       if (!isIpcError(e, 'EINVAL', 'EIDRM')) throw e;
     }
@@ -369,17 +357,7 @@ export class Tour {
    * remove the scratch folder. Quick: runs within the launcher's 1.5 s signal grace.
    */
   async cleanup(): Promise<string[]> {
-    const kids = [...this.#children];
-    for (const k of kids) k.child.kill('SIGTERM');
-    if (kids.length > 0) {
-      const t0 = performance.now();
-      while (this.#children.size > 0 && performance.now() - t0 < 700)
-        await new Promise((r) => setTimeout(r, 10));
-      for (const k of this.#children) k.child.kill('SIGKILL');
-      const t1 = performance.now();
-      while (this.#children.size > 0 && performance.now() - t1 < 200)
-        await new Promise((r) => setTimeout(r, 10));
-    }
+    await this.#children.stopAll();
     const left = this.#removeAll();
     process.removeListener('exit', this.#onExit);
     return left;
@@ -392,12 +370,7 @@ export class Tour {
    * the rest, remove what the tour made.
    */
   readonly #onExit = (): void => {
-    const pids = [...this.#children].map((k) => k.pid).filter((p) => p > 0);
-    for (const pid of pids) signalPid(pid, 'SIGTERM');
-    const end = performance.now() + 300;
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    while (pids.some(running) && performance.now() < end) Atomics.wait(nap, 0, 0, 5);
-    for (const pid of pids.filter(running)) signalPid(pid, 'SIGKILL');
+    this.#children.stopAllNow();
     this.#removeAll();
   };
 
@@ -407,109 +380,13 @@ export class Tour {
   }
 
   #removeAll(): string[] {
-    const left = removeOwned(this.#owned.splice(0), this.#ownedKeys.splice(0), this.started);
+    const left = removeOwned(
+      { owned: this.#owned.splice(0), ownedKeys: this.#ownedKeys.splice(0), names: this.#names.splice(0) },
+      this.started,
+    );
     rmSync(this.dir, { recursive: true, force: true });
     // The scratch folder is gone: the guard's stdin closes with nothing left to do.
     this.#guard?.stdin?.destroy();
     return left;
   }
-}
-
-/**
- * Remove objects a tour made that still exist: an id is only trusted while its key, when it
- * had one, still matches; a key only when its object was created by this user after the tour
- * started. Returns what was removed ("msg 3").
- */
-export function removeOwned(
-  owned: readonly Owned[],
-  ownedKeys: readonly { kind: Kind; key: number }[],
-  started: number,
-): string[] {
-  const left: string[] = [];
-  for (const o of owned) {
-    try {
-      if (o.key !== undefined && keyOf(o.kind, o.id) !== (o.key | 0)) continue;
-      removeObject(o.kind, o.id);
-      left.push(`${o.kind} ${o.id}`);
-    } catch {
-      // gone already
-    }
-  }
-  for (const { kind, key } of ownedKeys) {
-    try {
-      const id = idOfKey(kind, key);
-      if (id === undefined) continue;
-      const perm = statPerm(kind, id);
-      if (perm.cuid !== process.getuid?.() || perm.ctime < started - 1) continue;
-      removeObject(kind, id);
-      left.push(`${kind} ${id}`);
-    } catch {
-      // gone already, or not ours
-    }
-  }
-  return left;
-}
-
-function signalPid(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone
-  }
-}
-
-/** Whether `pid` still runs (not gone, not a zombie waiting to be reaped). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function keyInUse(key: number): boolean {
-  for (const kind of ['shm', 'sem', 'msg'] as const) {
-    try {
-      KINDS[kind].idOfKey(key);
-      return true;
-    } catch (e) {
-      if (!isIpcError(e, 'ENOENT')) return true; // EACCES: someone's object: in use
-    }
-  }
-  return false;
-}
-
-/** The id of the object of this kind that has `key` now, or undefined. */
-export function idOfKey(kind: Kind, key: number): number | undefined {
-  try {
-    return KINDS[kind].idOfKey(key);
-  } catch (e) {
-    if (isIpcError(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-}
-
-/** Whether the object `id` of this kind exists. */
-export function exists(kind: Kind, id: number): boolean {
-  try {
-    keyOf(kind, id);
-    return true;
-  } catch (e) {
-    if (isIpcError(e, 'EINVAL', 'EIDRM')) return false;
-    throw e;
-  }
-}
-
-function statPerm(kind: Kind, id: number): { cuid: number; ctime: number } {
-  const ds = KINDS[kind].stat(id);
-  return { cuid: ds.perm.cuid, ctime: ds.ctime };
-}
-
-function keyOf(kind: Kind, id: number): number {
-  return KINDS[kind].stat(id).perm.key | 0;
-}
-
-function removeObject(kind: Kind, id: number): void {
-  KINDS[kind].remove(id);
 }
