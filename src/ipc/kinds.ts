@@ -2,6 +2,7 @@
 // which inventory scan and which names go with a kind. Commands, the tour and hygiene ask
 // this table instead of branching on 'msg' | 'sem' | 'shm'; a new kind (POSIX objects) is a
 // new entry here plus its own files.
+
 import {
   getQueue,
   getSegment,
@@ -16,6 +17,7 @@ import {
 import { MessageQueue } from './msg.js';
 import { SemaphoreSet } from './sem.js';
 import { SharedMemory } from './shm.js';
+import type { Traced } from './trace.js';
 import type { IpcPerm } from './types.js';
 
 export type { IpcKind } from './inventory.js';
@@ -29,11 +31,11 @@ export interface KindEntry {
   /** The name of its *get call: msgget, semget, shmget. */
   getCall: string;
   /** IPC_STAT of one id: the parts every kind has (needs read permission). */
-  stat(id: number): { perm: IpcPerm; ctime: number };
+  stat(id: number, opts?: Traced): { perm: IpcPerm; ctime: number };
   /** IPC_RMID. */
   remove(id: number): void;
   /** The id of the object that has `key` (no create): ENOENT when there is none. */
-  idOfKey(key: number): number;
+  idOfKey(key: number, opts?: Traced): number;
   /** The object's record, or null when there is no such id. */
   record(id: number, opts?: InventoryOptions): IpcRecord | null;
   /** Every object of the kind. */
@@ -49,9 +51,9 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     noun: 'message queue',
     idName: 'msqid',
     getCall: 'msgget',
-    stat: (id) => new MessageQueue(id).stat(),
+    stat: (id, opts) => new MessageQueue(id, opts).stat(),
     remove: (id) => new MessageQueue(id).remove(),
-    idOfKey: (key) => MessageQueue.get(key).id,
+    idOfKey: (key, opts) => MessageQueue.get(key, opts).id,
     record: (id, opts) => getQueue(id, opts),
     list: (opts) => listQueues(opts),
     maxIndex: () => MessageQueue.usage().maxIndex,
@@ -62,9 +64,9 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     noun: 'semaphore set',
     idName: 'semid',
     getCall: 'semget',
-    stat: (id) => new SemaphoreSet(id).stat(),
+    stat: (id, opts) => new SemaphoreSet(id, opts).stat(),
     remove: (id) => new SemaphoreSet(id).remove(),
-    idOfKey: (key) => SemaphoreSet.get(key, 0).id,
+    idOfKey: (key, opts) => SemaphoreSet.get(key, 0, opts).id,
     record: (id, opts) => getSemaphore(id, opts),
     list: (opts) => listSemaphores(opts),
     maxIndex: () => SemaphoreSet.usage().maxIndex,
@@ -75,9 +77,9 @@ export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
     noun: 'shared memory segment',
     idName: 'shmid',
     getCall: 'shmget',
-    stat: (id) => new SharedMemory(id).stat(),
+    stat: (id, opts) => new SharedMemory(id, opts).stat(),
     remove: (id) => new SharedMemory(id).remove(),
-    idOfKey: (key) => SharedMemory.get(key, 0).id,
+    idOfKey: (key, opts) => SharedMemory.get(key, 0, opts).id,
     record: (id, opts) => getSegment(id, opts),
     list: (opts) => listSegments(opts),
     maxIndex: () => SharedMemory.usage().maxIndex,

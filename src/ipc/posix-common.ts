@@ -8,12 +8,14 @@
 // (1) says what happened. The signal and the deadline are checked between slices, so an abort
 // takes effect within one slice and no pool thread outlives the wait. A slice that succeeded
 // after the signal fired still counts (its message or decrement is returned, never dropped).
+
 import { constants as fsc, fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { deadlineOf, sleep, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
 import { ipcError, isIpcError } from './errors.js';
 import { encode, sizeOf, timespec } from './libc.js';
 import { wasCreated } from './owned.js';
+import type { Tracer } from './trace.js';
 import { IpcArgumentError } from './validate.js';
 
 export const { EBADF, EAGAIN, ETIMEDOUT, ENOENT } = constants.errno;
@@ -41,6 +43,8 @@ export interface PosixOpenOptions {
   mode?: number;
   /** 'read', 'write' or 'readwrite' (default): open with no more access than needed. */
   access?: 'read' | 'write' | 'readwrite';
+  /** Where this object's calls are traced (see Tracer); none by default. */
+  trace?: Tracer | undefined;
 }
 
 /** Wait options of every POSIX wait: `timeout` in ms, `signal` to give up early. */

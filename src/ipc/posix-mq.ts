@@ -22,7 +22,7 @@ import {
   unlinkIfOurs,
   waitInSlices,
 } from './posix-common.js';
-import { checked, fail, trace } from './trace.js';
+import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import { checkInt, checkMode, INT_MAX } from './validate.js';
 
 export interface PosixMessage {
@@ -79,11 +79,16 @@ export class PosixMessageQueue {
   /** (device, inode) of the queue this object made, to prove it is still ours before unlinking. */
   #identity: string | null = null;
 
+  /** Where this queue's calls are traced (see Tracer); none by default. */
+  readonly trace: Tracer | undefined;
+
   private constructor(
     readonly name: string,
     mqd: number,
+    trace: Tracer | undefined,
   ) {
     this.#mqd = mqd;
+    this.trace = trace;
     this.#messageSize = this.attributes().messageSize;
   }
 
@@ -110,8 +115,8 @@ export class PosixMessageQueue {
     }
     const args = () =>
       `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, ${attr ? `{maxmsg:${opts.maxMessages}, msgsize:${opts.messageSize}}` : 'NULL'}`;
-    const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, attr) as number);
-    return new PosixMessageQueue(name, mqd);
+    const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, attr) as number, opts.trace);
+    return new PosixMessageQueue(name, mqd, opts.trace);
   }
 
   /** A new queue, made exclusively (EEXIST when the name is taken); unlinked by `using`. */
@@ -122,9 +127,9 @@ export class PosixMessageQueue {
   }
 
   /** mq_unlink(name): the queue goes once the last descriptor is closed. */
-  static unlink(name: string): void {
+  static unlink(name: string, opts: Traced = {}): void {
     checkName(name);
-    checked('mq_unlink', () => `"${name}"`, fn.mq_unlink(name) as number);
+    checked('mq_unlink', () => `"${name}"`, fn.mq_unlink(name) as number, opts.trace);
   }
 
   /** The queue's descriptor (a file descriptor on Linux); -1 once closed. */
@@ -134,7 +139,12 @@ export class PosixMessageQueue {
 
   attributes(): PosixQueueAttributes {
     const buf = Buffer.alloc(sizeOf(mq_attr));
-    checked('mq_getattr', () => `${this.#mqd}`, fn.mq_getattr(this.#live('mq_getattr'), buf) as number);
+    checked(
+      'mq_getattr',
+      () => `${this.#mqd}`,
+      fn.mq_getattr(this.#live('mq_getattr'), buf) as number,
+      this.trace,
+    );
     return attrFromRaw(decode<RawAttr>(buf, mq_attr));
   }
 
@@ -146,6 +156,7 @@ export class PosixMessageQueue {
       'mq_setattr',
       () => `${this.#mqd}, {flags:${on ? 'O_NONBLOCK' : '0'}}`,
       fn.mq_setattr(this.#live('mq_setattr'), buf, null) as number,
+      this.trace,
     );
   }
 
@@ -160,7 +171,12 @@ export class PosixMessageQueue {
       if (this.#trySend(data, prio, args) === WOULD_BLOCK) throw ipcError('mq_send', EAGAIN);
       return;
     }
-    checked('mq_send', args, fn.mq_send(this.#live('mq_send'), data, data.length, prio) as number);
+    checked(
+      'mq_send',
+      args,
+      fn.mq_send(this.#live('mq_send'), data, data.length, prio) as number,
+      this.trace,
+    );
   }
 
   /** mq_send that waits for room without blocking the event loop; `timeout` (ms), `signal`. */
@@ -178,7 +194,7 @@ export class PosixMessageQueue {
       async (abs) => {
         const r = await callAsync('mq_timedsend', this.#mqd, data, data.length, prio, abs);
         if (r !== 0) return null;
-        trace('mq_timedsend', args, 0);
+        trace('mq_timedsend', args, 0, this.trace);
         return true as const;
       },
       opts,
@@ -196,8 +212,8 @@ export class PosixMessageQueue {
     }
     const args = () => `${this.#mqd}, ${buf.length}`;
     const n = fn.mq_receive(this.#live('mq_receive'), buf, buf.length, prio) as number;
-    if (n < 0) fail('mq_receive', args);
-    trace('mq_receive', args, n);
+    if (n < 0) fail('mq_receive', args, false, this.trace);
+    trace('mq_receive', args, n, this.trace);
     return message(buf, n, prio);
   }
 
@@ -220,7 +236,7 @@ export class PosixMessageQueue {
       async (abs) => {
         const n = await callAsync('mq_timedreceive', this.#mqd, buf, buf.length, prio, abs);
         if (n < 0) return null;
-        trace('mq_timedreceive', () => `${this.#mqd}, ${buf.length}`, n);
+        trace('mq_timedreceive', () => `${this.#mqd}, ${buf.length}`, n, this.trace);
         return message(buf, n, prio);
       },
       opts,
@@ -239,13 +255,13 @@ export class PosixMessageQueue {
   /** mq_close. Idempotent; a wait in progress ends (EBADF) within one slice, then the close happens. */
   close(): void {
     this.#inFlight.close(() => {
-      checked('mq_close', () => `${this.#mqd}`, fn.mq_close(this.#mqd) as number);
+      checked('mq_close', () => `${this.#mqd}`, fn.mq_close(this.#mqd) as number, this.trace);
     });
   }
 
   /** mq_unlink of this queue's name. */
   remove(): void {
-    PosixMessageQueue.unlink(this.name);
+    PosixMessageQueue.unlink(this.name, this);
   }
 
   /**
@@ -277,12 +293,12 @@ export class PosixMessageQueue {
   #trySend(data: Uint8Array, prio: number, args: () => string): true | typeof WOULD_BLOCK {
     const r = fn.mq_timedsend(this.#live('mq_send'), data, data.length, prio, absTimespec(null)) as number;
     if (r === 0) {
-      trace('mq_send', args, 0);
+      trace('mq_send', args, 0, this.trace);
       return true;
     }
     const errno = lastErrno();
     if (errno === ETIMEDOUT || errno === EAGAIN) return WOULD_BLOCK;
-    return fail('mq_send', args);
+    return fail('mq_send', args, false, this.trace);
   }
 
   #tryReceive(buf: Buffer, prio: Buffer): PosixMessage | typeof WOULD_BLOCK {
@@ -295,12 +311,12 @@ export class PosixMessageQueue {
       absTimespec(null),
     ) as number;
     if (n >= 0) {
-      trace('mq_receive', args, n);
+      trace('mq_receive', args, n, this.trace);
       return message(buf, n, prio);
     }
     const errno = lastErrno();
     if (errno === ETIMEDOUT || errno === EAGAIN) return WOULD_BLOCK;
-    return fail('mq_receive', args);
+    return fail('mq_receive', args, false, this.trace);
   }
 }
 

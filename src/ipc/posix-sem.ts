@@ -19,7 +19,7 @@ import {
   unlinkIfOurs,
   waitInSlices,
 } from './posix-common.js';
-import { checked, fail, trace } from './trace.js';
+import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import { checkInt, checkMode } from './validate.js';
 
 /** Where glibc keeps named semaphores: "/NAME" is the file /dev/shm/sem.NAME. */
@@ -34,11 +34,16 @@ export class PosixSemaphore {
   readonly #inFlight = new InFlight();
   #identity: string | null = null;
 
+  /** Where this semaphore's calls are traced (see Tracer); none by default. */
+  readonly trace: Tracer | undefined;
+
   private constructor(
     readonly name: string,
     sem: Address,
+    trace: Tracer | undefined,
   ) {
     this.#sem = sem;
+    this.trace = trace;
   }
 
   /** sem_open(name, flags, mode, value); `value` (default 0) is used only when it is created. */
@@ -50,22 +55,22 @@ export class PosixSemaphore {
     const value = checkInt('value', opts.value ?? 0, 0, PX.SEM_VALUE_MAX);
     const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, ${value}`;
     const sem = fn.sem_open(name, flags, mode, value) as Address;
-    if (sem === null || addressOf(sem) === 0n) fail('sem_open', args); // SEM_FAILED
-    trace('sem_open', args, `0x${addressOf(sem).toString(16)}`);
-    return new PosixSemaphore(name, sem);
+    if (sem === null || addressOf(sem) === 0n) fail('sem_open', args, false, opts.trace); // SEM_FAILED
+    trace('sem_open', args, `0x${addressOf(sem).toString(16)}`, opts.trace);
+    return new PosixSemaphore(name, sem, opts.trace);
   }
 
   /** A new semaphore, made exclusively (EEXIST when the name is taken); unlinked by `using`. */
-  static create(name: string, opts: { value?: number; mode?: number } = {}): PosixSemaphore {
+  static create(name: string, opts: { value?: number; mode?: number } & Traced = {}): PosixSemaphore {
     const s = PosixSemaphore.open(name, { ...opts, create: true, exclusive: true });
     s.#identity = identityOf(semaphorePath(name));
     return markCreated(s);
   }
 
   /** sem_unlink(name): the semaphore goes once the last process closes it. */
-  static unlink(name: string): void {
+  static unlink(name: string, opts: Traced = {}): void {
     checkName(name);
-    checked('sem_unlink', () => `"${name}"`, fn.sem_unlink(name) as number);
+    checked('sem_unlink', () => `"${name}"`, fn.sem_unlink(name) as number, opts.trace);
   }
 
   get closed(): boolean {
@@ -76,14 +81,14 @@ export class PosixSemaphore {
   value(): number {
     this.#check('sem_getvalue');
     const out = Buffer.alloc(4);
-    checked('sem_getvalue', () => `"${this.name}"`, fn.sem_getvalue(this.#sem, out) as number);
+    checked('sem_getvalue', () => `"${this.name}"`, fn.sem_getvalue(this.#sem, out) as number, this.trace);
     return out.readInt32LE(0);
   }
 
   /** sem_post: add one (EOVERFLOW at SEM_VALUE_MAX). */
   post(): void {
     this.#check('sem_post');
-    checked('sem_post', () => `"${this.name}"`, fn.sem_post(this.#sem) as number);
+    checked('sem_post', () => `"${this.name}"`, fn.sem_post(this.#sem) as number, this.trace);
   }
 
   /** sem_trywait: take one if the value is above 0; false when it would have to wait. */
@@ -105,7 +110,7 @@ export class PosixSemaphore {
       () => this.#tryWait(),
       async (abs) => {
         if ((await callAsync('sem_timedwait', this.#sem, abs)) !== 0) return null;
-        trace('sem_timedwait', () => `"${this.name}"`, 0);
+        trace('sem_timedwait', () => `"${this.name}"`, 0, this.trace);
         return true as const;
       },
       opts,
@@ -116,13 +121,13 @@ export class PosixSemaphore {
   /** sem_close. Idempotent; a wait in progress ends (EBADF) within one slice, then the close happens. */
   close(): void {
     this.#inFlight.close(() => {
-      checked('sem_close', () => `"${this.name}"`, fn.sem_close(this.#sem) as number);
+      checked('sem_close', () => `"${this.name}"`, fn.sem_close(this.#sem) as number, this.trace);
     });
   }
 
   /** sem_unlink of this semaphore's name. */
   remove(): void {
-    PosixSemaphore.unlink(this.name);
+    PosixSemaphore.unlink(this.name, this);
   }
 
   /** `using s = PosixSemaphore.create(...)`: closed, and unlinked when this object made it (and still is it). */
@@ -146,11 +151,11 @@ export class PosixSemaphore {
     this.#check('sem_trywait');
     const args = () => `"${this.name}"`;
     if ((fn.sem_trywait(this.#sem) as number) === 0) {
-      trace('sem_trywait', args, 0);
+      trace('sem_trywait', args, 0, this.trace);
       return true;
     }
     if (lastErrno() === EAGAIN) return WOULD_BLOCK;
-    return fail('sem_trywait', args);
+    return fail('sem_trywait', args, false, this.trace);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   unlinkIfOurs,
 } from './posix-common.js';
 import { checkViewRange, MAX_VIEW } from './shm.js';
-import { checked, fail, trace } from './trace.js';
+import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import { checkInt, checkMode } from './validate.js';
 
 const { EFBIG, EINVAL } = constants.errno;
@@ -48,6 +48,8 @@ export class PosixMapping {
     /** Bytes mapped (may exceed MAX_VIEW). */
     readonly size: number,
     readonly readonly: boolean,
+    /** Where munmap is traced: the object's tracer (see Tracer). */
+    readonly trace?: Tracer,
   ) {
     this.#addr = addr;
   }
@@ -84,8 +86,8 @@ export class PosixMapping {
     this.#addr = null;
     this.#buffer = null;
     const args = () => `0x${addressOf(addr).toString(16)}, ${this.size}`;
-    if ((fn.munmap(addr, this.size) as number) < 0) fail('munmap', args);
-    trace('munmap', args, 0);
+    if ((fn.munmap(addr, this.size) as number) < 0) fail('munmap', args, false, this.trace);
+    trace('munmap', args, 0, this.trace);
   }
 
   /** `using m = shm.map()`: unmapped at the end of the scope. */
@@ -107,6 +109,8 @@ export class PosixSharedMemory {
     readonly name: string,
     fd: number,
     readonly readonly: boolean,
+    /** Where this object's calls are traced (see Tracer); none by default. */
+    readonly trace: Tracer | undefined,
   ) {
     this.#fd = fd;
   }
@@ -120,8 +124,8 @@ export class PosixSharedMemory {
     const flags = openFlags({ ...opts, access: opts.readonly ? 'read' : 'readwrite' });
     const mode = checkMode(opts.mode ?? 0o600);
     const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`;
-    const fd = checked('shm_open', args, fn.shm_open(name, flags, mode) as number);
-    const shm = new PosixSharedMemory(name, fd, opts.readonly ?? false);
+    const fd = checked('shm_open', args, fn.shm_open(name, flags, mode) as number, opts.trace);
+    const shm = new PosixSharedMemory(name, fd, opts.readonly ?? false, opts.trace);
     if (opts.size !== undefined) {
       try {
         shm.resize(opts.size);
@@ -134,9 +138,14 @@ export class PosixSharedMemory {
   }
 
   /** A new object of `size` bytes, made exclusively (EEXIST when taken); unlinked by `using`. */
-  static create(name: string, size: number, opts: { mode?: number } = {}): PosixSharedMemory {
+  static create(name: string, size: number, opts: { mode?: number } & Traced = {}): PosixSharedMemory {
     checkInt('size', size, 0, Number.MAX_SAFE_INTEGER);
-    const shm = PosixSharedMemory.open(name, { mode: opts.mode, create: true, exclusive: true });
+    const shm = PosixSharedMemory.open(name, {
+      mode: opts.mode,
+      trace: opts.trace,
+      create: true,
+      exclusive: true,
+    });
     shm.#identity = fdIdentity(shm.#fd);
     markCreated(shm);
     try {
@@ -149,9 +158,9 @@ export class PosixSharedMemory {
   }
 
   /** shm_unlink(name): the object goes once the last descriptor and mapping are gone. */
-  static unlink(name: string): void {
+  static unlink(name: string, opts: Traced = {}): void {
     checkName(name);
-    checked('shm_unlink', () => `"${name}"`, fn.shm_unlink(name) as number);
+    checked('shm_unlink', () => `"${name}"`, fn.shm_unlink(name) as number, opts.trace);
   }
 
   /** The file descriptor shm_open returned; -1 once closed. */
@@ -172,7 +181,7 @@ export class PosixSharedMemory {
   resize(size: number): void {
     checkInt('size', size, 0, Number.MAX_SAFE_INTEGER);
     const fd = this.#liveFd('ftruncate');
-    checked('ftruncate', () => `${fd}, ${size}`, fn.ftruncate(fd, size) as number);
+    checked('ftruncate', () => `${fd}, ${size}`, fn.ftruncate(fd, size) as number, this.trace);
   }
 
   /** mmap MAP_SHARED of the whole object (its size now), read-write unless opened or asked readonly. */
@@ -183,9 +192,9 @@ export class PosixSharedMemory {
     const prot = ro ? PX.PROT_READ : PX.PROT_READ | PX.PROT_WRITE;
     const args = () => `NULL, ${size}, ${ro ? 'PROT_READ' : 'PROT_READ|PROT_WRITE'}, MAP_SHARED, ${fd}, 0`;
     const addr = fn.mmap(null, size, prot, PX.MAP_SHARED, fd, 0) as Address;
-    if (addr === null || addressOf(addr) === MAP_FAILED) fail('mmap', args);
-    trace('mmap', args, `0x${addressOf(addr).toString(16)}`);
-    return new PosixMapping(this.name, addr, size, ro);
+    if (addr === null || addressOf(addr) === MAP_FAILED) fail('mmap', args, false, this.trace);
+    trace('mmap', args, `0x${addressOf(addr).toString(16)}`, this.trace);
+    return new PosixMapping(this.name, addr, size, ro, this.trace);
   }
 
   /** close the descriptor. Idempotent; mappings stay valid until unmapped. */
@@ -193,12 +202,12 @@ export class PosixSharedMemory {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    checked('close', () => `${fd}`, fn.close(fd) as number);
+    checked('close', () => `${fd}`, fn.close(fd) as number, this.trace);
   }
 
   /** shm_unlink of this object's name. */
   remove(): void {
-    PosixSharedMemory.unlink(this.name);
+    PosixSharedMemory.unlink(this.name, this);
   }
 
   /** `using shm = PosixSharedMemory.create(...)`: closed, and unlinked when this object made it (and still is it). */

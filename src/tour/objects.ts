@@ -1,11 +1,13 @@
 // What the tour made, and how it is removed: the registry (one JSON line per change, on the
 // disk before an object is trusted, for the guard), and removal that touches only what the
 // tour can prove it made. Every kind question goes to the kind table (src/ipc/kinds.ts).
+
 import { isIpcError } from '../ipc/errors.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import type { PosixKind } from '../ipc/posix-inventory.js';
 import { PosixMessageQueue } from '../ipc/posix-mq.js';
 import { PosixSemaphore } from '../ipc/posix-sem.js';
+import type { Tracer } from '../ipc/trace.js';
 
 /** In the scratch folder: the registry, one JSON line per change, for the guard. */
 export const REGISTRY_FILE = '.owned.jsonl';
@@ -126,9 +128,9 @@ export function keyInUse(key: number): boolean {
 }
 
 /** The id of the object of this kind that has `key` now, or undefined. */
-export function idOfKey(kind: IpcKind, key: number): number | undefined {
+export function idOfKey(kind: IpcKind, key: number, trace?: Tracer): number | undefined {
   try {
-    return KINDS[kind].idOfKey(key);
+    return KINDS[kind].idOfKey(key, { trace });
   } catch (e) {
     if (isIpcError(e, 'ENOENT')) return undefined;
     throw e;
@@ -136,9 +138,9 @@ export function idOfKey(kind: IpcKind, key: number): number | undefined {
 }
 
 /** Whether the object `id` of this kind exists. */
-export function exists(kind: IpcKind, id: number): boolean {
+export function exists(kind: IpcKind, id: number, trace?: Tracer): boolean {
   try {
-    keyOf(kind, id);
+    keyOf(kind, id, trace);
     return true;
   } catch (e) {
     if (isIpcError(e, 'EINVAL', 'EIDRM')) return false;
@@ -146,8 +148,8 @@ export function exists(kind: IpcKind, id: number): boolean {
   }
 }
 
-function keyOf(kind: IpcKind, id: number): number {
-  return KINDS[kind].stat(id).perm.key | 0;
+function keyOf(kind: IpcKind, id: number, trace?: Tracer): number {
+  return KINDS[kind].stat(id, { trace }).perm.key | 0;
 }
 
 /** A child that says it created an object (svsem-demo INIT, ipcmk): which kind, which id. */

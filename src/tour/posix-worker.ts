@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { MQUEUE_DIR, PosixMessageQueue } from '../ipc/posix-mq.js';
 import { PosixSemaphore, semaphorePath } from '../ipc/posix-sem.js';
 import { dieWithParent, PARENT_PID_ENV } from '../ipc/process.js';
-import { setTracer } from '../ipc/trace.js';
+import { Tracer } from '../ipc/trace.js';
 
 export type Request =
   | { op: 'open'; jobs: string; mutex: string }
@@ -31,14 +31,19 @@ export interface Answer {
 // Pipes are written synchronously on Linux: a trace line is out before the answer that follows.
 const say = (tag: 'T' | 'R', s: string) => process.stdout.write(`${tag} ${s}\n`);
 
+/** With --trace: every POSIX call of this helper, one line each, tagged for the tour to show. */
+const trace = process.argv.includes('--trace')
+  ? new Tracer((line) => say('T', line), { prog: 'svipc tour (POSIX side)' })
+  : undefined;
+
 let queue: PosixMessageQueue | undefined;
 let mutex: PosixSemaphore | undefined;
 
 async function handle(r: Request): Promise<Answer> {
   switch (r.op) {
     case 'open':
-      queue = PosixMessageQueue.create(r.jobs, { maxMessages: 8, messageSize: 64 });
-      mutex = PosixSemaphore.create(r.mutex, { value: 1 });
+      queue = PosixMessageQueue.create(r.jobs, { maxMessages: 8, messageSize: 64, trace });
+      mutex = PosixSemaphore.create(r.mutex, { value: 1, trace });
       return {};
     case 'send':
       need(queue).send(Buffer.from(r.text), { priority: r.priority, nowait: true });
@@ -95,7 +100,6 @@ function finish(): void {
 function main(): void {
   const parent = process.env[PARENT_PID_ENV];
   if (parent && !dieWithParent(Number(parent))) process.exit(143);
-  if (process.argv.includes('--trace')) setTracer((line) => say('T', line));
   process.on('SIGTERM', () => {
     finish();
     process.exit(143);

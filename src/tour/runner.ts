@@ -10,7 +10,7 @@ import type { CommandContext } from '../cli/context.js';
 import { findCommand } from '../cli/registry.js';
 import { isIpcError } from '../ipc/errors.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
-import { setTracer } from '../ipc/trace.js';
+import { Tracer } from '../ipc/trace.js';
 import { PACKAGE_ROOT } from '../package.js';
 import { Children, type Finished, type Spawned } from './children.js';
 import {
@@ -265,14 +265,9 @@ export class Tour {
    * With --trace, run `fn` (the tour's own IPC calls, in-process) with the tracer on, showing
    * each call as the children's are shown; expected failures marked. Without, just run it.
    */
-  traced<T>(fn: () => T, expected?: Expected): T {
-    if (!this.opts.trace) return fn();
-    setTracer((line) => this.say(`    ${markExpected(line, expected)}`));
-    try {
-      return fn();
-    } finally {
-      setTracer(null);
-    }
+  traced<T>(fn: (trace: Tracer | undefined) => T, expected?: Expected): T {
+    if (!this.opts.trace) return fn(undefined);
+    return fn(new Tracer((line) => this.say(`    ${markExpected(line, expected)}`), { prog: 'svipc tour' }));
   }
 
   /** A C call shown beside what the tour itself does (no svipc command does it yet). */

@@ -33,7 +33,9 @@ export async function removeWithIpcrm(t: Tour, kind: IpcKind, id: number, byKey?
     const f = await t.run(['ipcrm', flag, byKey !== undefined ? hexKey(byKey) : String(id)], {
       c: `${ctl}(${id}, ${kind === 'sem' ? '0, ' : ''}IPC_RMID${kind === 'sem' ? '' : ', NULL'})`,
     });
-    const gone = t.traced(() => !exists(kind, id), { EINVAL: 'IPC_STAT of a removed id: it is gone' });
+    const gone = t.traced((trace) => !exists(kind, id, trace), {
+      EINVAL: 'IPC_STAT of a removed id: it is gone',
+    });
     t.check(f.code === 0 && gone, `ipcrm removed ${KINDS[kind].noun} ${id}`, exited(f));
   } else {
     t.remove(kind, id);

@@ -77,7 +77,7 @@ export const STEPS: Step[] = [
       if (id !== undefined) t.own('msg', id, key);
       if (!t.check(mk.code === 0 && id !== undefined, 'ipcmk created a queue', exited(mk))) return;
       const ls = await t.run(['ipcs', '-q', '-i', String(id)], { c: `msgctl(${id}, IPC_STAT, &buf)` });
-      const alive = t.traced(() => exists('msg', id!));
+      const alive = t.traced((trace) => exists('msg', id!, trace));
       t.check(
         ls.code === 0 && ls.output.includes(String(id)) && alive,
         `the queue outlived ipcmk: ipcs -i ${id} shows it`,
@@ -98,7 +98,7 @@ export const STEPS: Step[] = [
       const keyOf = (f: Finished) =>
         idFrom({ ...f, output: f.output.replace(/^key=-/, 'key=') }, /key=(\d+)/);
       const a = await t.run(['ftok', 'keyfile', '1'], { c: 'ftok("keyfile", 1)' });
-      const expect = t.traced(() => ftok(t.path('keyfile'), 1));
+      const expect = t.traced((trace) => ftok(t.path('keyfile'), 1, { trace }));
       t.check(
         a.code === 0 && a.output.trim() === `key=${expect}`,
         `key=${expect}, as ftok(3) says`,
@@ -107,7 +107,7 @@ export const STEPS: Step[] = [
       const b = await t.run(['ftok', 'keyfile', '2'], { c: 'ftok("keyfile", 2)' });
       t.check(b.code === 0 && keyOf(b) !== keyOf(a), 'another PROJ, another key');
       const c = await t.run(['ftok', 'keyfile-link', '1'], { c: 'ftok("keyfile-link", 1)' });
-      t.traced(() => ftok(t.path('keyfile-link'), 1));
+      t.traced((trace) => ftok(t.path('keyfile-link'), 1, { trace }));
       t.check(c.code === 0 && c.output === a.output, 'a hard link gives the same key (same inode)');
     },
   },
@@ -334,7 +334,7 @@ export const STEPS: Step[] = [
         `both sides counted ${size} bytes`,
       );
       const gone = t.traced(
-        () => idOfKey('shm', shmKey) === undefined && idOfKey('sem', semKey) === undefined,
+        (trace) => idOfKey('shm', shmKey, trace) === undefined && idOfKey('sem', semKey, trace) === undefined,
         {
           ENOENT: 'no object has the key any more',
         },
