@@ -6,9 +6,23 @@
 // die with it); /dev/full stands for a full disk.
 import { describe, expect, test } from 'vitest';
 import { COMMANDS } from '../../src/cli/registry.js';
-import { canUnshare, ROOT, run, SVIPC, svipcInNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { posixShell } from '../helpers/posix-ns.js';
+import {
+  canUnshare,
+  ROOT,
+  run,
+  SVIPC,
+  SVIPC_PRELUDE,
+  svipcInNamespace,
+  UNSHARE_SKIP_REASON,
+} from '../helpers/run.js';
 
 const ns = (script: string) => svipcInNamespace(script, { timeoutMs: 120_000 });
+/**
+ * The same with a private /dev/shm and /dev/mqueue too, for the commands that list POSIX objects
+ * (snapshot, leaks): they see only the script's, and no note about an unmounted /dev/mqueue.
+ */
+const posixNs = (script: string) => posixShell(SVIPC_PRELUDE + script, { timeoutMs: 120_000 });
 
 /** bash: `make N` creates N queues, N semaphore sets and N segments in one process (fast). */
 const MAKE = `make() { node --input-type=module -e "
@@ -34,7 +48,7 @@ if (!canUnshare()) console.warn(UNSHARE_SKIP_REASON);
 
 describe.skipIf(!canUnshare())('more than a pipe holds (64 KiB), through a fast and a slow reader', () => {
   test('snapshot, ipcs --json and leaks -a --json: whole, valid JSON, the same as into a file', async () => {
-    const r = await ns(`${MAKE}
+    const r = await posixNs(`${MAKE}
 make 150
 i=0
 for c in "snapshot" "ipcs --json" "leaks -a --json"; do
@@ -231,7 +245,7 @@ $S sem rm $s
   });
 
   test('everything else that prints: write error, exit 1, never "internal error"', async () => {
-    const r = await ns(`${MAKE}
+    const r = await posixNs(`${MAKE}
 q=$($S msg create); s=$($S sem create --nsems 2); m=$($S shm create 4K)
 $S shm write $m 'abc'
 for c in "snapshot" "ipcs --json" "leaks -a --json" "msg stat $q" "msg stat $q --json" "sem get $s" "sem stat $s" \\
