@@ -1,0 +1,158 @@
+// `svipc msg create|send|recv /NAME`: POSIX message queues from the shell. The same exit codes,
+// --timeout, --nowait and --json as the System V forms; messages carry a priority (0..32767) and
+// the highest comes first. A received message that cannot be written to stdout is sent back
+// with its priority (it goes after the queued messages of the same priority), and the error says so.
+import { PX } from '../ipc/libc.js';
+import { posixQueueLimits } from '../ipc/posix-inventory.js';
+import { type PosixMessage, PosixMessageQueue } from '../ipc/posix-mq.js';
+import type { CommandContext } from './context.js';
+import { UsageError } from './exit.js';
+import { afterFailure, announceCreated, written } from './output.js';
+import {
+  messageTooLarge,
+  type PosixSituation,
+  posixExplained,
+  posixExplainedAsync,
+} from './posix-primitives.js';
+import {
+  dataOrStdin,
+  type InputBound,
+  jsonText,
+  utf8OrNull,
+  type WaitFlags,
+  waitOptions,
+} from './primitives.js';
+import { parseCount, parseMode } from './values.js';
+
+export interface PosixCreateFlags {
+  maxMessages?: string;
+  messageSize?: string;
+  mode: string;
+  json?: boolean;
+}
+
+/** msg create /NAME: mq_open(O_CREAT|O_EXCL); one of --max-messages/--message-size takes the other's default. */
+export async function createQueue(
+  ctx: CommandContext,
+  name: string,
+  opts: PosixCreateFlags,
+): Promise<number> {
+  const mode = parseMode(opts.mode);
+  const l = posixQueueLimits();
+  let attrs: { maxMessages: number; messageSize: number } | undefined;
+  if (opts.maxMessages !== undefined || opts.messageSize !== undefined) {
+    const maxMessages =
+      opts.maxMessages !== undefined
+        ? parseCount(opts.maxMessages, 'max messages', 0x7fffffff)
+        : (l.msgDefault ?? 10);
+    const messageSize =
+      opts.messageSize !== undefined
+        ? parseCount(opts.messageSize, 'message size', 0x7fffffff)
+        : (l.msgsizeDefault ?? 8192);
+    if (maxMessages < 1 || messageSize < 1)
+      throw new UsageError('--max-messages and --message-size must be at least 1');
+    attrs = { maxMessages, messageSize };
+  }
+  const s: PosixSituation = { kind: 'pmsg', name, op: 'create', ...attrs };
+  const q = posixExplained(s, () => PosixMessageQueue.create(name, { mode, ...attrs }));
+  try {
+    const a = q.attributes();
+    const text = opts.json
+      ? jsonText({
+          name,
+          maxMessages: a.maxMessages,
+          messageSize: a.messageSize,
+          mode: `0${mode.toString(8)}`,
+        })
+      : `${name}\n`;
+    await announceCreated(ctx, text, `POSIX message queue ${name}`, () => q.remove());
+  } finally {
+    q.close();
+  }
+  return 0;
+}
+
+function openQueue(name: string, s: PosixSituation, access: 'read' | 'write'): PosixMessageQueue {
+  return posixExplained({ ...s, op: 'open' }, () => PosixMessageQueue.open(name, { access }));
+}
+
+/** msg send /NAME [--priority N] [DATA]: stdin is read up to the queue's message size. */
+export async function sendMessage(
+  ctx: CommandContext,
+  name: string,
+  data: string | undefined,
+  opts: WaitFlags & { priority?: string },
+): Promise<number> {
+  const priority =
+    opts.priority === undefined ? 0 : parseCount(opts.priority, 'priority', PX.MQ_PRIO_MAX - 1);
+  const wait = waitOptions(ctx, opts);
+  const s: PosixSituation = { kind: 'pmsg', name, op: 'send', access: 'write', ...wait };
+  const q = openQueue(name, s, 'write');
+  try {
+    const messageSize = q.attributes().messageSize;
+    const sized = { ...s, messageSize };
+    const bound: InputBound = {
+      max: messageSize,
+      tooLong: () => messageTooLarge(name, `more than ${messageSize}`, messageSize),
+    };
+    const payload = await dataOrStdin(ctx, data, bound);
+    await posixExplainedAsync({ ...sized, size: payload.length }, () =>
+      q.sendAsync(payload, { priority, ...wait }),
+    );
+  } finally {
+    q.close();
+  }
+  return 0;
+}
+
+/** msg recv /NAME: the oldest message of the highest priority, written raw or as --json. */
+export async function receiveMessage(
+  ctx: CommandContext,
+  name: string,
+  opts: WaitFlags & { json?: boolean },
+): Promise<number> {
+  const wait = waitOptions(ctx, opts);
+  const s: PosixSituation = { kind: 'pmsg', name, op: 'recv', access: 'read', ...wait };
+  // Read and write: a message that cannot be delivered goes back on the queue.
+  const q = posixExplained({ ...s, op: 'open', access: 'read and write' }, () =>
+    PosixMessageQueue.open(name),
+  );
+  try {
+    const m = await posixExplainedAsync(s, () => q.receiveAsync(wait));
+    const out = opts.json
+      ? jsonText({
+          name,
+          priority: m.priority,
+          size: m.data.length,
+          text: utf8OrNull(m.data),
+          base64: m.data.toString('base64'),
+        })
+      : m.data;
+    try {
+      await written(ctx.stdout, out);
+    } catch (e) {
+      const { outcome, ok } = putBack(q, m);
+      throw afterFailure(e, outcome, ok);
+    }
+  } finally {
+    q.close();
+  }
+  return 0;
+}
+
+/** mq_send of a received message with its priority, without waiting (its room is there unless a sender took it). */
+export function putBack(q: PosixMessageQueue, m: PosixMessage): { outcome: string; ok: boolean } {
+  const what = `the message (priority ${m.priority}, ${m.data.length} bytes)`;
+  try {
+    q.send(m.data, { priority: m.priority, nowait: true });
+    return {
+      outcome: `${what} was put back on POSIX message queue ${q.name}, after those of its priority`,
+      ok: true,
+    };
+  } catch (e) {
+    return {
+      outcome: `${what} could not be put back on POSIX message queue ${q.name} (${(e as Error).message}): it is lost`,
+      ok: false,
+    };
+  }
+}
