@@ -384,7 +384,7 @@ function wouldBlockSend(s: Situation): CommandError {
   if (s.id !== undefined) {
     try {
       const ds = new MessageQueue(s.id).stat();
-      detail = `: ${ds.cbytes} of its ${ds.qbytes} bytes (qbytes) used by ${ds.qnum} messages`;
+      detail = `: ${ds.cbytes} of its ${ds.qbytes} bytes (qbytes) used by ${ds.qnum} message${ds.qnum === 1 ? '' : 's'}`;
     } catch {
       // Say less.
     }
