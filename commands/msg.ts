@@ -1,56 +1,17 @@
 // svipc msg create|send|recv|peek|stat|set|rm: message queues from the shell, System V (ID,
 // -k KEY, --path P) or POSIX (/NAME). The System V actions are in src/cli/msg-rules.ts, the
-// POSIX ones in src/cli/posix-msg.ts; this file declares the command and picks the family.
-import type { CommandContext } from '../src/cli/context.js';
-import { UsageError } from '../src/cli/exit.js';
-import * as sysv from '../src/cli/msg-rules.js';
+// POSIX ones and the choice of family in src/cli/posix-msg.ts; this file declares the command.
 import { CREATED_HELP } from '../src/cli/output.js';
 import * as posix from '../src/cli/posix-msg.js';
-import { noPosixForm, posixName, refuseOptions, rmSpec, statSpec } from '../src/cli/posix-primitives.js';
-import { EXIT_HELP, noMore, targetSpec } from '../src/cli/primitives.js';
+import { rmSpec, statSpec } from '../src/cli/posix-primitives.js';
+import { EXIT_HELP, targetSpec } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
+import { TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
 
-const SYSV_ONLY = { key: '-k/--key', path: '--path', proj: '--proj', qbytes: '--qbytes' };
-const POSIX_CREATE = { maxMessages: '--max-messages', messageSize: '--message-size' };
 const WAIT = [
   { flags: '--nowait', description: 'fail with exit 75 instead of waiting' },
   { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
 ];
-
-type CreateFlags = TargetOptions & posix.PosixCreateFlags & { qbytes?: string };
-
-function create(ctx: CommandContext, name: string | undefined, opts: CreateFlags) {
-  if (name === undefined) {
-    refuseOptions(opts, POSIX_CREATE, 'pmsg', 'sysv');
-    return sysv.createQueue(ctx, opts);
-  }
-  if (!name.startsWith('/'))
-    throw new UsageError(`unexpected argument: '${name}' (a POSIX queue is named /NAME)`);
-  refuseOptions(opts, SYSV_ONLY, 'pmsg', 'posix');
-  return posix.createQueue(ctx, posixName({}, [name])!, opts);
-}
-
-function send(ctx: CommandContext, args: string[], opts: sysv.RecvFlags & { priority?: string }) {
-  const name = posixName(opts, args);
-  if (name === null) {
-    refuseOptions(opts, { priority: '--priority' }, 'pmsg', 'sysv');
-    return sysv.sendMessage(ctx, args, opts);
-  }
-  refuseOptions(opts, { type: '-t/--type' }, 'pmsg', 'posix');
-  const [data, ...extra] = args.slice(1);
-  noMore(extra);
-  return posix.sendMessage(ctx, name, data, opts);
-}
-
-function recv(ctx: CommandContext, args: string[], opts: sysv.RecvFlags) {
-  const name = posixName(opts, args);
-  if (name === null) return sysv.receiveMessage(ctx, args, opts);
-  const sysvFlags = { type: '-t/--type', except: '--except', noerror: '--noerror', maxSize: '--max-size' };
-  refuseOptions(opts, sysvFlags, 'pmsg', 'posix');
-  noMore(args.slice(1));
-  return posix.receiveMessage(ctx, name, opts);
-}
 
 export const { spec, run } = defineCommand({
   summary:
@@ -88,11 +49,11 @@ export const { spec, run } = defineCommand({
       examples: [
         ['svipc msg create -k 0x1234 --mode 660', 'a System V queue with key 0x1234'],
         [
-          'svipc msg create /jobs --max-messages 50 --message-size 256',
-          'a POSIX queue of 50 messages of 256 bytes',
+          'svipc msg create /jobs --max-messages 10 --message-size 256',
+          'a POSIX queue of 10 messages of 256 bytes',
         ],
       ],
-      action: create,
+      action: posix.createEither,
     },
     targetSpec({
       name: 'send',
@@ -108,7 +69,7 @@ export const { spec, run } = defineCommand({
       ],
       help: '\nWithout DATA on a terminal, it says it reads the message from stdin (end with Ctrl-D).\n',
       examples: [['printf "a\\0b" | svipc msg send 3', 'binary data from stdin to queue 3']],
-      action: send,
+      action: posix.sendEither,
     }),
     targetSpec({
       name: 'recv',
@@ -140,7 +101,7 @@ export const { spec, run } = defineCommand({
         'back on its queue with its type (System V: at the end of the queue) or its priority (POSIX:\n' +
         'after the queued messages of that priority), and the error says so.\n',
       examples: [['svipc msg recv 3 --type -2 --nowait', 'the lowest type up to 2, or exit 75 at once']],
-      action: recv,
+      action: posix.recvEither,
     }),
     targetSpec({
       name: 'peek',
@@ -159,10 +120,7 @@ export const { spec, run } = defineCommand({
         '\nThe message stays on the queue (msgrcv with MSG_COPY|IPC_NOWAIT, Linux 3.8+ built with\n' +
         'CONFIG_CHECKPOINT_RESTORE). It never waits: no message at that index is an error (exit 1).\n' +
         'Positions move as others receive: the index is of the moment of the call.\n',
-      action: (ctx: CommandContext, args: string[], opts: Parameters<typeof sysv.peekMessage>[2]) =>
-        posixName(opts, args) !== null
-          ? noPosixForm('pmsg', 'peek', 'mq_receive cannot copy a message without taking it')
-          : sysv.peekMessage(ctx, args, opts),
+      action: posix.peekEither,
     }),
     statSpec('msg', "print a queue's status (System V: msgctl IPC_STAT; POSIX: its file and mq_getattr)"),
     targetSpec({
@@ -177,14 +135,7 @@ export const { spec, run } = defineCommand({
         { flags: '-m, --mode <mode>', description: 'permission bits, octal' },
         { flags: '--owner <uid[:gid]>', description: 'new owner uid and/or group gid (numeric)' },
       ],
-      action: (_ctx: CommandContext, args: string[], opts: Parameters<typeof sysv.setQueue>[1]) =>
-        posixName(opts, args) !== null
-          ? noPosixForm(
-              'pmsg',
-              'set',
-              "a POSIX queue's attributes are fixed at creation (chmod/chown its file in /dev/mqueue)",
-            )
-          : sysv.setQueue(args, opts),
+      action: posix.setEither,
     }),
     rmSpec(
       'msg',

@@ -1,41 +1,13 @@
 // svipc sem create|get|set|op|stat|rm: semaphores from the shell, System V sets (ID, -k KEY,
 // --path P) or POSIX named semaphores (/NAME). System V's `create` is free of the
 // initialization race the lecture describes (src/cli/sem-set.ts, with the System V actions);
-// the POSIX actions are in src/cli/posix-sem.ts. This file declares the command.
-import type { CommandContext } from '../src/cli/context.js';
-import { UsageError } from '../src/cli/exit.js';
+// the POSIX actions and the choice of family are in src/cli/posix-sem.ts. This file declares the command.
 import { CREATED_HELP } from '../src/cli/output.js';
-import { noPosixForm, posixName, refuseOptions, rmSpec, statSpec } from '../src/cli/posix-primitives.js';
+import { rmSpec, statSpec } from '../src/cli/posix-primitives.js';
 import * as posix from '../src/cli/posix-sem.js';
 import { EXIT_HELP, targetSpec } from '../src/cli/primitives.js';
-import * as sysv from '../src/cli/sem-set.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
-
-const SYSV_CREATE = {
-  key: '-k/--key',
-  path: '--path',
-  proj: '--proj',
-  nsems: '-n/--nsems',
-  existOk: '--exist-ok',
-  timeout: '--timeout',
-};
-
-function create(ctx: CommandContext, name: string | undefined, opts: sysv.CreateFlags) {
-  if (name === undefined) return sysv.createAction(ctx, opts);
-  if (!name.startsWith('/'))
-    throw new UsageError(`unexpected argument: '${name}' (a POSIX semaphore is named /NAME)`);
-  refuseOptions(opts, SYSV_CREATE, 'psem', 'posix');
-  if (opts.init?.includes(',')) throw new UsageError('a POSIX semaphore has one value: --init V');
-  return posix.createSemaphore(ctx, posixName({}, [name])!, opts);
-}
-
-function op(ctx: CommandContext, args: string[], opts: TargetOptions & { undo?: boolean; nowait?: boolean }) {
-  const name = posixName(opts, args);
-  if (name === null) return sysv.opAction(ctx, args, opts);
-  refuseOptions(opts, { undo: '--undo' }, 'psem', 'posix');
-  return posix.operate(ctx, name, args.slice(1), opts);
-}
+import { TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
 
 export const { spec, run } = defineCommand({
   summary:
@@ -43,7 +15,7 @@ export const { spec, run } = defineCommand({
   help: TARGET_HELP + EXIT_HELP,
   examples: [
     ['s=$(svipc sem create --init 1)', 'a System V set of one semaphore, value 1: a mutex'],
-    ['svipc sem op "$s" 0:-1 --timeout 5 && work; svipc sem op "$s" 0:+1', 'P, the critical section, V'],
+    ['svipc sem op "$s" 0:-1 --timeout 5 && date; svipc sem op "$s" 0:+1', 'P, the critical section, V'],
     ['svipc sem create /lock --init 1', 'a POSIX named semaphore of value 1'],
     ['svipc sem op /lock -1 --timeout 5; svipc sem op /lock +1', 'sem_timedwait, then sem_post'],
   ],
@@ -89,7 +61,7 @@ export const { spec, run } = defineCommand({
         'A POSIX semaphore gets its value from sem_open(O_CREAT|O_EXCL) itself: no race.\n' +
         CREATED_HELP +
         EXIT_HELP,
-      action: create,
+      action: posix.createEither,
     },
     targetSpec({
       name: 'get',
@@ -102,12 +74,7 @@ export const { spec, run } = defineCommand({
         },
       ],
       help: '\nOutput: the values separated by spaces, or the one value of NUM.\n',
-      action: (ctx: CommandContext, args: string[], opts: TargetOptions & { json?: boolean }) => {
-        const name = posixName(opts, args);
-        return name === null
-          ? sysv.getAction(ctx, args, opts)
-          : posix.getValue(ctx, name, args.slice(1), opts);
-      },
+      action: posix.getEither,
     }),
     targetSpec({
       name: 'set',
@@ -115,14 +82,7 @@ export const { spec, run } = defineCommand({
         'set semaphore NUM to VALUE (SETVAL), or every value (--all, SETALL); marks the set initialized',
       usage: `${TARGET_USAGE} (NUM VALUE | --all V,V...)`,
       options: [{ flags: '--all <values>', description: 'one value per semaphore of the set' }],
-      action: (ctx: CommandContext, args: string[], opts: TargetOptions & { all?: string }) =>
-        posixName(opts, args) !== null
-          ? noPosixForm(
-              'psem',
-              'set',
-              'a POSIX semaphore changes only by sem_post and sem_wait (sem op /NAME +N)',
-            )
-          : sysv.setAction(ctx, args, opts),
+      action: posix.setEither,
     }),
     targetSpec({
       name: 'op',
@@ -147,7 +107,7 @@ export const { spec, run } = defineCommand({
       examples: [
         ['svipc sem op 3 0:-1 1:+1', 'take semaphore 0 and release semaphore 1 of set 3, atomically'],
       ],
-      action: op,
+      action: posix.opEither,
     }),
     statSpec('sem', "print a set's status and values (semctl IPC_STAT, GETALL), or a POSIX semaphore's"),
     rmSpec('sem', 'remove a set (IPC_RMID: waiting processes fail with EIDRM), or sem_unlink /NAME'),

@@ -56,7 +56,10 @@ export const { spec, run } = defineCommand({
       'a System V segment of 4 KiB, "hello" at offset 0',
     ],
     ['svipc shm read "$m" --length 5', 'the first 5 bytes, to stdout'],
-    ['svipc shm create /frame 1M && svipc shm write /frame < img.raw', 'a POSIX object filled from a file'],
+    [
+      'svipc shm create /frame 1M && date | svipc shm write /frame',
+      'a POSIX object of 1 MiB, the date at its start',
+    ],
     ['svipc shm read /frame --hex --length 64', 'its first 64 bytes as a hex dump'],
   ],
   subcommands: [

@@ -2,26 +2,33 @@
 // --timeout, --nowait and --json as the System V forms; messages carry a priority (0..32767) and
 // the highest comes first. A received message that cannot be written to stdout is sent back
 // with its priority (it goes after the queued messages of the same priority), and the error says so.
+// Also which family a subcommand's TARGET picks (the *Either actions of commands/msg.ts).
 import { PX } from '../ipc/libc.js';
 import { posixQueueLimits } from '../ipc/posix-inventory.js';
 import { type PosixMessage, PosixMessageQueue } from '../ipc/posix-mq.js';
 import type { CommandContext } from './context.js';
 import { UsageError } from './exit.js';
+import * as sysv from './msg-rules.js';
 import { afterFailure, announceCreated, written } from './output.js';
 import {
   messageTooLarge,
+  noPosixForm,
   type PosixSituation,
   posixExplained,
   posixExplainedAsync,
+  posixName,
+  refuseOptions,
 } from './posix-primitives.js';
 import {
   dataOrStdin,
   type InputBound,
   jsonText,
+  noMore,
   utf8OrNull,
   type WaitFlags,
   waitOptions,
 } from './primitives.js';
+import type { TargetOptions } from './target.js';
 import { parseCount, parseMode } from './values.js';
 
 export interface PosixCreateFlags {
@@ -155,4 +162,69 @@ export function putBack(q: PosixMessageQueue, m: PosixMessage): { outcome: strin
       ok: false,
     };
   }
+}
+
+const SYSV_ONLY = { key: '-k/--key', path: '--path', proj: '--proj', qbytes: '--qbytes' };
+const POSIX_CREATE = { maxMessages: '--max-messages', messageSize: '--message-size' };
+
+type CreateFlags = TargetOptions & PosixCreateFlags & { qbytes?: string };
+
+/** msg create [/NAME]: a System V queue, or with /NAME a POSIX one. */
+export function createEither(ctx: CommandContext, name: string | undefined, opts: CreateFlags) {
+  if (name === undefined) {
+    refuseOptions(opts, POSIX_CREATE, 'pmsg', 'sysv');
+    return sysv.createQueue(ctx, opts);
+  }
+  if (!name.startsWith('/'))
+    throw new UsageError(`unexpected argument: '${name}' (a POSIX queue is named /NAME)`);
+  refuseOptions(opts, SYSV_ONLY, 'pmsg', 'posix');
+  return createQueue(ctx, posixName({}, [name])!, opts);
+}
+
+/** msg send TARGET: the family the TARGET names. */
+export function sendEither(
+  ctx: CommandContext,
+  args: string[],
+  opts: sysv.RecvFlags & { priority?: string },
+) {
+  const name = posixName(opts, args);
+  if (name === null) {
+    refuseOptions(opts, { priority: '--priority' }, 'pmsg', 'sysv');
+    return sysv.sendMessage(ctx, args, opts);
+  }
+  refuseOptions(opts, { type: '-t/--type' }, 'pmsg', 'posix');
+  const [data, ...extra] = args.slice(1);
+  noMore(extra);
+  return sendMessage(ctx, name, data, opts);
+}
+
+/** msg recv TARGET: the family the TARGET names. */
+export function recvEither(ctx: CommandContext, args: string[], opts: sysv.RecvFlags) {
+  const name = posixName(opts, args);
+  if (name === null) return sysv.receiveMessage(ctx, args, opts);
+  const sysvFlags = { type: '-t/--type', except: '--except', noerror: '--noerror', maxSize: '--max-size' };
+  refuseOptions(opts, sysvFlags, 'pmsg', 'posix');
+  noMore(args.slice(1));
+  return receiveMessage(ctx, name, opts);
+}
+
+/** msg peek and msg set have no POSIX form: said for /NAME, else System V's. */
+export function peekEither(
+  ctx: CommandContext,
+  args: string[],
+  opts: Parameters<typeof sysv.peekMessage>[2],
+) {
+  if (posixName(opts, args) !== null)
+    noPosixForm('pmsg', 'peek', 'mq_receive cannot copy a message without taking it');
+  return sysv.peekMessage(ctx, args, opts);
+}
+
+export function setEither(_ctx: CommandContext, args: string[], opts: Parameters<typeof sysv.setQueue>[1]) {
+  if (posixName(opts, args) !== null)
+    noPosixForm(
+      'pmsg',
+      'set',
+      "a POSIX queue's attributes are fixed at creation (chmod/chown its file in /dev/mqueue)",
+    );
+  return sysv.setQueue(args, opts);
 }

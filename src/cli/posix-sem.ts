@@ -1,13 +1,23 @@
 // `svipc sem create|op|get /NAME`: POSIX named semaphores from the shell. `op /NAME -1` takes one
 // (sem_trywait, then sem_timedwait in slices: --timeout, --nowait, interruptible), `op /NAME +N`
 // posts N times (sem_post). A POSIX semaphore is one value, taken one at a time: no NUM, no -N.
+// Also which family a subcommand's TARGET picks (the *Either actions of commands/sem.ts).
 import { PX } from '../ipc/libc.js';
 import { PosixSemaphore } from '../ipc/posix-sem.js';
 import type { CommandContext } from './context.js';
 import { UsageError } from './exit.js';
 import { announceCreated, written } from './output.js';
-import { type PosixSituation, posixExplained, posixExplainedAsync } from './posix-primitives.js';
+import {
+  noPosixForm,
+  type PosixSituation,
+  posixExplained,
+  posixExplainedAsync,
+  posixName,
+  refuseOptions,
+} from './posix-primitives.js';
 import { jsonText, noMore, type WaitFlags, waitOptions } from './primitives.js';
+import * as sysv from './sem-set.js';
+import type { TargetOptions } from './target.js';
 import { parseCount, parseMode } from './values.js';
 
 /** sem create /NAME [--init V]: sem_open(O_CREAT|O_EXCL) with V (default 0), which sets it atomically. */
@@ -96,4 +106,48 @@ export async function getValue(
     sem.close();
   }
   return 0;
+}
+
+const SYSV_CREATE = {
+  key: '-k/--key',
+  path: '--path',
+  proj: '--proj',
+  nsems: '-n/--nsems',
+  existOk: '--exist-ok',
+  timeout: '--timeout',
+};
+
+/** sem create [/NAME]: a System V set, or with /NAME a POSIX semaphore. */
+export function createEither(ctx: CommandContext, name: string | undefined, opts: sysv.CreateFlags) {
+  if (name === undefined) return sysv.createAction(ctx, opts);
+  if (!name.startsWith('/'))
+    throw new UsageError(`unexpected argument: '${name}' (a POSIX semaphore is named /NAME)`);
+  refuseOptions(opts, SYSV_CREATE, 'psem', 'posix');
+  if (opts.init?.includes(',')) throw new UsageError('a POSIX semaphore has one value: --init V');
+  return createSemaphore(ctx, posixName({}, [name])!, opts);
+}
+
+/** sem op TARGET ...: the family the TARGET names. */
+export function opEither(
+  ctx: CommandContext,
+  args: string[],
+  opts: TargetOptions & { undo?: boolean; nowait?: boolean },
+) {
+  const name = posixName(opts, args);
+  if (name === null) return sysv.opAction(ctx, args, opts);
+  refuseOptions(opts, { undo: '--undo' }, 'psem', 'posix');
+  return operate(ctx, name, args.slice(1), opts);
+}
+
+/** sem get TARGET: the family the TARGET names. */
+export function getEither(ctx: CommandContext, args: string[], opts: TargetOptions & { json?: boolean }) {
+  const name = posixName(opts, args);
+  return name === null ? sysv.getAction(ctx, args, opts) : getValue(ctx, name, args.slice(1), opts);
+}
+
+/** sem set has no POSIX form. */
+export function setEither(ctx: CommandContext, args: string[], opts: TargetOptions & { all?: string }) {
+  if (posixName(opts, args) !== null)
+    noPosixForm('psem', 'set', 'a POSIX semaphore changes only by sem_post and sem_wait (sem op /NAME +N)');
+  return sysv.setAction(ctx, args, opts);
 }
