@@ -1,9 +1,11 @@
 // svipc msg/sem/shm with a POSIX TARGET (/NAME), end to end through bin/svipc, against the C
 // peer (test/peers/posix-peer.c). Every case is a bash script in its own IPC + mount namespace
 // with a private /dev/shm and /dev/mqueue (test/helpers/posix-ns.ts): nothing reaches the host's.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
-import { buildPeer, CC_SKIP_REASON, hasCompiler, SVIPC, SVIPC_PRELUDE } from '../helpers/run.js';
+import { buildPeer, CC_SKIP_REASON, hasCompiler, ROOT, SVIPC, SVIPC_PRELUDE } from '../helpers/run.js';
 
 const usable = hasCompiler() && canPosixNamespace();
 const reason = !hasCompiler() ? CC_SKIP_REASON : POSIX_NS_SKIP_REASON;
@@ -234,5 +236,22 @@ t $S shm read /m
     expect(r.stdout).toContain('  "name": "/m",\n  "offset": 10,\n  "text": "WORLD",');
     expect(r.stdout).toContain('same\nhex-same\nkind=pshm\nname=/m\nmode=0600 (rw-------)\nsize=1024\n');
     expect(r.stdout).toContain('[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n/big\n[full rc=1]\n[rc=1]\nleft:\n');
+  });
+
+  test("the README's POSIX transcript is what svipc prints", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const at = readme.indexOf('### POSIX objects: `/NAME`');
+    const start = readme.indexOf('```text\n', at) + '```text\n'.length;
+    const block = readme.slice(start, readme.indexOf('```', start));
+    const commands = block
+      .split('\n')
+      .filter((l) => l.startsWith('$ '))
+      .map((l) => l.slice(2));
+    expect(commands.length).toBeGreaterThan(3);
+    const script = commands
+      .map((c) => `printf '%s\\n' ${JSON.stringify(`$ ${c}`).replace(/\$/g, '\\$')}; { ${c}; } 2>&1`)
+      .join('\n');
+    const r = await posixSh(`svipc() { "$SVIPC" "$@"; }\n${script}`);
+    expect(r.stdout).toBe(`${block}left:\n`);
   });
 });
