@@ -254,4 +254,16 @@ t $S shm read /m
     const r = await posixSh(`svipc() { "$SVIPC" "$@"; }\n${script}`);
     expect(r.stdout).toBe(`${block}left:\n`);
   });
+
+  test('completion offers the POSIX names as TARGET (bash)', async () => {
+    const r = await posixSh(`
+c=$(mktemp); trap 'rm -f "$c"' EXIT
+$S completion bash > "$c"; source "$c"
+$S msg create /q >/dev/null; $S sem create /s >/dev/null; $S shm create /m 1 >/dev/null
+for k in msg sem shm; do COMP_WORDS=(svipc $k stat ''); COMP_CWORD=3; COMPREPLY=(); _svipc; echo "$k: \${COMPREPLY[*]}"; done
+$S msg rm /q; $S sem rm /s; $S shm rm /m
+`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('msg: /q\nsem: /s\nshm: /m\nleft:\n');
+  });
 });
