@@ -3,6 +3,7 @@
 // the highest comes first. A received message that cannot be written to stdout is sent back
 // with its priority (it goes after the queued messages of the same priority), and the error says so.
 // Also which family a subcommand's TARGET picks (the *Either actions of commands/msg.ts).
+import { isIpcError } from '../ipc/errors.js';
 import { PX } from '../ipc/libc.js';
 import { posixQueueLimits } from '../ipc/posix-inventory.js';
 import { type PosixMessage, PosixMessageQueue } from '../ipc/posix-mq.js';
@@ -120,10 +121,16 @@ export async function receiveMessage(
 ): Promise<number> {
   const wait = waitOptions(ctx, opts);
   const s: PosixSituation = { kind: 'pmsg', name, op: 'recv', access: 'read', ...wait };
-  // Read and write: a message that cannot be delivered goes back on the queue.
-  const q = posixExplained({ ...s, op: 'open', access: 'read and write' }, () =>
-    PosixMessageQueue.open(name),
-  );
+  // Read and write, so that a message that cannot be delivered goes back on the queue; a user
+  // who may only read still receives (a put-back would then fail, and the error says so).
+  const q = posixExplained({ ...s, op: 'open' }, () => {
+    try {
+      return PosixMessageQueue.open(name);
+    } catch (e) {
+      if (!isIpcError(e, 'EACCES')) throw e;
+      return PosixMessageQueue.open(name, { access: 'read' });
+    }
+  });
   try {
     const m = await posixExplainedAsync(s, () => q.receiveAsync(wait));
     const out = opts.json

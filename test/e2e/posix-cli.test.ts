@@ -5,18 +5,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
-import { buildPeer, CC_SKIP_REASON, hasCompiler, ROOT, SVIPC, SVIPC_PRELUDE } from '../helpers/run.js';
+import {
+  buildPeer,
+  CC_SKIP_REASON,
+  hasCompiler,
+  publicEnv,
+  ROOT,
+  RUNAS_FUNCTIONS,
+  SVIPC_PRELUDE,
+} from '../helpers/run.js';
 
 const usable = hasCompiler() && canPosixNamespace();
 const reason = !hasCompiler() ? CC_SKIP_REASON : POSIX_NS_SKIP_REASON;
 
 function posixSh(script: string) {
-  const env = { SVIPC, PEER: buildPeer('posix-peer') };
+  const env = { ...publicEnv(), PEER: buildPeer('posix-peer') };
   return inPosixNamespace(
     'bash',
     [
       '-c',
-      `${SVIPC_PRELUDE}\n${script}\necho "left:$(ls -A /dev/shm /dev/mqueue/ | grep -v ':$' | tr -d '\\n')"`,
+      `${RUNAS_FUNCTIONS}\n${SVIPC_PRELUDE}\n${script}\necho "left:$(ls -A /dev/shm /dev/mqueue/ | grep -v ':$' | tr -d '\\n')"`,
     ],
     {
       env,
@@ -265,5 +273,22 @@ $S msg rm /q; $S sem rm /s; $S shm rm /m
 `);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('msg: /q\nsem: /s\nshm: /m\nleft:\n');
+  });
+
+  test('least privilege: a reader receives with read permission only; a refusal names owner and mode', async () => {
+    const r = await posixSh(`
+$S msg create /q --mode 644 >/dev/null; $S msg send /q hello
+t nobody $S msg send /q x
+t nobody $S msg recv /q --nowait
+$S sem create /s --mode 644 >/dev/null
+t nobody $S sem op /s +1
+$S msg rm /q; $S sem rm /s
+`);
+    expect(r.stderr.split('\n')).toEqual([
+      'svipc msg: permission denied: cannot open POSIX message queue /q (needs write permission): owner root (uid 0), group root (gid 0), mode 0644; you are nobody (uid 65534)',
+      'svipc sem: permission denied: cannot post POSIX semaphore /s (needs read and write permission): owner root (uid 0), group root (gid 0), mode 0644; you are nobody (uid 65534)',
+      '',
+    ]);
+    expect(r.stdout).toBe('[rc=1]\nhello[rc=0]\n[rc=1]\nleft:\n');
   });
 });
