@@ -35,7 +35,7 @@ $S shm create 1 -k 0x5151 -m 640 >/dev/null; $S shm stat -k 0x5151 | grep -E '^(
     expect(r.stdout).toContain('key=0x00005151\nmode=0640 (rw-r-----)\n');
   });
 
-  test('to a terminal: binary refused with one line, text as it is, --hex dumps (in a pty)', async () => {
+  test('to a terminal: binary refused with one line, text as it is, --hex dumps; write says it reads stdin (in a pty)', async () => {
     const r = await ns(`
 m=$($S shm create 64)
 pty() { script -qec "$1" /dev/null < /dev/null | tr -d '\\r'; echo "[rc=$?]"; }
@@ -45,6 +45,8 @@ pty "$S shm read $m --length 4"
 pty "$S shm read $m --hex --offset 2 --length 20"
 $S shm read $m --hex > /dev/null; $S shm read $m | wc -c        # not a terminal: raw bytes
 t $S shm read $m --hex --json
+printf 'typed\\n' | script -qec "$S shm write $m --offset 8" /dev/null | tr -d '\\r' | grep -v '^typed$'
+echo "at8=$($S shm read $m --offset 8 --length 5)"
 `);
     expect(r.stdout).toBe(
       'svipc shm: not writing binary data to a terminal (64 bytes of shared memory segment 0): use --hex, or redirect stdout\n' +
@@ -52,7 +54,8 @@ t $S shm read $m --hex --json
         'text[rc=0]\n' +
         '00000002  78 74 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |xt..............|\n' +
         '00000012  00 00 00 00                                       |....|\n' +
-        '00000016\n[rc=0]\n64\n[rc=2]\n',
+        '00000016\n[rc=0]\n64\n[rc=2]\n' +
+        'svipc shm: reading the data from stdin; end with Ctrl-D\nat8=typed\n',
     );
     expect(r.stderr).toBe('svipc shm: --json and --hex are exclusive\n');
   });
