@@ -17,7 +17,10 @@ type ReadFlags = TargetOptions & sysv.ReadOutput & { offset: string; length?: st
 
 /** create [/NAME] SIZE: one positional is SIZE (System V), two are /NAME SIZE. */
 function create(ctx: CommandContext, first: string, second: string | undefined, opts: CreateFlags) {
-  if (second === undefined) return sysv.createAction(ctx, first, opts);
+  if (second === undefined) {
+    if (first.startsWith('/')) throw new UsageError(`missing SIZE after ${first}`);
+    return sysv.createAction(ctx, first, opts);
+  }
   if (!first.startsWith('/'))
     throw new UsageError(`unexpected argument: '${second}' (give SIZE, or /NAME SIZE for a POSIX object)`);
   refuseOptions(opts, { key: '-k/--key', path: '--path', proj: '--proj' }, 'pshm', 'posix');

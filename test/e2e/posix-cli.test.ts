@@ -221,6 +221,7 @@ t $S shm write /m --offset 1022 abc
 t $S shm read /m --offset 1025
 t $S shm create /m 10
 t $S shm create -k 5 /x 10
+t $S shm create /y
 mount -o remount,size=64k /dev/shm
 $S shm create /big 1M
 head -c 200000 /dev/zero | $S shm write /big; echo "[full rc=$?]"
@@ -232,6 +233,7 @@ t $S shm read /m
       'svipc shm: offset 1025 is beyond the end of POSIX shared memory object /m (1024 bytes)',
       'svipc shm: POSIX shared memory object /m already exists',
       'svipc shm: -k/--key applies to System V shared memory, not to POSIX ones (/NAME)',
+      'svipc shm: missing SIZE after /y',
       expect.stringMatching(
         /^svipc shm: cannot write to POSIX shared memory object \/big: no room left \(ENOSPC\): \/dev\/shm holds 65536 bytes, \d+ free; \d+ bytes were written, the rest was not$/,
       ),
@@ -243,7 +245,7 @@ t $S shm read /m
     );
     expect(r.stdout).toContain('  "name": "/m",\n  "offset": 10,\n  "text": "WORLD",');
     expect(r.stdout).toContain('same\nhex-same\nkind=pshm\nname=/m\nmode=0600 (rw-------)\nsize=1024\n');
-    expect(r.stdout).toContain('[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n/big\n[full rc=1]\n[rc=1]\nleft:\n');
+    expect(r.stdout).toContain('[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n[rc=2]\n/big\n[full rc=1]\n[rc=1]\nleft:\n');
   });
 
   test("the README's POSIX transcript is what svipc prints", async () => {
