@@ -127,6 +127,16 @@ export function describeMqueueLimit(name: 'msg_max' | 'msgsize_max' | 'queues_ma
   return `fs.mqueue.${name} = ${v === null ? 'unknown' : `${v} ${unit}`} (change with: sysctl -w fs.mqueue.${name}=N)`;
 }
 
+/** /dev/shm's size in bytes (the tmpfs's size= option), or null when it cannot be read. */
+export function shmSize(): number | null {
+  try {
+    const s = statfsSync(SHM_DIR);
+    return s.blocks * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
 /** /dev/shm's size and room, for a failure to grow or write an object there. */
 export function shmRoom(): string {
   try {

@@ -9,7 +9,7 @@ import type { FdIo } from '../protocols/shmseg-io.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './exit.js';
 import { announceCreated } from './output.js';
-import { NOUN, type PosixSituation, posixExplained, shmRoom } from './posix-primitives.js';
+import { NOUN, type PosixSituation, posixExplained, shmRoom, shmSize } from './posix-primitives.js';
 import { jsonText, stdinChunks } from './primitives.js';
 import { checkRange, emitView, type ReadOutput } from './shm-io.js';
 import { sizeArg } from './size.js';
@@ -26,6 +26,10 @@ export async function createObject(
 ): Promise<number> {
   const size = sizeArg(sizeText);
   const mode = parseMode(opts.mode);
+  // tmpfs takes any ftruncate, but an object larger than /dev/shm could never be filled.
+  const room = shmSize();
+  if (room !== null && size > room)
+    throw new CommandError(`cannot create ${label(name)} of ${size} bytes: larger than ${shmRoom()}`);
   const shm = posixExplained({ kind: 'pshm', name, op: 'create', size }, () =>
     PosixSharedMemory.create(name, size, { mode }),
   );

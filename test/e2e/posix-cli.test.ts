@@ -223,8 +223,9 @@ t $S shm create /m 10
 t $S shm create -k 5 /x 10
 t $S shm create /y
 mount -o remount,size=64k /dev/shm
-$S shm create /big 1M
-head -c 200000 /dev/zero | $S shm write /big; echo "[full rc=$?]"
+t $S shm create /huge 1M
+$S shm create /big 64K
+head -c 65536 /dev/zero | $S shm write /big; echo "[full rc=$?]"
 $S shm rm /m; $S shm rm /c; $S shm rm /big
 t $S shm read /m
 `);
@@ -234,6 +235,9 @@ t $S shm read /m
       'svipc shm: POSIX shared memory object /m already exists',
       'svipc shm: -k/--key applies to System V shared memory, not to POSIX ones (/NAME)',
       'svipc shm: missing SIZE after /y',
+      expect.stringMatching(
+        /^svipc shm: cannot create POSIX shared memory object \/huge of 1048576 bytes: larger than \/dev\/shm holds 65536 bytes, \d+ free$/,
+      ),
       expect.stringMatching(
         /^svipc shm: cannot write to POSIX shared memory object \/big: no room left \(ENOSPC\): \/dev\/shm holds 65536 bytes, \d+ free; \d+ bytes were written, the rest was not$/,
       ),
@@ -245,7 +249,9 @@ t $S shm read /m
     );
     expect(r.stdout).toContain('  "name": "/m",\n  "offset": 10,\n  "text": "WORLD",');
     expect(r.stdout).toContain('same\nhex-same\nkind=pshm\nname=/m\nmode=0600 (rw-------)\nsize=1024\n');
-    expect(r.stdout).toContain('[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n[rc=2]\n/big\n[full rc=1]\n[rc=1]\nleft:\n');
+    expect(r.stdout).toContain(
+      '[rc=1]\n[rc=1]\n[rc=1]\n[rc=2]\n[rc=2]\n[rc=1]\n/big\n[full rc=1]\n[rc=1]\nleft:\n',
+    );
   });
 
   test("the README's POSIX transcript is what svipc prints", async () => {
