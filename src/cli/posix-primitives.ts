@@ -287,14 +287,50 @@ export function posixRecordJson(
 
 /** `stat /NAME`: name=value lines (mode in octal with its rwx form), or the JSON document. */
 export function posixStatText(r: PosixRecord, json: boolean, extra: Record<string, unknown> = {}): string {
-  const doc = posixRecordJson(r, extra);
+  return docText(posixRecordJson(r, extra), json);
+}
+
+function docText(doc: Record<string, unknown>, json: boolean): string {
   if (json) return jsonText(doc);
   let out = '';
   for (const [k, v] of Object.entries(doc)) {
-    if (k === 'mode') out += `mode=${modeText(r.mode)}\n`;
+    if (k === 'mode' && typeof v === 'number') out += `mode=${modeText(v)}\n`;
     else out += `${k}=${v === null ? '-' : String(v)}\n`;
   }
   return out;
+}
+
+const MQUEUE_MAGIC = 0x19800202;
+
+/** Whether /dev/mqueue is the mqueue filesystem (an empty directory there is not). */
+function mqueueFsMounted(): boolean {
+  try {
+    return statfsSync(MQUEUE_DIR).type === MQUEUE_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `msg stat /NAME` where the mqueue filesystem is not mounted (as on many hosts): what
+ * mq_getattr says, the rest unknown (null), and a line on stderr saying why, as util-linux does.
+ */
+function unmountedQueueStat(ctx: CommandContext, name: string, json: boolean): string {
+  const s: PosixSituation = { kind: 'pmsg', name, op: 'stat', access: 'read' };
+  const q = posixExplained(s, () => PosixMessageQueue.open(name, { access: 'read' }));
+  let a: ReturnType<PosixMessageQueue['attributes']>;
+  try {
+    a = posixExplained(s, () => q.attributes());
+  } finally {
+    q.close();
+  }
+  ctx.stderr.write(
+    `${ctx.prog}: ${MQUEUE_DIR} is not mounted (mount -t mqueue none ${MQUEUE_DIR}): ` +
+      `the queue's owner, mode, times and QSIZE are unknown\n`,
+  );
+  const unknown = { path: null, mode: null, uid: null, user: null, gid: null, group: null, qsize: null };
+  const doc = { kind: 'pmsg', name, ...unknown, msgs: a.currentMessages, maxMessages: a.maxMessages };
+  return docText({ ...doc, messageSize: a.messageSize, mtime: null, ctime: null, atime: null }, json);
 }
 
 const POSIX_KIND: Record<IpcKind, PosixKind> = { msg: 'pmsg', sem: 'psem', shm: 'pshm' };
@@ -317,6 +353,10 @@ export function statSpec(kind: IpcKind, summary: string): CommandSpec {
       if (name !== null) {
         noMore(args.slice(1));
         const pkind = POSIX_KIND[kind];
+        if (pkind === 'pmsg' && !mqueueFsMounted()) {
+          ctx.stdout.write(unmountedQueueStat(ctx, name, opts.json ?? false));
+          return 0;
+        }
         const extra = pkind === 'pmsg' ? queueAttributes(name) : {};
         ctx.stdout.write(posixStatText(posixRecord(pkind, name), opts.json ?? false, extra));
         return 0;

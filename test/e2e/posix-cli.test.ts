@@ -34,7 +34,7 @@ function posixSh(script: string) {
 }
 
 describe.skipIf(!usable)(`svipc msg/sem/shm /NAME (POSIX)${usable ? '' : ` (${reason})`}`, () => {
-  test('msg: create, send and recv by priority with the C peer, --json, stat, rm', async () => {
+  test('msg: create, send and recv by priority with the C peer, --json, stat (also without /dev/mqueue), rm', async () => {
     const r = await posixSh(`
 $S msg create /q --max-messages 4 --message-size 64 --mode 640
 $PEER mq-send /q 1 low; $PEER mq-send /q 9 high
@@ -47,9 +47,13 @@ $PEER mq-recv /q
 $S msg send /q queued
 $S msg stat /q | grep -E '^(kind|name|mode|maxMessages|messageSize|msgs)='
 $S msg stat /q --json | grep -E '"(msgs|qsize)"'
+umount /dev/mqueue; $S msg stat /q | grep -E '^(name|mode|msgs|messageSize)='; mount -t mqueue mqueue /dev/mqueue
 $S msg rm /q
 `);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(
+      'svipc msg: /dev/mqueue is not mounted (mount -t mqueue none /dev/mqueue): ' +
+        "the queue's owner, mode, times and QSIZE are unknown\n",
+    );
     expect(r.stdout).toBe(
       [
         '/q',
@@ -67,6 +71,10 @@ $S msg rm /q
         'messageSize=64',
         '  "qsize": 6,',
         '  "msgs": 1,',
+        'name=/q',
+        'mode=-',
+        'msgs=1',
+        'messageSize=64',
         'left:',
         '',
       ].join('\n'),
