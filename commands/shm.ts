@@ -72,8 +72,9 @@ export const { spec, run } = defineCommand({
       usage: '[-k KEY | --path P [--proj N]] SIZE  |  /NAME SIZE',
       args: [
         {
-          name: '<size>',
-          description: "SIZE, or /NAME: bytes with util-linux's suffixes: K, M, G (1024^n), KB, MB (1000^n)",
+          name: '<size|/name>',
+          description:
+            "SIZE in bytes, util-linux's suffixes: K, M, G (1024^n), KB, MB (1000^n), 1.5K; or /NAME",
         },
         { name: '[size]', description: 'SIZE after /NAME' },
       ],
