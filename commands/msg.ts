@@ -1,255 +1,145 @@
-// svipc msg create|send|recv|peek|stat|set|rm: System V message queues from the shell.
-import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, UsageError } from '../src/cli/exit.js';
-import { explained, explainedAsync, type Situation } from '../src/cli/explain.js';
-import { checkFits, messageDocument, parseMaxSize, parseType, putBack } from '../src/cli/msg-rules.js';
-import { afterFailure, announceCreated, CREATED_HELP, written } from '../src/cli/output.js';
-import {
-  dataOrStdin,
-  EXIT_HELP,
-  jsonText,
-  messageBound,
-  noMore,
-  parseOwner,
-  rmSubcommand,
-  statSubcommand,
-  targetSubcommand,
-  waitOptions,
-} from '../src/cli/primitives.js';
-import { action, newProgram, runProgram } from '../src/cli/program.js';
-import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
-import { parseCount, parseMode } from '../src/cli/values.js';
-import { formatKey, MessageQueue } from '../src/ipc/index.js';
+// svipc msg create|send|recv|peek|stat|set|rm: message queues from the shell, System V (ID,
+// -k KEY, --path P) or POSIX (/NAME). The System V actions are in src/cli/msg-rules.ts, the
+// POSIX ones and the choice of family in src/cli/posix-msg.ts; this file declares the command.
+import { CREATED_HELP } from '../src/cli/output.js';
+import * as posix from '../src/cli/posix-msg.js';
+import { rmSpec, statSpec } from '../src/cli/posix-primitives.js';
+import { EXIT_HELP, targetSpec } from '../src/cli/primitives.js';
+import { defineCommand } from '../src/cli/spec.js';
+import { TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
 
-interface Json {
-  json?: boolean;
-}
+const WAIT = [
+  { flags: '--nowait', description: 'fail with exit 75 instead of waiting' },
+  { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
+];
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const program = newProgram(
-    ctx,
-    'System V message queues from the shell: create, send, recv, peek, stat, set, rm.',
-  )
-    .addHelpText('after', TARGET_HELP + EXIT_HELP)
-    .showHelpAfterError(false);
-
-  // create
-  program
-    .command('create')
-    .description('create a queue (IPC_PRIVATE, or a new key) and print its id')
-    .option('-k, --key <key>', 'create it with this key (fails if the key is taken)')
-    .option('--path <path>', 'create it with the key ftok(PATH, PROJ)')
-    .option('--proj <n>', 'project number for --path (default 1)')
-    .option('-m, --mode <mode>', 'permission bits, octal', '600')
-    .option('--qbytes <n>', 'the queue byte limit (default kernel.msgmnb)')
-    .option('--json', 'print {"id", "key", "keyHex"}')
-    .addHelpText('after', CREATED_HELP + EXIT_HELP)
-    .action(
-      action(program, async (opts: TargetOptions & Json & { mode: string; qbytes?: string }) => {
-        const key = keyOf(opts);
-        const mode = parseMode(opts.mode);
-        const qbytes = opts.qbytes === undefined ? undefined : parseCount(opts.qbytes, 'qbytes');
-        const s: Situation = { kind: 'msg', op: 'create', ...(key !== undefined ? { key } : {}) };
-        const q = explained(s, () => MessageQueue.create({ mode, ...(key !== undefined ? { key } : {}) }));
-        if (qbytes !== undefined) {
-          try {
-            explained({ kind: 'msg', op: 'set', id: q.id, qbytes }, () => q.set({ qbytes }));
-          } catch (e) {
-            q.remove(); // We made it, and it is not what was asked for.
-            throw e;
-          }
-        }
-        const text = opts.json
-          ? jsonText({ id: q.id, key: key ?? 0, keyHex: formatKey(key ?? 0) })
-          : `${q.id}\n`;
-        // Nobody may learn the id of a queue we made: then it must not stay.
-        await announceCreated(ctx, text, `message queue ${q.id}`, () => q.remove());
-        return 0;
-      }),
-    );
-
-  // send
-  targetSubcommand(program, 'send', 'send one message: DATA, or stdin when DATA is absent or -')
-    .usage(`${TARGET_USAGE} [options] [DATA]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path), then DATA')
-    .option('-t, --type <n>', 'message type, a positive integer', '1')
-    .option('--nowait', 'fail with exit 75 instead of waiting when the queue is full')
-    .option('--timeout <seconds>', 'give up waiting for room after this long (exit 124)')
-    .action(
-      action(
-        program,
-        async (
-          args: string[],
-          opts: TargetOptions & { type: string; nowait?: boolean; timeout?: string },
-        ) => {
-          const { target, rest } = takeTarget('msg', opts, args);
-          const [data, ...extra] = rest;
-          noMore(extra);
-          const type = parseType(opts.type, false);
-          const wait = waitOptions(ctx, opts);
-          const payload = await dataOrStdin(ctx, data, messageBound()); // stdin: at most msgmax
-          const q = new MessageQueue(target.id);
-          const s: Situation = {
-            kind: 'msg',
-            op: 'send',
-            id: target.id,
-            size: payload.length,
-            access: 'write',
-            ...wait,
-          };
-          checkFits(q, s, payload.length);
-          await explainedAsync(s, () => q.sendAsync(type, payload, wait));
-          return 0;
+export const { spec, run } = defineCommand({
+  summary:
+    'Message queues from the shell, System V (ID, -k KEY) or POSIX (/NAME): create, send, recv, peek, stat, set, rm.',
+  help: TARGET_HELP + EXIT_HELP,
+  examples: [
+    ['q=$(svipc msg create); svipc msg send "$q" hello', 'a System V queue and one message of type 1'],
+    ['svipc msg recv "$q" --timeout 5', 'wait up to 5 s for a message and print its payload'],
+    [
+      'svipc msg create /jobs && svipc msg send /jobs --priority 9 urgent',
+      'a POSIX queue and a priority-9 message',
+    ],
+    ['svipc msg recv /jobs --json', 'the highest-priority message, with its priority, as JSON'],
+  ],
+  subcommands: [
+    {
+      name: 'create',
+      summary: 'create a queue (IPC_PRIVATE, a new key, or /NAME) and print its id (or name)',
+      usage: '[-k KEY | --path P [--proj N] | /NAME] [options]',
+      args: [{ name: '[name]', description: 'a POSIX queue: /NAME (default: a System V queue)' }],
+      options: [
+        { flags: '-k, --key <key>', description: 'create it with this key (fails if the key is taken)' },
+        { flags: '--path <path>', description: 'create it with the key ftok(PATH, PROJ)' },
+        { flags: '--proj <n>', description: 'project number for --path (default 1)' },
+        { flags: '-m, --mode <mode>', description: 'permission bits, octal', default: '600' },
+        { flags: '--qbytes <n>', description: 'System V: the queue byte limit (default kernel.msgmnb)' },
+        { flags: '--max-messages <n>', description: 'POSIX: mq_maxmsg (default fs.mqueue.msg_default)' },
+        { flags: '--message-size <n>', description: 'POSIX: mq_msgsize (default fs.mqueue.msgsize_default)' },
+        {
+          flags: '--json',
+          description: 'print {"id", "key", "keyHex"}; POSIX: {"name", "maxMessages", ...}',
         },
-      ),
-    );
-
-  // recv
-  targetSubcommand(program, 'recv', 'receive one message and write its payload to stdout')
-    .usage(`${TARGET_USAGE} [options]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option(
-      '-t, --type <n>',
-      '0: the first message; N > 0: the first of type N; N < 0: the lowest type <= |N|',
-      '0',
-    )
-    .option('--except', 'with --type N > 0: the first message whose type is not N (MSG_EXCEPT)')
-    .option('--noerror', 'truncate a message longer than --max-size instead of failing (MSG_NOERROR)')
-    .option('--max-size <bytes>', 'largest payload accepted (default kernel.msgmax)')
-    .option('--nowait', 'fail with exit 75 instead of waiting when no message matches')
-    .option('--timeout <seconds>', 'give up waiting after this long (exit 124)')
-    .option('--json', 'print {"id", "type", "size", "text", "base64"} instead of the raw payload')
-    .addHelpText(
-      'after',
-      '\nA message that cannot be written to stdout (write error: a full disk, a closed pipe) is put\n' +
-        'back on its queue with its type, at the end of the queue, and the error says so.\n',
-    )
-    .action(
-      action(
-        program,
-        async (
-          args: string[],
-          opts: TargetOptions &
-            Json & {
-              type: string;
-              except?: boolean;
-              noerror?: boolean;
-              maxSize?: string;
-              nowait?: boolean;
-              timeout?: string;
-            },
-        ) => {
-          const { target, rest } = takeTarget('msg', opts, args);
-          noMore(rest);
-          const type = parseType(opts.type, true);
-          if (opts.except && type <= 0) throw new UsageError('--except needs --type N with N > 0');
-          const wait = waitOptions(ctx, opts);
-          const maxSize = parseMaxSize(opts.maxSize);
-          const s: Situation = { kind: 'msg', op: 'recv', id: target.id, maxSize, access: 'read', ...wait };
-          const q = new MessageQueue(target.id);
-          const m = await explainedAsync(s, () =>
-            q.receiveAsync({
-              type,
-              except: opts.except ?? false,
-              noerror: opts.noerror ?? false,
-              maxSize,
-              ...wait,
-            }),
-          );
-          const out = opts.json ? jsonText({ id: target.id, ...messageDocument(m) }) : m.data;
-          // The message is only consumed once it is written: if it cannot be, it goes back.
-          try {
-            await written(ctx.stdout, out);
-          } catch (e) {
-            const { outcome, ok } = putBack(q, m);
-            throw afterFailure(e, outcome, ok);
-          }
-          return 0;
+      ],
+      help: CREATED_HELP + EXIT_HELP,
+      examples: [
+        ['svipc msg create -k 0x1234 --mode 660', 'a System V queue with key 0x1234'],
+        [
+          'svipc msg create /jobs --max-messages 10 --message-size 256',
+          'a POSIX queue of 10 messages of 256 bytes',
+        ],
+      ],
+      action: posix.createEither,
+    },
+    targetSpec({
+      name: 'send',
+      summary: 'send one message: DATA, or stdin when DATA is absent or -',
+      usage: `${TARGET_USAGE} [options] [DATA]`,
+      options: [
+        { flags: '-t, --type <n>', description: 'System V: message type, a positive integer (default 1)' },
+        {
+          flags: '--priority <n>',
+          description: 'POSIX: 0..32767, the highest is received first (default 0)',
         },
-      ),
-    );
-
-  // peek
-  targetSubcommand(program, 'peek', 'copy the message at a position without removing it (MSG_COPY)')
-    .usage(`${TARGET_USAGE} [--index N] [--max-size BYTES] [--json]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option('--index <n>', 'the position in the queue: 0 is the first message (the next to be received)', '0')
-    .option('--max-size <bytes>', 'largest payload accepted (default kernel.msgmax)')
-    .option('--json', 'print {"id", "index", "type", "size", "text", "base64"} instead of the raw payload')
-    .addHelpText(
-      'after',
-      '\nThe message stays on the queue (msgrcv with MSG_COPY|IPC_NOWAIT, Linux 3.8+ built with\n' +
+        ...WAIT,
+      ],
+      help: '\nWithout DATA on a terminal, it says it reads the message from stdin (end with Ctrl-D).\n',
+      examples: [['printf "a\\0b" | svipc msg send 3', 'binary data from stdin to queue 3']],
+      action: posix.sendEither,
+    }),
+    targetSpec({
+      name: 'recv',
+      summary: 'receive one message and write its payload to stdout',
+      usage: `${TARGET_USAGE} [options]`,
+      options: [
+        {
+          flags: '-t, --type <n>',
+          description:
+            'System V: 0 the first message (default); N > 0 the first of type N; N < 0 the lowest type <= |N|',
+        },
+        {
+          flags: '--except',
+          description: 'with --type N > 0: the first message whose type is not N (MSG_EXCEPT)',
+        },
+        {
+          flags: '--noerror',
+          description: 'truncate a message longer than --max-size instead of failing (MSG_NOERROR)',
+        },
+        { flags: '--max-size <bytes>', description: 'largest payload accepted (default kernel.msgmax)' },
+        ...WAIT,
+        {
+          flags: '--json',
+          description: 'print {"id", "type", "size", "text", "base64"}; POSIX: "name", "priority"',
+        },
+      ],
+      help:
+        '\nA message that cannot be written to stdout (write error: a full disk, a closed pipe) is put\n' +
+        'back on its queue with its type (System V: at the end of the queue) or its priority (POSIX:\n' +
+        'after the queued messages of that priority), and the error says so.\n',
+      examples: [['svipc msg recv 3 --type -2 --nowait', 'the lowest type up to 2, or exit 75 at once']],
+      action: posix.recvEither,
+    }),
+    targetSpec({
+      name: 'peek',
+      summary: 'copy the message at a position without removing it (MSG_COPY; System V only)',
+      usage: `${TARGET_USAGE} [--index N] [--max-size BYTES] [--json]`,
+      options: [
+        {
+          flags: '--index <n>',
+          description: 'the position: 0 is the first message (the next received)',
+          default: '0',
+        },
+        { flags: '--max-size <bytes>', description: 'largest payload accepted (default kernel.msgmax)' },
+        { flags: '--json', description: 'print {"id", "index", "type", "size", "text", "base64"}' },
+      ],
+      help:
+        '\nThe message stays on the queue (msgrcv with MSG_COPY|IPC_NOWAIT, Linux 3.8+ built with\n' +
         'CONFIG_CHECKPOINT_RESTORE). It never waits: no message at that index is an error (exit 1).\n' +
         'Positions move as others receive: the index is of the moment of the call.\n',
-    )
-    .action(
-      action(
-        program,
-        async (args: string[], opts: TargetOptions & Json & { index: string; maxSize?: string }) => {
-          const { target, rest } = takeTarget('msg', opts, args);
-          noMore(rest);
-          const index = parseCount(opts.index, 'index');
-          const maxSize = parseMaxSize(opts.maxSize);
-          const s: Situation = { kind: 'msg', op: 'peek', id: target.id, index, maxSize, access: 'read' };
-          const m = explained(s, () => new MessageQueue(target.id).peek(index, { maxSize }));
-          if (m === null) throw new CommandError(`${target.label}: no message at index ${index}`);
-          await written(
-            ctx.stdout,
-            opts.json ? jsonText({ id: target.id, index, ...messageDocument(m) }) : m.data,
-          );
-          return 0;
+      action: posix.peekEither,
+    }),
+    statSpec('msg', "print a queue's status (System V: msgctl IPC_STAT; POSIX: its file and mq_getattr)"),
+    targetSpec({
+      name: 'set',
+      summary: "change a queue's qbytes, mode or owner (msgctl IPC_SET; System V only)",
+      usage: `${TARGET_USAGE} [--qbytes N] [--mode M] [--owner UID[:GID]]`,
+      options: [
+        {
+          flags: '--qbytes <n>',
+          description: "the queue's byte limit (above kernel.msgmnb needs CAP_SYS_RESOURCE)",
         },
-      ),
-    );
-
-  // stat
-  statSubcommand(
-    program,
-    ctx,
-    'msg',
-    "print a queue's status (msgctl IPC_STAT)",
-    `${TARGET_USAGE} [options]`,
-  );
-
-  // set
-  targetSubcommand(program, 'set', "change a queue's qbytes, mode or owner (msgctl IPC_SET)")
-    .usage(`${TARGET_USAGE} [--qbytes N] [--mode M] [--owner UID[:GID]]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option('--qbytes <n>', "the queue's byte limit (above kernel.msgmnb needs CAP_SYS_RESOURCE)")
-    .option('-m, --mode <mode>', 'permission bits, octal')
-    .option('--owner <uid[:gid]>', 'new owner uid and/or group gid (numeric)')
-    .action(
-      action(
-        program,
-        (args: string[], opts: TargetOptions & { qbytes?: string; mode?: string; owner?: string }) => {
-          const { target, rest } = takeTarget('msg', opts, args);
-          noMore(rest);
-          if (opts.qbytes === undefined && opts.mode === undefined && opts.owner === undefined) {
-            throw new UsageError('nothing to change: give --qbytes, --mode or --owner');
-          }
-          const change = {
-            ...(opts.qbytes !== undefined ? { qbytes: parseCount(opts.qbytes, 'qbytes') } : {}),
-            ...(opts.mode !== undefined ? { mode: parseMode(opts.mode) } : {}),
-            ...(opts.owner !== undefined ? parseOwner(opts.owner) : {}),
-          };
-          const s: Situation = {
-            kind: 'msg',
-            op: 'set',
-            id: target.id,
-            ...(change.qbytes !== undefined ? { qbytes: change.qbytes } : {}),
-          };
-          explained(s, () => new MessageQueue(target.id).set(change));
-          return 0;
-        },
-      ),
-    );
-
-  // rm
-  rmSubcommand(
-    program,
-    'msg',
-    'remove a queue (msgctl IPC_RMID); blocked receivers and senders fail with EIDRM',
-  );
-
-  return runProgram(program, ctx);
-}
+        { flags: '-m, --mode <mode>', description: 'permission bits, octal' },
+        { flags: '--owner <uid[:gid]>', description: 'new owner uid and/or group gid (numeric)' },
+      ],
+      action: posix.setEither,
+    }),
+    rmSpec(
+      'msg',
+      'remove a queue (IPC_RMID: blocked receivers and senders fail with EIDRM; POSIX: mq_unlink)',
+    ),
+  ],
+});

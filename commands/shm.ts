@@ -1,147 +1,130 @@
-// svipc shm create|write|read|stat|rm: System V shared memory from the shell.
-// write and read work in place: stdin is read straight into the attached segment and the
-// segment is written straight to stdout (src/protocols/shmseg-io.ts), with no copy in between.
-// Every offset and length is checked against the segment's size before anything moves.
+// svipc shm create|write|read|stat|rm: shared memory from the shell, System V segments (ID,
+// -k KEY, --path P) or POSIX objects (/NAME). System V's write and read work in place on the
+// attached segment (src/cli/shm-io.ts); the POSIX forms are in src/cli/posix-shm.ts. Every
+// offset and length is checked against the size before anything moves.
 import type { CommandContext } from '../src/cli/context.js';
-import { explained, type Situation } from '../src/cli/explain.js';
-import { announceCreated, CREATED_HELP, failure } from '../src/cli/output.js';
-import {
-  EXIT_HELP,
-  jsonText,
-  noMore,
-  rmSubcommand,
-  statSubcommand,
-  targetSubcommand,
-  utf8OrNull,
-  writeJson,
-} from '../src/cli/primitives.js';
-import { action, newProgram, runProgram } from '../src/cli/program.js';
-import { checkRange, parseOffset, withAttachment, writeInput } from '../src/cli/shm-io.js';
-import { sizeArg } from '../src/cli/size.js';
-import { keyOf, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from '../src/cli/target.js';
-import { parseMode } from '../src/cli/values.js';
-import { formatKey, SharedMemory } from '../src/ipc/index.js';
-import { writeAll } from '../src/protocols/shmseg-io.js';
+import { UsageError } from '../src/cli/exit.js';
+import { CREATED_HELP } from '../src/cli/output.js';
+import { posixName, refuseOptions, rmSpec, statSpec } from '../src/cli/posix-primitives.js';
+import * as posix from '../src/cli/posix-shm.js';
+import { EXIT_HELP, noMore, targetSpec } from '../src/cli/primitives.js';
+import * as sysv from '../src/cli/shm-io.js';
+import { defineCommand } from '../src/cli/spec.js';
+import { TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
 
-interface Json {
-  json?: boolean;
+type CreateFlags = TargetOptions & { json?: boolean; mode: string };
+type ReadFlags = TargetOptions & sysv.ReadOutput & { offset: string; length?: string };
+
+/** create [/NAME] SIZE: one positional is SIZE (System V), two are /NAME SIZE. */
+function create(ctx: CommandContext, first: string, second: string | undefined, opts: CreateFlags) {
+  if (second === undefined) {
+    if (first.startsWith('/')) throw new UsageError(`missing SIZE after ${first}`);
+    return sysv.createAction(ctx, first, opts);
+  }
+  if (!first.startsWith('/'))
+    throw new UsageError(`unexpected argument: '${second}' (give SIZE, or /NAME SIZE for a POSIX object)`);
+  refuseOptions(opts, { key: '-k/--key', path: '--path', proj: '--proj' }, 'pshm', 'posix');
+  return posix.createObject(ctx, posixName({}, [first])!, second, opts);
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const program = newProgram(
-    ctx,
-    'System V shared memory from the shell: create, write, read, stat, rm.',
-  ).addHelpText('after', TARGET_HELP + EXIT_HELP);
+function write(ctx: CommandContext, args: string[], opts: TargetOptions & { offset: string }) {
+  const name = posixName(opts, args);
+  if (name === null) return sysv.writeAction(ctx, args, opts);
+  const [data, ...extra] = args.slice(1);
+  noMore(extra);
+  return posix.writeObject(ctx, name, sysv.parseOffset(opts.offset, 'offset')!, data);
+}
 
-  // create
-  program
-    .command('create')
-    .description('create a segment of SIZE bytes and print its id')
-    .argument('<size>', "bytes, with util-linux's suffixes: K, M, G... (1024^n), KB, MB... (1000^n), 1.5K")
-    .option('-k, --key <key>', 'create it with this key (fails if the key is taken)')
-    .option('--path <path>', 'create it with the key ftok(PATH, PROJ)')
-    .option('--proj <n>', 'project number for --path (default 1)')
-    .option('-m, --mode <mode>', 'permission bits, octal', '600')
-    .option('--json', 'print {"id", "key", "keyHex", "size"}')
-    .addHelpText('after', CREATED_HELP + EXIT_HELP)
-    .action(
-      action(program, async (sizeText: string, opts: TargetOptions & Json & { mode: string }) => {
-        const size = sizeArg(sizeText);
-        const key = keyOf(opts);
-        const mode = parseMode(opts.mode);
-        const s: Situation = { kind: 'shm', op: 'create', size, ...(key !== undefined ? { key } : {}) };
-        const shm = explained(s, () =>
-          SharedMemory.create(size, { mode, ...(key !== undefined ? { key } : {}) }),
-        );
-        const text = opts.json
-          ? jsonText({ id: shm.id, key: key ?? 0, keyHex: formatKey(key ?? 0), size })
-          : `${shm.id}\n`;
-        await announceCreated(ctx, text, `shared memory segment ${shm.id}`, () => shm.remove());
-        return 0;
-      }),
-    );
+function read(ctx: CommandContext, args: string[], opts: ReadFlags) {
+  const name = posixName(opts, args);
+  if (name === null) return sysv.readAction(ctx, args, opts);
+  noMore(args.slice(1));
+  const offset = sysv.parseOffset(opts.offset, 'offset')!;
+  return posix.readObject(ctx, name, offset, sysv.parseOffset(opts.length, 'length'), opts);
+}
 
-  // write
-  targetSubcommand(program, 'write', 'write DATA (or stdin, by default) into a segment at --offset')
-    .usage(`${TARGET_USAGE} [--offset N] [DATA]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path), then DATA (- or absent: stdin)')
-    .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
-    .addHelpText(
-      'after',
-      '\nInput that does not fit between --offset and the end of the segment is refused: DATA, or a\n' +
-        'regular file on stdin, before anything is written; a pipe, once the room is full (what fit\n' +
-        'stays written, and the message says how much).\n',
-    )
-    .action(
-      action(program, async (args: string[], opts: TargetOptions & { offset: string }) => {
-        const { target, rest } = takeTarget('shm', opts, args);
-        const [data, ...extra] = rest;
-        noMore(extra);
-        const offset = parseOffset(opts.offset, 'offset')!;
-        const shm = new SharedMemory(target.id);
-        const s: Situation = { kind: 'shm', op: 'write', id: target.id, access: 'read and write' };
-        return withAttachment(shm, { ...s, op: 'attach' }, false, async (a, io) => {
-          await writeInput(ctx, a, io, { id: target.id, offset, data });
-          return 0;
-        });
-      }),
-    );
+const OFFSET = {
+  flags: '-o, --offset <n>',
+  description: 'where to start, in bytes (suffixes as for sizes)',
+  default: '0',
+};
 
-  // read
-  targetSubcommand(program, 'read', 'write a segment (or --length bytes at --offset) to stdout')
-    .usage(`${TARGET_USAGE} [--offset N] [--length N] [--json]`)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option('-o, --offset <n>', 'where to start, in bytes (suffixes as for sizes)', '0')
-    .option('-l, --length <n>', 'how many bytes (default: to the end of the segment)')
-    .option('--json', 'print {"id", "offset", "length", "text", "base64"} instead of the raw bytes')
-    .action(
-      action(
-        program,
-        async (args: string[], opts: TargetOptions & Json & { offset: string; length?: string }) => {
-          const { target, rest } = takeTarget('shm', opts, args);
-          noMore(rest);
-          const offset = parseOffset(opts.offset, 'offset')!;
-          const length = parseOffset(opts.length, 'length');
-          const shm = new SharedMemory(target.id);
-          const s: Situation = { kind: 'shm', op: 'attach', id: target.id, access: 'read' };
-          return withAttachment(shm, s, true, async (a, io) => {
-            const len = checkRange(target.id, a.size, offset, length, 'read');
-            const view = a.view(offset, len);
-            if (opts.json) {
-              writeJson(ctx, {
-                id: target.id,
-                offset,
-                length: len,
-                text: utf8OrNull(view),
-                base64: view.toString('base64'),
-              });
-              return 0;
-            }
-            try {
-              await writeAll((ctx.stdout as { fd?: number }).fd ?? 1, view, { signal: ctx.signal, io });
-            } catch (e) {
-              // write(2) on the descriptor itself: its failure is stdout's, said as util-linux says it.
-              if ((e as NodeJS.ErrnoException).syscall === 'write')
-                throw await failure(ctx.stdout, e as NodeJS.ErrnoException);
-              throw e;
-            }
-            return 0;
-          });
+export const { spec, run } = defineCommand({
+  summary:
+    'Shared memory from the shell, System V (ID, -k KEY) or POSIX (/NAME): create, write, read, stat, rm.',
+  help: TARGET_HELP + EXIT_HELP,
+  examples: [
+    [
+      'm=$(svipc shm create 4K); svipc shm write "$m" hello',
+      'a System V segment of 4 KiB, "hello" at offset 0',
+    ],
+    ['svipc shm read "$m" --length 5', 'the first 5 bytes, to stdout'],
+    [
+      'svipc shm create /frame 1M && date | svipc shm write /frame',
+      'a POSIX object of 1 MiB, the date at its start',
+    ],
+    ['svipc shm read /frame --hex --length 64', 'its first 64 bytes as a hex dump'],
+  ],
+  subcommands: [
+    {
+      name: 'create',
+      summary: 'create a segment (or POSIX object /NAME) of SIZE bytes and print its id (or name)',
+      usage: '[-k KEY | --path P [--proj N]] SIZE  |  /NAME SIZE',
+      args: [
+        {
+          name: '<size|/name>',
+          description:
+            "SIZE in bytes, util-linux's suffixes: K, M, G (1024^n), KB, MB (1000^n), 1.5K; or /NAME",
         },
-      ),
-    );
-
-  // stat
-  statSubcommand(
-    program,
-    ctx,
-    'shm',
-    "print a segment's status (size, attach count, pids, times)",
-    `${TARGET_USAGE} [--json]`,
-  );
-
-  // rm
-  rmSubcommand(program, 'shm', 'remove a segment (IPC_RMID): it goes once the last process detaches');
-
-  return runProgram(program, ctx);
-}
+        { name: '[size]', description: 'SIZE after /NAME' },
+      ],
+      options: [
+        { flags: '-k, --key <key>', description: 'create it with this key (fails if the key is taken)' },
+        { flags: '--path <path>', description: 'create it with the key ftok(PATH, PROJ)' },
+        { flags: '--proj <n>', description: 'project number for --path (default 1)' },
+        { flags: '-m, --mode <mode>', description: 'permission bits, octal', default: '600' },
+        {
+          flags: '--json',
+          description: 'print {"id", "key", "keyHex", "size"}; POSIX: {"name", "size", "mode"}',
+        },
+      ],
+      help: CREATED_HELP + EXIT_HELP,
+      action: create,
+    },
+    targetSpec({
+      name: 'write',
+      summary: 'write DATA (or stdin, by default) at --offset',
+      usage: `${TARGET_USAGE} [--offset N] [DATA]`,
+      options: [OFFSET],
+      help:
+        '\nInput that does not fit between --offset and the end of the segment is refused: DATA, or a\n' +
+        'regular file on stdin, before anything is written; a pipe, once the room is full (what fit\n' +
+        'stays written, and the message says how much). Without DATA on a terminal, it says it reads\n' +
+        'stdin (end with Ctrl-D). A POSIX object is written with pwrite(2): /dev/shm full is an error.\n',
+      action: write,
+    }),
+    targetSpec({
+      name: 'read',
+      summary: 'write the bytes (or --length bytes at --offset) to stdout',
+      usage: `${TARGET_USAGE} [--offset N] [--length N] [--json | --hex]`,
+      options: [
+        OFFSET,
+        { flags: '-l, --length <n>', description: 'how many bytes (default: to the end)' },
+        { flags: '--json', description: 'print {"id" or "name", "offset", "length", "text", "base64"}' },
+        {
+          flags: '--hex',
+          description: "a hex dump, as hexdump -C prints it (offsets from the segment's start)",
+        },
+      ],
+      help: '\nTo a terminal, binary bytes (NUL, control characters, not UTF-8) are refused: use --hex, or redirect.\n',
+      examples: [['svipc shm read 3 > seg.bin', 'segment 3, byte for byte, into a file']],
+      action: read,
+    }),
+    statSpec('shm', "print a segment's status (size, attach count, pids, times), or a POSIX object's"),
+    rmSpec(
+      'shm',
+      'remove a segment (IPC_RMID: it goes once the last process detaches, and says so), or shm_unlink /NAME',
+      sysv.removalDeferred,
+    ),
+  ],
+});

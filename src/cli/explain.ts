@@ -158,7 +158,8 @@ export function ownerText(perm: IpcPerm): string {
   return `owner ${owner}, group ${group}, mode ${mode}`;
 }
 
-function whoAmI(): string {
+/** "you are nobody (uid 65534)": who was refused. */
+export function whoAmI(): string {
   const uid = process.getuid?.() ?? -1;
   const u = userName(uid);
   return `you are ${u ?? 'uid'} ${u !== null ? `(uid ${uid})` : uid}`;
@@ -383,7 +384,7 @@ function wouldBlockSend(s: Situation): CommandError {
   if (s.id !== undefined) {
     try {
       const ds = new MessageQueue(s.id).stat();
-      detail = `: ${ds.cbytes} of its ${ds.qbytes} bytes (qbytes) used by ${ds.qnum} messages`;
+      detail = `: ${ds.cbytes} of its ${ds.qbytes} bytes (qbytes) used by ${ds.qnum} message${ds.qnum === 1 ? '' : 's'}`;
     } catch {
       // Say less.
     }

@@ -1,8 +1,8 @@
 // What the msg, sem and shm subcommands share: the exit-status help text, --timeout/--nowait
-// checks, stdin input, JSON output, --owner parsing, the `stat` and `rm` subcommands.
+// checks, stdin input, JSON output, --owner parsing, the stat text, a TARGET subcommand's spec.
 import { fstatSync } from 'node:fs';
-import type { Command } from 'commander';
 import { WaitAbortedError } from '../ipc/blocking.js';
+import { formatKey, SemaphoreSet } from '../ipc/index.js';
 import type { IpcRecord } from '../ipc/inventory.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import type { WaitOptions } from '../ipc/types.js';
@@ -13,8 +13,8 @@ import type { NameResolver } from '../render/names.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
 import { describeLimit, explained, limitNumber } from './explain.js';
-import { action } from './program.js';
-import { addTargetOptions, TARGET_HELP, TARGET_USAGE, type TargetOptions, takeTarget } from './target.js';
+import type { CommandSpec } from './spec.js';
+import { TARGET_HELP, TARGET_OPTIONS } from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
 export const EXIT_HELP =
@@ -54,9 +54,15 @@ export function refuseDirectoryStdin(fd: number | undefined): void {
   if (dir) throw new CommandError('stdin is a directory');
 }
 
-/** Stdin as it arrives, chunk by chunk. A signal (ctx.signal) ends the wait at once: WaitAbortedError. */
-export async function* stdinChunks(ctx: CommandContext): AsyncGenerator<Buffer, void, void> {
+/**
+ * Stdin as it arrives, chunk by chunk. A signal (ctx.signal) ends the wait at once:
+ * WaitAbortedError. With `what` ("the message"), a terminal on stdin is told on stderr what is
+ * being read and how to end it, so that a waiting command does not look hung.
+ */
+export async function* stdinChunks(ctx: CommandContext, what?: string): AsyncGenerator<Buffer, void, void> {
   refuseDirectoryStdin(ctx.stdin.fd);
+  if (what !== undefined && ctx.stdin.isTTY)
+    ctx.stderr.write(`${ctx.prog}: reading ${what} from stdin; end with Ctrl-D\n`);
   const aborted = new Promise<never>((_, reject) => {
     const fail = () => reject(new WaitAbortedError('read'));
     if (ctx.signal.aborted) fail();
@@ -83,10 +89,10 @@ export interface InputBound {
  * throws bound.tooLong() (nothing more is read or kept). A signal (ctx.signal) ends the wait
  * at once: WaitAbortedError.
  */
-export async function readAll(ctx: CommandContext, bound?: InputBound): Promise<Buffer> {
+export async function readAll(ctx: CommandContext, bound?: InputBound, what?: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of stdinChunks(ctx)) {
+  for await (const chunk of stdinChunks(ctx, what)) {
     chunks.push(chunk);
     total += chunk.length;
     if (bound !== undefined && total > bound.max) {
@@ -117,13 +123,13 @@ export function utf8OrNull(bytes: Uint8Array): string | null {
   }
 }
 
-/** DATA as given, or stdin when it is absent or '-'. */
+/** DATA as given, or stdin when it is absent or '-' (a terminal is told: "reading the message from stdin"). */
 export async function dataOrStdin(
   ctx: CommandContext,
   data: string | undefined,
   bound?: InputBound,
 ): Promise<Buffer> {
-  if (data === undefined || data === '-') return readAll(ctx, bound);
+  if (data === undefined || data === '-') return readAll(ctx, bound, 'the message');
   return Buffer.from(data);
 }
 
@@ -145,6 +151,11 @@ export function parseOwner(s: string): { uid?: number; gid?: number } {
   if (m[1] !== '') out.uid = parseCount(m[1]!, 'uid', 0xfffffffe);
   if (m[2] !== undefined && m[2] !== '') out.gid = parseCount(m[2], 'gid', 0xfffffffe);
   return out;
+}
+
+/** "1 message", "2 messages": a count with its noun, singular or plural. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** Extra positionals a subcommand does not take. */
@@ -171,63 +182,51 @@ function recordOf(kind: IpcKind, id: number): IpcRecord {
   return record;
 }
 
-/** The same record as `name=value` lines (null as '-'; nested values left out), for shell scripts. */
+/** A mode in octal with its rwx form: "0600 (rw-------)"; status bits above 0777 show in the octal. */
+export function modeText(mode: number): string {
+  const rwx = [6, 3, 0].map((shift) => {
+    const b = (mode >> shift) & 7;
+    return `${b & 4 ? 'r' : '-'}${b & 2 ? 'w' : '-'}${b & 1 ? 'x' : '-'}`;
+  });
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')} (${rwx.join('')})`;
+}
+
+/**
+ * The same record as `name=value` lines (null as '-'; nested values left out), for shell
+ * scripts and people: the key as 0x%08x, the mode in octal and rwx; a set's values after it.
+ */
 export function statTextOf(kind: IpcKind, id: number): string {
-  const json = recordJson(recordOf(kind, id), NAMES) as Record<string, unknown>;
+  const record = recordOf(kind, id);
+  const json = recordJson(record, NAMES) as Record<string, unknown>;
   let out = '';
   for (const [k, v] of Object.entries(json)) {
     if (v !== null && typeof v === 'object') continue;
-    out += `${k}=${v === null ? '-' : String(v)}\n`;
+    if (k === 'key') out += `key=${formatKey(record.key)}\n`;
+    else if (k === 'mode') out += `mode=${modeText(record.mode)}\n`;
+    else out += `${k}=${v === null ? '-' : String(v)}\n`;
   }
+  if (kind === 'sem') out += `values=${semValues(id)}\n`;
   return out;
 }
 
-/** A msg/sem/shm subcommand on an existing object: the TARGET options, help ending with the TARGET and exit-status texts. */
-export function targetSubcommand(program: Command, name: string, summary: string): Command {
-  return addTargetOptions(
-    program
-      .command(name)
-      .description(summary)
-      .addHelpText('after', TARGET_HELP + EXIT_HELP),
-  );
+/** A set's values (GETALL) separated by spaces; '-' without read permission. */
+function semValues(id: number): string {
+  try {
+    return new SemaphoreSet(id).getAll().join(' ');
+  } catch {
+    return '-';
+  }
 }
 
-/** `stat` of msg, sem and shm: the record as name=value lines, or with --json `ipcs --json -i ID`'s document. */
-export function statSubcommand(
-  program: Command,
-  ctx: CommandContext,
-  kind: IpcKind,
-  summary: string,
-  usage: string,
-): void {
-  targetSubcommand(program, 'stat', summary)
-    .usage(usage)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .option(
-      '--json',
-      'print the record as JSON: the document of `svipc ipcs --json -i ID` (schema/ipcs.schema.json)',
-    )
-    .action(
-      action(program, (args: string[], opts: TargetOptions & { json?: boolean }) => {
-        const { target, rest } = takeTarget(kind, opts, args);
-        noMore(rest);
-        ctx.stdout.write(opts.json ? idDocumentOf(kind, target.id) : statTextOf(kind, target.id));
-        return 0;
-      }),
-    );
-}
-
-/** `rm` of msg, sem and shm: IPC_RMID of the TARGET (the kind table's `remove`), failures explained. */
-export function rmSubcommand(program: Command, kind: IpcKind, summary: string): void {
-  targetSubcommand(program, 'rm', summary)
-    .usage(TARGET_USAGE)
-    .argument('[args...]', 'TARGET id (unless -k/--path)')
-    .action(
-      action(program, (args: string[], opts: TargetOptions) => {
-        const { target, rest } = takeTarget(kind, opts, args);
-        noMore(rest);
-        explained({ kind, op: 'remove', id: target.id }, () => KINDS[kind].remove(target.id));
-        return 0;
-      }),
-    );
+/**
+ * A msg/sem/shm subcommand on an existing object: its TARGET options first, its help ending
+ * with the TARGET and exit-status texts.
+ */
+export function targetSpec(spec: CommandSpec & { name: string }): CommandSpec {
+  return {
+    args: [{ name: '[args...]', description: 'TARGET id or /NAME (unless -k/--path), then the arguments' }],
+    ...spec,
+    options: [...TARGET_OPTIONS, ...(spec.options ?? [])],
+    help: (spec.help ?? '') + TARGET_HELP + EXIT_HELP,
+  };
 }

@@ -2,7 +2,7 @@
 // initialization protocol. semget with IPC_CREAT leaves values unset until someone's SETVAL,
 // and a second process may use the set before: so a creator makes the set exclusively, gives
 // it its values, then marks it initialized by a no-op semop, which sets sem_otime; an opener
-// waits until sem_otime != 0 before it uses the set.
+// waits until sem_otime != 0 before it uses the set. Also the System V subcommands' actions.
 import {
   formatKey,
   isIpcError,
@@ -16,9 +16,11 @@ import {
 } from '../ipc/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
-import { explain, explained, type Situation, valueTooLarge } from './explain.js';
-import { type Target, type TargetOptions, takeTarget } from './target.js';
-import { parseCount } from './values.js';
+import { explain, explained, explainedAsync, type Situation, valueTooLarge } from './explain.js';
+import { announceCreated, written } from './output.js';
+import { idDocumentOf, jsonText, noMore, type WaitFlags, waitOptions } from './primitives.js';
+import { keyOf, type Target, type TargetOptions, takeTarget } from './target.js';
+import { parseCount, parseMode, parseSeconds } from './values.js';
 
 /** How long an opener waits for the creator's initialization by default. */
 export const INIT_WAIT_MS = 10_000;
@@ -185,4 +187,127 @@ export async function createSet(o: CreateSetOptions): Promise<{ set: SemaphoreSe
     throw e;
   }
   return { set, created: true };
+}
+
+// The System V subcommands' actions (the POSIX ones are in posix-sem.ts).
+
+export interface CreateFlags extends TargetOptions {
+  json?: boolean;
+  nsems?: string;
+  init?: string;
+  mode: string;
+  existOk?: boolean;
+  timeout?: string;
+}
+
+/** sem create (System V): made, given its values and marked, or with --exist-ok opened once initialized. */
+export async function createAction(ctx: CommandContext, opts: CreateFlags): Promise<number> {
+  const key = keyOf(opts);
+  const mode = parseMode(opts.mode);
+  const { nsems, values } = initialValues(opts.init, opts.nsems);
+  if (opts.existOk && key === undefined) throw new UsageError('--exist-ok needs -k/--key or --path');
+  if (opts.timeout !== undefined && !opts.existOk) throw new UsageError('--timeout applies to --exist-ok');
+  const timeoutMs = () => (opts.timeout !== undefined ? parseSeconds(opts.timeout) : INIT_WAIT_MS);
+  const { set, created } = await createSet({
+    key,
+    mode,
+    nsems,
+    values,
+    ...(opts.existOk ? { existOk: { timeoutMs, signal: ctx.signal } } : {}),
+  });
+  const text = opts.json
+    ? jsonText({ id: set.id, key: key ?? 0, keyHex: formatKey(key ?? 0), created, nsems })
+    : `${set.id}\n`;
+  // A set we made and nobody can know of is removed again; one we only opened is not ours.
+  if (created) await announceCreated(ctx, text, `semaphore set ${set.id}`, () => set.remove());
+  else await written(ctx.stdout, text);
+  return 0;
+}
+
+/** sem get (System V): all values, or NUM's; --json as `ipcs --json -s -i ID`. */
+export async function getAction(
+  ctx: CommandContext,
+  args: string[],
+  opts: TargetOptions & { json?: boolean },
+) {
+  const { set, rest, sit } = await openSet(ctx, opts, args, { op: 'getval', access: 'read' });
+  const [numText, ...extra] = rest;
+  noMore(extra);
+  const num = numText === undefined ? undefined : parseCount(numText, 'semaphore number', 0xffff);
+  const values = explained(sit, () => set.getAll());
+  if (num !== undefined && num >= values.length) throw noSemaphore(set.id, num, values.length);
+  const nums = num === undefined ? values.map((_, i) => i) : [num];
+  if (opts.json) {
+    ctx.stdout.write(
+      idDocumentOf('sem', set.id, (r) =>
+        r.kind === 'sem' && num !== undefined
+          ? { ...r, elements: (r.elements ?? []).filter((e) => e.semnum === num) }
+          : r,
+      ),
+    );
+  } else {
+    ctx.stdout.write(`${nums.map((i) => values[i]).join(' ')}\n`);
+  }
+  return 0;
+}
+
+/** sem set (System V): SETVAL or SETALL, then the set is marked initialized. */
+export async function setAction(ctx: CommandContext, args: string[], opts: TargetOptions & { all?: string }) {
+  // The setter may be the initializer: it does not wait for sem_otime, it sets it (below).
+  const { set, rest, sit } = await openSet(
+    ctx,
+    opts,
+    args,
+    { op: 'setval', access: 'write' },
+    undefined,
+    false,
+  );
+  if (opts.all !== undefined) {
+    noMore(rest);
+    const values = parseValues(opts.all);
+    const nsems = explained({ ...sit, op: 'stat', access: 'read' }, () => set.stat().nsems);
+    if (values.length !== nsems) {
+      throw new UsageError(`--all has ${values.length} values for the ${nsems} semaphores of set ${set.id}`);
+    }
+    explained(sit, () => set.setAll(values));
+    explained({ ...sit, op: 'semop' }, () => markInitialized(set, values[0]!));
+    return 0;
+  }
+  const [numText, valueText, ...extra] = rest;
+  if (numText === undefined || valueText === undefined)
+    throw new UsageError('give NUM VALUE, or --all V,V...');
+  noMore(extra);
+  const num = parseCount(numText, 'semaphore number', 0xffff);
+  const value = parseValue(valueText);
+  try {
+    set.setValue(num, value);
+  } catch (e) {
+    if (isIpcError(e, 'EINVAL')) {
+      const n = explained({ ...sit, op: 'stat', access: 'read' }, () => set.stat().nsems);
+      if (num >= n) throw noSemaphore(set.id, num, n);
+    }
+    throw explain(e, sit);
+  }
+  explained({ ...sit, op: 'semop' }, () =>
+    markInitialized(
+      set,
+      explained(sit, () => set.getValue(0)),
+    ),
+  );
+  return 0;
+}
+
+/** sem op (System V): one atomic semop of every NUM:OP. */
+export async function opAction(
+  ctx: CommandContext,
+  args: string[],
+  opts: TargetOptions & WaitFlags & { undo?: boolean },
+): Promise<number> {
+  const wait = waitOptions(ctx, opts);
+  const { set, rest, sit } = await openSet(ctx, opts, args, { op: 'semop', access: 'write' }, wait.timeout);
+  if (rest.length === 0) throw new UsageError('give at least one operation NUM:OP');
+  const ops = rest.map((r) => parseOp(r, opts.undo ?? false));
+  const s: Situation = { ...sit, nops: ops.length, ...(wait.nowait ? { nowait: true } : {}) };
+  await explainedAsync(s, () => set.opAsync(ops, wait));
+  return 0;
 }

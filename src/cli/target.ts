@@ -2,12 +2,13 @@
 //   ID                      a msqid/semid/shmid (decimal), the first positional argument
 //   -k, --key KEY           msgget/semget/shmget(KEY, 0): decimal, 0x hex, 0 octal
 //   --path P [--proj N]     the key ftok(P, N) makes (N defaults to 1)
+//   /NAME                   a POSIX object (src/cli/posix-primitives.ts), the first positional
 // With -k or --path there is no ID argument, so the positionals after it move up by one.
-import type { Command } from 'commander';
 import { formatKey, ftok, isIpcError, strerror } from '../ipc/index.js';
 import { type IpcKind, KINDS } from '../ipc/kinds.js';
 import { pathArg, showPath } from './argv-bytes.js';
 import { CommandError, UsageError } from './exit.js';
+import type { OptionSpec } from './spec.js';
 import { parseId, parseInteger, parseKey } from './values.js';
 
 export type { IpcKind } from '../ipc/kinds.js';
@@ -28,19 +29,19 @@ export interface Target {
 }
 
 /** The usage fragment for help texts. */
-export const TARGET_USAGE = '(ID | -k KEY | --path P [--proj N])';
+export const TARGET_USAGE = '(ID | -k KEY | --path P [--proj N] | /NAME)';
 
 export const TARGET_HELP =
   '\nTARGET is an id (the first argument), or -k/--key KEY (decimal, 0x hex, 0 octal),\n' +
-  'or --path P [--proj N] for the key ftok(P, N) makes (N defaults to 1).\n';
+  'or --path P [--proj N] for the key ftok(P, N) makes (N defaults to 1): a System V object;\n' +
+  'or /NAME (the first argument, starting with "/"): the POSIX object of that name.\n';
 
-/** Add -k/--key, --path and --proj to a (sub)command. */
-export function addTargetOptions(cmd: Command): Command {
-  return cmd
-    .option('-k, --key <key>', 'the object with this key (decimal, 0x hex, 0 octal)')
-    .option('--path <path>', 'the object whose key is ftok(PATH, PROJ)')
-    .option('--proj <n>', 'project number for --path (default 1)');
-}
+/** -k/--key, --path and --proj of every subcommand on an existing object. */
+export const TARGET_OPTIONS: readonly OptionSpec[] = [
+  { flags: '-k, --key <key>', description: 'the object with this key (decimal, 0x hex, 0 octal)' },
+  { flags: '--path <path>', description: 'the object whose key is ftok(PATH, PROJ)' },
+  { flags: '--proj <n>', description: 'project number for --path (default 1)' },
+];
 
 /** The key named by -k or --path/--proj, or undefined when neither was given. */
 export function keyOf(opts: TargetOptions): number | undefined {

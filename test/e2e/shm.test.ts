@@ -24,6 +24,7 @@ head -c 1024 /dev/urandom > "$tmp/in"; $S shm write $m < "$tmp/in"
 $S shm read $m | cmp - "$tmp/in" && echo same
 $S shm stat $m | grep -E '^(size|nattch)='
 $S shm create 1.5K --json | grep '"size"'
+$S shm create 1 -k 0x5151 -m 640 >/dev/null; $S shm stat -k 0x5151 | grep -E '^(key|mode)='
 `);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('   h   e   l   l   o  \\0  \\0  \\0  \\0  \\0   W   O   R   L   D\n');
@@ -31,6 +32,51 @@ $S shm create 1.5K --json | grep '"size"'
     expect(r.stdout).toContain('"offset": 10,\n  "length": 5,\n  "text": "WORLD",\n  "base64": "V09STEQ="');
     expect(r.stdout).toContain('same\nsize=1024\nnattch=0\n');
     expect(r.stdout).toContain('"size": 1536');
+    expect(r.stdout).toContain('key=0x00005151\nmode=0640 (rw-r-----)\n');
+  });
+
+  test('to a terminal: binary refused with one line, text as it is, --hex dumps; write says it reads stdin (in a pty)', async () => {
+    const r = await ns(`
+m=$($S shm create 64)
+pty() { script -qec "$1" /dev/null < /dev/null | tr -d '\\r'; echo "[rc=$?]"; }
+pty "$S shm read $m"
+$S shm write $m "text"
+pty "$S shm read $m --length 4"
+pty "$S shm read $m --hex --offset 2 --length 20"
+$S shm read $m --hex > /dev/null; $S shm read $m | wc -c        # not a terminal: raw bytes
+t $S shm read $m --hex --json
+printf 'typed\\n' | script -qec "$S shm write $m --offset 8" /dev/null | tr -d '\\r' | grep -v '^typed$'
+echo "at8=$($S shm read $m --offset 8 --length 5)"
+`);
+    expect(r.stdout).toBe(
+      'svipc shm: not writing binary data to a terminal (64 bytes of shared memory segment 0): use --hex, or redirect stdout\n' +
+        '[rc=1]\n' +
+        'text[rc=0]\n' +
+        '00000002  78 74 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |xt..............|\n' +
+        '00000012  00 00 00 00                                       |....|\n' +
+        '00000016\n[rc=0]\n64\n[rc=2]\n' +
+        'svipc shm: reading the data from stdin; end with Ctrl-D\nat8=typed\n',
+    );
+    expect(r.stderr).toBe('svipc shm: --json and --hex are exclusive\n');
+  });
+
+  test('rm of an attached segment says it goes when the last process detaches; then it goes', async () => {
+    const r = await ns(`
+m=$($S shm create 64)
+f=$(mktemp -u); mkfifo "$f"; trap 'rm -f "$f"' EXIT
+$S shm write $m < "$f" & pid=$!
+exec 3> "$f"                     # the write attaches, then waits for stdin
+for i in $(seq 100); do $S shm stat $m | grep -q '^nattch=1$' && break; sleep 0.1; done
+t $S shm rm $m
+exec 3>&-; wait $pid; echo "writer rc=$?"
+t $S shm stat $m
+n=$($S shm create 64); t $S shm rm $n                       # not attached: nothing to say
+`);
+    expect(r.stderr).toBe(
+      'svipc shm: shared memory segment 0 is marked for removal; it goes when the last of its 1 attached process detaches\n' +
+        'svipc shm: no shared memory segment with id 0\n',
+    );
+    expect(r.stdout).toBe('[rc=0]\nwriter rc=0\n[rc=1]\n[rc=0]\n');
   });
 
   test('out of bounds is refused, before anything is written when the size is known', async () => {
@@ -72,7 +118,7 @@ $S shm stat $m | grep '^nattch='
 `);
     const m = /rc=(\d+) ms=(\d+)/.exec(r.stdout)!;
     expect(Number(m[1])).toBe(130);
-    expect(Number(m[2])).toBeLessThan(500);
+    expect(Number(m[2])).toBeLessThan(3000); // generous: the machine may be loaded
     expect(r.stdout).toContain('\nkeep\nnattch=0\n');
   });
 

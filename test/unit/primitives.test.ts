@@ -5,9 +5,11 @@ import { describe, expect, test } from 'vitest';
 import { optionsFromHelp } from '../../src/cli/completion.js';
 import { UsageError } from '../../src/cli/exit.js';
 import { describeLimit, explain } from '../../src/cli/explain.js';
-import { parseOwner, waitOptions } from '../../src/cli/primitives.js';
+import { posixName, refuseOptions } from '../../src/cli/posix-primitives.js';
+import { parsePosixOp } from '../../src/cli/posix-sem.js';
+import { modeText, parseOwner, plural, waitOptions } from '../../src/cli/primitives.js';
 import { parseOp } from '../../src/cli/sem-set.js';
-import { checkRange } from '../../src/cli/shm-io.js';
+import { checkRange, hexDump, isBinary } from '../../src/cli/shm-io.js';
 import { keyOf, takeTarget } from '../../src/cli/target.js';
 import { ipcError } from '../../src/ipc/errors.js';
 
@@ -111,5 +113,59 @@ describe('msg peek errors', () => {
     expect((big as Error).message).toBe(
       'message queue 3: the message at index 2 is longer than --max-size 10 bytes',
     );
+  });
+});
+
+describe('output for people and the POSIX forms', () => {
+  test('modeText: octal with its rwx form; plural', () => {
+    expect(modeText(0o600)).toBe('0600 (rw-------)');
+    expect(modeText(0o1640)).toBe('01640 (rw-r-----)'); // SHM_DEST-like status bits show in the octal
+    expect(modeText(0o777)).toBe('0777 (rwxrwxrwx)');
+    expect(plural(1, 'message')).toBe('1 message');
+    expect(plural(2, 'message')).toBe('2 messages');
+    expect(plural(1, 'attached process', 'attached processes')).toBe('1 attached process');
+  });
+
+  test("hexDump: hexdump -C's lines, repeated lines as one *", () => {
+    const bytes = Buffer.concat([Buffer.from('hello'), Buffer.alloc(43)]);
+    expect([...hexDump(bytes, 0x10)].join('')).toBe(
+      '00000010  68 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |hello...........|\n' +
+        '00000020  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n' +
+        '*\n' +
+        '00000040\n',
+    );
+    expect([...hexDump(Buffer.alloc(0), 0)].join('')).toBe('');
+  });
+
+  test('isBinary: control bytes, DEL and invalid UTF-8 are binary; text with tabs and newlines is not', () => {
+    expect(isBinary(Buffer.from('text\twith\r\nlines, é\n'))).toBe(false);
+    expect(isBinary(Buffer.from([0x68, 0x00]))).toBe(true);
+    expect(isBinary(Buffer.from([0x1b, 0x5b, 0x32, 0x4a]))).toBe(true); // an escape sequence
+    expect(isBinary(Buffer.from([0xff, 0x41]))).toBe(true);
+  });
+
+  test('a TARGET /NAME is POSIX unless -k/--path make the first argument data', () => {
+    expect(posixName({}, ['/q', 'data'])).toBe('/q');
+    expect(posixName({}, ['3', '/data'])).toBeNull();
+    expect(posixName({ key: '0x1234' }, ['/data'])).toBeNull();
+    expect(() => posixName({}, ['/a/b'])).toThrow(UsageError);
+    expect(() => posixName({}, ['/'])).toThrow("invalid POSIX name '/'");
+    expect(() => refuseOptions({ type: '3' }, { type: '-t/--type' }, 'pmsg', 'posix')).toThrow(
+      '-t/--type applies to System V message queues, not to POSIX ones (/NAME)',
+    );
+    expect(() => refuseOptions({ priority: '1' }, { priority: '--priority' }, 'pmsg', 'sysv')).toThrow(
+      '--priority applies to POSIX message queues (/NAME), not to System V ones',
+    );
+    expect(() => refuseOptions({}, { type: '-t/--type' }, 'pmsg', 'posix')).not.toThrow();
+  });
+
+  test('sem op /NAME: -1 waits, +N posts N times; -2 and 0 are refused', () => {
+    expect(parsePosixOp('-1')).toBe(-1);
+    expect(parsePosixOp('+3')).toBe(3);
+    expect(parsePosixOp('2')).toBe(2);
+    expect(() => parsePosixOp('-2')).toThrow('taken one at a time');
+    expect(() => parsePosixOp('0')).toThrow('no wait-for-zero');
+    expect(() => parsePosixOp('0:-1')).toThrow(UsageError);
+    expect(() => parsePosixOp(undefined)).toThrow('-1 (sem_wait) or +1 (sem_post)');
   });
 });
