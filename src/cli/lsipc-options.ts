@@ -19,7 +19,7 @@ import {
 import type { ScolsMode } from '../render/smartcols.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, type LongOption } from './getopt.js';
-import { getoptUtilLinux, tryStrtos32, UTIL_LINUX_VERSION } from './util-linux.js';
+import { getoptUtilLinux, svipcVersionLine, tryStrtos32 } from './util-linux.js';
 
 // util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
 const LONGOPTS: LongOption[] = [
@@ -317,7 +317,7 @@ export function parseLsipc(ctx: CommandContext, write: (s: string) => void): Lsi
         write(lsipcHelp(ctx.prog));
         return 0;
       case 'V':
-        write(`${ctx.prog} from util-linux ${UTIL_LINUX_VERSION}\n`);
+        write(svipcVersionLine(ctx.prog));
         return 0;
     }
   }

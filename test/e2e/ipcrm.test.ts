@@ -211,8 +211,8 @@ describe('ipcrm: help and version', () => {
     expect(r.stdout).toMatch(/^ipcrm from svipc \d+\.\d+\.\d+ \(util-linux 2\.38\.1 compatible\)\n$/);
   });
 
-  test('ipcs, ipcmk and ipcrm answer -V and --version with the same line, naming themselves', async () => {
-    const tools = ['ipcs', 'ipcmk', 'ipcrm'];
+  test('ipcs, ipcmk, ipcrm and lsipc answer -V and --version with the same line, naming themselves', async () => {
+    const tools = ['ipcs', 'ipcmk', 'ipcrm', 'lsipc'];
     const runs = await Promise.all(
       tools.flatMap((t) => ['-V', '--version'].map((flag) => run('bin/svipc', [t, flag]))),
     );

@@ -1,8 +1,10 @@
 // What the lsipc parity tests share (lsipc.test.ts against util-linux 2.38.1, lsipc-posix.test.ts
 // against 2.42.2): the in-process runner of commands/lsipc.js over a folder of cases, and the
 // reading of one run's stdout, stderr and exit code.
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VERSION } from '../../src/package.js';
 
 /** Runs commands/lsipc.js in-process for every case folder with an `args` file (NUL-separated). */
 export const BATCH_JS = String.raw`
@@ -69,6 +71,15 @@ export function readRun(dir: string, who: string): Run | undefined {
  * Every case folder under WORK/cases (sorted): its arguments and each run found there. No
  * folder: the namespace script `r` failed before its first case.
  */
+/**
+ * -V is where svipc differs on purpose (as its ipcs, ipcmk and ipcrm): util-linux's "lsipc from
+ * util-linux 2.38.1" is svipc's line naming itself and the release it follows.
+ */
+function asSvipcVersion<R extends { out: string }>(ref: R): R {
+  const m = /^(\S+) from util-linux (\S+)\n$/.exec(ref.out);
+  return m ? { ...ref, out: `${m[1]} from svipc ${VERSION} (util-linux ${m[2]} compatible)\n` } : ref;
+}
+
 export function readCases(work: string, r: { code: number | null; stderr: string }): Case[] {
   const dir = join(work, 'cases');
   if (!existsSync(dir)) throw new Error(`the namespace script failed (${r.code}): ${r.stderr}`);
@@ -79,7 +90,7 @@ export function readCases(work: string, r: { code: number | null; stderr: string
       return {
         name,
         args: readFileSync(join(d, 'args'), 'utf8').split('\0').slice(0, -1),
-        ref: readRun(d, 'ref')!,
+        ref: asSvipcVersion(readRun(d, 'ref')!),
         inproc: readRun(d, 'inproc'),
         svipc: readRun(d, 'svipc'),
         link: readRun(d, 'link'),

@@ -103,6 +103,20 @@ describe('svipc tour', () => {
       for (const l of demos) expect(l).toMatch(/^ {2}\$ svipc \S+ --trace /);
       expect(traced).toMatch(/^ {2}\$ svipc svsem-demo --trace --nowait /m);
       expect(traced).toMatch(/^ {2}\$ svipc svshm-writer --trace /m);
+      // Each trace line names its process and shows the lecture's call with its payload: the
+      // server's lines are told from the client's, a P of svshm is the slide's semop.
+      const calls = traced.split('\n').filter((l) => /^\s*\[\d+ /.test(l));
+      expect(calls.length).toBeGreaterThan(100);
+      for (const l of calls) expect(l).toMatch(/^\s*\[\d+ [^\]]+\] \w+\(.*\) -> \S/);
+      const pidOf = (prog: string) =>
+        new Set(calls.filter((l) => l.includes(` ${prog}] `)).map((l) => /\[(\d+) /.exec(l)![1]));
+      expect(pidOf('stat-server').size).toBeGreaterThan(0);
+      expect(pidOf('stat-client').size).toBeGreaterThan(0);
+      for (const p of pidOf('stat-server')) expect(pidOf('stat-client').has(p)).toBe(false);
+      expect(traced).toMatch(
+        /\[\d+ stat-client\] msgsnd\(msqid=\d+, \{mtype=1, cli_id=\d+, pathname="[^"]+"\}/,
+      );
+      expect(traced).toMatch(/\[\d+ svshm-writer\] semop\(semid=\d+, \{\d,-1,0\}\) -> 0/);
       // A planned failure is marked as such in the tour's own output (step 4's --nowait).
       expect(b.get(4)!.join('\n')).toContain('<- expected: ');
       expect(plain).not.toContain('<- expected');
