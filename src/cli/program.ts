@@ -18,11 +18,16 @@ export function newProgram(ctx: CommandContext, description: string): Command {
   return program;
 }
 
+/** Where the action that ran puts its exit code (undefined: none ran, or it returned nothing). */
+export interface Outcome {
+  code?: number | undefined;
+}
+
 /**
- * Parse ctx.argv and run the chosen action. Actions store their exit code with
- * `setExit`, or return a number (see `action`).
+ * Parse ctx.argv and run the chosen action; the exit code is what that action put in
+ * `outcome` (src/cli/spec.ts), or commander's verdict: --help 0, a usage error 2.
  */
-export async function runProgram(program: Command, ctx: CommandContext): Promise<number> {
+export async function runProgram(program: Command, ctx: CommandContext, outcome: Outcome): Promise<number> {
   try {
     await program.parseAsync(ctx.argv, { from: 'user' });
   } catch (e) {
@@ -35,18 +40,5 @@ export async function runProgram(program: Command, ctx: CommandContext): Promise
     }
     throw e;
   }
-  return (program as Command & { svipcExit?: number }).svipcExit ?? EXIT.OK;
-}
-
-/** Wrap an action that returns an exit code so runProgram can report it. */
-export function action<A extends unknown[]>(
-  program: Command,
-  fn: (...args: A) => Promise<number | undefined> | number | undefined,
-): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const code = await fn(...args);
-    let root: Command = program;
-    while (root.parent) root = root.parent;
-    (root as Command & { svipcExit?: number }).svipcExit = code ?? EXIT.OK;
-  };
+  return outcome.code ?? EXIT.OK;
 }

@@ -6,7 +6,7 @@
 // second list to keep.
 import type { Command } from 'commander';
 import type { CommandContext, CommandModule } from './context.js';
-import { action, newProgram, runProgram } from './program.js';
+import { newProgram, type Outcome, runProgram } from './program.js';
 
 export interface OptionSpec {
   /** commander's flags: '-k, --key <key>', '--json', '--proj [n]'. */
@@ -65,7 +65,7 @@ export function examplesText(examples: readonly Example[] | undefined): string {
   return `\nExamples:\n${lines.join('\n')}\n`;
 }
 
-function build(cmd: Command, spec: CommandSpec, ctx: CommandContext, root: Command): void {
+function build(cmd: Command, spec: CommandSpec, ctx: CommandContext, outcome: Outcome): void {
   for (const a of spec.args ?? []) cmd.argument(a.name, a.description);
   for (const o of spec.options ?? []) {
     if (o.repeatable) cmd.option(o.flags, o.description, (v: string, prev: string[]) => [...prev, v], []);
@@ -77,21 +77,30 @@ function build(cmd: Command, spec: CommandSpec, ctx: CommandContext, root: Comma
   if (after) cmd.addHelpText('after', after);
   for (const sub of spec.subcommands ?? []) {
     const child = cmd.command(sub.name ?? '').description(sub.summary);
-    build(child, sub, ctx, root);
+    build(child, sub, ctx, outcome);
   }
   const act = spec.action;
-  if (act) cmd.action(action(root, (...params: unknown[]) => act(ctx, ...(params as never[]))));
+  if (act)
+    cmd.action(async (...params: unknown[]) => {
+      outcome.code = await act(ctx, ...(params as never[]));
+    });
 }
 
 /** The program a spec describes, ready to parse (completion reads it without running it). */
-export function programOf(spec: CommandSpec, ctx: CommandContext): Command {
+export function programOf(spec: CommandSpec, ctx: CommandContext, outcome: Outcome = {}): Command {
   const program = newProgram(ctx, spec.summary);
   if (spec.subcommands?.length) program.showHelpAfterError(false);
-  build(program, spec, ctx, program);
+  build(program, spec, ctx, outcome);
   return program;
 }
 
 /** A command module from its spec: `export const { spec, run } = defineCommand({...})`. */
 export function defineCommand(spec: CommandSpec): CommandModule & { spec: CommandSpec } {
-  return { spec, run: (ctx) => runProgram(programOf(spec, ctx), ctx) };
+  return {
+    spec,
+    run: (ctx) => {
+      const outcome: Outcome = {};
+      return runProgram(programOf(spec, ctx, outcome), ctx, outcome);
+    },
+  };
 }
