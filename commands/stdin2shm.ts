@@ -6,8 +6,7 @@ import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { refuseDirectoryStdin } from '../src/cli/primitives.js';
 import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
-import { defineCommand } from '../src/cli/spec.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseId } from '../src/cli/values.js';
 import { dataArea, writeDataSize } from '../src/protocols/shmseg.js';
 import { ioErrorMessage, readInto } from '../src/protocols/shmseg-io.js';
@@ -36,30 +35,27 @@ async function stdin2shm(ctx: CommandContext, idText: string, sizeText: string |
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary:
-      "The lecture's stdin2shm: copy standard input into shared memory segment SHMID as " +
-      '`int size` (4 bytes, native order) followed by the data, at most SIZE - 4 bytes.',
-    args: [
-      { name: '<shmid>', description: 'the segment id (e.g. from `svipc ipcmk -M 4096`)' },
-      {
-        name: '[size]',
-        description: 'the size the segment is used as (at most its real size; default: all of it)',
-      },
+export const { spec, run } = defineTracedCommand({
+  summary:
+    "The lecture's stdin2shm: copy standard input into shared memory segment SHMID as " +
+    '`int size` (4 bytes, native order) followed by the data, at most SIZE - 4 bytes.',
+  args: [
+    { name: '<shmid>', description: 'the segment id (e.g. from `svipc ipcmk -M 4096`)' },
+    {
+      name: '[size]',
+      description: 'the size the segment is used as (at most its real size; default: all of it)',
+    },
+  ],
+  help:
+    '\nMessages (stderr, as the C program): "attached segment at: 0x...", "stdin -> shm: copied N bytes".' +
+    '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large), 2 usage, 130/143 interrupted.\n',
+  examples: [
+    ["id=$(svipc ipcmk -M 4096 | awk '{ print $NF }')", 'make a 4096-byte segment; keep its id'],
+    ['svipc stdin2shm "$id" 4096 < /etc/hostname', 'copy a file into it (the size first, then the bytes)'],
+    [
+      'echo hello | svipc stdin2shm --trace "$id"',
+      'the shmat, each read into the segment with its bytes, the shmdt',
     ],
-    options: [...TRACE_OPTIONS],
-    help:
-      '\nMessages (stderr, as the C program): "attached segment at: 0x...", "stdin -> shm: copied N bytes".' +
-      '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large), 2 usage, 130/143 interrupted.\n',
-    examples: [
-      ["id=$(svipc ipcmk -M 4096 | awk '{ print $NF }')", 'make a 4096-byte segment; keep its id'],
-      ['svipc stdin2shm "$id" 4096 < /etc/hostname', 'copy a file into it (the size first, then the bytes)'],
-      [
-        'echo hello | svipc stdin2shm --trace "$id"',
-        'the shmat, each read into the segment with its bytes, the shmdt',
-      ],
-    ],
-    action: stdin2shm,
-  }),
-);
+  ],
+  action: stdin2shm,
+});
