@@ -3,13 +3,14 @@
 // attached segment. Beyond the C program: SIZE is checked against the segment (the C
 // original writes past a smaller one), SIZE defaults to the segment's size, clear errors.
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, EXIT } from '../src/cli/exit.js';
+import { EXIT } from '../src/cli/exit.js';
 import { refuseDirectoryStdin } from '../src/cli/primitives.js';
 import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
+import { copyOrFail, segmentArgs } from '../src/cli/shmseg-demo.js';
 import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseId } from '../src/cli/values.js';
 import { dataArea, writeDataSize } from '../src/protocols/shmseg.js';
-import { ioErrorMessage, readInto } from '../src/protocols/shmseg-io.js';
+import { readInto } from '../src/protocols/shmseg-io.js';
 
 async function stdin2shm(ctx: CommandContext, idText: string, sizeText: string | undefined, opts: TraceOpts) {
   const shmid = parseId(idText, 'shmid');
@@ -18,18 +19,14 @@ async function stdin2shm(ctx: CommandContext, idText: string, sizeText: string |
   const trace = tracerOf(ctx, opts);
   await withSegment(ctx, shmid, sizeArg, { trace }, async (view, size, io) => {
     writeDataSize(view, 0); // running count of read bytes, as the C program keeps it
-    let copied: number;
-    try {
-      copied = await readInto(ctx.stdin.fd ?? 0, dataArea(view, size), {
+    const copied = await copyOrFail('read', () =>
+      readInto(ctx.stdin.fd ?? 0, dataArea(view, size), {
         signal: ctx.signal,
         io,
         progress: (n) => writeDataSize(view, n),
         trace,
-      });
-    } catch (e) {
-      const message = ioErrorMessage(e, 'read');
-      throw message ? new CommandError(message) : e;
-    }
+      }),
+    );
     ctx.stderr.write(`stdin -> shm: copied ${copied} bytes\n`);
   });
   return EXIT.OK;
@@ -39,13 +36,7 @@ export const { spec, run } = defineTracedCommand({
   summary:
     "The lecture's stdin2shm: copy standard input into shared memory segment SHMID as " +
     '`int size` (4 bytes, native order) followed by the data, at most SIZE - 4 bytes.',
-  args: [
-    { name: '<shmid>', description: 'the segment id (e.g. from `svipc ipcmk -M 4096`)' },
-    {
-      name: '[size]',
-      description: 'the size the segment is used as (at most its real size; default: all of it)',
-    },
-  ],
+  args: segmentArgs('the segment id (e.g. from `svipc ipcmk -M 4096`)'),
   help:
     '\nMessages (stderr, as the C program): "attached segment at: 0x...", "stdin -> shm: copied N bytes".' +
     '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large), 2 usage, 130/143 interrupted.\n',
