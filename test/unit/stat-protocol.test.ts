@@ -2,11 +2,10 @@
 // validation, --root confinement (src/server/stat-paths.ts), and an in-process server with
 // in-process clients on a key of a private temp file (IPC_EXCL: never anyone else's queue).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ftok, IpcError, MessageQueue, sleep } from '../../src/ipc/index.js';
 import {
   decodeRequest,
@@ -36,9 +35,9 @@ import { type Client, PathError, PathPolicy } from '../../src/server/stat-paths.
 import { StatServer } from '../../src/server/stat-server.js';
 import { MAX_US, QueueLook, replyQueueState, Spin } from '../../src/server/stat-spin.js';
 import { hasCompiler } from '../helpers/run.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'svipc-stat-unit-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('svipc-stat-unit-');
 
 describe('wire format', () => {
   it.skipIf(!hasCompiler())('REQ_SIZ, RES_SIZ and the path offset are what cc computes', () => {
