@@ -3,21 +3,13 @@
 // Segments are IPC_PRIVATE, made here and removed after each test.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SharedMemory } from '../../src/ipc/index.js';
 import { writeDataSize } from '../../src/protocols/shmseg.js';
+import { removedAfterEach } from '../helpers/made.js';
 import { buildPeer, CC_SKIP_REASON, hasCompiler, type RunResult, run, SVIPC, svipc } from '../helpers/run.js';
 
-const made: SharedMemory[] = [];
-afterEach(() => {
-  for (const s of made.splice(0)) {
-    try {
-      s.remove();
-    } catch {
-      // removed already
-    }
-  }
-});
+const made = removedAfterEach<SharedMemory>();
 
 function segment(size: number): SharedMemory {
   const s = SharedMemory.create(size, { mode: 0o600 });
