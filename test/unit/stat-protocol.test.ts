@@ -280,29 +280,25 @@ describe('in-process server and clients', () => {
     const ac = new AbortController();
     const serving = server!.serve(ac.signal);
     const replyQueues: number[] = [];
-    try {
-      const stat = await statRequest({
+    // The real client; its reply queue noted, to be removed at the end.
+    const request = (path: string, kind: 'stat' | 'content', out?: PassThrough) =>
+      statRequest({
         key,
-        path: files[0]!,
-        kind: 'stat',
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-        onQueue: (q) => replyQueues.push(q.id),
-      });
-      expect(stat).toEqual({ ok: true, size: 300_000n });
-      // One content request through the real client...
-      const out = new PassThrough();
-      const chunks: Buffer[] = [];
-      out.on('data', (c: Buffer) => chunks.push(c));
-      const one = await statRequest({
-        key,
-        path: files[7]!,
-        kind: 'content',
+        path,
+        kind,
         timeoutMs: 5000,
         signal: new AbortController().signal,
         out,
         onQueue: (q) => replyQueues.push(q.id),
       });
+    try {
+      const stat = await request(files[0]!, 'stat');
+      expect(stat).toEqual({ ok: true, size: 300_000n });
+      // One content request through the real client...
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const one = await request(files[7]!, 'content', out);
       expect(one).toEqual({ ok: true, size: 300_007n, bytes: 300_007n });
       expect(Buffer.concat(chunks).equals(Buffer.alloc(300_007, 7))).toBe(true);
       // ...then 8 at once, by hand: each client here polls (a blocked msgrcv per client would
