@@ -34,6 +34,15 @@ function reader(side: Side, id: number, size: number): Promise<RunResult> {
     : run(peers.shm2stdout!, [String(id), String(size)]);
 }
 
+/** `svipc stdin2shm SHMID 4096` as a child whose stdin the test writes: its stderr so far, its exit. */
+function stdin2shmChild(seg: SharedMemory) {
+  const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number | null>((r) => child.on('close', r));
+  return { child, stderr: () => stderr, done };
+}
+
 describe('stdin2shm / shm2stdout (svipc both sides)', () => {
   it("copies the bytes in and out, with the lecture's messages", async () => {
     const seg = segment(4096);
@@ -84,10 +93,7 @@ describe('stdin2shm / shm2stdout (svipc both sides)', () => {
 
   it('input arriving in pieces: the header counts as it goes, all bytes land', async () => {
     const seg = segment(4096);
-    const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<number | null>((r) => child.on('close', r));
+    const { child, stderr, done } = stdin2shmChild(seg);
     const parts = [randomBytes(100), randomBytes(200), randomBytes(300)];
     for (const p of parts) {
       child.stdin.write(p);
@@ -95,26 +101,23 @@ describe('stdin2shm / shm2stdout (svipc both sides)', () => {
     }
     child.stdin.end();
     expect(await done).toBe(0);
-    expect(addr(stderr)).toBe(inMsg(600));
+    expect(addr(stderr())).toBe(inMsg(600));
     const r = await svipc(['shm2stdout', String(seg.id), '4096']);
     expect(r.stdoutBuf.equals(Buffer.concat(parts))).toBe(true);
   });
 
   it('SIGINT while stdin2shm waits for input: exit 130 at once, no stack trace', async () => {
     const seg = segment(4096);
-    const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<number | null>((r) => child.on('close', r));
+    const { child, stderr, done } = stdin2shmChild(seg);
     await new Promise<void>((r) => {
-      const check = () => (stderr.includes('attached') ? r() : setTimeout(check, 10));
+      const check = () => (stderr().includes('attached') ? r() : setTimeout(check, 10));
       check();
     });
     const t0 = performance.now();
     child.kill('SIGINT');
     expect(await done).toBe(130);
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(addr(stderr)).toBe('attached segment at: 0xADDR\n');
+    expect(addr(stderr())).toBe('attached segment at: 0xADDR\n');
     child.stdin.destroy();
   });
 
