@@ -23,13 +23,7 @@ import {
 } from '../src/cli/ipcrm-options.js';
 import { badArgument, Fatal, Remover } from '../src/cli/ipcrm-remove.js';
 import { ConversionError, strtos32 } from '../src/cli/size.js';
-import {
-  getoptFailed,
-  getoptUtilLinux,
-  messages,
-  svipcVersionLine,
-  withBufferedStdout,
-} from '../src/cli/util-linux.js';
+import { eachOption, messages, svipcVersionLine, withBufferedStdout } from '../src/cli/util-linux.js';
 
 /** For completion: every option, the 2.42.2 POSIX ones too (--help stays 2.38.1's). */
 export const getopt = IPCRM_LONGOPTS;
@@ -51,56 +45,48 @@ async function execute(ctx: CommandContext, out: (s: string) => void): Promise<n
     let rmAll = false;
     let whatAll: AllWhat = 'all';
     const operands: string[] = [];
-    try {
-      for (const opt of getoptUtilLinux(ctx, IPCRM_OPTSTRING, IPCRM_LONGOPTS, operands)) {
-        const arg = opt.value ?? '';
-        switch (opt.key) {
-          case 'M':
-          case 'Q':
-          case 'S': {
-            const kind = KIND_OF_OPTION[opt.key]!;
-            const id = rm.keyToId(kind, arg);
-            if (id < 0 || rm.removeId(kind, true, id)) ret++;
-            break;
-          }
-          case 'm':
-          case 'q':
-          case 's': {
-            let id: number;
-            try {
-              id = strtos32(arg);
-            } catch (e) {
-              if (!(e instanceof ConversionError)) throw e;
-              throw badArgument(arg, e.code === 'ERANGE');
-            }
-            if (rm.removeId(KIND_OF_OPTION[opt.key]!, false, id)) ret++;
-            break;
-          }
-          case 'pshm':
-          case 'pmsg':
-          case 'psem':
-            if (rm.removeName(opt.key, arg)) ret++;
-            break;
-          case 'a':
-            rmAll = true;
-            if (opt.value === undefined) whatAll = 'all';
-            else if (isAllWhat(opt.value)) whatAll = opt.value;
-            else throw new Fatal(`unknown argument: ${opt.value}`);
-            break;
-          case 'v':
-            rm.verbose = true;
-            break;
-          case 'h':
-            out(ipcrmUsage(ctx.prog));
-            return 0;
-          case 'V':
-            out(svipcVersionLine(ctx.prog));
-            return 0;
+    const texts = { help: () => ipcrmUsage(ctx.prog), version: () => svipcVersionLine(ctx.prog) };
+    const table = { optstring: IPCRM_OPTSTRING, longopts: IPCRM_LONGOPTS, operands };
+    const stop = eachOption(ctx, table, texts, out, (opt, arg) => {
+      switch (opt.key) {
+        case 'M':
+        case 'Q':
+        case 'S': {
+          const kind = KIND_OF_OPTION[opt.key]!;
+          const id = rm.keyToId(kind, arg);
+          if (id < 0 || rm.removeId(kind, true, id)) ret++;
+          break;
         }
+        case 'm':
+        case 'q':
+        case 's': {
+          let id: number;
+          try {
+            id = strtos32(arg);
+          } catch (e) {
+            if (!(e instanceof ConversionError)) throw e;
+            throw badArgument(arg, e.code === 'ERANGE');
+          }
+          if (rm.removeId(KIND_OF_OPTION[opt.key]!, false, id)) ret++;
+          break;
+        }
+        case 'pshm':
+        case 'pmsg':
+        case 'psem':
+          if (rm.removeName(opt.key, arg)) ret++;
+          break;
+        case 'a':
+          rmAll = true;
+          if (opt.value === undefined) whatAll = 'all';
+          else if (isAllWhat(opt.value)) whatAll = opt.value;
+          else throw new Fatal(`unknown argument: ${opt.value}`);
+          break;
+        case 'v':
+          rm.verbose = true;
+          break;
       }
-    } catch (e) {
-      return getoptFailed(ctx, e);
-    }
+    });
+    if (stop !== undefined) return stop;
 
     if (rmAll && rm.removeAll(whatAll)) ret++;
 

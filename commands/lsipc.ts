@@ -6,7 +6,6 @@ import type { CommandContext } from '../src/cli/context.js';
 import { LONGOPTS_POSIX, LsipcExit, parseLsipc } from '../src/cli/lsipc-options.js';
 import { lsipcRows, procCommand } from '../src/cli/lsipc-rows.js';
 import { writeOrReport } from '../src/cli/output.js';
-import { getoptFailed } from '../src/cli/util-linux.js';
 import { groupName, userName } from '../src/ipc/users.js';
 import type { CellContext } from '../src/render/lsipc-columns.js';
 import { renderLsipc } from '../src/render/lsipc-layout.js';
@@ -31,13 +30,7 @@ export async function run(ctx: CommandContext): Promise<number> {
 }
 
 function lsipc(ctx: CommandContext, write: (s: string) => void): number {
-  let req: ReturnType<typeof parseLsipc>;
-  try {
-    req = parseLsipc(ctx, write);
-  } catch (e) {
-    if (e instanceof LsipcExit) throw e;
-    return getoptFailed(ctx, e);
-  }
+  const req = parseLsipc(ctx, write);
   if (typeof req === 'number') return req;
   const cells: CellContext = {
     bytes: req.bytes,

@@ -6,8 +6,7 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { EXIT, UsageError } from '../src/cli/exit.js';
 import { readList } from '../src/cli/shm-list.js';
-import { defineCommand } from '../src/cli/spec.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseKey } from '../src/cli/values.js';
 import { SHM_KEY, visitLine } from '../src/protocols/shm-list.js';
 
@@ -27,24 +26,21 @@ function readerAction(ctx: CommandContext, opts: Opts): number {
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary:
-      "The lecture's shm-list-reader: walk the linked list shm-list-writer left in a shared memory " +
-      'segment (links are offsets from the segment base) and print its values.',
-    options: [
-      { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
-      { flags: '-q, --quiet', description: 'print only the "[common] visit list:" line (no address)' },
-      ...TRACE_OPTIONS,
-    ],
-    help:
-      '\nOutput (as the C program):\n  list attached at 0x...\n  [common] visit list: 13 17 42 \n' +
-      'Exit status: 0 ok, 1 failed (no segment, permission, corrupt list), 2 usage.\n',
-    examples: [
-      ['svipc shm-list-reader', 'walk the list shm-list-writer left at 0x1234 (another address, same list)'],
-      ['svipc shm-list-reader --key 0x4242 -q', 'the list at another key; only the visit line'],
-      ['svipc shm-list-reader --trace', 'shmget, shmat (read-only) and shmdt, each with its process'],
-    ],
-    action: readerAction,
-  }),
-);
+export const { spec, run } = defineTracedCommand({
+  summary:
+    "The lecture's shm-list-reader: walk the linked list shm-list-writer left in a shared memory " +
+    'segment (links are offsets from the segment base) and print its values.',
+  options: [
+    { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
+    { flags: '-q, --quiet', description: 'print only the "[common] visit list:" line (no address)' },
+  ],
+  help:
+    '\nOutput (as the C program):\n  list attached at 0x...\n  [common] visit list: 13 17 42 \n' +
+    'Exit status: 0 ok, 1 failed (no segment, permission, corrupt list), 2 usage.\n',
+  examples: [
+    ['svipc shm-list-reader', 'walk the list shm-list-writer left at 0x1234 (another address, same list)'],
+    ['svipc shm-list-reader --key 0x4242 -q', 'the list at another key; only the visit line'],
+    ['svipc shm-list-reader --trace', 'shmget, shmat (read-only) and shmdt, each with its process'],
+  ],
+  action: readerAction,
+});

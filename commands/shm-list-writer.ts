@@ -6,8 +6,7 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
 import { writeList } from '../src/cli/shm-list.js';
-import { defineCommand } from '../src/cli/spec.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
 import {
   DEFAULT_LENGTH,
@@ -43,34 +42,31 @@ function writerAction(ctx: CommandContext, valueTexts: string[], opts: Opts): nu
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary:
-      "The lecture's shm-list-writer: build a linked list of VALUES in a shared memory segment, " +
-      'each element linked to the next by its offset from the segment base (0 ends the list).',
-    args: [{ name: '[values...]', description: 'the integers to store (default: 13 17 42)' }],
-    options: [
-      { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
-      {
-        flags: '--length <n>',
-        description: `room for this many elements (default ${DEFAULT_LENGTH}, as list_init(1000))`,
-      },
-      { flags: '-q, --quiet', description: 'print only the "[common] visit list:" line (no addresses)' },
-      ...TRACE_OPTIONS,
-    ],
-    help:
-      '\nOutput (as the C program; addresses vary from run to run):\n' +
-      '  list attached at 0x...\n  list_init: top=0x..., len=1000\n  allocated 0x... (length: 1)   (one per value)\n' +
-      '  [common] visit list: 13 17 42 \n' +
-      'The segment (key 0x1234, mode 0660, 16 bytes per element) stays for shm-list-reader;\n' +
-      'remove it with `svipc ipcrm -M 0x1234`. An existing segment there is written only if it is\n' +
-      'a list of yours of this size; anything else is named and left alone.\nExit status: 0 ok, 1 failed, 2 usage.\n',
-    examples: [
-      ['svipc shm-list-writer', "the lecture's list 13 17 42 in segment 0x1234"],
-      ['svipc shm-list-writer --key 0x4242 -q 1 2 3', 'another list at another key; only the visit line'],
-      ['svipc shm-list-writer --trace', 'shmget, shmat, each element stored (offsets, not addresses), shmdt'],
-      ['svipc ipcrm -M 0x1234', 'remove the list when done'],
-    ],
-    action: writerAction,
-  }),
-);
+export const { spec, run } = defineTracedCommand({
+  summary:
+    "The lecture's shm-list-writer: build a linked list of VALUES in a shared memory segment, " +
+    'each element linked to the next by its offset from the segment base (0 ends the list).',
+  args: [{ name: '[values...]', description: 'the integers to store (default: 13 17 42)' }],
+  options: [
+    { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
+    {
+      flags: '--length <n>',
+      description: `room for this many elements (default ${DEFAULT_LENGTH}, as list_init(1000))`,
+    },
+    { flags: '-q, --quiet', description: 'print only the "[common] visit list:" line (no addresses)' },
+  ],
+  help:
+    '\nOutput (as the C program; addresses vary from run to run):\n' +
+    '  list attached at 0x...\n  list_init: top=0x..., len=1000\n  allocated 0x... (length: 1)   (one per value)\n' +
+    '  [common] visit list: 13 17 42 \n' +
+    'The segment (key 0x1234, mode 0660, 16 bytes per element) stays for shm-list-reader;\n' +
+    'remove it with `svipc ipcrm -M 0x1234`. An existing segment there is written only if it is\n' +
+    'a list of yours of this size; anything else is named and left alone.\nExit status: 0 ok, 1 failed, 2 usage.\n',
+  examples: [
+    ['svipc shm-list-writer', "the lecture's list 13 17 42 in segment 0x1234"],
+    ['svipc shm-list-writer --key 0x4242 -q 1 2 3', 'another list at another key; only the visit line'],
+    ['svipc shm-list-writer --trace', 'shmget, shmat, each element stored (offsets, not addresses), shmdt'],
+    ['svipc ipcrm -M 0x1234', 'remove the list when done'],
+  ],
+  action: writerAction,
+});

@@ -6,11 +6,11 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { parseSegmentSize, withSegment } from '../src/cli/segment.js';
-import { defineCommand } from '../src/cli/spec.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { copyOrFail, segmentArgs } from '../src/cli/shmseg-demo.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseId } from '../src/cli/values.js';
 import { bytesToCopy, DATA_OFFSET } from '../src/protocols/shmseg.js';
-import { ioErrorMessage, writeAll } from '../src/protocols/shmseg-io.js';
+import { writeAll } from '../src/protocols/shmseg-io.js';
 
 async function shm2stdout(
   ctx: CommandContext,
@@ -32,12 +32,7 @@ async function shm2stdout(
     const fd = (ctx.stdout as { fd?: unknown }).fd;
     let done: number;
     if (typeof fd === 'number') {
-      try {
-        done = await writeAll(fd, data, { signal: ctx.signal, io, trace });
-      } catch (e) {
-        const message = ioErrorMessage(e, 'write');
-        throw message ? new CommandError(message) : e;
-      }
+      done = await copyOrFail('write', () => writeAll(fd, data, { signal: ctx.signal, io, trace }));
     } else {
       // Not a descriptor (an in-process test's stream): it may keep the chunk: copy it.
       ctx.stdout.write(Buffer.from(data));
@@ -48,30 +43,21 @@ async function shm2stdout(
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary:
-      "The lecture's shm2stdout: write the data stdin2shm left in shared memory segment SHMID to " +
-      'standard output (the `int size` header says how many bytes; at most SIZE - 4).',
-    args: [
-      { name: '<shmid>', description: 'the segment id' },
-      {
-        name: '[size]',
-        description: 'the size the segment is used as (at most its real size; default: all of it)',
-      },
+export const { spec, run } = defineTracedCommand({
+  summary:
+    "The lecture's shm2stdout: write the data stdin2shm left in shared memory segment SHMID to " +
+    'standard output (the `int size` header says how many bytes; at most SIZE - 4).',
+  args: segmentArgs('the segment id'),
+  help:
+    '\nMessages (stderr, as the C program): "attached segment at: 0x...", "shm -> stdout: copied N bytes".' +
+    '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large, corrupt header), 2 usage.\n',
+  examples: [
+    ['svipc shm2stdout "$id" 4096', 'print what stdin2shm left in segment $id (from svipc ipcmk -M)'],
+    [
+      'svipc shm2stdout --trace "$id" > copy.txt',
+      'the shmat (read-only), the write with its bytes, the shmdt',
     ],
-    options: [...TRACE_OPTIONS],
-    help:
-      '\nMessages (stderr, as the C program): "attached segment at: 0x...", "shm -> stdout: copied N bytes".' +
-      '\nExit status: 0 ok, 1 failed (no such segment, permission, SIZE too large, corrupt header), 2 usage.\n',
-    examples: [
-      ['svipc shm2stdout "$id" 4096', 'print what stdin2shm left in segment $id (from svipc ipcmk -M)'],
-      [
-        'svipc shm2stdout --trace "$id" > copy.txt',
-        'the shmat (read-only), the write with its bytes, the shmdt',
-      ],
-      ['svipc ipcrm -m "$id"', 'remove the segment: its bytes outlived both programs until now'],
-    ],
-    action: shm2stdout,
-  }),
-);
+    ['svipc ipcrm -m "$id"', 'remove the segment: its bytes outlived both programs until now'],
+  ],
+  action: shm2stdout,
+});

@@ -5,8 +5,7 @@ import { pathArg } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
 import { describeLimit } from '../src/cli/explain.js';
-import { defineCommand } from '../src/cli/spec.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseInteger, parseSeconds } from '../src/cli/values.js';
 import { ftok, isIpcError, strerror } from '../src/ipc/index.js';
 import { STAT_FTOK_PATH, STAT_FTOK_PROJ } from '../src/protocols/stat.js';
@@ -83,37 +82,34 @@ async function clientAction(ctx: CommandContext, path: string, opts: Options): P
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary: "Ask the stat server for PATH's size, or with --content for its bytes (on stdout).",
-    args: [{ name: '<path>', description: 'the file, as the server sees it' }],
-    options: [
-      { flags: '-c, --content', description: "write the file's content to stdout instead of its size" },
-      {
-        flags: '-t, --timeout <s>',
-        description: 'give up when the server says nothing for this long',
-        default: '10',
-      },
-      { flags: '--ftok-path <path>', description: "the server's ftok key file", default: STAT_FTOK_PATH },
-      { flags: '--proj <n>', description: 'ftok project number', default: String(STAT_FTOK_PROJ) },
-      ...TRACE_OPTIONS,
+export const { spec, run } = defineTracedCommand({
+  summary: "Ask the stat server for PATH's size, or with --content for its bytes (on stdout).",
+  args: [{ name: '<path>', description: 'the file, as the server sees it' }],
+  options: [
+    { flags: '-c, --content', description: "write the file's content to stdout instead of its size" },
+    {
+      flags: '-t, --timeout <s>',
+      description: 'give up when the server says nothing for this long',
+      default: '10',
+    },
+    { flags: '--ftok-path <path>', description: "the server's ftok key file", default: STAT_FTOK_PATH },
+    { flags: '--proj <n>', description: 'ftok project number', default: String(STAT_FTOK_PROJ) },
+  ],
+  help:
+    `\nExit status: 0 ok, 1 the server answered RES_ERR (or broke off, or the request is larger\n` +
+    `than kernel.msgmax, or the reply queue was removed by someone else), 2 usage,\n` +
+    `${EXIT_NO_SERVER} no server is running (or the one behind the queue died), 124 timed out,\n` +
+    '130/143 interrupted.\n',
+  examples: [
+    [
+      'svipc stat-client /etc/passwd',
+      'print the size the server stat()ed (a server must run: svipc stat-server)',
     ],
-    help:
-      `\nExit status: 0 ok, 1 the server answered RES_ERR (or broke off, or the request is larger\n` +
-      `than kernel.msgmax, or the reply queue was removed by someone else), 2 usage,\n` +
-      `${EXIT_NO_SERVER} no server is running (or the one behind the queue died), 124 timed out,\n` +
-      '130/143 interrupted.\n',
-    examples: [
-      [
-        'svipc stat-client /etc/passwd',
-        'print the size the server stat()ed (a server must run: svipc stat-server)',
-      ],
-      ['svipc stat-client --content /etc/hostname', "the file's bytes, sent by the server in messages"],
-      [
-        'svipc stat-client --trace /etc/passwd',
-        'ftok, msgget, the request with its path, the answer with its size',
-      ],
+    ['svipc stat-client --content /etc/hostname', "the file's bytes, sent by the server in messages"],
+    [
+      'svipc stat-client --trace /etc/passwd',
+      'ftok, msgget, the request with its path, the answer with its size',
     ],
-    action: clientAction,
-  }),
-);
+  ],
+  action: clientAction,
+});

@@ -4,9 +4,8 @@
 import { pathArg } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError, EXIT } from '../src/cli/exit.js';
-import { defineCommand } from '../src/cli/spec.js';
 import { keyOf, openServer, summary } from '../src/cli/stat-server.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseCount, parseInteger, parseMode, parseSeconds } from '../src/cli/values.js';
 import { formatKey } from '../src/ipc/index.js';
 import { STAT_FTOK_PATH, STAT_FTOK_PROJ } from '../src/protocols/stat.js';
@@ -48,49 +47,46 @@ async function serverAction(ctx: CommandContext, opts: Options): Promise<number>
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary: "Serve stat requests (and file content) on the lecture's request queue until SIGINT/SIGTERM.",
-    options: [
-      {
-        flags: '--ftok-path <path>',
-        description: 'key file for ftok (created if missing; never a symlink)',
-        default: STAT_FTOK_PATH,
-      },
-      { flags: '--proj <n>', description: 'ftok project number', default: String(STAT_FTOK_PROJ) },
-      { flags: '--mode <mode>', description: 'permissions of the request queue (octal)', default: '620' },
-      {
-        flags: '--replace',
-        description: "take over the key from a queue of this user's (never another user's)",
-      },
-      { flags: '--root <dir>', description: 'serve only paths under DIR (relative paths start there)' },
-      { flags: '-v, --verbose', description: 'one line per request on stderr' },
-      {
-        flags: '--max-streams <n>',
-        description: 'content streams served at once (more wait their turn)',
-        default: '32',
-      },
-      {
-        flags: '--stall-timeout <s>',
-        description: 'drop a content stream whose client takes nothing for this long',
-        default: '30',
-      },
-      ...TRACE_OPTIONS,
+export const { spec, run } = defineTracedCommand({
+  summary: "Serve stat requests (and file content) on the lecture's request queue until SIGINT/SIGTERM.",
+  options: [
+    {
+      flags: '--ftok-path <path>',
+      description: 'key file for ftok (created if missing; never a symlink)',
+      default: STAT_FTOK_PATH,
+    },
+    { flags: '--proj <n>', description: 'ftok project number', default: String(STAT_FTOK_PROJ) },
+    { flags: '--mode <mode>', description: 'permissions of the request queue (octal)', default: '620' },
+    {
+      flags: '--replace',
+      description: "take over the key from a queue of this user's (never another user's)",
+    },
+    { flags: '--root <dir>', description: 'serve only paths under DIR (relative paths start there)' },
+    { flags: '-v, --verbose', description: 'one line per request on stderr' },
+    {
+      flags: '--max-streams <n>',
+      description: 'content streams served at once (more wait their turn)',
+      default: '32',
+    },
+    {
+      flags: '--stall-timeout <s>',
+      description: 'drop a content stream whose client takes nothing for this long',
+      default: '30',
+    },
+  ],
+  help:
+    '\nExit status: 0 stopped by SIGINT/SIGTERM (the queue is removed), 1 failed (the key is taken,\n' +
+    'the queue was removed under it, --replace met a queue of another user, the key file is a\n' +
+    "symlink...), 2 usage. Each request is served with its sender's privileges, never more:\n" +
+    'protocol, hardening and residual risks in the svipc-stat-server(1) man page.\n',
+  examples: [
+    ['svipc stat-server -v', 'terminal 1: serve until Ctrl-C (which removes the queue)'],
+    ['svipc stat-client /etc/passwd', "terminal 2: ask for a file's size"],
+    [
+      'svipc stat-server --trace',
+      'each request taken (msgrcv, with its path) and each answer (msgsnd, with its fields)',
     ],
-    help:
-      '\nExit status: 0 stopped by SIGINT/SIGTERM (the queue is removed), 1 failed (the key is taken,\n' +
-      'the queue was removed under it, --replace met a queue of another user, the key file is a\n' +
-      "symlink...), 2 usage. Each request is served with its sender's privileges, never more:\n" +
-      'protocol, hardening and residual risks in the svipc-stat-server(1) man page.\n',
-    examples: [
-      ['svipc stat-server -v', 'terminal 1: serve until Ctrl-C (which removes the queue)'],
-      ['svipc stat-client /etc/passwd', "terminal 2: ask for a file's size"],
-      [
-        'svipc stat-server --trace',
-        'each request taken (msgrcv, with its path) and each answer (msgsnd, with its fields)',
-      ],
-      ['svipc stat-server --root /etc --mode 622', 'serve only paths under /etc, to clients of any group'],
-    ],
-    action: serverAction,
-  }),
-);
+    ['svipc stat-server --root /etc --mode 622', 'serve only paths under /etc, to clients of any group'],
+  ],
+  action: serverAction,
+});

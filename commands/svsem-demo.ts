@@ -6,9 +6,8 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { EXIT, UsageError } from '../src/cli/exit.js';
 import { announceCreated } from '../src/cli/output.js';
-import { defineCommand } from '../src/cli/spec.js';
 import { createDemoSet, demoSemop } from '../src/cli/svsem-demo.js';
-import { TRACE_OPTIONS, type TraceOpts, traceable, tracerOf } from '../src/cli/trace-option.js';
+import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseId, parseInteger, parseSeconds } from '../src/cli/values.js';
 import { SEMVMX } from '../src/ipc/index.js';
 
@@ -46,35 +45,32 @@ async function demoAction(ctx: CommandContext, first: string, opText: string | u
   return EXIT.OK;
 }
 
-export const { spec, run } = traceable(
-  defineCommand({
-    summary:
-      "The lecture's svsem_demo. With one argument, create a private semaphore set of one semaphore " +
-      'initialised to INIT and print its id; with two, do one semop of OP on semaphore 0 of SEMID.',
-    usage: '[options] INIT | SEMID OP',
-    args: [
-      { name: '<init|semid>', description: 'initial value (create), or the semaphore set id (operate)' },
-      {
-        name: '[op]',
-        description: 'the operation: > 0 adds, < 0 subtracts (waits while it cannot), 0 waits for zero',
-      },
-    ],
-    options: [
-      { flags: '--undo', description: 'SEM_UNDO: the kernel reverts the operation when this process exits' },
-      { flags: '--nowait', description: 'IPC_NOWAIT: fail at once (exit 75) instead of waiting' },
-      { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
-      ...TRACE_OPTIONS,
-    ],
-    help:
-      '\nOutput (as the C program): "semaphore ID = N", or "PID: about to semop" and' +
-      ' "PID: semop completed".\nExit status: 0 ok, 1 failed, 2 usage, 75 --nowait and it would wait,' +
-      ' 124 timed out, 130/143 interrupted.\n',
-    examples: [
-      ['id=$(svipc svsem-demo 0 | sed "s/.*= //")', 'create a set whose semaphore 0 is 0; keep its id'],
-      ['svipc svsem-demo "$id" -2 &', 'P of 2: waits until the value reaches 2'],
-      ['svipc svsem-demo --trace "$id" +3', 'V of 3 releases it; --trace shows semop(semid=ID, {0,3,0})'],
-      ['svipc ipcrm -s "$id"', 'remove the set afterwards'],
-    ],
-    action: demoAction,
-  }),
-);
+export const { spec, run } = defineTracedCommand({
+  summary:
+    "The lecture's svsem_demo. With one argument, create a private semaphore set of one semaphore " +
+    'initialised to INIT and print its id; with two, do one semop of OP on semaphore 0 of SEMID.',
+  usage: '[options] INIT | SEMID OP',
+  args: [
+    { name: '<init|semid>', description: 'initial value (create), or the semaphore set id (operate)' },
+    {
+      name: '[op]',
+      description: 'the operation: > 0 adds, < 0 subtracts (waits while it cannot), 0 waits for zero',
+    },
+  ],
+  options: [
+    { flags: '--undo', description: 'SEM_UNDO: the kernel reverts the operation when this process exits' },
+    { flags: '--nowait', description: 'IPC_NOWAIT: fail at once (exit 75) instead of waiting' },
+    { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
+  ],
+  help:
+    '\nOutput (as the C program): "semaphore ID = N", or "PID: about to semop" and' +
+    ' "PID: semop completed".\nExit status: 0 ok, 1 failed, 2 usage, 75 --nowait and it would wait,' +
+    ' 124 timed out, 130/143 interrupted.\n',
+  examples: [
+    ['id=$(svipc svsem-demo 0 | sed "s/.*= //")', 'create a set whose semaphore 0 is 0; keep its id'],
+    ['svipc svsem-demo "$id" -2 &', 'P of 2: waits until the value reaches 2'],
+    ['svipc svsem-demo --trace "$id" +3', 'V of 3 releases it; --trace shows semop(semid=ID, {0,3,0})'],
+    ['svipc ipcrm -s "$id"', 'remove the set afterwards'],
+  ],
+  action: demoAction,
+});

@@ -10,7 +10,7 @@ import { strerror } from '../ipc/errors.js';
 import type { CommandContext } from './context.js';
 import type { LongOption } from './getopt.js';
 import { ConversionError, parseSize, strtos32, strtoumax, toInt32 } from './size.js';
-import { getoptFailed, getoptUtilLinux, messages, svipcVersionLine } from './util-linux.js';
+import { eachOption, messages, svipcVersionLine } from './util-linux.js';
 import { parseKey } from './values.js';
 
 const { EINVAL, ERANGE } = constants.errno;
@@ -103,70 +103,62 @@ export function parseIpcmk(ctx: CommandContext, out: (s: string) => void): Ipcmk
     }
   };
   const operands: string[] = []; // util-linux ignores operands (`ipcmk -Q extra` makes a queue)
-  try {
-    for (const opt of getoptUtilLinux(ctx, OPTSTRING, LONGOPTS, operands)) {
-      const arg = opt.value ?? '';
-      switch (opt.key) {
-        case 'M':
-        case 'm': {
-          const bytes = size(arg);
-          if (bytes === null) return 1;
-          req[opt.key === 'M' ? 'shm' : 'pshm'] = bytes;
-          break;
-        }
-        case 'Q':
-          req.msg = true;
-          break;
-        case 'q':
-          req.pmsg = true;
-          break;
-        case 's':
-          req.psem = true;
-          break;
-        case 'n':
-          req.name = arg;
-          break;
-        case 'S':
-          try {
-            req.sem = strtos32(arg);
-          } catch (e) {
-            if (!(e instanceof ConversionError)) throw e;
-            warn(`failed to parse elements: '${arg}'${e.code === 'ERANGE' ? `: ${strerror(ERANGE)}` : ''}`);
-            return 1;
-          }
-          break;
-        case 'p': {
-          // strtoul(optarg, &end, 8), then err(): errno is 0 ("Success") for junk.
-          const r = strtoumax(arg, 8);
-          if (r.erange || r.end === 0 || r.end !== arg.length) {
-            warn(`failed to parse mode: ${strerror(r.erange ? ERANGE : 0)}`);
-            return 1;
-          }
-          req.permission = toInt32(r.value);
-          break;
-        }
-        case 'k':
-          try {
-            req.key = parseKey(arg);
-          } catch {
-            warn(`failed to parse key: '${arg}'`);
-            return 1;
-          }
-          break;
-        case 'J':
-          req.json = true;
-          break;
-        case 'h':
-          out(ipcmkUsage(ctx.prog));
-          return 0;
-        case 'V':
-          out(svipcVersionLine(ctx.prog));
-          return 0;
+  const texts = { help: () => ipcmkUsage(ctx.prog), version: () => svipcVersionLine(ctx.prog) };
+  const table = { optstring: OPTSTRING, longopts: LONGOPTS, operands };
+  const stop = eachOption(ctx, table, texts, out, (opt, arg) => {
+    switch (opt.key) {
+      case 'M':
+      case 'm': {
+        const bytes = size(arg);
+        if (bytes === null) return 1;
+        req[opt.key === 'M' ? 'shm' : 'pshm'] = bytes;
+        break;
       }
+      case 'Q':
+        req.msg = true;
+        break;
+      case 'q':
+        req.pmsg = true;
+        break;
+      case 's':
+        req.psem = true;
+        break;
+      case 'n':
+        req.name = arg;
+        break;
+      case 'S':
+        try {
+          req.sem = strtos32(arg);
+        } catch (e) {
+          if (!(e instanceof ConversionError)) throw e;
+          warn(`failed to parse elements: '${arg}'${e.code === 'ERANGE' ? `: ${strerror(ERANGE)}` : ''}`);
+          return 1;
+        }
+        break;
+      case 'p': {
+        // strtoul(optarg, &end, 8), then err(): errno is 0 ("Success") for junk.
+        const r = strtoumax(arg, 8);
+        if (r.erange || r.end === 0 || r.end !== arg.length) {
+          warn(`failed to parse mode: ${strerror(r.erange ? ERANGE : 0)}`);
+          return 1;
+        }
+        req.permission = toInt32(r.value);
+        break;
+      }
+      case 'k':
+        try {
+          req.key = parseKey(arg);
+        } catch {
+          warn(`failed to parse key: '${arg}'`);
+          return 1;
+        }
+        break;
+      case 'J':
+        req.json = true;
+        break;
     }
-  } catch (e) {
-    return getoptFailed(ctx, e);
-  }
+  });
+  if (stop !== undefined) return stop;
   const posix = req.pshm !== undefined || req.pmsg || req.psem;
   if (req.shm === undefined && !req.msg && req.sem === undefined && !posix) {
     warn('bad usage');

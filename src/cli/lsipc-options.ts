@@ -19,7 +19,7 @@ import {
 import type { ScolsMode } from '../render/smartcols.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, type LongOption } from './getopt.js';
-import { getoptUtilLinux, svipcVersionLine, tryStrtos32 } from './util-linux.js';
+import { eachOption, getoptUtilLinux, svipcVersionLine, tryStrtos32 } from './util-linux.js';
 
 // util-linux's order: it decides how an ambiguous abbreviation lists its candidates.
 const LONGOPTS: LongOption[] = [
@@ -174,8 +174,8 @@ function hasPosixOption(ctx: CommandContext): boolean {
 
 /**
  * Parse lsipc's command line. Returns the request, or the exit code when the run ends here
- * (--help, --version: their text given to `write`). Throws LsipcExit for util-linux's
- * errors, GetoptError for a bad option.
+ * (--help, --version: their text given to `write`; a bad option: getopt's message and the
+ * hint on stderr, 1). Throws LsipcExit for util-linux's other errors.
  */
 export function parseLsipc(ctx: CommandContext, write: (s: string) => void): LsipcRequest | number {
   const posix = hasPosixOption(ctx);
@@ -234,7 +234,12 @@ export function parseLsipc(ctx: CommandContext, write: (s: string) => void): Lsi
     }
   };
 
-  for (const opt of getoptUtilLinux(ctx, posix ? OPTSTRING_POSIX : OPTSTRING, longopts, [])) {
+  const texts = {
+    help: () => lsipcHelp(ctx.prog),
+    version: () => svipcVersionLine(ctx.prog),
+  };
+  const getopt = { optstring: posix ? OPTSTRING_POSIX : OPTSTRING, longopts, operands: [] };
+  const stop = eachOption(ctx, getopt, texts, write, (opt) => {
     exclusive(opt.key);
     switch (opt.key) {
       case 'b':
@@ -313,14 +318,9 @@ export function parseLsipc(ctx: CommandContext, write: (s: string) => void): Lsi
       case 'y':
         r.shellvar = true;
         break;
-      case 'h':
-        write(lsipcHelp(ctx.prog));
-        return 0;
-      case 'V':
-        write(svipcVersionLine(ctx.prog));
-        return 0;
     }
-  }
+  });
+  if (stop !== undefined) return stop;
 
   const k = r.kinds;
   const sysv = k.msg || k.shm || k.sem;

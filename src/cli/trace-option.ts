@@ -5,11 +5,11 @@
 // IPC_STAT polls). The tracer is handed to the objects a command makes (`{ trace }`): nothing
 // process-wide is switched on, so in-process tests can run several commands side by side.
 // Usage in a command module:
-//   export const { spec, run } = traceable(defineCommand({ options: [..., ...TRACE_OPTIONS], ... }));
+//   export const { spec, run } = defineTracedCommand({ options: [...], ... });
 //   action: (ctx, ..., opts) => { const trace = tracerOf(ctx, opts); ... SemaphoreSet.get(k, n, { trace }) }
 import { Tracer } from '../ipc/trace.js';
 import type { CommandContext, CommandModule } from './context.js';
-import type { OptionSpec } from './spec.js';
+import { type CommandSpec, defineCommand, type OptionSpec } from './spec.js';
 
 export const TRACE_HELP =
   'print each IPC call of the protocol on stderr as "[PID PROG] call(args) -> result"; ' +
@@ -52,4 +52,12 @@ export function traceArgv(argv: readonly string[]): string[] {
  */
 export function traceable<M extends CommandModule>(mod: M): M {
   return { ...mod, run: (ctx) => mod.run({ ...ctx, argv: traceArgv(ctx.argv) }) };
+}
+
+/**
+ * A lecture demo's command module: `spec`'s options followed by --trace and --trace=all
+ * (`TRACE_OPTIONS`), the latter spelling accepted (`traceable`).
+ */
+export function defineTracedCommand(spec: CommandSpec): ReturnType<typeof defineCommand> {
+  return traceable(defineCommand({ ...spec, options: [...(spec.options ?? []), ...TRACE_OPTIONS] }));
 }

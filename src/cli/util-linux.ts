@@ -38,6 +38,35 @@ export function getoptFailed(ctx: CommandContext, e: unknown): number {
   return 1;
 }
 
+/**
+ * A drop-in's option loop: `handle` gets each option in order (its argument as `arg`, '' for
+ * none) but -h and -V, and returns an exit code to stop at (nothing: go on); -h writes
+ * `texts.help`, -V `texts.version` through `out`, and stop at 0; a bad option is getopt's
+ * message and the hint, 1 (anything else `handle` throws goes on). Returns the exit code it
+ * stopped at, or undefined when every option was taken.
+ */
+export function eachOption(
+  ctx: CommandContext,
+  table: { optstring: string; longopts: LongOption[]; operands: string[] },
+  texts: { help: () => string; version: () => string },
+  out: (s: string) => void,
+  handle: (opt: ParsedOption, arg: string) => unknown,
+): number | undefined {
+  try {
+    for (const opt of getoptUtilLinux(ctx, table.optstring, table.longopts, table.operands)) {
+      if (opt.key === 'h' || opt.key === 'V') {
+        out(opt.key === 'h' ? texts.help() : texts.version());
+        return 0;
+      }
+      const code = handle(opt, opt.value ?? '');
+      if (typeof code === 'number') return code;
+    }
+  } catch (e) {
+    return getoptFailed(ctx, e);
+  }
+  return undefined;
+}
+
 /** -V of svipc's own util-linux-compatible tools (ipcmk, ipcrm). */
 export function svipcVersionLine(prog: string): string {
   return `${prog} from svipc ${VERSION} (util-linux ${UTIL_LINUX_VERSION} compatible)\n`;

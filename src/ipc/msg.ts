@@ -1,8 +1,9 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
 import { constants } from 'node:os';
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
+import { ctlStruct, IdStruct } from './ctl.js';
 import { isIpcError } from './errors.js';
-import { C, callAsync, decode, encode, fn, lastErrno, msginfo, msqid_ds, sizeOf } from './libc.js';
+import { C, callAsync, fn, lastErrno, msginfo, msqid_ds } from './libc.js';
 import { disposeCreated, markCreated } from './owned.js';
 import {
   applyPermChange,
@@ -88,16 +89,6 @@ function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
   return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number, t);
 }
 
-function statRaw(
-  id: number,
-  cmd: number = C.IPC_STAT,
-  t?: Tracer,
-): { raw: RawMsqid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(sizeOf(msqid_ds));
-  const ret = ctl(id, cmd, buf, t);
-  return { raw: decode<RawMsqid>(buf, msqid_ds), buf, ret };
-}
-
 function fromRaw(r: RawMsqid): MsqidDs {
   return {
     perm: permFromRaw(r.msg_perm),
@@ -112,10 +103,11 @@ function fromRaw(r: RawMsqid): MsqidDs {
   };
 }
 
+const DS = new IdStruct(msqid_ds, ctl, fromRaw, { checked: C.MSG_STAT, any: C.MSG_STAT_ANY });
+
 function infoCall(cmd: number): MsgInfo {
-  const buf = Buffer.alloc(sizeOf(msginfo));
-  const ret = ctl(0, cmd, buf);
-  return { ...decode<Omit<MsgInfo, 'maxIndex'>>(buf, msginfo), maxIndex: ret };
+  const { raw, ret } = ctlStruct<Omit<MsgInfo, 'maxIndex'>>(msginfo, (buf) => ctl(0, cmd, buf));
+  return { ...raw, maxIndex: ret };
 }
 
 export class MessageQueue {
@@ -164,22 +156,20 @@ export class MessageQueue {
    * MSG_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
    */
   static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: MsqidDs } {
-    const { raw, ret } = statRaw(index, opts.checked ? C.MSG_STAT : C.MSG_STAT_ANY);
-    return { id: ret, ds: fromRaw(raw) };
+    return DS.atIndex(index, opts.checked);
   }
 
   stat(): MsqidDs {
-    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
+    return DS.of(this.id, this.trace);
   }
 
   /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
   set(change: PermChange & { qbytes?: number }): void {
-    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
-    applyPermChange(raw.msg_perm, change);
-    if (change.qbytes !== undefined)
-      raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
-    encode(buf, msqid_ds, raw);
-    ctl(this.id, C.IPC_SET, buf, this.trace);
+    DS.set(this.id, this.trace, (raw) => {
+      applyPermChange(raw.msg_perm, change);
+      if (change.qbytes !== undefined)
+        raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
+    });
   }
 
   remove(): void {

@@ -8,11 +8,11 @@ import {
   WaitTimeoutError,
   WOULD_BLOCK,
 } from './blocking.js';
+import { ctlStruct, IdStruct } from './ctl.js';
 import { ipcError } from './errors.js';
 import {
   C,
   callAsync,
-  decode,
   encode,
   fn,
   lastErrno,
@@ -142,20 +142,18 @@ function fromRaw(r: RawSemid): SemidDs {
   };
 }
 
-function statRaw(
-  id: number,
-  cmd: number = C.IPC_STAT,
-  t?: Tracer,
-): { raw: RawSemid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(sizeOf(semid_ds));
-  const ret = ctl(id, 0, cmd, { type: 'void *', value: buf }, t);
-  return { raw: decode<RawSemid>(buf, semid_ds), buf, ret };
-}
+const DS = new IdStruct(
+  semid_ds,
+  (id, cmd, buf: Buffer, t) => ctl(id, 0, cmd, { type: 'void *', value: buf }, t),
+  fromRaw,
+  { checked: C.SEM_STAT, any: C.SEM_STAT_ANY },
+);
 
 function infoCall(cmd: number): SemInfo {
-  const buf = Buffer.alloc(sizeOf(seminfo));
-  const ret = ctl(0, 0, cmd, { type: 'void *', value: buf });
-  return { ...decode<Omit<SemInfo, 'maxIndex'>>(buf, seminfo), maxIndex: ret };
+  const { raw, ret } = ctlStruct<Omit<SemInfo, 'maxIndex'>>(seminfo, (buf) =>
+    ctl(0, 0, cmd, { type: 'void *', value: buf }),
+  );
+  return { ...raw, maxIndex: ret };
 }
 
 /** Milliseconds as a struct timespec; whole nanoseconds first, so tv_nsec never reaches 1e9. */
@@ -319,19 +317,15 @@ export class SemaphoreSet {
    * SEM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
    */
   static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: SemidDs } {
-    const { raw, ret } = statRaw(index, opts.checked ? C.SEM_STAT : C.SEM_STAT_ANY);
-    return { id: ret, ds: fromRaw(raw) };
+    return DS.atIndex(index, opts.checked);
   }
 
   stat(): SemidDs {
-    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
+    return DS.of(this.id, this.trace);
   }
 
   set(change: PermChange): void {
-    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
-    applyPermChange(raw.sem_perm, change);
-    encode(buf, semid_ds, raw);
-    ctl(this.id, 0, C.IPC_SET, { type: 'void *', value: buf }, this.trace);
+    DS.set(this.id, this.trace, (raw) => applyPermChange(raw.sem_perm, change));
   }
 
   remove(): void {

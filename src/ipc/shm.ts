@@ -1,13 +1,13 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
 import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
+import { ctlStruct, IdStruct } from './ctl.js';
 import { IpcError } from './errors.js';
 import {
   type Address,
   addressOf,
   C,
   decode,
-  encode,
   fn,
   shm_info,
   shmid_ds,
@@ -60,16 +60,6 @@ function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
   return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number, t);
 }
 
-function statRaw(
-  id: number,
-  cmd: number = C.IPC_STAT,
-  t?: Tracer,
-): { raw: RawShmid; buf: Buffer; ret: number } {
-  const buf = Buffer.alloc(sizeOf(shmid_ds));
-  const ret = ctl(id, cmd, buf, t);
-  return { raw: decode<RawShmid>(buf, shmid_ds), buf, ret };
-}
-
 function fromRaw(r: RawShmid): ShmidDs {
   return {
     perm: permFromRaw(r.shm_perm),
@@ -82,6 +72,8 @@ function fromRaw(r: RawShmid): ShmidDs {
     nattch: num(r.shm_nattch),
   };
 }
+
+const DS = new IdStruct(shmid_ds, ctl, fromRaw, { checked: C.SHM_STAT, any: C.SHM_STAT_ANY });
 
 /** The most bytes one view may cover: Node's largest Buffer (2^32 on Node 20). */
 export const MAX_VIEW = bufferConstants.MAX_LENGTH;
@@ -210,9 +202,9 @@ export class SharedMemory {
 
   /** SHM_INFO: system-wide usage. */
   static usage(): ShmInfo {
-    const buf = Buffer.alloc(sizeOf(shm_info));
-    const ret = ctl(0, C.SHM_INFO, buf);
-    const r = decode<Record<string, number | bigint>>(buf, shm_info);
+    const { raw: r, ret } = ctlStruct<Record<string, number | bigint>>(shm_info, (buf) =>
+      ctl(0, C.SHM_INFO, buf),
+    );
     return {
       usedIds: num(r.used_ids!),
       shmTot: num(r.shm_tot!),
@@ -245,19 +237,15 @@ export class SharedMemory {
    * SHM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
    */
   static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: ShmidDs } {
-    const { raw, ret } = statRaw(index, opts.checked ? C.SHM_STAT : C.SHM_STAT_ANY);
-    return { id: ret, ds: fromRaw(raw) };
+    return DS.atIndex(index, opts.checked);
   }
 
   stat(): ShmidDs {
-    return fromRaw(statRaw(this.id, C.IPC_STAT, this.trace).raw);
+    return DS.of(this.id, this.trace);
   }
 
   set(change: PermChange): void {
-    const { raw, buf } = statRaw(this.id, C.IPC_STAT, this.trace);
-    applyPermChange(raw.shm_perm, change);
-    encode(buf, shmid_ds, raw);
-    ctl(this.id, C.IPC_SET, buf, this.trace);
+    DS.set(this.id, this.trace, (raw) => applyPermChange(raw.shm_perm, change));
   }
 
   /** IPC_RMID: destroyed once the last process detaches. */
@@ -282,7 +270,7 @@ export class SharedMemory {
   /** shmat at an address the kernel chooses; the view covers the whole segment. */
   attach(opts: { readonly?: boolean } = {}): Attachment {
     // The size for the views: svipc's own IPC_STAT, not the program's (shown with `all`).
-    const size = fromRaw(statRaw(this.id, C.IPC_STAT, this.trace?.detail).raw).segsz;
+    const size = DS.of(this.id, this.trace?.detail).segsz;
     const args = () => `shmid=${this.id}, NULL, ${opts.readonly ? 'SHM_RDONLY' : '0'}`;
     const addr = fn.shmat(this.id, null, opts.readonly ? C.SHM_RDONLY : 0);
     if (addr === null || addressOf(addr) === FAILED) fail('shmat', args, false, this.trace);

@@ -68,50 +68,48 @@ async function retrying(
   }
 }
 
+type IoOpts = { signal?: AbortSignal; io?: FdIo } & Traced;
+
 /**
  * Fill `area` from `fd` until it is full or EOF, calling `progress(total)` after every read.
  * Returns the byte count. A read whose completion comes after an abort is not waited for.
  */
-export async function readInto(
+export function readInto(
   fd: number,
   area: Buffer,
-  opts: { signal?: AbortSignal; io?: FdIo; progress?: (total: number) => void } & Traced = {},
+  opts: IoOpts & { progress?: (total: number) => void } = {},
+): Promise<number> {
+  return moveAll('read', fd, area, opts);
+}
+
+/** Write all of `data` to `fd` (partial writes continued). */
+export function writeAll(fd: number, data: Buffer, opts: IoOpts = {}): Promise<number> {
+  return moveAll('write', fd, data, opts);
+}
+
+/** read(2) into `buf` until it is full or EOF, or write(2) all of it; the byte count. */
+async function moveAll(
+  call: 'read' | 'write',
+  fd: number,
+  buf: Buffer,
+  opts: IoOpts & { progress?: (total: number) => void },
 ): Promise<number> {
   const io = opts.io ?? { pending: false };
+  const once = call === 'read' ? readOnce : writeOnce;
   let total = 0;
-  while (total < area.length) {
+  while (total < buf.length) {
     const n = await abortable(
-      retrying(io, 'read', opts.signal, () => readOnce(fd, area, total, area.length - total)),
+      retrying(io, call, opts.signal, () => once(fd, buf, total, buf.length - total)),
       opts.signal,
-      'read',
+      call,
     );
-    // The slide's read(STDIN_FILENO, shmp->buf + shmp->size, ...), with the bytes it stored.
-    traceIo(opts.trace, 'read', fd, area, total, area.length - total, n);
-    if (n === 0) break;
+    // The slide's read(STDIN_FILENO, shmp->buf + shmp->size, ...), with the bytes it moved.
+    traceIo(opts.trace, call, fd, buf, total, buf.length - total, n);
+    if (n === 0 && call === 'read') break; // EOF
     total += n;
     opts.progress?.(total);
   }
   return total;
-}
-
-/** Write all of `data` to `fd` (partial writes continued). */
-export async function writeAll(
-  fd: number,
-  data: Buffer,
-  opts: { signal?: AbortSignal; io?: FdIo } & Traced = {},
-): Promise<number> {
-  const io = opts.io ?? { pending: false };
-  let done = 0;
-  while (done < data.length) {
-    const n = await abortable(
-      retrying(io, 'write', opts.signal, () => writeOnce(fd, data, done, data.length - done)),
-      opts.signal,
-      'write',
-    );
-    traceIo(opts.trace, 'write', fd, data, done, data.length - done, n);
-    done += n;
-  }
-  return done;
 }
 
 /** `read(fd=0, shmp->buf + 0, 4092) -> 12 "hello..."`: the call and the segment's bytes it moved. */

@@ -3,8 +3,16 @@
 // slots of svshm-fast-layout.ts: the writer reads the next slot while the reader writes out
 // the previous one, each turn moves up to a slot (1 MiB by default) instead of 10,240 bytes.
 // A peer of the other mode, or of another --fast version, fails with one line.
-import { type Attachment, isIpcError, SemaphoreSet, SharedMemory } from '../ipc/index.js';
-import { attachedWriter, findWriter, inUse, readerTurns, removeAll, writerTurns } from './svshm.js';
+import { type Attachment, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+import {
+  attachedWriter,
+  createOrInUse,
+  deliverTurn,
+  findWriter,
+  readerTurns,
+  removeAll,
+  writerTurns,
+} from './svshm.js';
 import {
   EMPTY_SEM,
   FAST_NSEMS,
@@ -57,31 +65,16 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
   let done = false;
   const result: TransferResult = { bytes: 0, xfrs: 0 };
   try {
-    try {
-      shm = SharedMemory.get(shmKey, fastSegmentSize(slots, slotSize), {
-        create: true,
-        exclusive: true,
-        mode: OBJ_PERMS,
-        trace: o.trace,
-      });
-    } catch (e) {
-      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('segment', shmKey, shmKey, semKey));
-      throw e;
-    }
+    const exclusive = { create: true, exclusive: true, mode: OBJ_PERMS, trace: o.trace };
+    shm = createOrInUse('segment', shmKey, { shmKey, semKey }, () =>
+      SharedMemory.get(shmKey, fastSegmentSize(slots, slotSize), exclusive),
+    );
     att = shm.attach();
     const seg = att.buffer;
     writeHeader(seg, { version: FAST_VERSION, slots, slotSize });
-    try {
-      sem = SemaphoreSet.get(semKey, FAST_NSEMS, {
-        create: true,
-        exclusive: true,
-        mode: OBJ_PERMS,
-        trace: o.trace,
-      });
-    } catch (e) {
-      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('semaphore set', semKey, shmKey, semKey));
-      throw e;
-    }
+    sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
+      SemaphoreSet.get(semKey, FAST_NSEMS, exclusive),
+    );
     const values = [0, 0, 0];
     values[EMPTY_SEM] = slots;
     values[FULL_SEM] = 0;
@@ -155,18 +148,9 @@ export async function runFastReader(o: ReaderOptions = {}): Promise<TransferResu
       if (!turns.take(pFull)) await turns.acquire(pFull);
       const len = readLen(seg, i);
       if (len === 0) break; // writer EOF
-      if (len < 0 || len > maxLen) {
-        throw new TransferError(
-          len > 0 && len <= h.slotSize
-            ? `a turn of ${len} bytes exceeds --buffer-size ${maxLen}`
-            : `corrupt segment: slot ${i} holds ${len} bytes, a slot ${h.slotSize}`,
-        );
-      }
       const off = slotOffset(i, h.slotSize);
-      const n = out.writeNow(seg, off, len);
-      if (n < len) await out.write(seg, off + n, len - n);
-      result.bytes += len;
-      result.xfrs++;
+      const corrupt = () => `corrupt segment: slot ${i} holds ${len} bytes, a slot ${h.slotSize}`;
+      await deliverTurn(out, seg, { off, len, maxLen, room: h.slotSize, corrupt }, result);
       vEmpty.post();
     }
     att.detach();

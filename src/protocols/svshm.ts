@@ -104,12 +104,9 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
       shm = create();
     }
     att = shm.attach();
-    try {
-      sem = SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS, trace });
-    } catch (e) {
-      if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse('semaphore set', semKey, shmKey, semKey));
-      throw e;
-    }
+    sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
+      SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS, trace }),
+    );
     const values = [0, 0];
     values[WRITE_SEM] = 1; // sem_init_avail
     values[READ_SEM] = 0; // sem_init_taken
@@ -236,6 +233,21 @@ export function inUse(what: string, key: number, shmKey: number, semKey: number)
   );
 }
 
+/** A writer's object made by `make` (exclusively); EEXIST as `inUse`'s one line, anything else as it is. */
+export function createOrInUse<T>(
+  what: 'segment' | 'semaphore set',
+  key: number,
+  keys: { shmKey: number; semKey: number },
+  make: () => T,
+): T {
+  try {
+    return make();
+  } catch (e) {
+    if (isIpcError(e, 'EEXIST')) throw new TransferError(inUse(what, key, keys.shmKey, keys.semKey));
+    throw e;
+  }
+}
+
 export function readerGone(r: TransferResult): string {
   return `the reader is gone (detached or died) after ${r.bytes} bytes (${r.xfrs} xfrs)`;
 }
@@ -290,6 +302,29 @@ export function attachedWriter(shm: SharedMemory, shmKey: number, semKey: number
     );
   }
   return st.cpid;
+}
+
+/**
+ * One of the reader's turns: `len` bytes at `off` in the segment, checked (at most
+ * --buffer-size `maxLen`; a count past `room`, what the segment holds there, or below 0 is
+ * `corrupt()`), written out and counted.
+ */
+export async function deliverTurn(
+  out: Output,
+  seg: Buffer,
+  turn: { off: number; len: number; maxLen: number; room: number; corrupt: () => string },
+  result: TransferResult,
+): Promise<void> {
+  const { off, len, maxLen, room } = turn;
+  if (len < 0 || len > maxLen) {
+    throw new TransferError(
+      len > 0 && len <= room ? `a turn of ${len} bytes exceeds --buffer-size ${maxLen}` : turn.corrupt(),
+    );
+  }
+  const n = out.writeNow(seg, off, len);
+  if (n < len) await out.write(seg, off + n, len - n);
+  result.bytes += len;
+  result.xfrs++;
 }
 
 /** The reader's waits: fails when the writer is gone. */
@@ -406,18 +441,10 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
       if (!turns.take(pRead)) await turns.acquire(pRead);
       const cnt = readCnt(seg);
       if (cnt === 0) break; // writer EOF
-      if (cnt < 0 || cnt > maxCnt) {
-        throw new TransferError(
-          cnt > 0 && cnt <= seg.length - CNT_SIZE
-            ? `a turn of ${cnt} bytes exceeds --buffer-size ${maxCnt}`
-            : `corrupt segment: cnt = ${cnt}, the buffer holds ${seg.length - CNT_SIZE} bytes`,
-        );
-      }
-      const n = out.writeNow(seg, CNT_SIZE, cnt);
-      if (n < cnt) await out.write(seg, CNT_SIZE + n, cnt - n);
+      const room = seg.length - CNT_SIZE;
+      const corrupt = () => `corrupt segment: cnt = ${cnt}, the buffer holds ${room} bytes`;
+      await deliverTurn(out, seg, { off: CNT_SIZE, len: cnt, maxLen: maxCnt, room, corrupt }, result);
       traceIo(o.trace, 'write', o.outputFd ?? 1, cnt, seg, cnt);
-      result.bytes += cnt;
-      result.xfrs++;
       vWrite.post();
     }
     att.detach();

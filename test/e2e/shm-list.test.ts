@@ -1,10 +1,11 @@
 // svipc shm-list-writer / shm-list-reader against the lecture's C programs, in private IPC
 // namespaces (their key 0x1234 is fixed and shared with other tests on a host); and the
 // reader's checks of a corrupt segment, on the host with fresh keys made by this file.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isIpcError, SharedMemory } from '../../src/ipc/index.js';
 import { ELEMENT_SIZE, NEXT_OFFSET } from '../../src/protocols/shm-list.js';
 import { writeNativeInt32, writeNativeInt64 } from '../../src/protocols/shmseg.js';
+import { removedAfterEach } from '../helpers/made.js';
 import {
   buildPeer,
   CC_SKIP_REASON,
@@ -113,16 +114,7 @@ if (!hasCompiler()) {
 
 // ---- on the host, with keys this file creates exclusively ------------------------------
 
-const made: SharedMemory[] = [];
-afterEach(() => {
-  for (const s of made.splice(0)) {
-    try {
-      s.remove();
-    } catch {
-      // removed already
-    }
-  }
-});
+const made = removedAfterEach<SharedMemory>();
 
 /** A segment of `size` bytes with a fresh key, created (exclusively) by this test. */
 function keyed(size: number): { seg: SharedMemory; key: string } {

@@ -3,21 +3,13 @@
 // Segments are IPC_PRIVATE, made here and removed after each test.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SharedMemory } from '../../src/ipc/index.js';
 import { writeDataSize } from '../../src/protocols/shmseg.js';
+import { removedAfterEach } from '../helpers/made.js';
 import { buildPeer, CC_SKIP_REASON, hasCompiler, type RunResult, run, SVIPC, svipc } from '../helpers/run.js';
 
-const made: SharedMemory[] = [];
-afterEach(() => {
-  for (const s of made.splice(0)) {
-    try {
-      s.remove();
-    } catch {
-      // removed already
-    }
-  }
-});
+const made = removedAfterEach<SharedMemory>();
 
 function segment(size: number): SharedMemory {
   const s = SharedMemory.create(size, { mode: 0o600 });
@@ -40,6 +32,15 @@ function reader(side: Side, id: number, size: number): Promise<RunResult> {
   return side === 'svipc'
     ? svipc(['shm2stdout', String(id), String(size)])
     : run(peers.shm2stdout!, [String(id), String(size)]);
+}
+
+/** `svipc stdin2shm SHMID 4096` as a child whose stdin the test writes: its stderr so far, its exit. */
+function stdin2shmChild(seg: SharedMemory) {
+  const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number | null>((r) => child.on('close', r));
+  return { child, stderr: () => stderr, done };
 }
 
 describe('stdin2shm / shm2stdout (svipc both sides)', () => {
@@ -92,10 +93,7 @@ describe('stdin2shm / shm2stdout (svipc both sides)', () => {
 
   it('input arriving in pieces: the header counts as it goes, all bytes land', async () => {
     const seg = segment(4096);
-    const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<number | null>((r) => child.on('close', r));
+    const { child, stderr, done } = stdin2shmChild(seg);
     const parts = [randomBytes(100), randomBytes(200), randomBytes(300)];
     for (const p of parts) {
       child.stdin.write(p);
@@ -103,26 +101,23 @@ describe('stdin2shm / shm2stdout (svipc both sides)', () => {
     }
     child.stdin.end();
     expect(await done).toBe(0);
-    expect(addr(stderr)).toBe(inMsg(600));
+    expect(addr(stderr())).toBe(inMsg(600));
     const r = await svipc(['shm2stdout', String(seg.id), '4096']);
     expect(r.stdoutBuf.equals(Buffer.concat(parts))).toBe(true);
   });
 
   it('SIGINT while stdin2shm waits for input: exit 130 at once, no stack trace', async () => {
     const seg = segment(4096);
-    const child = spawn(SVIPC, ['stdin2shm', String(seg.id), '4096'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<number | null>((r) => child.on('close', r));
+    const { child, stderr, done } = stdin2shmChild(seg);
     await new Promise<void>((r) => {
-      const check = () => (stderr.includes('attached') ? r() : setTimeout(check, 10));
+      const check = () => (stderr().includes('attached') ? r() : setTimeout(check, 10));
       check();
     });
     const t0 = performance.now();
     child.kill('SIGINT');
     expect(await done).toBe(130);
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(addr(stderr)).toBe('attached segment at: 0xADDR\n');
+    expect(addr(stderr())).toBe('attached segment at: 0xADDR\n');
     child.stdin.destroy();
   });
 

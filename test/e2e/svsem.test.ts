@@ -2,26 +2,18 @@
 // plus what the C program lacks: signals, --timeout, --nowait, --undo, --trace.
 // Every set here is IPC_PRIVATE, made by this file's own children, removed by id after.
 import { spawn } from 'node:child_process';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SemaphoreSet } from '../../src/ipc/index.js';
+import { removedAfterEach } from '../helpers/made.js';
 import { buildPeer, CC_SKIP_REASON, hasCompiler, type RunResult, run, SVIPC, svipc } from '../helpers/run.js';
 
-const made: number[] = [];
-afterEach(() => {
-  for (const id of made.splice(0)) {
-    try {
-      new SemaphoreSet(id).remove();
-    } catch {
-      // removed already
-    }
-  }
-});
+const made = removedAfterEach<SemaphoreSet>();
 
 function idOf(r: RunResult): number {
   const m = /^semaphore ID = (\d+)\n$/.exec(r.stdout);
   expect(m, `stdout: ${r.stdout} stderr: ${r.stderr}`).not.toBeNull();
   const id = Number(m![1]);
-  made.push(id);
+  made.push(new SemaphoreSet(id));
   return id;
 }
 

@@ -65,6 +65,12 @@ attached() {
   done
   echo "reader never attached" >&2; return 1
 }
+# How a transfer ended: both exit codes ($wc, $rc), the output's hash, both sides' messages.
+outcome() {
+  echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
+  cat "$TMP/w.err" "$TMP/r.err"
+  left
+}
 # An endless, slow producer: the transfer is still going when the signal comes.
 slow() { while head -c 65536 /dev/urandom; do sleep 0.01; done; }
 `;
@@ -76,6 +82,19 @@ function num(out: string, name: string): number {
   const v = field(out, name);
   if (v === undefined) throw new Error(`no ${name}= in:\n${out}`);
   return Number(v);
+}
+
+/**
+ * What `outcome` printed for a whole transfer: both sides exited 0, the exact bytes, "sent" and
+ * "received" lines of SIZE bytes in `xfrs` turns (a number, or any), no object left.
+ */
+function expectWhole(out: string, xfrs: number | 'any'): void {
+  expect(out).toContain('wc=0 rc=0');
+  expect(field(out, 'hash')).toBe(inputHash);
+  const turns = xfrs === 'any' ? '\\d+' : String(xfrs);
+  expect(out).toMatch(new RegExp(`^sent ${SIZE} bytes \\(${turns} xfrs\\)$`, 'm'));
+  expect(out).toMatch(new RegExp(`^received ${SIZE} bytes \\(${turns} xfrs\\)$`, 'm'));
+  expect(num(out, 'objects')).toBe(0);
 }
 
 async function script(body: string, timeoutMs = 60_000) {
@@ -144,15 +163,9 @@ describe.skipIf(!NS || !CC)('svshm: every pairing with the lecture C programs (6
       ready
       "$CR" 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha"; rc=$?
       wait $wp; wc=$?
-      echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
-      cat "$TMP/w.err" "$TMP/r.err"
-      left
+      outcome
     `);
-    expect(res.stdout).toContain('wc=0 rc=0');
-    expect(field(res.stdout, 'hash')).toBe(inputHash);
-    expect(res.stdout).toContain(`sent ${SIZE} bytes (64 xfrs)`);
-    expect(res.stdout).toContain(`received ${SIZE} bytes (64 xfrs)`);
-    expect(num(res.stdout, 'objects')).toBe(0);
+    expectWhole(res.stdout, 64);
   });
 });
 
@@ -328,16 +341,10 @@ describe.skipIf(!NS)('svshm --fast: the ring of page-aligned slots, and mismatch
       sleep 0.3
       cat "$IN" | "$S" svshm-writer --fast 2>"$TMP/w.err"; wc=$?
       wait $rp; rc=$?
-      echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
-      cat "$TMP/w.err" "$TMP/r.err"
-      left
+      outcome
     `);
     expect(res.stderr).toBe('');
-    expect(res.stdout).toContain('wc=0 rc=0');
-    expect(field(res.stdout, 'hash')).toBe(inputHash);
-    expect(res.stdout).toMatch(new RegExp(`^sent ${SIZE} bytes \\(\\d+ xfrs\\)$`, 'm'));
-    expect(res.stdout).toMatch(new RegExp(`^received ${SIZE} bytes \\(\\d+ xfrs\\)$`, 'm'));
-    expect(num(res.stdout, 'objects')).toBe(0);
+    expectWhole(res.stdout, 'any');
   });
 
   it('from a file, --buffer-size rounds up to whole pages: one turn per slot', async () => {
@@ -345,54 +352,45 @@ describe.skipIf(!NS)('svshm --fast: the ring of page-aligned slots, and mismatch
       "$S" svshm-reader --fast 2>"$TMP/r.err" | sha256sum > "$TMP/out.sha" & rp=$!
       "$S" svshm-writer --fast --buffer-size 100000 < "$IN" 2>"$TMP/w.err"; wc=$?
       wait $rp; rc=$?
-      echo "wc=$wc rc=$rc hash=$(cut -c1-64 "$TMP/out.sha")"
-      cat "$TMP/w.err" "$TMP/r.err"
-      left
+      outcome
     `);
-    expect(res.stdout).toContain('wc=0 rc=0');
-    expect(field(res.stdout, 'hash')).toBe(inputHash);
     // 100,000 bytes round up to 25 pages of 4096 = 102,400 bytes a turn.
-    const turns = Math.ceil(SIZE / 102400);
-    expect(res.stdout).toContain(`sent ${SIZE} bytes (${turns} xfrs)`);
-    expect(res.stdout).toContain(`received ${SIZE} bytes (${turns} xfrs)`);
-    expect(num(res.stdout, 'objects')).toBe(0);
+    expectWhole(res.stdout, Math.ceil(SIZE / 102400));
   });
 
-  it('a lecture-mode reader and a --fast writer: the reader fails with one line, nothing left', async () => {
-    const res = await script(`
-      "$S" svshm-writer --fast --timeout 2 < "$IN" 2>"$TMP/w.err" & wp=$!
-      ready
-      "$S" svshm-reader > "$TMP/out" 2>"$TMP/r.err"; rc=$?
-      wait $wp; wc=$?
-      echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out") rlines=$(wc -l < "$TMP/r.err")"
-      echo "rerr=$(tr ' ' _ < "$TMP/r.err")"
-      left
-    `);
-    expect(field(res.stdout, 'rc'), res.stdout).toBe('1');
-    expect(field(res.stdout, 'wc'), res.stdout).toBe('124'); // no reader came
-    expect(num(res.stdout, 'out')).toBe(0);
-    expect(num(res.stdout, 'rlines')).toBe(1);
-    expect(field(res.stdout, 'rerr')).toMatch(/3_semaphores:_the_writer_runs_in_--fast_mode/);
-    expect(num(res.stdout, 'objects')).toBe(0);
-  });
-
-  it('a --fast reader and a lecture-mode writer: the reader fails with one line, nothing left', async () => {
-    const res = await script(`
-      "$S" svshm-writer --timeout 2 < "$IN" 2>"$TMP/w.err" & wp=$!
-      ready
-      "$S" svshm-reader --fast > "$TMP/out" 2>"$TMP/r.err"; rc=$?
-      wait $wp; wc=$?
-      echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out") rlines=$(wc -l < "$TMP/r.err")"
-      echo "rerr=$(tr ' ' _ < "$TMP/r.err")"
-      left
-    `);
-    expect(field(res.stdout, 'rc'), res.stdout).toBe('1');
-    expect(field(res.stdout, 'wc'), res.stdout).toBe('124');
-    expect(num(res.stdout, 'out')).toBe(0);
-    expect(num(res.stdout, 'rlines')).toBe(1);
-    expect(field(res.stdout, 'rerr')).toMatch(/2_semaphores:_the_writer_runs_in_lecture_mode/);
-    expect(num(res.stdout, 'objects')).toBe(0);
-  });
+  const MISMATCHES = [
+    [
+      'a lecture-mode reader and a --fast writer',
+      '--fast',
+      '',
+      /3_semaphores:_the_writer_runs_in_--fast_mode/,
+    ],
+    [
+      'a --fast reader and a lecture-mode writer',
+      '',
+      '--fast',
+      /2_semaphores:_the_writer_runs_in_lecture_mode/,
+    ],
+  ] as const;
+  for (const [title, writerMode, readerMode, message] of MISMATCHES) {
+    it(`${title}: the reader fails with one line, nothing left`, async () => {
+      const res = await script(`
+        "$S" svshm-writer ${writerMode} --timeout 2 < "$IN" 2>"$TMP/w.err" & wp=$!
+        ready
+        "$S" svshm-reader ${readerMode} > "$TMP/out" 2>"$TMP/r.err"; rc=$?
+        wait $wp; wc=$?
+        echo "wc=$wc rc=$rc out=$(wc -c < "$TMP/out") rlines=$(wc -l < "$TMP/r.err")"
+        echo "rerr=$(tr ' ' _ < "$TMP/r.err")"
+        left
+      `);
+      expect(field(res.stdout, 'rc'), res.stdout).toBe('1');
+      expect(field(res.stdout, 'wc'), res.stdout).toBe('124'); // no reader came
+      expect(num(res.stdout, 'out')).toBe(0);
+      expect(num(res.stdout, 'rlines')).toBe(1);
+      expect(field(res.stdout, 'rerr')).toMatch(message);
+      expect(num(res.stdout, 'objects')).toBe(0);
+    });
+  }
 
   it.skipIf(!CC)(
     'the lecture C reader and a --fast writer: the C reader writes nothing (cnt 0), the writer fails',

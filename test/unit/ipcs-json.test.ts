@@ -3,8 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueFromProc, segmentFromProc, semaphoreFromProc } from '../../src/ipc/inventory.js';
-import { parseMsgTable, parseSemTable, parseShmTable } from '../../src/proc/sysvipc.js';
 import {
   IPCS_JSON_SCHEMA_VERSION,
   idDocument,
@@ -14,19 +12,16 @@ import {
 } from '../../src/render/ipcs-json.js';
 import { toJson } from '../../src/render/json.js';
 import { tableNames } from '../../src/render/names.js';
+import { fixtureRecords } from '../helpers/proc-fixtures.js';
 import { ROOT } from '../helpers/run.js';
 import { SchemaValidator } from './ipcs-schema-validator.js';
 
-const FIX = join(ROOT, 'test/fixtures/proc');
-const read = (name: string) => readFileSync(join(FIX, name), 'utf8');
 const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
 const validator = new SchemaValidator(schema);
 const names = tableNames({ 0: 'root' }, { 0: 'root' });
 const all = { msg: true, shm: true, sem: true };
 
-const queues = parseMsgTable(read('msg.txt')).map(queueFromProc);
-const segments = parseShmTable(read('shm-16col.txt')).map(segmentFromProc);
-const semaphores = parseSemTable(read('sem.txt')).map(semaphoreFromProc);
+const { queues, segments, semaphores } = fixtureRecords();
 
 /** Through the text, as a consumer sees it. */
 const roundTrip = (doc: Parameters<typeof toJson>[0]) => JSON.parse(toJson(doc));

@@ -3,17 +3,16 @@
 // compare. Reserved/padding fields (__glibc_reserved*, __pad*, __*_high) are covered by
 // the total size; named fields by their offsets. Constants are compared too.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { C, fieldNames, offsetOf, PX, STRUCTS, sizeOf } from '../../src/ipc/libc.js';
 import { CC_SKIP_REASON, hasCompiler } from '../helpers/run.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const isPadding = (f: string) => /^__(glibc_reserved|pad|unused)|_high$/.test(f);
 
-const dir = mkdtempSync(join(tmpdir(), 'svipc-layout-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('svipc-layout-');
 
 function cLayout(): Record<string, number> {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 // The /proc/sysvipc parsers, on files captured from a kernel (test/fixtures/proc/): today's
 // 16-column shm file, the 14-column one of older kernels, a reordered header.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +12,9 @@ import {
   readSysvipc,
   streamSysvipc,
 } from '../../src/proc/sysvipc.js';
-import { ROOT } from '../helpers/run.js';
+import { procFixture } from '../helpers/proc-fixtures.js';
 
-const FIXTURES = join(ROOT, 'test/fixtures/proc');
-const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'latin1');
+const fixture = (name: string) => procFixture(name, 'latin1');
 
 describe('parseSysvipcTable', () => {
   it('keys every row by the header names', () => {

@@ -1,11 +1,9 @@
 // The util-linux text renderers against what /usr/bin/ipcs (util-linux 2.38.1) printed for
 // the very objects whose /proc/sysvipc files are the fixtures (test/fixtures/proc/golden/,
 // captured under LC_ALL=C TZ=UTC with the user and group names given to tableNames below).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { queueFromProc, segmentFromProc, semaphoreFromProc } from '../../src/ipc/inventory.js';
-import { parseMsgTable, parseSemTable, parseShmTable } from '../../src/proc/sysvipc.js';
+import { segmentFromProc } from '../../src/ipc/inventory.js';
+import { parseShmTable } from '../../src/proc/sysvipc.js';
 import { sizeToHumanString } from '../../src/render/human.js';
 import {
   type IpcsFormat,
@@ -28,17 +26,13 @@ import {
 import { tableNames } from '../../src/render/names.js';
 import { left, octalAlt, right, truncate, widthed } from '../../src/render/printf.js';
 import { ctime, isoTime } from '../../src/render/time.js';
-import { ROOT } from '../helpers/run.js';
+import { fixtureRecords, procFixture as read } from '../helpers/proc-fixtures.js';
 
-const FIX = join(ROOT, 'test/fixtures/proc');
-const read = (name: string) => readFileSync(join(FIX, name), 'utf8');
 const names = tableNames(
   { 0: 'root', 4545: 'averyveryverylongusername' },
   { 0: 'root', 4646: 'averyveryverylonggroupname' },
 );
-const queues = parseMsgTable(read('msg.txt')).map(queueFromProc);
-const segments = parseShmTable(read('shm-16col.txt')).map(segmentFromProc);
-const semaphores = parseSemTable(read('sem.txt')).map(semaphoreFromProc);
+const { queues, segments, semaphores } = fixtureRecords();
 
 beforeAll(() => {
   process.env.TZ = 'UTC';

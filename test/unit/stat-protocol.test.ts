@@ -2,11 +2,10 @@
 // validation, --root confinement (src/server/stat-paths.ts), and an in-process server with
 // in-process clients on a key of a private temp file (IPC_EXCL: never anyone else's queue).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ftok, IpcError, MessageQueue, sleep } from '../../src/ipc/index.js';
 import {
   decodeRequest,
@@ -36,9 +35,9 @@ import { type Client, PathError, PathPolicy } from '../../src/server/stat-paths.
 import { StatServer } from '../../src/server/stat-server.js';
 import { MAX_US, QueueLook, replyQueueState, Spin } from '../../src/server/stat-spin.js';
 import { hasCompiler } from '../helpers/run.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'svipc-stat-unit-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('svipc-stat-unit-');
 
 describe('wire format', () => {
   it.skipIf(!hasCompiler())('REQ_SIZ, RES_SIZ and the path offset are what cc computes', () => {
@@ -281,29 +280,25 @@ describe('in-process server and clients', () => {
     const ac = new AbortController();
     const serving = server!.serve(ac.signal);
     const replyQueues: number[] = [];
-    try {
-      const stat = await statRequest({
+    // The real client; its reply queue noted, to be removed at the end.
+    const request = (path: string, kind: 'stat' | 'content', out?: PassThrough) =>
+      statRequest({
         key,
-        path: files[0]!,
-        kind: 'stat',
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-        onQueue: (q) => replyQueues.push(q.id),
-      });
-      expect(stat).toEqual({ ok: true, size: 300_000n });
-      // One content request through the real client...
-      const out = new PassThrough();
-      const chunks: Buffer[] = [];
-      out.on('data', (c: Buffer) => chunks.push(c));
-      const one = await statRequest({
-        key,
-        path: files[7]!,
-        kind: 'content',
+        path,
+        kind,
         timeoutMs: 5000,
         signal: new AbortController().signal,
         out,
         onQueue: (q) => replyQueues.push(q.id),
       });
+    try {
+      const stat = await request(files[0]!, 'stat');
+      expect(stat).toEqual({ ok: true, size: 300_000n });
+      // One content request through the real client...
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const one = await request(files[7]!, 'content', out);
       expect(one).toEqual({ ok: true, size: 300_007n, bytes: 300_007n });
       expect(Buffer.concat(chunks).equals(Buffer.alloc(300_007, 7))).toBe(true);
       // ...then 8 at once, by hand: each client here polls (a blocked msgrcv per client would

@@ -2,11 +2,10 @@
 // protocol itself on private keys this test creates exclusively (never the lecture's
 // 0x1234/0x5678 on the shared host; the end-to-end tests use those in private namespaces).
 import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run as runReaderCommand } from '../../commands/svshm-reader.js';
 import { run as runWriterCommand } from '../../commands/svshm-writer.js';
 import type { CommandContext } from '../../src/cli/context.js';
@@ -39,14 +38,43 @@ import {
   readHeader,
   writeHeader,
 } from '../../src/protocols/svshm-fast-layout.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'svshm-unit-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('svshm-unit-');
 
 /** Two keys nobody uses (checked by creating exclusively). */
 function privateKeys(): { shmKey: number; semKey: number } {
   const base = 0x5a000000 + randomInt(0, 0xffffff) * 2;
   return { shmKey: base, semKey: base + 1 };
+}
+
+/**
+ * `data` from a file through the writer and reader `start` runs on its descriptors to another
+ * file; checks that file holds exactly `data` and that the writer removed both objects.
+ * Returns what `start`'s promise gave.
+ */
+async function transferFile<T>(
+  name: string,
+  data: Buffer,
+  keys: { shmKey: number; semKey: number },
+  start: (inFd: number, outFd: number) => Promise<T>,
+): Promise<T> {
+  const inPath = join(dir, `${name}-in`);
+  const outPath = join(dir, `${name}-out`);
+  writeFileSync(inPath, data);
+  const inFd = openSync(inPath, 'r');
+  const outFd = openSync(outPath, 'w');
+  let result: T;
+  try {
+    result = await start(inFd, outFd);
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+  }
+  expect(readFileSync(outPath).equals(data)).toBe(true);
+  expect(() => SharedMemory.get(keys.shmKey, 0)).toThrow(/ENOENT/);
+  expect(() => SemaphoreSet.get(keys.semKey, 0)).toThrow(/ENOENT/);
+  return result;
 }
 
 function ctx(argv: string[]): CommandContext & { err: () => string } {
@@ -127,13 +155,8 @@ describe('svshm protocol in-process, on private keys', () => {
   it('writer and reader in one process move the exact bytes, in turns of --buffer-size', async () => {
     const keys = privateKeys();
     const data = randomBytes(1000);
-    const inPath = join(dir, 'in');
-    const outPath = join(dir, 'out');
-    writeFileSync(inPath, data);
-    const inFd = openSync(inPath, 'r');
-    const outFd = openSync(outPath, 'w');
-    try {
-      let ready: { bufSize: number } | undefined;
+    let ready: { bufSize: number } | undefined;
+    const [w, r] = await transferFile('lecture', data, keys, (inFd, outFd) => {
       const reader = runReader({ ...keys, outputFd: outFd, timeoutMs: 10_000 });
       const writer = runWriter({
         ...keys,
@@ -142,18 +165,11 @@ describe('svshm protocol in-process, on private keys', () => {
         reclaim: false, // never remove anything this test did not create
         onReady: (r) => (ready = r),
       });
-      const [w, r] = await Promise.all([writer, reader]);
-      expect(ready?.bufSize).toBe(100);
-      expect(w).toEqual({ bytes: 1000, xfrs: 10 });
-      expect(r).toEqual({ bytes: 1000, xfrs: 10 });
-    } finally {
-      closeSync(inFd);
-      closeSync(outFd);
-    }
-    expect(readFileSync(outPath).equals(data)).toBe(true);
-    // The writer removed both objects.
-    expect(() => SharedMemory.get(keys.shmKey, 0)).toThrow(/ENOENT/);
-    expect(() => SemaphoreSet.get(keys.semKey, 0)).toThrow(/ENOENT/);
+      return Promise.all([writer, reader]);
+    });
+    expect(ready?.bufSize).toBe(100);
+    expect(w).toEqual({ bytes: 1000, xfrs: 10 });
+    expect(r).toEqual({ bytes: 1000, xfrs: 10 });
   });
 
   it('the reader refuses a cnt larger than the segment (the C reader would read past it)', async () => {
@@ -233,25 +249,14 @@ describe('svshm --fast layout and protocol, on private keys', () => {
   it('writer and reader in one process move the exact bytes through the ring, and remove both objects', async () => {
     const keys = privateKeys();
     const data = randomBytes(100_000);
-    const inPath = join(dir, 'fast-in');
-    const outPath = join(dir, 'fast-out');
-    writeFileSync(inPath, data);
-    const inFd = openSync(inPath, 'r');
-    const outFd = openSync(outPath, 'w');
-    try {
+    const [w, r] = await transferFile('fast', data, keys, (inFd, outFd) => {
       const reader = runFastReader({ ...keys, outputFd: outFd, timeoutMs: 10_000 });
       const writer = runFastWriter({ ...keys, bufferSize: 5000, slots: 3, inputFd: inFd });
-      const [w, r] = await Promise.all([writer, reader]);
-      // 5000 bytes round up to 8192 a slot: 13 turns for 100,000 bytes.
-      expect(w).toEqual({ bytes: 100_000, xfrs: 13 });
-      expect(r).toEqual({ bytes: 100_000, xfrs: 13 });
-    } finally {
-      closeSync(inFd);
-      closeSync(outFd);
-    }
-    expect(readFileSync(outPath).equals(data)).toBe(true);
-    expect(() => SharedMemory.get(keys.shmKey, 0)).toThrow(/ENOENT/);
-    expect(() => SemaphoreSet.get(keys.semKey, 0)).toThrow(/ENOENT/);
+      return Promise.all([writer, reader]);
+    });
+    // 5000 bytes round up to 8192 a slot: 13 turns for 100,000 bytes.
+    expect(w).toEqual({ bytes: 100_000, xfrs: 13 });
+    expect(r).toEqual({ bytes: 100_000, xfrs: 13 });
   });
 
   it('a --fast reader refuses another --fast version (the version semaphore) with one line', async () => {
