@@ -1,9 +1,12 @@
 // What msgctl, semctl and shmctl share: a call that fills one kernel struct (IPC_STAT,
 // *_STAT_ANY, IPC_INFO, *_INFO), its buffer decoded, its return value kept (an id, an index);
-// and, per kind, its struct *id_ds read by id or by kernel index and written back by IPC_SET.
+// per kind, its struct *id_ds read by id or by kernel index and written back by IPC_SET; and
+// the part of a queue's, set's and segment's class that only these calls make (SysvObject).
 import { C } from './constants.js';
 import { decode, encode, type StructType, sizeOf } from './libc.js';
-import type { Tracer } from './trace.js';
+import { disposeCreated } from './owned.js';
+import type { Traced, Tracer } from './trace.js';
+import { checkId } from './validate.js';
 
 /** A buffer the size of `layout`, filled by `call`, decoded; `buf` stays for an IPC_SET. */
 export function ctlStruct<R>(
@@ -52,4 +55,50 @@ export class IdStruct<R, D> {
     encode(buf, this.layout, raw as object);
     this.ctl(id, C.IPC_SET, buf, t);
   }
+}
+
+/**
+ * The base of a kind's class (MessageQueue, SemaphoreSet, SharedMemory): the id checked as
+ * `idName`, the tracer kept, its *id_ds read through `ds`, IPC_RMID through `rmid`, and `using`.
+ */
+export function SysvObject<R, D>(
+  idName: string,
+  ds: IdStruct<R, D>,
+  rmid: (id: number, t: Tracer | undefined) => void,
+) {
+  return class {
+    /** Where this object's calls are traced (none by default). */
+    readonly trace: Tracer | undefined;
+
+    constructor(
+      readonly id: number,
+      opts: Traced = {},
+    ) {
+      checkId(idName, id);
+      this.trace = opts.trace;
+    }
+
+    /**
+     * *_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
+     * *_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
+     */
+    static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: D } {
+      return ds.atIndex(index, opts.checked);
+    }
+
+    /** IPC_STAT. */
+    stat(): D {
+      return ds.of(this.id, this.trace);
+    }
+
+    /** IPC_RMID (a segment is destroyed once the last process detaches). */
+    remove(): void {
+      rmid(this.id, this.trace);
+    }
+
+    /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
+    [Symbol.dispose](): void {
+      disposeCreated(this);
+    }
+  };
 }

@@ -1,32 +1,14 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
 import { constants } from 'node:os';
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
-import { ctlStruct, IdStruct } from './ctl.js';
+import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
 import { isIpcError } from './errors.js';
 import { C, callAsync, fn, lastErrno, msginfo, msqid_ds } from './libc.js';
-import { disposeCreated, markCreated } from './owned.js';
-import {
-  applyPermChange,
-  creation,
-  flagsOf,
-  type GetOptions,
-  num,
-  permFromRaw,
-  type RawPerm,
-} from './perm.js';
-import {
-  checked,
-  escapeBytes,
-  fail,
-  getFlags,
-  hexKey,
-  type Traced,
-  type Tracer,
-  trace,
-  traceOutcome,
-} from './trace.js';
+import { markCreated } from './owned.js';
+import { applyPermChange, creation, dsFromRaw, type GetOptions, getId, type RawPerm } from './perm.js';
+import { checked, escapeBytes, fail, type Traced, type Tracer, trace, traceOutcome } from './trace.js';
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
-import { checkId, checkInt, checkKey, INT_MAX } from './validate.js';
+import { checkInt, INT_MAX } from './validate.js';
 
 // errno values from Node's table for this platform, not typed in by hand.
 const { EAGAIN, ENOMSG } = constants.errno;
@@ -89,48 +71,35 @@ function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
   return checked('msgctl', ctlArgs(id, cmd), fn.msgctl(id, cmd, buf) as number, t);
 }
 
-function fromRaw(r: RawMsqid): MsqidDs {
-  return {
-    perm: permFromRaw(r.msg_perm),
-    stime: num(r.msg_stime),
-    rtime: num(r.msg_rtime),
-    ctime: num(r.msg_ctime),
-    cbytes: num(r.__msg_cbytes),
-    qnum: num(r.msg_qnum),
-    qbytes: num(r.msg_qbytes),
-    lspid: r.msg_lspid,
-    lrpid: r.msg_lrpid,
-  };
-}
+const fromRaw = dsFromRaw<RawMsqid, MsqidDs>(
+  'msg_',
+  ['stime', 'rtime', 'ctime', 'cbytes', 'qnum', 'qbytes', 'lspid', 'lrpid'],
+  { cbytes: '__msg_cbytes' },
+);
 
-const DS = new IdStruct(msqid_ds, ctl, fromRaw, { checked: C.MSG_STAT, any: C.MSG_STAT_ANY });
+const DS = new IdStruct<RawMsqid, MsqidDs>(msqid_ds, ctl, fromRaw, {
+  checked: C.MSG_STAT,
+  any: C.MSG_STAT_ANY,
+});
 
 function infoCall(cmd: number): MsgInfo {
   const { raw, ret } = ctlStruct<Omit<MsgInfo, 'maxIndex'>>(msginfo, (buf) => ctl(0, cmd, buf));
   return { ...raw, maxIndex: ret };
 }
 
-export class MessageQueue {
-  /** Where this queue's calls are traced (none by default). */
-  readonly trace: Tracer | undefined;
+export class MessageQueue extends SysvObject('msqid', DS, (id, t) => ctl(id, C.IPC_RMID, null, t)) {
   /** How its trace shows a message. */
   readonly describe: DescribeMessage;
 
-  constructor(
-    readonly id: number,
-    opts: QueueTraceOptions = {},
-  ) {
-    checkId('msqid', id);
-    this.trace = opts.trace;
+  constructor(id: number, opts: QueueTraceOptions = {}) {
+    super(id, opts);
     this.describe = opts.describe ?? describeMessage;
   }
 
   /** msgget(key, flags). */
   static get(key: number, opts: GetOptions & QueueTraceOptions = {}): MessageQueue {
-    const flags = flagsOf(opts);
-    const args = () => `key=${hexKey(key)}, flags=${getFlags(flags)}`;
     return new MessageQueue(
-      checked('msgget', args, fn.msgget(checkKey(key), flags) as number, opts.trace),
+      getId('msgget', key, opts, (k, flags) => fn.msgget(k, flags) as number),
       opts,
     );
   }
@@ -151,18 +120,6 @@ export class MessageQueue {
     return infoCall(C.IPC_INFO);
   }
 
-  /**
-   * MSG_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
-   * MSG_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
-   */
-  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: MsqidDs } {
-    return DS.atIndex(index, opts.checked);
-  }
-
-  stat(): MsqidDs {
-    return DS.of(this.id, this.trace);
-  }
-
   /** IPC_SET: owner, group, mode bits, and the queue's byte limit. */
   set(change: PermChange & { qbytes?: number }): void {
     DS.set(this.id, this.trace, (raw) => {
@@ -170,15 +127,6 @@ export class MessageQueue {
       if (change.qbytes !== undefined)
         raw.msg_qbytes = checkInt('qbytes', change.qbytes, 0, Number.MAX_SAFE_INTEGER);
     });
-  }
-
-  remove(): void {
-    ctl(this.id, C.IPC_RMID, null, this.trace);
-  }
-
-  /** `using q = MessageQueue.create()`: removed at the end of the scope (one opened with `get` is not). */
-  [Symbol.dispose](): void {
-    disposeCreated(this);
   }
 
   /**

@@ -1,7 +1,9 @@
-// Decoding of struct ipc_perm, shared by the three mechanisms.
+// Decoding of struct ipc_perm, and how msgget/semget/shmget look an object up or make it:
+// shared by the three mechanisms.
 import { C } from './libc.js';
+import { checked, getFlags, hexKey, type Traced } from './trace.js';
 import type { IpcPerm, PermChange } from './types.js';
-import { checkMode } from './validate.js';
+import { checkKey, checkMode } from './validate.js';
 
 export interface RawPerm {
   __key: number;
@@ -27,6 +29,23 @@ export function applyPermChange(p: RawPerm, change: PermChange): void {
 /** koffi decodes 64-bit fields as number or bigint; records hold numbers. */
 export const num = (v: number | bigint): number => Number(v);
 
+/**
+ * A kind's struct *id_ds as svipc gives it: `perm` from `<prefix>perm`, then each of `fields`
+ * from `<prefix><field>` (or the raw name in `renamed`), as a number.
+ */
+export function dsFromRaw<R, D extends { perm: IpcPerm }>(
+  prefix: string,
+  fields: readonly Exclude<keyof D & string, 'perm'>[],
+  renamed: Partial<Record<keyof D, string>> = {},
+): (raw: R) => D {
+  return (raw) => {
+    const r = raw as Record<string, unknown>;
+    const ds: Record<string, unknown> = { perm: permFromRaw(r[`${prefix}perm`] as RawPerm) };
+    for (const f of fields) ds[f] = num(r[renamed[f] ?? `${prefix}${f}`] as number | bigint);
+    return ds as D;
+  };
+}
+
 /** How an object is looked up or made by msgget/semget/shmget. */
 export interface GetOptions {
   create?: boolean;
@@ -36,6 +55,22 @@ export interface GetOptions {
 
 export function flagsOf(opts: GetOptions): number {
   return (opts.create ? C.IPC_CREAT : 0) | (opts.exclusive ? C.IPC_EXCL : 0) | checkMode(opts.mode ?? 0);
+}
+
+/**
+ * xxget(key, ..., flags) through `get` (given the checked key and the flags), traced as
+ * `name(key=0x..., <more>, flags=...)`; its id (a failure throws).
+ */
+export function getId(
+  name: string,
+  key: number,
+  opts: GetOptions & Traced,
+  get: (key: number, flags: number) => number,
+  more = '',
+): number {
+  const flags = flagsOf(opts);
+  const args = () => `key=${hexKey(key)}${more}, flags=${getFlags(flags)}`;
+  return checked(name, args, get(checkKey(key), flags), opts.trace);
 }
 
 /**

@@ -183,17 +183,21 @@ export async function waitInSlices<T>(
 const disposed = new WeakSet<object>();
 
 /**
- * Symbol.dispose's unlink, for the POSIX classes: once, only for an object create() made, and only
- * while `stillOurs()` proves the name still leads to it (not to one made under the name since).
- * Gone already (ENOENT) is fine.
+ * Symbol.dispose of the POSIX classes: the object closed, and its name unlinked first once, only
+ * for an object create() made, and only while `stillOurs()` proves the name still leads to it
+ * (not to one made under the name since). Gone already (ENOENT) is fine.
  */
-export function unlinkIfOurs(obj: { remove(): void }, stillOurs: () => boolean): void {
-  if (!wasCreated(obj) || disposed.has(obj)) return;
-  disposed.add(obj);
-  if (!stillOurs()) return;
+export function disposeNamed(obj: { remove(): void; close(): void }, stillOurs: () => boolean): void {
   try {
-    obj.remove();
-  } catch (e) {
-    if (!isIpcError(e, 'ENOENT')) throw e;
+    if (!wasCreated(obj) || disposed.has(obj)) return;
+    disposed.add(obj);
+    if (!stillOurs()) return;
+    try {
+      obj.remove();
+    } catch (e) {
+      if (!isIpcError(e, 'ENOENT')) throw e;
+    }
+  } finally {
+    obj.close();
   }
 }

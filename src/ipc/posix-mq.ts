@@ -8,6 +8,7 @@ import { markCreated } from './owned.js';
 import {
   absTimespec,
   checkName,
+  disposeNamed,
   EAGAIN,
   EBADF,
   ETIMEDOUT,
@@ -19,7 +20,6 @@ import {
   openFlags,
   type PosixOpenOptions,
   type PosixWaitOptions,
-  unlinkIfOurs,
   waitInSlices,
 } from './posix-common.js';
 import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
@@ -269,11 +269,7 @@ export class PosixMessageQueue {
    * the name still leads to that queue (never a queue someone made under the name since).
    */
   [Symbol.dispose](): void {
-    try {
-      unlinkIfOurs(this, () => this.#stillOurs());
-    } finally {
-      this.close();
-    }
+    disposeNamed(this, () => this.#stillOurs());
   }
 
   #stillOurs(): boolean {

@@ -7,6 +7,7 @@ import { type Address, addressOf, callAsync, fn, lastErrno, PX } from './libc.js
 import { markCreated } from './owned.js';
 import {
   checkName,
+  disposeNamed,
   EAGAIN,
   EBADF,
   InFlight,
@@ -16,7 +17,6 @@ import {
   openFlags,
   type PosixOpenOptions,
   type PosixWaitOptions,
-  unlinkIfOurs,
   waitInSlices,
 } from './posix-common.js';
 import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
@@ -132,14 +132,10 @@ export class PosixSemaphore {
 
   /** `using s = PosixSemaphore.create(...)`: closed, and unlinked when this object made it (and still is it). */
   [Symbol.dispose](): void {
-    try {
-      unlinkIfOurs(
-        this,
-        () => this.#identity !== null && identityOf(semaphorePath(this.name)) === this.#identity,
-      );
-    } finally {
-      this.close();
-    }
+    disposeNamed(
+      this,
+      () => this.#identity !== null && identityOf(semaphorePath(this.name)) === this.#identity,
+    );
   }
 
   #check(syscall: string): void {

@@ -8,6 +8,7 @@ import { type Address, addressOf, fn, PX, viewOf } from './libc.js';
 import { markCreated } from './owned.js';
 import {
   checkName,
+  disposeNamed,
   EBADF,
   fdIdentity,
   identityOf,
@@ -15,7 +16,6 @@ import {
   openFlagNames,
   openFlags,
   type PosixOpenOptions,
-  unlinkIfOurs,
 } from './posix-common.js';
 import { checkViewRange, MAX_VIEW } from './shm.js';
 import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
@@ -212,14 +212,10 @@ export class PosixSharedMemory {
 
   /** `using shm = PosixSharedMemory.create(...)`: closed, and unlinked when this object made it (and still is it). */
   [Symbol.dispose](): void {
-    try {
-      unlinkIfOurs(
-        this,
-        () => this.#identity !== null && identityOf(`${SHM_DIR}${this.name}`) === this.#identity,
-      );
-    } finally {
-      this.close();
-    }
+    disposeNamed(
+      this,
+      () => this.#identity !== null && identityOf(`${SHM_DIR}${this.name}`) === this.#identity,
+    );
   }
 
   #liveFd(syscall: string): number {

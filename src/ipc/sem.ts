@@ -8,7 +8,7 @@ import {
   WaitTimeoutError,
   WOULD_BLOCK,
 } from './blocking.js';
-import { ctlStruct, IdStruct } from './ctl.js';
+import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
 import { ipcError } from './errors.js';
 import {
   C,
@@ -23,29 +23,11 @@ import {
   sizeOf,
   timespec,
 } from './libc.js';
-import { disposeCreated, markCreated } from './owned.js';
-import {
-  applyPermChange,
-  creation,
-  flagsOf,
-  type GetOptions,
-  num,
-  permFromRaw,
-  type RawPerm,
-} from './perm.js';
-import {
-  checked,
-  fail,
-  getFlags,
-  hexKey,
-  type Traced,
-  type Tracer,
-  trace,
-  traceFail,
-  traceOutcome,
-} from './trace.js';
+import { markCreated } from './owned.js';
+import { applyPermChange, creation, dsFromRaw, type GetOptions, getId, type RawPerm } from './perm.js';
+import { checked, fail, type Traced, type Tracer, trace, traceFail, traceOutcome } from './trace.js';
 import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
-import { checkId, checkInt, checkKey } from './validate.js';
+import { checkInt } from './validate.js';
 
 // errno values from Node's table for this platform, not typed in by hand.
 const { EAGAIN, EINTR } = constants.errno;
@@ -133,16 +115,9 @@ function failWait(
   throw ipcError(syscall, errno);
 }
 
-function fromRaw(r: RawSemid): SemidDs {
-  return {
-    perm: permFromRaw(r.sem_perm),
-    otime: num(r.sem_otime),
-    ctime: num(r.sem_ctime),
-    nsems: num(r.sem_nsems),
-  };
-}
+const fromRaw = dsFromRaw<RawSemid, SemidDs>('sem_', ['otime', 'ctime', 'nsems']);
 
-const DS = new IdStruct(
+const DS = new IdStruct<RawSemid, SemidDs>(
   semid_ds,
   (id, cmd, buf: Buffer, t) => ctl(id, 0, cmd, { type: 'void *', value: buf }, t),
   fromRaw,
@@ -279,23 +254,11 @@ export class PreparedSemOp {
   }
 }
 
-export class SemaphoreSet {
-  /** Where this set's calls are traced (none by default). */
-  readonly trace: Tracer | undefined;
-
-  constructor(
-    readonly id: number,
-    opts: Traced = {},
-  ) {
-    checkId('semid', id);
-    this.trace = opts.trace;
-  }
-
+export class SemaphoreSet extends SysvObject('semid', DS, (id, t) => ctl(id, 0, C.IPC_RMID, undefined, t)) {
   static get(key: number, nsems: number, opts: GetOptions & Traced = {}): SemaphoreSet {
-    const flags = flagsOf(opts);
-    const args = () => `key=${hexKey(key)}, nsems=${nsems}, flags=${getFlags(flags)}`;
-    const id = fn.semget(checkKey(key), checkInt('nsems', nsems, 0, 0x7fffffff), flags) as number;
-    return new SemaphoreSet(checked('semget', args, id, opts.trace), opts);
+    const get = (k: number, flags: number) =>
+      fn.semget(k, checkInt('nsems', nsems, 0, 0x7fffffff), flags) as number;
+    return new SemaphoreSet(getId('semget', key, opts, get, `, nsems=${nsems}`), opts);
   }
 
   /** A new set: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
@@ -312,29 +275,8 @@ export class SemaphoreSet {
     return infoCall(C.IPC_INFO);
   }
 
-  /**
-   * SEM_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
-   * SEM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
-   */
-  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: SemidDs } {
-    return DS.atIndex(index, opts.checked);
-  }
-
-  stat(): SemidDs {
-    return DS.of(this.id, this.trace);
-  }
-
   set(change: PermChange): void {
     DS.set(this.id, this.trace, (raw) => applyPermChange(raw.sem_perm, change));
-  }
-
-  remove(): void {
-    ctl(this.id, 0, C.IPC_RMID, undefined, this.trace);
-  }
-
-  /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
-  [Symbol.dispose](): void {
-    disposeCreated(this);
   }
 
   getValue(num: number): number {

@@ -1,7 +1,7 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
 import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
-import { ctlStruct, IdStruct } from './ctl.js';
+import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
 import { IpcError } from './errors.js';
 import {
   type Address,
@@ -15,19 +15,11 @@ import {
   sizeOf,
   viewOf,
 } from './libc.js';
-import { disposeCreated, markCreated } from './owned.js';
-import {
-  applyPermChange,
-  creation,
-  flagsOf,
-  type GetOptions,
-  num,
-  permFromRaw,
-  type RawPerm,
-} from './perm.js';
-import { checked, fail, getFlags, hexKey, type Traced, type Tracer, trace } from './trace.js';
+import { markCreated } from './owned.js';
+import { applyPermChange, creation, dsFromRaw, type GetOptions, getId, num, type RawPerm } from './perm.js';
+import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
-import { checkId, checkInt, checkKey } from './validate.js';
+import { checkInt } from './validate.js';
 
 const { EFBIG } = osConstants.errno;
 const FAILED = 0xffffffffffffffffn; // (void *) -1
@@ -60,20 +52,20 @@ function ctl(id: number, cmd: number, buf: Buffer | null, t?: Tracer): number {
   return checked('shmctl', args, fn.shmctl(id, cmd, buf) as number, t);
 }
 
-function fromRaw(r: RawShmid): ShmidDs {
-  return {
-    perm: permFromRaw(r.shm_perm),
-    segsz: num(r.shm_segsz),
-    atime: num(r.shm_atime),
-    dtime: num(r.shm_dtime),
-    ctime: num(r.shm_ctime),
-    cpid: r.shm_cpid,
-    lpid: r.shm_lpid,
-    nattch: num(r.shm_nattch),
-  };
-}
+const fromRaw = dsFromRaw<RawShmid, ShmidDs>('shm_', [
+  'segsz',
+  'atime',
+  'dtime',
+  'ctime',
+  'cpid',
+  'lpid',
+  'nattch',
+]);
 
-const DS = new IdStruct(shmid_ds, ctl, fromRaw, { checked: C.SHM_STAT, any: C.SHM_STAT_ANY });
+const DS = new IdStruct<RawShmid, ShmidDs>(shmid_ds, ctl, fromRaw, {
+  checked: C.SHM_STAT,
+  any: C.SHM_STAT_ANY,
+});
 
 /** The most bytes one view may cover: Node's largest Buffer (2^32 on Node 20). */
 export const MAX_VIEW = bufferConstants.MAX_LENGTH;
@@ -175,23 +167,12 @@ export class Attachment {
   }
 }
 
-export class SharedMemory {
-  /** Where this segment's calls are traced (none by default); its attachments' too. */
-  readonly trace: Tracer | undefined;
-
-  constructor(
-    readonly id: number,
-    opts: Traced = {},
-  ) {
-    checkId('shmid', id);
-    this.trace = opts.trace;
-  }
-
+/** A segment; its attachments are traced where it is. */
+export class SharedMemory extends SysvObject('shmid', DS, (id, t) => ctl(id, C.IPC_RMID, null, t)) {
   static get(key: number, size: number, opts: GetOptions & Traced = {}): SharedMemory {
-    const flags = flagsOf(opts);
-    const args = () => `key=${hexKey(key)}, size=${size}, flags=${getFlags(flags)}`;
-    const id = fn.shmget(checkKey(key), checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flags) as number;
-    return new SharedMemory(checked('shmget', args, id, opts.trace), opts);
+    const get = (k: number, flags: number) =>
+      fn.shmget(k, checkInt('size', size, 0, Number.MAX_SAFE_INTEGER), flags) as number;
+    return new SharedMemory(getId('shmget', key, opts, get, `, size=${size}`), opts);
   }
 
   /** A new segment: IPC_PRIVATE, or `key` created exclusively (EEXIST when taken). */
@@ -232,30 +213,8 @@ export class SharedMemory {
     };
   }
 
-  /**
-   * SHM_STAT_ANY on a kernel index (any object, read permission or not); with `checked`,
-   * SHM_STAT, which fails with EACCES where the caller may not read (util-linux's fallback).
-   */
-  static statIndex(index: number, opts: { checked?: boolean } = {}): { id: number; ds: ShmidDs } {
-    return DS.atIndex(index, opts.checked);
-  }
-
-  stat(): ShmidDs {
-    return DS.of(this.id, this.trace);
-  }
-
   set(change: PermChange): void {
     DS.set(this.id, this.trace, (raw) => applyPermChange(raw.shm_perm, change));
-  }
-
-  /** IPC_RMID: destroyed once the last process detaches. */
-  remove(): void {
-    ctl(this.id, C.IPC_RMID, null, this.trace);
-  }
-
-  /** `using x = X.create(...)`: removed at the end of the scope (one opened with `get` is not). */
-  [Symbol.dispose](): void {
-    disposeCreated(this);
   }
 
   /** SHM_LOCK: keep the segment's pages in memory (needs CAP_IPC_LOCK or RLIMIT_MEMLOCK). */

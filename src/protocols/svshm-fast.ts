@@ -3,14 +3,14 @@
 // slots of svshm-fast-layout.ts: the writer reads the next slot while the reader writes out
 // the previous one, each turn moves up to a slot (1 MiB by default) instead of 10,240 bytes.
 // A peer of the other mode, or of another --fast version, fails with one line.
-import { type Attachment, SemaphoreSet, SharedMemory } from '../ipc/index.js';
+import { SemaphoreSet, SharedMemory } from '../ipc/index.js';
 import {
   attachedWriter,
   createOrInUse,
   deliverTurn,
-  findWriter,
+  readerSession,
   readerTurns,
-  removeAll,
+  writerSession,
   writerTurns,
 } from './svshm.js';
 import {
@@ -29,15 +29,12 @@ import {
   writeHeader,
   writeLen,
 } from './svshm-fast-layout.js';
-import { Output, readInput, readNow } from './svshm-io.js';
-import { step, translate } from './svshm-turns.js';
+import { readInput, readNow } from './svshm-io.js';
 import {
   hexKey,
   MAX_BUF_SIZE,
   OBJ_PERMS,
   type ReaderOptions,
-  SEM_KEY,
-  SHM_KEY,
   TransferError,
   type TransferResult,
   type WriterOptions,
@@ -50,8 +47,6 @@ export interface FastWriterOptions extends WriterOptions {
 
 /** svshm-writer --fast: stdin -> the ring, until EOF; then waits until the reader is done. */
 export async function runFastWriter(o: FastWriterOptions = {}): Promise<TransferResult> {
-  const shmKey = o.shmKey ?? SHM_KEY;
-  const semKey = o.semKey ?? SEM_KEY;
   const requested = o.bufferSize ?? FAST_SLOT_SIZE;
   const slots = o.slots ?? FAST_SLOTS;
   const fd = o.inputFd ?? 0;
@@ -59,22 +54,20 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
     throw new RangeError(`buffer size must be 1..${MAX_BUF_SIZE}`);
   const slotSize = fastSlotSize(requested);
 
-  let shm: SharedMemory | undefined;
-  let sem: SemaphoreSet | undefined;
-  let att: Attachment | undefined;
-  let done = false;
-  const result: TransferResult = { bytes: 0, xfrs: 0 };
-  try {
+  return writerSession(o, async ({ made, result, shmKey, semKey }) => {
     const exclusive = { create: true, exclusive: true, mode: OBJ_PERMS, trace: o.trace };
-    shm = createOrInUse('segment', shmKey, { shmKey, semKey }, () =>
+    const shm = createOrInUse('segment', shmKey, { shmKey, semKey }, () =>
       SharedMemory.get(shmKey, fastSegmentSize(slots, slotSize), exclusive),
     );
-    att = shm.attach();
+    made.shm = shm;
+    const att = shm.attach();
+    made.att = att;
     const seg = att.buffer;
     writeHeader(seg, { version: FAST_VERSION, slots, slotSize });
-    sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
+    const sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
       SemaphoreSet.get(semKey, FAST_NSEMS, exclusive),
     );
+    made.sem = sem;
     const values = [0, 0, 0];
     values[EMPTY_SEM] = slots;
     values[FULL_SEM] = 0;
@@ -103,14 +96,7 @@ export async function runFastWriter(o: FastWriterOptions = {}): Promise<Transfer
     }
     // Every slot free again, the end-of-input one included: the reader has detached.
     if (!turns.take(allFree)) await turns.acquire(allFree);
-    done = true;
-    o.onProgress?.(result, true);
-  } catch (e) {
-    throw translate(e, 'writer');
-  } finally {
-    removeAll(done, sem, att, shm);
-  }
-  return result;
+  });
 }
 
 /** What is wrong with a set of `nsems` for a --fast reader (undefined: a --fast set). */
@@ -121,21 +107,14 @@ function fastLayout(nsems: number): string | undefined {
 }
 
 /** svshm-reader --fast: the ring -> stdout until a slot of length 0; then the writer's last turn. */
-export async function runFastReader(o: ReaderOptions = {}): Promise<TransferResult> {
-  const shmKey = o.shmKey ?? SHM_KEY;
-  const semKey = o.semKey ?? SEM_KEY;
-  const out = new Output(o.outputFd ?? 1, o.output, o.signal);
-  const result: TransferResult = { bytes: 0, xfrs: 0 };
-  const { sem, shm } = await findWriter(o, semKey, shmKey, fastLayout);
-  let att: Attachment | undefined;
-  try {
+export function runFastReader(o: ReaderOptions = {}): Promise<TransferResult> {
+  return readerSession(o, fastLayout, async ({ sem, shm, out, result, shmKey, semKey, attach }) => {
     const version = sem.getAll()[VERSION_SEM];
     if (version !== FAST_VERSION)
       throw new TransferError(
         `the writer speaks svshm --fast version ${version}, this reader version ${FAST_VERSION}`,
       );
-    att = shm.attach({ readonly: true });
-    const seg = att.buffer;
+    const seg = attach().buffer;
     const h = readHeader(seg);
     if (typeof h === 'string') throw new TransferError(`segment ${hexKey(shmKey)}: ${h}`);
     const maxLen = Math.min(h.slotSize, o.bufferSize ?? Number.MAX_SAFE_INTEGER);
@@ -153,14 +132,7 @@ export async function runFastReader(o: ReaderOptions = {}): Promise<TransferResu
       await deliverTurn(out, seg, { off, len, maxLen, room: h.slotSize, corrupt }, result);
       vEmpty.post();
     }
-    att.detach();
     // The writer waits for every slot to be free: this is the last one.
-    vEmpty.post();
-    o.onProgress?.(result, true);
-  } catch (e) {
-    throw translate(e, 'reader');
-  } finally {
-    if (!out.pending) step(true, () => att?.detach());
-  }
-  return result;
+    return vEmpty;
+  });
 }

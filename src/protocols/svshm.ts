@@ -30,6 +30,7 @@ import {
   type Attachment,
   type IpcPerm,
   isIpcError,
+  type PreparedSemOp,
   SemaphoreSet,
   SharedMemory,
   type ShmidDs,
@@ -66,21 +67,49 @@ export * from './svshm-xfr.js';
 
 // ---- the writer ----
 
-/** The lecture's svshm-writer: stdin -> segment, until EOF; then waits for the reader's last turn. */
-export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> {
+/** The objects a writer made, for writerSession to remove (each as soon as it exists). */
+export interface Made {
+  shm?: SharedMemory;
+  sem?: SemaphoreSet;
+  att?: Attachment;
+}
+
+/**
+ * What both writers (the lecture's and --fast) do around their turns: the keys, the result
+ * `body` counts its turns in, "done" once it returns, a failure translated; and what `body`
+ * made (`made`, filled as each object exists) removed at the end by removeAll.
+ */
+export async function writerSession(
+  o: WriterOptions,
+  body: (w: { made: Made; result: TransferResult; shmKey: number; semKey: number }) => Promise<void>,
+): Promise<TransferResult> {
   const shmKey = o.shmKey ?? SHM_KEY;
   const semKey = o.semKey ?? SEM_KEY;
+  const made: Made = {};
+  let done = false;
+  const result: TransferResult = { bytes: 0, xfrs: 0 };
+  try {
+    await body({ made, result, shmKey, semKey });
+    done = true;
+    o.onProgress?.(result, true);
+  } catch (e) {
+    throw translate(e, 'writer');
+  } finally {
+    // The lecture's order: the set, then detach, then the segment. The set first also
+    // wakes a waiting reader at once (EIDRM) when we stop early.
+    removeAll(done, made.sem, made.att, made.shm);
+  }
+  return result;
+}
+
+/** The lecture's svshm-writer: stdin -> segment, until EOF; then waits for the reader's last turn. */
+export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> {
   const bufSize = o.bufferSize ?? BUF_SIZE;
   const fd = o.inputFd ?? 0;
   if (!Number.isInteger(bufSize) || bufSize < 1 || bufSize > MAX_BUF_SIZE)
     throw new RangeError(`buffer size must be 1..${MAX_BUF_SIZE}`);
 
-  let shm: SharedMemory | undefined;
-  let sem: SemaphoreSet | undefined;
-  let att: Attachment | undefined;
-  let done = false;
-  const result: TransferResult = { bytes: 0, xfrs: 0 };
-  try {
+  return writerSession(o, async ({ made, result, shmKey, semKey }) => {
     // The segment first, attached, then the set: once the set's otime is not 0, a reader
     // finds everything in place (the C writer makes the set first: the reader copes).
     const trace = o.trace;
@@ -91,6 +120,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
         mode: OBJ_PERMS,
         trace,
       });
+    let shm: SharedMemory;
     try {
       shm = create();
     } catch (e) {
@@ -103,10 +133,13 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
       );
       shm = create();
     }
-    att = shm.attach();
-    sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
+    made.shm = shm;
+    const att = shm.attach();
+    made.att = att;
+    const sem = createOrInUse('semaphore set', semKey, { shmKey, semKey }, () =>
       SemaphoreSet.get(semKey, 2, { create: true, exclusive: true, mode: OBJ_PERMS, trace }),
     );
+    made.sem = sem;
     const values = [0, 0];
     values[WRITE_SEM] = 1; // sem_init_avail
     values[READ_SEM] = 0; // sem_init_taken
@@ -136,16 +169,7 @@ export async function runWriter(o: WriterOptions = {}): Promise<TransferResult> 
     }
     // The reader's last turn: it has seen cnt == 0 and detached.
     if (!turns.take(pWrite)) await turns.acquire(pWrite);
-    done = true;
-    o.onProgress?.(result, true);
-  } catch (e) {
-    throw translate(e, 'writer');
-  } finally {
-    // The lecture's order: the set, then detach, then the segment. The set first also
-    // wakes a waiting reader at once (EIDRM) when we stop early.
-    removeAll(done, sem, att, shm);
-  }
-  return result;
+  });
 }
 
 /**
@@ -415,16 +439,56 @@ export async function findWriter(
   }
 }
 
-/** The lecture's svshm-reader: segment -> stdout until cnt == 0; then the writer's last turn. */
-export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> {
+/** What a reader's body gets from readerSession. */
+export interface ReaderSession {
+  sem: SemaphoreSet;
+  shm: SharedMemory;
+  out: Output;
+  result: TransferResult;
+  shmKey: number;
+  semKey: number;
+  /** The segment attached read-only (detached by the session). */
+  attach(): Attachment;
+}
+
+/**
+ * What both readers (the lecture's and --fast) do around their turns: find the writer (`layout`
+ * checks its set), run `body` on the output and result, detach, give the writer the last turn
+ * `body` returns, and say it is done; a failure translated, and the segment detached unless a
+ * pending stream write still points into it (exit unmaps it).
+ */
+export async function readerSession(
+  o: ReaderOptions,
+  layout: ((nsems: number) => string | undefined) | undefined,
+  body: (s: ReaderSession) => Promise<PreparedSemOp>,
+): Promise<TransferResult> {
   const shmKey = o.shmKey ?? SHM_KEY;
   const semKey = o.semKey ?? SEM_KEY;
   const out = new Output(o.outputFd ?? 1, o.output, o.signal);
   const result: TransferResult = { bytes: 0, xfrs: 0 };
-  const { sem, shm } = await findWriter(o, semKey, shmKey);
+  const { sem, shm } = await findWriter(o, semKey, shmKey, layout);
   let att: Attachment | undefined;
-  try {
+  const attach = () => {
     att = shm.attach({ readonly: true });
+    return att;
+  };
+  try {
+    const lastTurn = await body({ sem, shm, out, result, shmKey, semKey, attach });
+    att?.detach();
+    lastTurn.post();
+    o.onProgress?.(result, true);
+  } catch (e) {
+    throw translate(e, 'reader');
+  } finally {
+    if (!out.pending) step(true, () => att?.detach());
+  }
+  return result;
+}
+
+/** The lecture's svshm-reader: segment -> stdout until cnt == 0; then the writer's last turn. */
+export function runReader(o: ReaderOptions = {}): Promise<TransferResult> {
+  return readerSession(o, undefined, async ({ sem, shm, out, result, shmKey, semKey, attach }) => {
+    const att = attach();
     if (att.size < CNT_SIZE + 1)
       throw new TransferError(
         tooSmall(`${hexKey(shmKey)} (id ${shm.id})`, att.size, 'svshm (int cnt + data)', CNT_SIZE + 1),
@@ -447,17 +511,9 @@ export async function runReader(o: ReaderOptions = {}): Promise<TransferResult> 
       traceIo(o.trace, 'write', o.outputFd ?? 1, cnt, seg, cnt);
       vWrite.post();
     }
-    att.detach();
     // One more writer turn, to clean up.
-    vWrite.post();
-    o.onProgress?.(result, true);
-  } catch (e) {
-    throw translate(e, 'reader');
-  } finally {
-    // Never unmap memory a pending stream write still points into (exit unmaps it).
-    if (!out.pending) step(true, () => att?.detach());
-  }
-  return result;
+    return vWrite;
+  });
 }
 
 /**

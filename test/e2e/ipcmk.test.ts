@@ -3,10 +3,10 @@
 // stdout, stderr, exit code and the objects left in /proc/sysvipc must be identical.
 // Then svipc's own additions (-k/--key, --json), and util-linux's size syntax checked on
 // many more inputs by reading back the sizes /usr/bin/ipcmk gave its segments.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ConversionError, parseSize } from '../../src/cli/size.js';
 import { canUnshare, inNamespace, run, UNSHARE_SKIP_REASON } from '../helpers/run.js';
-import { type Case, comparable, type Outcome, runAllVariants, type Variant } from './multicall-harness.js';
+import { type Case, describeParity } from './multicall-harness.js';
 
 const c = (name: string, cmd = `ipcmk ${name}`): Case => ({ name, cmd });
 
@@ -115,35 +115,15 @@ const CASES: Case[] = [
 
 const RUN = canUnshare();
 
-describe.skipIf(!RUN)(
-  RUN ? 'ipcmk parity with util-linux 2.38.1' : `ipcmk parity: ${UNSHARE_SKIP_REASON}`,
-  () => {
-    let results: Record<Variant, Outcome[]>;
-    beforeAll(async () => {
-      results = await runAllVariants(CASES);
-    }, 300_000);
-    afterAll(() => {
-      console.log(
-        `ipcmk parity: ${CASES.length} cases x 2 ways (svipc ipcmk, ipcmk link) = ${2 * CASES.length} comparisons with /usr/bin/ipcmk`,
-      );
-    });
-
-    test('the cases ran (util-linux made objects)', () => {
-      const i = CASES.findIndex((x) => x.name === '-M 1K -Q -S 3');
-      expect(results['util-linux'][i]!.stdout).toBe(
-        'Shared memory id: 0\nMessage queue id: 0\nSemaphore id: 0\n',
-      );
-      expect(results['util-linux'][i]!.state).toMatch(/^shm id=0 key=-?\d+ perms=644 size=1024 /);
-    });
-
-    for (const variant of ['svipc', 'link'] as const) {
-      test.each(CASES.map((x, i) => [x.name, i] as const))(`${variant}: ipcmk %s`, (_name, i) => {
-        const cs = CASES[i]!;
-        expect(comparable(cs, results[variant][i]!)).toEqual(comparable(cs, results['util-linux'][i]!));
-      });
-    }
-  },
-);
+describeParity('ipcmk', CASES, (results) => {
+  test('the cases ran (util-linux made objects)', () => {
+    const i = CASES.findIndex((x) => x.name === '-M 1K -Q -S 3');
+    expect(results()['util-linux'][i]!.stdout).toBe(
+      'Shared memory id: 0\nMessage queue id: 0\nSemaphore id: 0\n',
+    );
+    expect(results()['util-linux'][i]!.state).toMatch(/^shm id=0 key=-?\d+ perms=644 size=1024 /);
+  });
+});
 
 describe.skipIf(!RUN)(RUN ? 'ipcmk: help and version' : `ipcmk help: ${UNSHARE_SKIP_REASON}`, () => {
   test('-h is util-linux help plus the -k and --json lines', async () => {

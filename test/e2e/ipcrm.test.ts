@@ -2,10 +2,10 @@
 // IPC namespace three ways (util-linux, `svipc ipcrm`, an `ipcrm` link first on PATH), with
 // the same objects made first (test/peers/mkipc.c, chosen keys), and stdout, stderr, exit
 // code and the objects left in /proc/sysvipc must be identical. Never run ipcrm -a elsewhere.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { VERSION } from '../../src/package.js';
-import { canUnshare, hasCompiler, run, UNSHARE_SKIP_REASON } from '../helpers/run.js';
-import { type Case, comparable, type Outcome, runAllVariants, type Variant } from './multicall-harness.js';
+import { hasCompiler, run } from '../helpers/run.js';
+import { type Case, describeParity } from './multicall-harness.js';
 
 // shm ids 0 (key 0x1000, 0600) and 1 (0x1001, 0644); queues 0 (0x2000, 0600) and 1 (0x2001, 0666);
 // semaphore sets 0 (0x3000, 2 sems, 0600) and 1 (0x3001, 1 sem, 0640). All owned by root.
@@ -152,24 +152,13 @@ const ATTACHED: Case[] = [
 ];
 if (hasCompiler()) CASES.push(...ATTACHED);
 
-const RUN = canUnshare();
-
-describe.skipIf(!RUN)(
-  RUN ? 'ipcrm parity with util-linux 2.38.1' : `ipcrm parity: ${UNSHARE_SKIP_REASON}`,
-  () => {
-    let results: Record<Variant, Outcome[]>;
-    beforeAll(async () => {
-      results = await runAllVariants(CASES);
-    }, 300_000);
-    afterAll(() => {
-      const note = hasCompiler() ? '' : ` (${ATTACHED.length} attached-segment cases skipped: no cc)`;
-      console.log(
-        `ipcrm parity: ${CASES.length} cases x 2 ways (svipc ipcrm, ipcrm link) = ${2 * CASES.length} comparisons with /usr/bin/ipcrm${note}`,
-      );
-    });
-
+const note = hasCompiler() ? '' : ` (${ATTACHED.length} attached-segment cases skipped: no cc)`;
+describeParity(
+  'ipcrm',
+  CASES,
+  (results) => {
     test('every case starts with the same six objects', () => {
-      expect(results['util-linux'][0]!.stdout).toBe(
+      expect(results()['util-linux'][0]!.stdout).toBe(
         [
           'shm id=0 key=4096 perms=600 size=4096 nattch=0 uid=0',
           'shm id=1 key=4097 perms=644 size=100 nattch=0 uid=0',
@@ -184,16 +173,10 @@ describe.skipIf(!RUN)(
 
     test('the nobody cases did run as nobody', () => {
       const i = CASES.findIndex((x) => x.name === 'as nobody: -m 0');
-      expect(results['util-linux'][i]!.stderr).toBe('ipcrm: permission denied for id (0)\n');
+      expect(results()['util-linux'][i]!.stderr).toBe('ipcrm: permission denied for id (0)\n');
     });
-
-    for (const variant of ['svipc', 'link'] as const) {
-      test.each(CASES.map((x, i) => [x.name, i] as const))(`${variant}: ipcrm %s`, (_name, i) => {
-        const cs = CASES[i]!;
-        expect(comparable(cs, results[variant][i]!)).toEqual(comparable(cs, results['util-linux'][i]!));
-      });
-    }
   },
+  note,
 );
 
 describe('ipcrm: help and version', () => {

@@ -10,7 +10,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPeer, hasCompiler, inNamespace } from '../helpers/run.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildPeer, canUnshare, hasCompiler, inNamespace, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 
 export type Variant = 'util-linux' | 'svipc' | 'link';
 export const VARIANTS: readonly Variant[] = ['util-linux', 'svipc', 'link'];
@@ -134,4 +135,41 @@ export function comparable(c: Case, o: Outcome): Outcome {
 export async function runAllVariants(cases: readonly Case[]): Promise<Record<Variant, Outcome[]>> {
   const [u, s, l] = await Promise.all(VARIANTS.map((v) => runCases(cases, v)));
   return { 'util-linux': u!, svipc: s!, link: l! };
+}
+
+/**
+ * The parity suite of `tool` (ipcmk, ipcrm): every case run the three ways, then each of svipc's
+ * two compared with util-linux's. `checks` adds the suite's own tests first, reading the outcomes
+ * through `results()`; `note` ends the count line it prints.
+ */
+export function describeParity(
+  tool: string,
+  cases: readonly Case[],
+  checks: (results: () => Record<Variant, Outcome[]>) => void,
+  note = '',
+): void {
+  const RUN = canUnshare();
+  describe.skipIf(!RUN)(
+    RUN ? `${tool} parity with util-linux 2.38.1` : `${tool} parity: ${UNSHARE_SKIP_REASON}`,
+    () => {
+      let results: Record<Variant, Outcome[]>;
+      beforeAll(async () => {
+        results = await runAllVariants(cases);
+      }, 300_000);
+      afterAll(() => {
+        console.log(
+          `${tool} parity: ${cases.length} cases x 2 ways (svipc ${tool}, ${tool} link) = ${2 * cases.length} comparisons with /usr/bin/${tool}${note}`,
+        );
+      });
+
+      checks(() => results);
+
+      for (const variant of ['svipc', 'link'] as const) {
+        test.each(cases.map((x, i) => [x.name, i] as const))(`${variant}: ${tool} %s`, (_name, i) => {
+          const cs = cases[i]!;
+          expect(comparable(cs, results[variant][i]!)).toEqual(comparable(cs, results['util-linux'][i]!));
+        });
+      }
+    },
+  );
 }

@@ -413,34 +413,29 @@ describe.skipIf(!usable)(`the POSIX inventory${usable ? '' : ` (${reason})`}`, (
       const byName = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
       const mine = (kind: string) => ours.filter((r) => r.kind === kind);
       const sorted = <T extends unknown[]>(rows: T[]) => rows.sort(byName);
-      expect(
-        sorted(theirs.Q!['posix-messages']!.map((r) => [r.name, r.perms, r.mtime, r.usedbytes, r.msgs])),
-      ).toEqual(
-        mine('pmsg').map((r) => [
+      // Each -Q/-S/-M section against our records of that kind: name, perms, mtime, then its own
+      // columns (theirs, ours). lsipc names semaphores and shared memory without the leading "/".
+      const sections: [string, string, string, string[], string[], boolean][] = [
+        ['Q', 'posix-messages', 'pmsg', ['usedbytes', 'msgs'], ['qsize', 'msgs'], true],
+        ['S', 'posix-semaphores', 'psem', ['sval'], ['value'], false],
+        ['M', 'posix-sharedmemory', 'pshm', ['size'], ['size'], false],
+      ];
+      for (const [opt, section, kind, theirCols, ourCols, slash] of sections) {
+        const theirRows = theirs[opt]![section]!.map((r) => [
           r.name,
-          perms(r.mode as number),
-          iso(r.mtime as number),
-          String(r.qsize),
-          String(r.msgs),
-        ]),
-      );
-      // lsipc names semaphores and shared memory without the leading "/".
-      expect(sorted(theirs.S!['posix-semaphores']!.map((r) => [r.name, r.perms, r.mtime, r.sval]))).toEqual(
-        mine('psem').map((r) => [
-          (r.name as string).slice(1),
-          perms(r.mode as number),
-          iso(r.mtime as number),
-          String(r.value),
-        ]),
-      );
-      expect(sorted(theirs.M!['posix-sharedmemory']!.map((r) => [r.name, r.perms, r.mtime, r.size]))).toEqual(
-        mine('pshm').map((r) => [
-          (r.name as string).slice(1),
-          perms(r.mode as number),
-          iso(r.mtime as number),
-          String(r.size),
-        ]),
-      );
+          r.perms,
+          r.mtime,
+          ...theirCols.map((c) => r[c]),
+        ]);
+        expect(sorted(theirRows)).toEqual(
+          mine(kind).map((r) => [
+            slash ? r.name : (r.name as string).slice(1),
+            perms(r.mode as number),
+            iso(r.mtime as number),
+            ...ourCols.map((c) => String(r[c])),
+          ]),
+        );
+      }
       expect(mine('pmsg').length + mine('psem').length + mine('pshm').length).toBe(5);
     },
   );

@@ -45,39 +45,27 @@ writeFileSync(
 );
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Each: the PATH it runs with, then the one line it must say; exit 1, the command not run.
 describe('svipc run --isolate where it cannot isolate', () => {
-  test('unshare not on PATH: one line saying so, exit 1, the command not run', async () => {
-    const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], { env: { PATH: dir } });
-    expect(r).toMatchObject({
-      code: 1,
-      stdout: '',
-      stderr:
-        'svipc run: --isolate: unshare not found on PATH (it comes with util-linux): cannot make a private IPC namespace\n',
-    });
-  });
-
-  test("unshare refused: not permitted, with unshare's own word, exit 1, the command not run", async () => {
-    const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], {
-      env: { PATH: `${fake}:${dir}` },
-    });
-    expect(r).toMatchObject({
-      code: 1,
-      stdout: '',
-      stderr:
-        'svipc run: --isolate: cannot make a private IPC namespace: not permitted (needs root, or user namespaces, which this system refuses): unshare: unshare failed: Operation not permitted\n',
-    });
-  });
-});
-
-test('the private /dev/shm cannot be mounted: one line saying so (not "not permitted"), exit 1, the command not run', async () => {
-  const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], {
-    env: { PATH: `${noMount}:/usr/bin:/bin:${dir}` },
-  });
-  expect(r).toMatchObject({
-    code: 1,
-    stdout: '',
-    stderr:
+  test.each([
+    [
+      'unshare not on PATH: one line saying so, exit 1, the command not run',
+      dir,
+      'svipc run: --isolate: unshare not found on PATH (it comes with util-linux): cannot make a private IPC namespace\n',
+    ],
+    [
+      "unshare refused: not permitted, with unshare's own word, exit 1, the command not run",
+      `${fake}:${dir}`,
+      'svipc run: --isolate: cannot make a private IPC namespace: not permitted (needs root, or user namespaces, which this system refuses): unshare: unshare failed: Operation not permitted\n',
+    ],
+    [
+      'the private /dev/shm cannot be mounted: one line saying so (not "not permitted"), exit 1, the command not run',
+      `${noMount}:/usr/bin:/bin:${dir}`,
       'svipc run: --isolate: cannot mount a private /dev/shm or /dev/mqueue: mount: /dev/shm: permission denied.\n',
+    ],
+  ])('%s', async (_title, PATH, stderr) => {
+    const r = await svipc(['run', '--isolate', '--', '/bin/sh', '-c', 'echo ran'], { env: { PATH } });
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr });
   });
 });
 

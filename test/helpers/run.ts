@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -98,6 +98,15 @@ export function canUnshare(): boolean {
 }
 export const UNSHARE_SKIP_REASON =
   'unshare --ipc is not permitted here (needs root): whole-namespace tests skipped';
+
+/**
+ * `describe` for cases that each run in a private IPC namespace, named `TITLE (private IPC
+ * namespace)`; where unshare --ipc is not permitted, a skipped `TITLE e2e: <why>` says so instead.
+ */
+export function describeInNamespace(title: string, body: () => void): void {
+  describe.skipIf(!canUnshare())(`${title} (private IPC namespace)`, body);
+  test.skipIf(canUnshare())(`${title} e2e: ${UNSHARE_SKIP_REASON}`, () => {});
+}
 
 let pidNsOk: boolean | undefined;
 /**
@@ -201,6 +210,28 @@ export const SVIPC_PRELUDE = `S="$SVIPC"
 t() { "$@"; echo "[rc=$?]"; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 `;
+
+/** The exit codes that SVIPC_PRELUDE's `t` printed (`[rc=N]`), in order. */
+export function exitCodes(stdout: string): number[] {
+  return [...stdout.matchAll(/\[rc=(\d+)\]/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * A script's `LABELrc=N ms=M` line (the time from SVIPC_PRELUDE's `ms`): exit code `rc`, taking at
+ * least `atLeast` ms and less than `below` where given (generous bounds: the machine may be loaded).
+ */
+export function expectTimedExit(
+  stdout: string,
+  rc: number,
+  ms: { atLeast?: number; below?: number },
+  label = '',
+): void {
+  const m = new RegExp(`${label}rc=(\\d+) ms=(\\d+)`).exec(stdout);
+  expect(m, stdout).not.toBeNull();
+  expect(Number(m![1])).toBe(rc);
+  if (ms.atLeast !== undefined) expect(Number(m![2])).toBeGreaterThanOrEqual(ms.atLeast);
+  if (ms.below !== undefined) expect(Number(m![2])).toBeLessThan(ms.below);
+}
 
 /** `inNamespace` with SVIPC_PRELUDE first. */
 export function svipcInNamespace(script: string, opts: RunOptions = {}): Promise<RunResult> {
