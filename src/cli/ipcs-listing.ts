@@ -10,11 +10,7 @@ import {
   queueLimits,
   queueUsage,
   readSemElements,
-  type Scan,
   type Stream,
-  scanQueues,
-  scanSegments,
-  scanSemaphores,
   segmentLimits,
   segmentUsage,
   semaphoreLimits,
@@ -72,13 +68,10 @@ export function emit(ctx: CommandContext, text: string): Promise<number> {
   return writeOrReport(ctx, text, 0);
 }
 
-/** util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in text. */
-function asUtilLinux<T extends IpcRecord>(scan: Scan<T>): T[] {
-  if (scan.source === 'proc' || scan.records[0]?.kind === 'msg') return scan.records;
-  return scan.records.map((r) => ({ ...r, cgid: r.cuid }));
-}
-
-/** The same for records as they stream (see streamSegments). */
+/**
+ * util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in
+ * text. The records as they stream (see streamSegments).
+ */
 function* streamedAsUtilLinux<T extends IpcRecord>(s: Stream<T>): Generator<T, void, undefined> {
   if (s.source === 'proc') return yield* s.records;
   for (const r of s.records) yield r.kind === 'msg' ? r : { ...r, cgid: r.cuid };
@@ -173,20 +166,16 @@ function findExact(kind: IpcKind, id: number): IpcRecord | null {
 
 /** Text: the object util-linux would show, with its quirks. */
 function findOne(kind: IpcKind, id: number): IpcRecord | null {
-  if (kind === 'msg') {
-    if (id >= 0) return getQueue(id, AS_UTIL_LINUX);
-    return scanQueues(AS_UTIL_LINUX).records[0] ?? null;
-  }
-  if (kind === 'shm') {
-    const records = asUtilLinux(scanSegments(AS_UTIL_LINUX));
-    return (id >= 0 ? records.find((r) => r.id === id) : records[0]) ?? null;
-  }
-  if (id >= 0) {
-    const r = asUtilLinux(scanSemaphores(AS_UTIL_LINUX)).find((s) => s.id === id);
-    if (!r) return null;
-    return { ...r, elements: r.nsems > 0 ? readSemElements(r.id, r.nsems) : [] };
-  }
-  const first = asUtilLinux(scanSemaphores(AS_UTIL_LINUX))[0];
-  if (!first) return null;
-  return { ...first, elements: readSemElements(first.id, first.nsems) };
+  if (kind === 'msg') return id >= 0 ? getQueue(id, AS_UTIL_LINUX) : pick(streamQueues(AS_UTIL_LINUX), id);
+  if (kind === 'shm') return pick(streamSegments(AS_UTIL_LINUX), id);
+  const r = pick(streamSemaphores(AS_UTIL_LINUX), id);
+  if (!r) return null;
+  // For a negative id util-linux reads the first set's elements even when it has none.
+  return { ...r, elements: id >= 0 && r.nsems === 0 ? [] : readSemElements(r.id, r.nsems) };
+}
+
+/** The record -i shows: the one with that id, or for a negative id the first (util-linux's quirk). */
+function pick<T extends IpcRecord>(s: Stream<T>, id: number): T | null {
+  for (const r of streamedAsUtilLinux(s)) if (id < 0 || r.id === id) return r;
+  return null;
 }
