@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { CommandContext } from '../../src/cli/context.js';
 import type { QueueRecord } from '../../src/ipc/inventory.js';
-import { queueRates } from '../../src/live/sample.js';
+import { type QueueRates, queueRates } from '../../src/live/sample.js';
 import { openTerminal } from '../../src/live/terminal.js';
 import { frame } from '../../src/live/view.js';
 
@@ -31,54 +31,45 @@ const queue = (o: Partial<QueueRecord>): QueueRecord => ({
   ...o,
 });
 
+/** Two samples of one queue, the seconds between them, and the second the first was taken in. */
+type Samples = [Partial<QueueRecord>, Partial<QueueRecord>, number, number];
+
 describe('queueRates', () => {
-  test('only sends since the previous sample: in = net, out = 0', () => {
-    const r = queueRates(
-      queue({ qnum: 1, cbytes: 10, stime: 100 }),
-      queue({ qnum: 5, cbytes: 50, stime: 104 }),
-      2,
-      102,
-    );
-    expect(r).toEqual({ netMsgs: 2, netBytes: 20, msgsIn: 2, msgsOut: 0, bytesIn: 20, bytesOut: 0 });
-  });
-  test('only receives: out = -net', () => {
-    const r = queueRates(
-      queue({ qnum: 5, cbytes: 50, rtime: 90 }),
-      queue({ qnum: 1, cbytes: 10, rtime: 104 }),
-      4,
-      100,
-    );
-    expect(r).toMatchObject({ msgsIn: 0, msgsOut: 1, bytesIn: 0, bytesOut: 10 });
-  });
-  test('both sides moved: the split is unknown (null), the net exact', () => {
-    const r = queueRates(
-      queue({ qnum: 3, stime: 90, rtime: 90 }),
-      queue({ qnum: 3, stime: 104, rtime: 104 }),
-      1,
-      100,
-    );
-    expect(r).toMatchObject({ netMsgs: 0, msgsIn: null, msgsOut: null, bytesIn: null, bytesOut: null });
-  });
-  test("a time equal to the previous sample's second may hide more of that side: unknown", () => {
-    // stime unchanged at 100, the previous sample was taken during second 100: a send may
-    // have followed it within that second, so a receive does not make the split exact.
-    const r = queueRates(
-      queue({ qnum: 2, stime: 100, rtime: 90 }),
-      queue({ qnum: 2, stime: 100, rtime: 101 }),
-      1,
-      100,
-    );
-    expect(r.msgsIn).toBeNull();
-  });
-  test('nothing moved: 0 in, 0 out', () => {
-    const r = queueRates(
-      queue({ qnum: 2, stime: 50, rtime: 60 }),
-      queue({ qnum: 2, stime: 50, rtime: 60 }),
-      1,
-      100,
-    );
-    expect(r).toMatchObject({ msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0 });
-  });
+  const cases: { title: string; samples: Samples; rates: QueueRates }[] = [
+    {
+      title: 'only sends since the previous sample: in = net, out = 0',
+      samples: [{ qnum: 1, cbytes: 10, stime: 100 }, { qnum: 5, cbytes: 50, stime: 104 }, 2, 102],
+      rates: { netMsgs: 2, netBytes: 20, msgsIn: 2, msgsOut: 0, bytesIn: 20, bytesOut: 0 },
+    },
+    {
+      title: 'only receives: out = -net',
+      samples: [{ qnum: 5, cbytes: 50, rtime: 90 }, { qnum: 1, cbytes: 10, rtime: 104 }, 4, 100],
+      rates: { netMsgs: -1, netBytes: -10, msgsIn: 0, msgsOut: 1, bytesIn: 0, bytesOut: 10 },
+    },
+    {
+      title: 'both sides moved: the split is unknown (null), the net exact',
+      samples: [{ qnum: 3, stime: 90, rtime: 90 }, { qnum: 3, stime: 104, rtime: 104 }, 1, 100],
+      rates: { netMsgs: 0, netBytes: 0, msgsIn: null, msgsOut: null, bytesIn: null, bytesOut: null },
+    },
+    {
+      // stime unchanged at 100, the previous sample was taken during second 100: a send may
+      // have followed it within that second, so a receive does not make the split exact.
+      title: "a time equal to the previous sample's second may hide more of that side: unknown",
+      samples: [{ qnum: 2, stime: 100, rtime: 90 }, { qnum: 2, stime: 100, rtime: 101 }, 1, 100],
+      rates: { netMsgs: 0, netBytes: 0, msgsIn: null, msgsOut: null, bytesIn: null, bytesOut: null },
+    },
+    {
+      title: 'nothing moved: 0 in, 0 out',
+      samples: [{ qnum: 2, stime: 50, rtime: 60 }, { qnum: 2, stime: 50, rtime: 60 }, 1, 100],
+      rates: { netMsgs: 0, netBytes: 0, msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0 },
+    },
+  ];
+  for (const { title, samples, rates } of cases) {
+    test(title, () => {
+      const [before, after, dt, prevSecond] = samples;
+      expect(queueRates(queue(before), queue(after), dt, prevSecond)).toEqual(rates);
+    });
+  }
 });
 
 describe('openTerminal', () => {
