@@ -165,8 +165,11 @@ function svipcFull(args: string[]) {
 }
 
 describe.skipIf(!canUnshare())('nothing lost when stdout fails (private IPC namespace)', () => {
-  test('msg recv > /dev/full: the message stays, with its type and bytes; --json too', async () => {
-    const r = await ns(`${MAKE}
+  // A script in the namespace, and all it may print: on stderr, and on stdout.
+  const cases = [
+    {
+      title: 'msg recv > /dev/full: the message stays, with its type and bytes; --json too',
+      script: `
 q=$($S msg create)
 $S msg send $q --type 3 'hello, world'
 $S msg send $q --type 5 'second'
@@ -176,17 +179,16 @@ echo "qnum=$($S msg stat $q | sed -n 's/^qnum=//p')"
 echo "first=$($S msg recv $q --nowait)"
 echo "then=$($S msg recv $q --type 3 --nowait)"
 $S msg rm $q
-`);
-    expect(r.stderr).toBe(
-      'svipc msg: write error: No space left on device; the message (type 3, 12 bytes) was put back on queue 0, at its end\n'.repeat(
-        2,
-      ),
-    );
-    expect(r.stdout).toContain('[rc=1]\n[rc=1]\nqnum=2\nfirst=second\nthen=hello, world\n');
-  });
-
-  test('msg recv into a closed pipe (EPIPE): 141, quietly, the message stays', async () => {
-    const r = await ns(`${MAKE}
+`,
+      stderr:
+        'svipc msg: write error: No space left on device; the message (type 3, 12 bytes) was put back on queue 0, at its end\n'.repeat(
+          2,
+        ),
+      stdout: '[rc=1]\n[rc=1]\nqnum=2\nfirst=second\nthen=hello, world\n',
+    },
+    {
+      title: 'msg recv into a closed pipe (EPIPE): 141, quietly, the message stays',
+      script: `
 q=$($S msg create)
 $S msg send $q --type 7 'keep me'
 python3 -c 'import os, subprocess, sys
@@ -194,10 +196,29 @@ r, w = os.pipe(); os.close(r)
 print("rc=%d" % subprocess.run(sys.argv[1:], stdout=w).returncode)' "$S" msg recv $q
 echo "kept=$($S msg recv $q --type 7 --nowait)"
 $S msg rm $q
-`);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('rc=141\nkept=keep me\n');
-  });
+`,
+      stderr: '',
+      stdout: 'rc=141\nkept=keep me\n',
+    },
+    {
+      title: 'sem create --exist-ok > /dev/full: a set it only opened is not removed',
+      script: `
+s=$($S sem create -k 0x4444)
+$S sem create -k 0x4444 --exist-ok > /dev/full; echo "[rc=$?]"
+echo "still=$($S sem get $s)"
+$S sem rm $s
+`,
+      stderr: 'svipc sem: write error: No space left on device\n',
+      stdout: '[rc=1]\nstill=0\n',
+    },
+  ];
+  for (const { title, script, stderr, stdout } of cases) {
+    test(title, async () => {
+      const r = await ns(MAKE + script);
+      expect(r.stderr).toBe(stderr);
+      expect(r.stdout).toBe(stdout);
+    });
+  }
 
   test('msg, sem and shm create, svsem-demo INIT > /dev/full: removed again, said so, nothing left', async () => {
     const r = await ns(`${MAKE}
@@ -231,17 +252,6 @@ echo "left=$($S ipcs --json | grep -c '"kind"')"
       /^svipc svsem-demo: write error: No space left on device; semaphore set \d+ was removed again$/,
     );
     expect(r.stdout).toBe('[rc=1]\n'.repeat(7) + 'left=0\n');
-  });
-
-  test('sem create --exist-ok > /dev/full: a set it only opened is not removed', async () => {
-    const r = await ns(`${MAKE}
-s=$($S sem create -k 0x4444)
-$S sem create -k 0x4444 --exist-ok > /dev/full; echo "[rc=$?]"
-echo "still=$($S sem get $s)"
-$S sem rm $s
-`);
-    expect(r.stderr).toBe('svipc sem: write error: No space left on device\n');
-    expect(r.stdout).toBe('[rc=1]\nstill=0\n');
   });
 
   test('everything else that prints: write error, exit 1, never "internal error"', async () => {
