@@ -128,8 +128,11 @@ t $S diff
     expect(r.stdout).toBe('[rc=2]\n[rc=2]\n[rc=2]\n[rc=2]\n');
   });
 
-  test('run: reports what the command left, --cleanup removes it, exit codes', async () => {
-    const r = await ns(`
+  // svipc run: a script in the namespace; every line it says on stderr, and its stdout.
+  const runCases = [
+    {
+      title: 'run: reports what the command left, --cleanup removes it, exit codes',
+      script: `
 keep=$($S msg create)     # made before: not the command's
 t $S run -- sh -c "$S msg create -k 0x77 >/dev/null; $S shm create 10 >/dev/null"
 t $S run --cleanup -- sh -c "$S sem create >/dev/null; $S shm create 20 >/dev/null"
@@ -138,9 +141,8 @@ t $S run -- sh -c 'exit 3'
 t $S run -- no-such-command-here
 t $S run
 $S ipcs | grep -c '^0x'
-`);
-    expect(r.stderr).toBe(
-      [
+`,
+      stderr: [
         'svipc run: the command left 2 IPC objects in this IPC namespace:',
         '  queue 1 key 0x00000077 owner root rw-------: 0 messages, 0B',
         '  segment 0 key 0x00000000 owner root rw-------: 10B, nattch 0',
@@ -153,22 +155,19 @@ $S ipcs | grep -c '^0x'
         'svipc run: the command left no IPC objects in this IPC namespace',
         'svipc run: no-such-command-here: command not found',
         "svipc run: missing required argument 'cmd'",
-        '',
-      ].join('\n'),
-    );
-    expect(r.stdout).toBe('[rc=1]\n[rc=1]\n[rc=0]\n[rc=3]\n[rc=127]\n[rc=2]\n4\n');
-  });
-
-  test('run --isolate reports a leaked object from a namespace of its own; the outer one is untouched', async () => {
-    const r = await ns(`
+      ],
+      stdout: '[rc=1]\n[rc=1]\n[rc=0]\n[rc=3]\n[rc=127]\n[rc=2]\n4\n',
+    },
+    {
+      title: 'run --isolate reports a leaked object from a namespace of its own; the outer one is untouched',
+      script: `
 mine=$($S msg create)
 t $S run --isolate -- sh -c "$S shm create 4K >/dev/null; $S msg create >/dev/null"
 $S run --isolate --cleanup --report "$tmp/r.json" -- sh -c "$S sem create >/dev/null"; echo "[rc=$?]"
 grep -E '"(isolated|kind|exitCode)"' "$tmp/r.json"
 $S ipcs | grep -c '^0x'
-`);
-    expect(r.stderr).toBe(
-      [
+`,
+      stderr: [
         'svipc run: the command left 2 IPC objects in its private IPC namespace:',
         '  queue 0 key 0x00000000 owner root rw-------: 0 messages, 0B',
         '  segment 0 key 0x00000000 owner root rw-------: 4K, nattch 0',
@@ -176,13 +175,18 @@ $S ipcs | grep -c '^0x'
         'svipc run: the command left 1 IPC object in its private IPC namespace:',
         '  semaphores 0 key 0x00000000 owner root rw-------: 1 semaphore',
         'svipc run: removed 1 of them (--cleanup)',
-        '',
-      ].join('\n'),
-    );
-    expect(r.stdout).toBe(
-      '[rc=1]\n[rc=1]\n  "isolated": true,\n  "exitCode": 0,\n      "kind": "sem",\n      "kind": "sem",\n1\n',
-    );
-  });
+      ],
+      stdout:
+        '[rc=1]\n[rc=1]\n  "isolated": true,\n  "exitCode": 0,\n      "kind": "sem",\n      "kind": "sem",\n1\n',
+    },
+  ];
+  for (const { title, script, stderr, stdout } of runCases) {
+    test(title, async () => {
+      const r = await ns(script);
+      expect(r.stderr).toBe([...stderr, ''].join('\n'));
+      expect(r.stdout).toBe(stdout);
+    });
+  }
 
   test('SIGINT to run: passed on to the command, the report still made, exit 130', async () => {
     const r = await ns(`
