@@ -76,27 +76,58 @@ describe.skipIf(!NS)('--trace: each demo pair at the level of the slides', () =>
     ]);
   });
 
-  it('stdin2shm / shm2stdout: the bytes that went into and out of the segment', async () => {
-    const r = await run(`
+  // A writer's trace, whole (addresses normalized), then its reader's calls in order; neither waits.
+  const pairs = [
+    {
+      title: 'stdin2shm / shm2stdout: the bytes that went into and out of the segment',
+      script: `
       svipc ipcmk -M 64 > /dev/null
       printf 'hi\\tthere' | svipc stdin2shm --trace 0 64
       svipc shm2stdout --trace 0 > /dev/null
-      svipc ipcrm -m 0`);
-    const w = traceOf(r.stdout, 'stdin2shm');
-    expect(w.map((l) => l.replace(/0x[0-9a-f]+/, '0xADDR'))).toEqual([
-      'shmat(shmid=0, NULL, 0) -> 0xADDR',
-      'read(fd=0, shmp->buf + 0, 60) -> 8 "hi\\tthere"',
-      'read(fd=0, shmp->buf + 8, 52) -> 0',
-      'shmdt(0xADDR) -> 0',
-    ]);
-    const o = traceOf(r.stdout, 'shm2stdout');
-    inOrder(o, [
-      /^shmat\(shmid=0, NULL, SHM_RDONLY\)/,
-      'write(fd=1, shmp->buf + 0, 8) -> 8 "hi\\tthere"',
-      /^shmdt/,
-    ]);
-    expect(w.concat(o).join('\n')).not.toMatch(WAITING);
-  });
+      svipc ipcrm -m 0`,
+      writer: 'stdin2shm',
+      written: [
+        'shmat(shmid=0, NULL, 0) -> 0xADDR',
+        'read(fd=0, shmp->buf + 0, 60) -> 8 "hi\\tthere"',
+        'read(fd=0, shmp->buf + 8, 52) -> 0',
+        'shmdt(0xADDR) -> 0',
+      ],
+      reader: 'shm2stdout',
+      read: [
+        /^shmat\(shmid=0, NULL, SHM_RDONLY\)/,
+        'write(fd=1, shmp->buf + 0, 8) -> 8 "hi\\tthere"',
+        /^shmdt/,
+      ],
+    },
+    {
+      title: 'shm-list-writer / shm-list-reader: each element stored, as offsets',
+      script: `
+      svipc shm-list-writer --trace -q 13 17 > /dev/null
+      svipc shm-list-reader --trace -q > /dev/null
+      svipc ipcrm -M 0x1234`,
+      writer: 'shm-list-writer',
+      written: [
+        'shmget(key=0x00001234, size=16000, flags=IPC_CREAT|IPC_EXCL|0660) -> 0',
+        'shmat(shmid=0, NULL, 0) -> 0xADDR',
+        'store(shm+0, {val=13, next=0}) -> 16',
+        'store(shm+16, {val=17, next=0}) -> 16',
+        'store(shm+8, {next=16}) -> 8',
+        'shmdt(0xADDR) -> 0',
+      ],
+      reader: 'shm-list-reader',
+      read: ['shmget(key=0x00001234, size=0, flags=0) -> 0', /^shmat\(shmid=0, NULL, SHM_RDONLY\)/, /^shmdt/],
+    },
+  ];
+  for (const { title, script, writer, written, reader, read } of pairs) {
+    it(title, async () => {
+      const r = await run(script);
+      const w = traceOf(r.stdout, writer);
+      expect(normalize(w)).toEqual(written);
+      const o = traceOf(r.stdout, reader);
+      inOrder(o, read);
+      expect(w.concat(o).join('\n')).not.toMatch(WAITING);
+    });
+  }
 
   it('svshm-writer / svshm-reader: the slides semops; --trace=all shows the waits', async () => {
     const r = await run(`
@@ -125,27 +156,6 @@ describe.skipIf(!NS)('--trace: each demo pair at the level of the slides', () =>
     inOrder(rd, [/^semget\(key=0x00005678, nsems=0, flags=0\) -> /, /^shmat\(shmid=0, NULL, SHM_RDONLY\)/]);
     expect(rd.join('\n')).toMatch(/semtimedop|IPC_NOWAIT/);
     expect(rd.join('\n')).toMatch(/cmd=IPC_STAT/);
-  });
-
-  it('shm-list-writer / shm-list-reader: each element stored, as offsets', async () => {
-    const r = await run(`
-      svipc shm-list-writer --trace -q 13 17 > /dev/null
-      svipc shm-list-reader --trace -q > /dev/null
-      svipc ipcrm -M 0x1234`);
-    const w = traceOf(r.stdout, 'shm-list-writer');
-    expect(w.map((l) => l.replace(/0x7[0-9a-f]+/, '0xADDR'))).toEqual([
-      'shmget(key=0x00001234, size=16000, flags=IPC_CREAT|IPC_EXCL|0660) -> 0',
-      'shmat(shmid=0, NULL, 0) -> 0xADDR',
-      'store(shm+0, {val=13, next=0}) -> 16',
-      'store(shm+16, {val=17, next=0}) -> 16',
-      'store(shm+8, {next=16}) -> 8',
-      'shmdt(0xADDR) -> 0',
-    ]);
-    inOrder(traceOf(r.stdout, 'shm-list-reader'), [
-      'shmget(key=0x00001234, size=0, flags=0) -> 0',
-      /^shmat\(shmid=0, NULL, SHM_RDONLY\)/,
-      /^shmdt/,
-    ]);
   });
 
   it('stat-server / stat-client: the path in the request, the fields of the answers', async () => {
