@@ -3,19 +3,9 @@
 // Scenarios at the lecture's fixed keys (0x1234/0x5678) run in a private IPC namespace.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  buildPeer,
-  CC_SKIP_REASON,
-  canUnshare,
-  hasCompiler,
-  svipcInNamespace,
-  UNSHARE_SKIP_REASON,
-} from '../helpers/run.js';
+import { buildPeer, namespaceAndPeers, type RunResult, svipcInNamespace } from '../helpers/run.js';
 
-const NS = canUnshare();
-const CC = hasCompiler();
-if (!NS) console.warn(`inputs e2e: ${UNSHARE_SKIP_REASON}`);
-if (!CC) console.warn(`inputs e2e: ${CC_SKIP_REASON}`);
+const { ns: NS, cc: CC } = namespaceAndPeers('inputs');
 
 // What the namespace holds at the lecture's keys (decimal in /proc: 0x1234 = 4660, 0x5678 = 22136).
 const LEFT = `
@@ -52,6 +42,24 @@ describe.skipIf(!NS)('shm-list-writer writes only into a list of its own', () =>
   });
 });
 
+/**
+ * The script made an object at a lecture key and echoed `ECHOED=ID`: svshm-writer refused it
+ * (exit 1), left it (`left` prints KIND=ID), and named it on stderr: WHY, and the ipcrm that
+ * removes it.
+ */
+function expectLeftAndNamed(
+  r: RunResult,
+  made: { echoed: 'id' | 'sid'; kind: 'shm' | 'sem' },
+  why: (id: string) => RegExp,
+): void {
+  const id = new RegExp(`\\b${made.echoed}=(\\d+)`).exec(r.stdout)?.[1];
+  expect(id, r.stdout + r.stderr).toMatch(/^\d+$/);
+  expect(r.stdout).toContain('[rc=1]');
+  expect(r.stdout).toContain(`${made.kind}=${id}\n`);
+  expect(r.stderr).toMatch(why(id!));
+  expect(r.stderr).toContain(`svipc ipcrm -${made.kind === 'shm' ? 'm' : 's'} ${id}`);
+}
+
 describe.skipIf(!NS)("svshm-writer reclaims only a dead svshm-writer's objects", () => {
   it("leaves shm-list-writer's list at 0x1234 alone and names it", async () => {
     const r = await svipcInNamespace(`${LEFT}
@@ -60,14 +68,11 @@ describe.skipIf(!NS)("svshm-writer reclaims only a dead svshm-writer's objects",
       echo "id=$id"
       t $S svshm-writer </dev/null
       left`);
-    const id = /id=(\d+)/.exec(r.stdout)?.[1];
-    expect(id, r.stdout + r.stderr).toMatch(/^\d+$/);
-    expect(r.stdout).toContain('[rc=1]');
-    expect(r.stdout).toContain(`shm=${id}\n`);
-    expect(r.stderr).toMatch(
-      new RegExp(`segment 0x1234 \\(id ${id}\\).*not a svshm-writer's: \\d+ bytes, not 10244`),
+    expectLeftAndNamed(
+      r,
+      { echoed: 'id', kind: 'shm' },
+      (id) => new RegExp(`segment 0x1234 \\(id ${id}\\).*not a svshm-writer's: \\d+ bytes, not 10244`),
     );
-    expect(r.stderr).toContain(`svipc ipcrm -m ${id}`);
     expect(r.stderr).not.toMatch(/internal error|removed segment/);
   });
 
@@ -89,13 +94,12 @@ describe.skipIf(!NS)("svshm-writer reclaims only a dead svshm-writer's objects",
       echo "sid=$sid"
       t $S svshm-writer </dev/null
       left`);
-    const sid = /sid=(\d+)/.exec(r.stdout)?.[1];
-    expect(sid, r.stdout + r.stderr).toMatch(/^\d+$/);
-    expect(r.stdout).toContain('[rc=1]');
-    expect(r.stdout).toContain(`sem=${sid}\n`);
+    expectLeftAndNamed(
+      r,
+      { echoed: 'sid', kind: 'sem' },
+      (sid) => new RegExp(`semaphore set 0x5678 \\(id ${sid}\\).*3 semaphore\\(s\\), not 2`),
+    );
     expect(r.stdout).toMatch(/shm=\d+\n/);
-    expect(r.stderr).toMatch(new RegExp(`semaphore set 0x5678 \\(id ${sid}\\).*3 semaphore\\(s\\), not 2`));
-    expect(r.stderr).toContain(`svipc ipcrm -s ${sid}`);
   });
 
   it("reclaims a dead writer's own leftovers (right size, 2 semaphores, our uid)", async () => {

@@ -8,19 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildPeer,
-  CC_SKIP_REASON,
-  canUnshare,
-  hasCompiler,
-  inNamespace,
-  UNSHARE_SKIP_REASON,
-} from '../helpers/run.js';
+import { buildPeer, inNamespace, namespaceAndPeers } from '../helpers/run.js';
 
-const NS = canUnshare();
-const CC = hasCompiler();
-if (!NS) console.warn(`svshm e2e: ${UNSHARE_SKIP_REASON}`);
-else if (!CC) console.warn(`svshm e2e: ${CC_SKIP_REASON}`);
+const { ns: NS, cc: CC } = namespaceAndPeers('svshm');
 
 const SIZE = 64 * 1024 * 1024;
 let dir = '';

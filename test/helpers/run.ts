@@ -255,6 +255,18 @@ export function hasCompiler(): boolean {
 }
 export const CC_SKIP_REASON = 'no C compiler (cc): tests against the C peers skipped';
 
+/**
+ * Whether a suite's cases can run here: in a private IPC namespace (`ns`), against the C peers
+ * (`cc`). What cannot is said on stderr once, as `LABEL e2e: <why>`, so no skip is silent.
+ */
+export function namespaceAndPeers(label: string): { ns: boolean; cc: boolean } {
+  const ns = canUnshare();
+  const cc = hasCompiler();
+  if (!ns) console.warn(`${label} e2e: ${UNSHARE_SKIP_REASON}`);
+  if (!cc) console.warn(`${label} e2e: ${CC_SKIP_REASON}`);
+  return { ns, cc };
+}
+
 /** Compile test/peers/NAME.c to test/peers/bin/NAME (once, unless the source is newer). */
 export function buildPeer(name: string): string {
   const src = join(PEERS_SRC, `${name}.c`);
