@@ -12,6 +12,7 @@ import {
   canUnshare,
   hasCompiler,
   inNamespace,
+  reportSkipped,
   svipc,
   UNSHARE_SKIP_REASON,
 } from '../helpers/run.js';
@@ -101,16 +102,8 @@ describe.skipIf(!canUnshare())('shm-list in a private namespace (key 0x1234)', (
   });
 });
 
-if (!canUnshare()) {
-  describe('shm-list in a private namespace', () => {
-    it.skip(UNSHARE_SKIP_REASON, () => {});
-  });
-}
-if (!hasCompiler()) {
-  describe('shm-list with the C peers', () => {
-    it.skip(CC_SKIP_REASON, () => {});
-  });
-}
+reportSkipped(canUnshare(), 'shm-list in a private namespace', UNSHARE_SKIP_REASON);
+reportSkipped(hasCompiler(), 'shm-list with the C peers', CC_SKIP_REASON);
 
 // ---- on the host, with keys this file creates exclusively ------------------------------
 

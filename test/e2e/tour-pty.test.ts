@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canUnshare, run, SVIPC } from '../helpers/run.js';
+import { canUnshare, reportSkipped, run, SVIPC } from '../helpers/run.js';
 
 const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
 const SOCKET = `svipc-tour-test-${process.pid}`;
@@ -113,13 +113,10 @@ describe.skipIf(!hasTmux || !canUnshare())('svipc tour --step in a terminal (tmu
   }, 90_000);
 });
 
-if (!hasTmux || !canUnshare()) {
-  describe('svipc tour --step in a terminal', () => {
-    it.skip(
-      hasTmux
-        ? 'unshare --ipc is not permitted here (needs root)'
-        : 'tmux is not installed (.ci/run installs it)',
-      () => {},
-    );
-  });
-}
+reportSkipped(
+  hasTmux && canUnshare(),
+  'svipc tour --step in a terminal',
+  hasTmux
+    ? 'unshare --ipc is not permitted here (needs root)'
+    : 'tmux is not installed (.ci/run installs it)',
+);

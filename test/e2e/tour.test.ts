@@ -11,6 +11,7 @@ import {
   inNamespace,
   publicEnv,
   RUNAS_FUNCTIONS,
+  reportSkipped,
   svipc,
   UNSHARE_SKIP_REASON,
 } from '../helpers/run.js';
@@ -280,14 +281,5 @@ describe.skipIf(!canPosixNamespace())(
   },
 );
 
-if (!canPosixNamespace()) {
-  describe('svipc tour: the POSIX step in a private namespace', () => {
-    it.skip(POSIX_NS_SKIP_REASON, () => {});
-  });
-}
-
-if (!canUnshare()) {
-  describe('svipc tour in a private namespace', () => {
-    it.skip(UNSHARE_SKIP_REASON, () => {});
-  });
-}
+reportSkipped(canPosixNamespace(), 'svipc tour: the POSIX step in a private namespace', POSIX_NS_SKIP_REASON);
+reportSkipped(canUnshare(), 'svipc tour in a private namespace', UNSHARE_SKIP_REASON);

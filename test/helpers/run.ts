@@ -108,6 +108,18 @@ export function describeInNamespace(title: string, body: () => void): void {
   test.skipIf(canUnshare())(`${title} e2e: ${UNSHARE_SKIP_REASON}`, () => {});
 }
 
+/**
+ * Where a suite cannot run here (`runnable` false), a skipped test REASON under TITLE stands in
+ * its place in the report, so the skip is seen.
+ */
+export function reportSkipped(runnable: boolean, title: string, reason: string): void {
+  if (!runnable) {
+    describe(title, () => {
+      test.skip(reason, () => {});
+    });
+  }
+}
+
 let pidNsOk: boolean | undefined;
 /**
  * Whether `unshare --ipc --pid --fork --mount-proc` is permitted: a private IPC namespace with
