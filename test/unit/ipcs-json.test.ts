@@ -12,7 +12,7 @@ import {
 } from '../../src/render/ipcs-json.js';
 import { toJson } from '../../src/render/json.js';
 import { tableNames } from '../../src/render/names.js';
-import { fixtureRecords } from '../helpers/proc-fixtures.js';
+import { fixtureLimits, fixtureRecords, USAGE_FIXTURE } from '../helpers/proc-fixtures.js';
 import { ROOT } from '../helpers/run.js';
 import { SchemaValidator } from './ipcs-schema-validator.js';
 
@@ -70,47 +70,14 @@ describe('ipcs --json documents', () => {
   });
 
   it('limits: exact 64-bit integers in the text', () => {
-    const doc = limitsDocument(all, {
-      queues: { source: 'proc', msgmni: 32000, msgmax: 8192n, msgmnb: 16384 },
-      segments: {
-        source: 'proc',
-        shmmni: 4096n,
-        shmmax: 18446744073692774399n,
-        shmall: 18446744073692774399n,
-        shmmin: 1n,
-        pageSize: 4096,
-      },
-      semaphores: null,
-    });
+    const doc = limitsDocument(all, { ...fixtureLimits(), semaphores: null });
     const text = toJson(doc);
     expect(text).toContain('"shmmax": 18446744073692774399,');
     expect(validator.validate(JSON.parse(text))).toEqual([]);
   });
 
   it('summary', () => {
-    const doc = summaryDocument(all, {
-      queues: {
-        msgpool: 1,
-        msgmap: 3,
-        msgtql: 60,
-        msgmax: 0,
-        msgmnb: 0,
-        msgmni: 0,
-        msgssz: 0,
-        msgseg: 0,
-        maxIndex: 0,
-      },
-      segments: {
-        usedIds: 2,
-        shmTot: 3,
-        shmRss: 0,
-        shmSwp: 0,
-        swapAttempts: 0,
-        swapSuccesses: 0,
-        maxIndex: 1,
-      },
-      semaphores: null,
-    });
+    const doc = summaryDocument(all, { ...USAGE_FIXTURE, semaphores: null });
     expect(validator.validate(roundTrip(doc))).toEqual([]);
   });
 });

@@ -14,9 +14,7 @@ import {
   scanSemLine,
   scanU64,
 } from '../../src/proc/limits.js';
-import { ROOT } from '../helpers/run.js';
-
-const KERNEL = join(ROOT, 'test/fixtures/proc/kernel');
+import { KERNEL_FIXTURE as KERNEL } from '../helpers/proc-fixtures.js';
 
 describe('scanners', () => {
   it('scanInt is fscanf %d: blanks, a sign, digits, the low 32 bits', () => {

@@ -26,7 +26,12 @@ import {
 import { tableNames } from '../../src/render/names.js';
 import { left, octalAlt, right, truncate, widthed } from '../../src/render/printf.js';
 import { ctime, isoTime } from '../../src/render/time.js';
-import { fixtureRecords, procFixture as read } from '../helpers/proc-fixtures.js';
+import {
+  fixtureLimits,
+  fixtureRecords,
+  procFixture as read,
+  USAGE_FIXTURE,
+} from '../helpers/proc-fixtures.js';
 
 const names = tableNames(
   { 0: 'root', 4545: 'averyveryverylongusername' },
@@ -111,23 +116,7 @@ describe('details (-i)', () => {
 });
 
 describe('limits (-l)', () => {
-  const shm = {
-    source: 'proc' as const,
-    shmmni: 4096n,
-    shmmax: 18446744073692774399n,
-    shmall: 18446744073692774399n,
-    shmmin: 1n,
-    pageSize: 4096,
-  };
-  const msg = { source: 'proc' as const, msgmni: 32000, msgmax: 8192n, msgmnb: 16384 };
-  const sem = {
-    source: 'proc' as const,
-    semmni: 32000,
-    semmsl: 32000,
-    semmns: 1024000000,
-    semopm: 500,
-    semvmx: 32767,
-  };
+  const { queues: msg, segments: shm, semaphores: sem } = fixtureLimits();
 
   it('default units: kbytes for segments, with the overflow cap', () => {
     expect(renderSegmentLimits(shm, 'default')).toBe(
@@ -176,17 +165,8 @@ describe('limits (-l)', () => {
 });
 
 describe('summaries (-u)', () => {
-  const msg = {
-    msgpool: 1,
-    msgmap: 3,
-    msgmax: 0,
-    msgmnb: 0,
-    msgmni: 0,
-    msgssz: 0,
-    msgtql: 60,
-    msgseg: 0,
-    maxIndex: 0,
-  };
+  const { queues: msg, segments: shm } = USAGE_FIXTURE;
+
   it('queues in each unit', () => {
     expect(renderQueueUsage(msg, 'default')).toBe(
       '------ Messages Status --------\nallocated queues = 1\nused headers = 3\nused space = 60 bytes\n',
@@ -197,15 +177,6 @@ describe('summaries (-u)', () => {
   });
 
   it('segments and semaphores', () => {
-    const shm = {
-      usedIds: 2,
-      shmTot: 246,
-      shmRss: 0,
-      shmSwp: 0,
-      swapAttempts: 0,
-      swapSuccesses: 0,
-      maxIndex: 1,
-    };
     expect(renderSegmentUsage(shm)).toBe(
       '------ Shared Memory Status --------\n' +
         'segments allocated 2\npages allocated 246\npages resident  0\npages swapped   0\n' +
