@@ -26,9 +26,13 @@ async function screenUntil(session: string, re: RegExp): Promise<string> {
   throw new Error(`the screen never showed ${re}:\n${text}`);
 }
 
+/** The scratch folders of the sessions started (removed after all). */
+const dirs: string[] = [];
+
 /** Start `svipc tour ARGS` in a new detached session; returns the file its exit status goes to. */
 async function startTour(session: string, args: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'svipc-tour-pty-'));
+  dirs.push(dir);
   const result = join(dir, 'result');
   // The tour in a private IPC namespace; then its exit status and the objects left there.
   const inner = `NO_COLOR=1 "${SVIPC}" tour ${args}; echo "rc=$? left=$(${COUNT})" > "${result}"; sleep 60`;
@@ -64,8 +68,17 @@ async function resultOf(file: string): Promise<string> {
   throw new Error('the tour did not finish');
 }
 
+/** `svipc tour ARGS` in a new session: wait for its screen to show something, press a key, its result. */
+async function tourIn(session: string, args: string) {
+  const result = await startTour(session, args);
+  return {
+    until: (re: RegExp) => screenUntil(session, re),
+    press: (key: string) => tmux('send-keys', '-t', session, key),
+    result: () => resultOf(result),
+  };
+}
+
 describe.skipIf(!hasTmux || !canUnshare())('svipc tour --step in a terminal (tmux)', () => {
-  const dirs: string[] = [];
   afterAll(async () => {
     const socket = (await tmux('list-sessions', '-F', '#{socket_path}')).stdout.split('\n')[0] ?? '';
     await tmux('kill-server');
@@ -74,40 +87,37 @@ describe.skipIf(!hasTmux || !canUnshare())('svipc tour --step in a terminal (tmu
   });
 
   it('Enter runs the step; q at the next pause stops: cleaned up, exit 0', async () => {
-    const result = await startTour('q', '--step');
-    dirs.push(join(result, '..'));
-    let screen = await screenUntil('q', /\[1\/8\] [\s\S]*Enter: run this step, q: stop the tour/);
+    const tour = await tourIn('q', '--step');
+    let screen = await tour.until(/\[1\/8\] [\s\S]*Enter: run this step, q: stop the tour/);
     // Nothing of step 1 ran before Enter.
     expect(screen).not.toContain('$ svipc ipcmk');
-    await tmux('send-keys', '-t', 'q', 'Enter');
-    screen = await screenUntil('q', /\[2\/8\] [\s\S]*Enter: run this step/);
+    await tour.press('Enter');
+    screen = await tour.until(/\[2\/8\] [\s\S]*Enter: run this step/);
     expect(screen).toMatch(/ok {3}ipcmk created a queue/);
-    await tmux('send-keys', '-t', 'q', 'q');
-    expect(await resultOf(result)).toBe('rc=0 left=0');
-    screen = await screenUntil('q', /Stopped \(q\)/);
+    await tour.press('q');
+    expect(await tour.result()).toBe('rc=0 left=0');
+    screen = await tour.until(/Stopped \(q\)/);
     expect(screen).not.toContain('$ svipc ftok');
     expect(screen).toMatch(/Stopped \(q\): \d+ checks passed, 0 failed; every object the tour made is gone/);
   }, 90_000);
 
   it('Ctrl-C at a pause: stops as SIGINT does, cleaned up, exit 130', async () => {
-    const result = await startTour('int', '--step');
-    dirs.push(join(result, '..'));
-    await screenUntil('int', /\[1\/8\] [\s\S]*Enter: run this step/);
-    await tmux('send-keys', '-t', 'int', 'Enter');
-    await screenUntil('int', /\[2\/8\] [\s\S]*Enter: run this step/);
-    await tmux('send-keys', '-t', 'int', 'C-c');
-    expect(await resultOf(result)).toBe('rc=130 left=0');
-    const screen = await screenUntil('int', /interrupted/);
+    const tour = await tourIn('int', '--step');
+    await tour.until(/\[1\/8\] [\s\S]*Enter: run this step/);
+    await tour.press('Enter');
+    await tour.until(/\[2\/8\] [\s\S]*Enter: run this step/);
+    await tour.press('C-c');
+    expect(await tour.result()).toBe('rc=130 left=0');
+    const screen = await tour.until(/interrupted/);
     expect(screen).toContain('svipc tour: interrupted; the tour removed what it had made');
   }, 90_000);
 
   it('--step --only 3: one pause, that step, exit 0', async () => {
-    const result = await startTour('only', '--step --only 3 --trace');
-    dirs.push(join(result, '..'));
-    await screenUntil('only', /\[3\/8\] [\s\S]*Enter: run this step/);
-    await tmux('send-keys', '-t', 'only', 'Enter');
-    expect(await resultOf(result)).toBe('rc=0 left=0');
-    const screen = await screenUntil('only', /checks passed/);
+    const tour = await tourIn('only', '--step --only 3 --trace');
+    await tour.until(/\[3\/8\] [\s\S]*Enter: run this step/);
+    await tour.press('Enter');
+    expect(await tour.result()).toBe('rc=0 left=0');
+    const screen = await tour.until(/checks passed/);
     expect(screen.match(/^\[\d\/8\] /gm)).toEqual(['[3/8] ']);
     expect(screen).toMatch(/\n\d+ checks passed, 0 failed/);
   }, 90_000);
