@@ -247,71 +247,35 @@ function groupStartup(ctx) {
   }
 }
 
+/** svipc's loop (bench/ffi.mjs ARGS...) against a C program's (micro C_ARGS...), in ns per operation. */
+function ffiVsC(ctx, name, args, cLabel, cArgs) {
+  const ffi = join(ROOT, 'bench/ffi.mjs');
+  const C = join(ctx.bin, 'micro');
+  const svipc = () => perOp([process.execPath, ffi, ...args]);
+  return pair(ctx, name, 'svipc', svipc, cLabel, () => perOp([C, ...cArgs]), { unit: 'ns/op' });
+}
+
 function groupFfi(ctx) {
   const n = String(ctx.size.calls);
-  const C = join(ctx.bin, 'micro');
-  const ffi = join(ROOT, 'bench/ffi.mjs');
-  const opts = { unit: 'ns/op' };
   return [
-    pair(
-      ctx,
-      `FFI: semctl GETVAL x${n} (SemaphoreSet.getValue)`,
-      'svipc',
-      () => perOp([process.execPath, ffi, 'getval', n]),
-      'C loop',
-      () => perOp([C, 'getval', n]),
-      opts,
-    ),
-    pair(
-      ctx,
-      `semop P+V x${n} (SemaphoreSet.op, two calls)`,
-      'svipc',
-      () => perOp([process.execPath, ffi, 'semop', n]),
-      'C loop',
-      () => perOp([C, 'semop', n]),
-      opts,
-    ),
-    pair(
-      ctx,
-      `semop P+V x${n} (PreparedSemOp try/post)`,
-      'svipc',
-      () => perOp([process.execPath, ffi, 'prepared', n]),
-      'C loop',
-      () => perOp([C, 'semop', n]),
-      opts,
-    ),
+    ffiVsC(ctx, `FFI: semctl GETVAL x${n} (SemaphoreSet.getValue)`, ['getval', n], 'C loop', ['getval', n]),
+    ffiVsC(ctx, `semop P+V x${n} (SemaphoreSet.op, two calls)`, ['semop', n], 'C loop', ['semop', n]),
+    ffiVsC(ctx, `semop P+V x${n} (PreparedSemOp try/post)`, ['prepared', n], 'C loop', ['semop', n]),
   ];
 }
 
 async function groupMsg(ctx) {
   const n = String(ctx.size.trips);
   const C = join(ctx.bin, 'micro');
-  const ffi = join(ROOT, 'bench/ffi.mjs');
   const q = makeQueue();
   const echo = spawn(C, ['echo', String(q)], { stdio: 'ignore' });
   const gone = new Promise((r) => echo.on('exit', r));
   try {
-    const opts = { unit: 'ns/op' };
     const qs = String(q);
+    const ping = ['ping', qs, n];
     return [
-      pair(
-        ctx,
-        `msg round trip x${n}, synchronous msgrcv`,
-        'svipc',
-        () => perOp([process.execPath, ffi, 'ping', qs, n]),
-        'C client',
-        () => perOp([C, 'ping', qs, n]),
-        opts,
-      ),
-      pair(
-        ctx,
-        `msg round trip x${n}, receiveAsync`,
-        'svipc',
-        () => perOp([process.execPath, ffi, 'ping-async', qs, n]),
-        'C client',
-        () => perOp([C, 'ping', qs, n]),
-        opts,
-      ),
+      ffiVsC(ctx, `msg round trip x${n}, synchronous msgrcv`, ping, 'C client', ping),
+      ffiVsC(ctx, `msg round trip x${n}, receiveAsync`, ['ping-async', qs, n], 'C client', ping),
     ];
   } finally {
     removeQueue(q); // the echo's msgrcv fails (EIDRM) and it exits

@@ -4,14 +4,15 @@
 import { CREATED_HELP } from '../src/cli/output.js';
 import * as posix from '../src/cli/posix-msg.js';
 import { rmSpec, statSpec } from '../src/cli/posix-primitives.js';
-import { EXIT_HELP, targetSpec } from '../src/cli/primitives.js';
+import { EXIT_HELP, MODE_OPTION, NOWAIT_OPTION, TIMEOUT_OPTION, targetSpec } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
+import { createKeyOptions, TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
 
-const WAIT = [
-  { flags: '--nowait', description: 'fail with exit 75 instead of waiting' },
-  { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
-];
+const WAIT = [NOWAIT_OPTION, TIMEOUT_OPTION];
+const MAX_SIZE = {
+  flags: '--max-size <bytes>',
+  description: 'largest payload accepted (default kernel.msgmax)',
+};
 
 export const { spec, run } = defineCommand({
   summary:
@@ -33,10 +34,8 @@ export const { spec, run } = defineCommand({
       usage: '[-k KEY | --path P [--proj N] | /NAME] [options]',
       args: [{ name: '[name]', description: 'a POSIX queue: /NAME (default: a System V queue)' }],
       options: [
-        { flags: '-k, --key <key>', description: 'create it with this key (fails if the key is taken)' },
-        { flags: '--path <path>', description: 'create it with the key ftok(PATH, PROJ)' },
-        { flags: '--proj <n>', description: 'project number for --path (default 1)' },
-        { flags: '-m, --mode <mode>', description: 'permission bits, octal', default: '600' },
+        ...createKeyOptions(),
+        MODE_OPTION,
         { flags: '--qbytes <n>', description: 'System V: the queue byte limit (default kernel.msgmnb)' },
         { flags: '--max-messages <n>', description: 'POSIX: mq_maxmsg (default fs.mqueue.msg_default)' },
         { flags: '--message-size <n>', description: 'POSIX: mq_msgsize (default fs.mqueue.msgsize_default)' },
@@ -89,7 +88,7 @@ export const { spec, run } = defineCommand({
           flags: '--noerror',
           description: 'truncate a message longer than --max-size instead of failing (MSG_NOERROR)',
         },
-        { flags: '--max-size <bytes>', description: 'largest payload accepted (default kernel.msgmax)' },
+        MAX_SIZE,
         ...WAIT,
         {
           flags: '--json',
@@ -113,7 +112,7 @@ export const { spec, run } = defineCommand({
           description: 'the position: 0 is the first message (the next received)',
           default: '0',
         },
-        { flags: '--max-size <bytes>', description: 'largest payload accepted (default kernel.msgmax)' },
+        MAX_SIZE,
         { flags: '--json', description: 'print {"id", "index", "type", "size", "text", "base64"}' },
       ],
       help:

@@ -5,9 +5,9 @@
 import { CREATED_HELP } from '../src/cli/output.js';
 import { rmSpec, statSpec } from '../src/cli/posix-primitives.js';
 import * as posix from '../src/cli/posix-sem.js';
-import { EXIT_HELP, targetSpec } from '../src/cli/primitives.js';
+import { EXIT_HELP, MODE_OPTION, NOWAIT_OPTION, targetSpec } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
+import { createKeyOptions, TARGET_HELP, TARGET_USAGE } from '../src/cli/target.js';
 
 export const { spec, run } = defineCommand({
   summary:
@@ -26,12 +26,7 @@ export const { spec, run } = defineCommand({
       usage: '[-k KEY | --path P [--proj N] | /NAME] [options]',
       args: [{ name: '[name]', description: 'a POSIX semaphore: /NAME (default: a System V set)' }],
       options: [
-        {
-          flags: '-k, --key <key>',
-          description: 'create it with this key (fails if taken, unless --exist-ok)',
-        },
-        { flags: '--path <path>', description: 'create it with the key ftok(PATH, PROJ)' },
-        { flags: '--proj <n>', description: 'project number for --path (default 1)' },
+        ...createKeyOptions('create it with this key (fails if taken, unless --exist-ok)'),
         {
           flags: '-n, --nsems <n>',
           description: 'number of semaphores (default: the number of --init values, or 1)',
@@ -40,7 +35,7 @@ export const { spec, run } = defineCommand({
           flags: '--init <values>',
           description: 'initial values V[,V...]: one for all, or one per semaphore (default 0); POSIX: one V',
         },
-        { flags: '-m, --mode <mode>', description: 'permission bits, octal', default: '600' },
+        MODE_OPTION,
         {
           flags: '--exist-ok',
           description: 'if the key is taken, open that set and wait until its creator has initialized it',
@@ -93,7 +88,7 @@ export const { spec, run } = defineCommand({
           flags: '--undo',
           description: 'SEM_UNDO: the kernel reverts these operations when this process exits',
         },
-        { flags: '--nowait', description: 'fail with exit 75 instead of waiting' },
+        NOWAIT_OPTION,
         {
           flags: '--timeout <seconds>',
           description: 'give up after this long (semtimedop; exit 124)',

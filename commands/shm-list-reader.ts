@@ -4,11 +4,8 @@
 // offset is checked (inside the segment, on an element boundary, no cycle) before anything
 // is printed, so a corrupt segment is a clear error, never a crash or an endless loop.
 import type { CommandContext } from '../src/cli/context.js';
-import { EXIT, UsageError } from '../src/cli/exit.js';
-import { readList } from '../src/cli/shm-list.js';
+import { LIST_KEY_OPTION, listKey, readList, visitListed } from '../src/cli/shm-list.js';
 import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
-import { parseKey } from '../src/cli/values.js';
-import { SHM_KEY, visitLine } from '../src/protocols/shm-list.js';
 
 interface Opts extends TraceOpts {
   key?: string;
@@ -16,14 +13,12 @@ interface Opts extends TraceOpts {
 }
 
 function readerAction(ctx: CommandContext, opts: Opts): number {
-  const key = opts.key === undefined ? SHM_KEY : parseKey(opts.key);
-  if (key === 0) throw new UsageError('--key 0 is IPC_PRIVATE: no list can be found there');
+  const key = listKey(opts.key, 'no list can be found there');
   const attached = (address: bigint) => {
     if (!opts.quiet) ctx.stdout.write(`list attached at 0x${address.toString(16)}\n`);
   };
   const values = readList(key, attached, tracerOf(ctx, opts));
-  ctx.stdout.write(`${visitLine('common', values)}\n`);
-  return EXIT.OK;
+  return visitListed(ctx, values);
 }
 
 export const { spec, run } = defineTracedCommand({
@@ -31,7 +26,7 @@ export const { spec, run } = defineTracedCommand({
     "The lecture's shm-list-reader: walk the linked list shm-list-writer left in a shared memory " +
     'segment (links are offsets from the segment base) and print its values.',
   options: [
-    { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
+    LIST_KEY_OPTION,
     { flags: '-q, --quiet', description: 'print only the "[common] visit list:" line (no address)' },
   ],
   help:

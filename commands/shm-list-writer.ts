@@ -4,18 +4,11 @@
 // 13 17 42, and prints what the C program prints. The segment is left for the reader.
 // The list_init/append rules: src/cli/shm-list.ts; the layout: src/protocols/shm-list.ts.
 import type { CommandContext } from '../src/cli/context.js';
-import { CommandError, EXIT, UsageError } from '../src/cli/exit.js';
-import { writeList } from '../src/cli/shm-list.js';
+import { CommandError, UsageError } from '../src/cli/exit.js';
+import { LIST_KEY_OPTION, listKey, visitListed, writeList } from '../src/cli/shm-list.js';
 import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
-import { parseCount, parseInteger, parseKey } from '../src/cli/values.js';
-import {
-  DEFAULT_LENGTH,
-  DEFAULT_VALUES,
-  INT_MAX,
-  INT_MIN,
-  SHM_KEY,
-  visitLine,
-} from '../src/protocols/shm-list.js';
+import { parseCount, parseInteger } from '../src/cli/values.js';
+import { DEFAULT_LENGTH, DEFAULT_VALUES, INT_MAX, INT_MIN } from '../src/protocols/shm-list.js';
 
 interface Opts extends TraceOpts {
   key?: string;
@@ -24,8 +17,7 @@ interface Opts extends TraceOpts {
 }
 
 function writerAction(ctx: CommandContext, valueTexts: string[], opts: Opts): number {
-  const key = opts.key === undefined ? SHM_KEY : parseKey(opts.key);
-  if (key === 0) throw new UsageError('--key 0 is IPC_PRIVATE: the reader could not find the list');
+  const key = listKey(opts.key, 'the reader could not find the list');
   const len = opts.length === undefined ? DEFAULT_LENGTH : parseCount(opts.length, 'length', 1 << 26);
   if (len < 1) throw new UsageError('invalid length: at least 1 element');
   const values = valueTexts.length === 0 ? DEFAULT_VALUES : valueTexts.map((t) => parseInteger(t, 'value'));
@@ -38,8 +30,7 @@ function writerAction(ctx: CommandContext, valueTexts: string[], opts: Opts): nu
     if (!opts.quiet) ctx.stdout.write(`${line}\n`);
   };
   const visited = writeList(key, len, values, out, tracerOf(ctx, opts));
-  ctx.stdout.write(`${visitLine('common', visited)}\n`);
-  return EXIT.OK;
+  return visitListed(ctx, visited);
 }
 
 export const { spec, run } = defineTracedCommand({
@@ -48,7 +39,7 @@ export const { spec, run } = defineTracedCommand({
     'each element linked to the next by its offset from the segment base (0 ends the list).',
   args: [{ name: '[values...]', description: 'the integers to store (default: 13 17 42)' }],
   options: [
-    { flags: '--key <key>', description: "the segment key (default 0x1234, the lecture's SHM_KEY)" },
+    LIST_KEY_OPTION,
     {
       flags: '--length <n>',
       description: `room for this many elements (default ${DEFAULT_LENGTH}, as list_init(1000))`,

@@ -7,10 +7,10 @@ import { UsageError } from '../src/cli/exit.js';
 import { CREATED_HELP } from '../src/cli/output.js';
 import { posixName, refuseOptions, rmSpec, statSpec } from '../src/cli/posix-primitives.js';
 import * as posix from '../src/cli/posix-shm.js';
-import { EXIT_HELP, noMore, targetSpec } from '../src/cli/primitives.js';
+import { EXIT_HELP, MODE_OPTION, noMore, targetSpec } from '../src/cli/primitives.js';
 import * as sysv from '../src/cli/shm-io.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
+import { createKeyOptions, TARGET_HELP, TARGET_USAGE, type TargetOptions } from '../src/cli/target.js';
 
 type CreateFlags = TargetOptions & { json?: boolean; mode: string };
 type ReadFlags = TargetOptions & sysv.ReadOutput & { offset: string; length?: string };
@@ -79,10 +79,8 @@ export const { spec, run } = defineCommand({
         { name: '[size]', description: 'SIZE after /NAME' },
       ],
       options: [
-        { flags: '-k, --key <key>', description: 'create it with this key (fails if the key is taken)' },
-        { flags: '--path <path>', description: 'create it with the key ftok(PATH, PROJ)' },
-        { flags: '--proj <n>', description: 'project number for --path (default 1)' },
-        { flags: '-m, --mode <mode>', description: 'permission bits, octal', default: '600' },
+        ...createKeyOptions(),
+        MODE_OPTION,
         {
           flags: '--json',
           description: 'print {"id", "key", "keyHex", "size"}; POSIX: {"name", "size", "mode"}',

@@ -6,6 +6,7 @@
 import type { CommandContext } from '../src/cli/context.js';
 import { EXIT, UsageError } from '../src/cli/exit.js';
 import { announceCreated } from '../src/cli/output.js';
+import { TIMEOUT_OPTION } from '../src/cli/primitives.js';
 import { createDemoSet, demoSemop } from '../src/cli/svsem-demo.js';
 import { defineTracedCommand, type TraceOpts, tracerOf } from '../src/cli/trace-option.js';
 import { parseId, parseInteger, parseSeconds } from '../src/cli/values.js';
@@ -60,7 +61,7 @@ export const { spec, run } = defineTracedCommand({
   options: [
     { flags: '--undo', description: 'SEM_UNDO: the kernel reverts the operation when this process exits' },
     { flags: '--nowait', description: 'IPC_NOWAIT: fail at once (exit 75) instead of waiting' },
-    { flags: '--timeout <seconds>', description: 'give up waiting after this long (exit 124)' },
+    TIMEOUT_OPTION,
   ],
   help:
     '\nOutput (as the C program): "semaphore ID = N", or "PID: about to semop" and' +

@@ -405,20 +405,24 @@ export function valueTooLarge(value: number): CommandError {
   return new CommandError(`semaphore value ${value} is larger than the maximum: ${lim('semvmx')}`);
 }
 
-/** Run `fn`, explaining what it throws. */
-export function explained<T>(s: Situation, fn: () => T): T {
+/**
+ * Run `fn`, throwing `translate(e)` for what it throws, or, when it returns a promise, for
+ * what that rejects with: the one wrapper behind `explained` and `posixExplained`.
+ */
+export function translatingErrors<T>(fn: () => T, translate: (e: unknown) => unknown): T {
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (e) {
-    throw explain(e, s);
+    throw translate(e);
   }
+  if (!(result instanceof Promise)) return result;
+  return result.catch((e: unknown) => {
+    throw translate(e);
+  }) as T;
 }
 
-/** Await `p`, explaining what it rejects with. */
-export async function explainedAsync<T>(s: Situation, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw explain(e, s);
-  }
+/** Run `fn`, explaining what it throws (or its promise rejects with). */
+export function explained<T>(s: Situation, fn: () => T): T {
+  return translatingErrors(fn, (e) => explain(e, s));
 }

@@ -12,6 +12,7 @@ import {
   queueLimits,
   readSemElements,
   type Scan,
+  type SemaphoreRecord,
   type SemElement,
   scanQueues,
   scanSegments,
@@ -54,6 +55,34 @@ function pick<T extends IpcRecord>(records: T[], id: number): T[] {
   return id > -1 ? records.filter((r) => r.id === id) : records;
 }
 
+const SYSV = {
+  msg: { table: 'messages', scan: () => scanQueues(AS_UTIL_LINUX) },
+  shm: { table: 'sharedmemory', scan: () => scanSegments(AS_UTIL_LINUX) },
+  sem: { table: 'semaphores', scan: () => scanSemaphores(AS_UTIL_LINUX) },
+} as const;
+
+/**
+ * One System V kind's rows (all, or the object of a non-negative --id), or `notFound()`. The
+ * JSON array is named for the kind when rows are listed; for semaphores also when none are
+ * (util-linux names it before it looks).
+ */
+function sysvListing(
+  out: LsipcRows,
+  kind: 'msg' | 'shm' | 'sem',
+  id: number,
+  notFound: () => void,
+): IpcRecord[] {
+  const { table, scan } = SYSV[kind];
+  if (kind === 'sem') out.tableName = table;
+  const found = pick<IpcRecord>(asUtilLinux<IpcRecord>(scan()), id);
+  if (found.length === 0) notFound();
+  else {
+    out.tableName = table;
+    out.rows.push(...found.map((record) => ({ kind, record }) as LsipcRow));
+  }
+  return found;
+}
+
 /** Every row the request asks for, in util-linux's order of kinds. */
 export function lsipcRows(req: LsipcRequest, prog: string, warn: (msg: string) => void): LsipcRows {
   const out: LsipcRows = { rows: [], tableName: req.global ? 'ipclimits' : null, elements: null };
@@ -63,14 +92,7 @@ export function lsipcRows(req: LsipcRequest, prog: string, warn: (msg: string) =
   };
   if (k.msg) {
     if (global) out.rows.push(...queueGlobals());
-    else {
-      const found = pick(asUtilLinux(scanQueues(AS_UTIL_LINUX)), id);
-      if (found.length === 0) notFound();
-      else {
-        out.tableName = 'messages';
-        out.rows.push(...found.map((record) => ({ kind: 'msg' as const, record })));
-      }
-    }
+    else sysvListing(out, 'msg', id, notFound);
   }
   if (k.pmsg) {
     if (global) out.rows.push(...posixQueueGlobals(warn));
@@ -78,27 +100,14 @@ export function lsipcRows(req: LsipcRequest, prog: string, warn: (msg: string) =
   }
   if (k.shm) {
     if (global) out.rows.push(...segmentGlobals());
-    else {
-      const found = pick(asUtilLinux(scanSegments(AS_UTIL_LINUX)), id);
-      if (found.length === 0) notFound();
-      else {
-        out.tableName = 'sharedmemory';
-        out.rows.push(...found.map((record) => ({ kind: 'shm' as const, record })));
-      }
-    }
+    else sysvListing(out, 'shm', id, notFound);
   }
   if (k.pshm && !global) posixListing(out, 'pshm', req.name, warn);
   if (k.sem) {
     if (global) out.rows.push(...semaphoreGlobals());
     else {
-      out.tableName = 'semaphores';
-      const found = pick(asUtilLinux(scanSemaphores(AS_UTIL_LINUX)), id);
-      if (found.length === 0) notFound();
-      else {
-        out.rows.push(...found.map((record) => ({ kind: 'sem' as const, record })));
-        const set = found[0]!;
-        if (id > -1 && set.nsems > 0) out.elements = semElements(prog, set.id, set.nsems);
-      }
+      const [set] = sysvListing(out, 'sem', id, notFound) as SemaphoreRecord[];
+      if (set !== undefined && id > -1 && set.nsems > 0) out.elements = semElements(prog, set.id, set.nsems);
     }
   }
   if (k.psem && !global) posixListing(out, 'psem', req.name, warn);

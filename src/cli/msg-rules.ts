@@ -5,7 +5,7 @@
 import { formatKey, type Message, MessageQueue } from '../ipc/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
-import { explained, explainedAsync, limitNumber, neverFits, type Situation } from './explain.js';
+import { explained, limitNumber, neverFits, type Situation } from './explain.js';
 import { afterFailure, announceCreated, written } from './output.js';
 import {
   dataOrStdin,
@@ -119,7 +119,7 @@ export async function sendMessage(
     ...wait,
   };
   checkFits(q, s, payload.length);
-  await explainedAsync(s, () => q.sendAsync(type, payload, wait));
+  await explained(s, () => q.sendAsync(type, payload, wait));
   return 0;
 }
 
@@ -141,7 +141,7 @@ export async function receiveMessage(ctx: CommandContext, args: string[], opts: 
   const maxSize = parseMaxSize(opts.maxSize);
   const s: Situation = { kind: 'msg', op: 'recv', id: target.id, maxSize, access: 'read', ...wait };
   const q = new MessageQueue(target.id);
-  const m = await explainedAsync(s, () =>
+  const m = await explained(s, () =>
     q.receiveAsync({ type, except: opts.except ?? false, noerror: opts.noerror ?? false, maxSize, ...wait }),
   );
   const out = opts.json ? jsonText({ id: target.id, ...messageDocument(m) }) : m.data;

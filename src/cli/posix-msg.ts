@@ -16,7 +16,6 @@ import {
   noPosixForm,
   type PosixSituation,
   posixExplained,
-  posixExplainedAsync,
   posixName,
   refuseOptions,
 } from './posix-primitives.js';
@@ -104,7 +103,7 @@ export async function sendMessage(
       tooLong: () => messageTooLarge(name, `more than ${messageSize}`, messageSize),
     };
     const payload = await dataOrStdin(ctx, data, bound);
-    await posixExplainedAsync({ ...sized, size: payload.length }, () =>
+    await posixExplained({ ...sized, size: payload.length }, () =>
       q.sendAsync(payload, { priority, ...wait }),
     );
   } finally {
@@ -132,7 +131,7 @@ export async function receiveMessage(
     }
   });
   try {
-    const m = await posixExplainedAsync(s, () => q.receiveAsync(wait));
+    const m = await posixExplained(s, () => q.receiveAsync(wait));
     const out = opts.json
       ? jsonText({
           name,

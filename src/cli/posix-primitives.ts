@@ -22,7 +22,7 @@ import { PosixSharedMemory, SHM_DIR } from '../ipc/posix-shm.js';
 import { IpcArgumentError } from '../ipc/validate.js';
 import type { CommandContext } from './context.js';
 import { CommandError, EXIT, UsageError } from './exit.js';
-import { explained, ownerText, whoAmI } from './explain.js';
+import { explained, ownerText, translatingErrors, whoAmI } from './explain.js';
 import {
   idDocumentOf,
   isoTime,
@@ -236,21 +236,9 @@ function mqueueInvalid(s: PosixSituation, e: IpcError): CommandError {
   return new CommandError(`${what}: ${e.message}`);
 }
 
-/** Run `fn`, explaining what it throws. */
+/** Run `fn`, explaining what it throws (or its promise rejects with). */
 export function posixExplained<T>(s: PosixSituation, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw explainPosix(e, s);
-  }
-}
-
-export async function posixExplainedAsync<T>(s: PosixSituation, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw explainPosix(e, s);
-  }
+  return translatingErrors(fn, (e) => explainPosix(e, s));
 }
 
 /** The inventory's record of one POSIX object, or "no such" (exit 1). */

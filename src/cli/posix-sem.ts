@@ -11,7 +11,6 @@ import {
   noPosixForm,
   type PosixSituation,
   posixExplained,
-  posixExplainedAsync,
   posixName,
   refuseOptions,
 } from './posix-primitives.js';
@@ -80,7 +79,7 @@ export async function operate(
   const sem = openSemaphore(name, op < 0 ? 'wait' : 'post');
   try {
     if (op < 0) {
-      await posixExplainedAsync({ kind: 'psem', name, op: 'wait', ...wait }, () => sem.wait(wait));
+      await posixExplained({ kind: 'psem', name, op: 'wait', ...wait }, () => sem.wait(wait));
     } else {
       for (let i = 0; i < op; i++) posixExplained({ kind: 'psem', name, op: 'post' }, () => sem.post());
     }

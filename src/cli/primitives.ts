@@ -13,7 +13,7 @@ import type { NameResolver } from '../render/names.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
 import { describeLimit, explained, limitNumber } from './explain.js';
-import type { CommandSpec } from './spec.js';
+import type { CommandSpec, OptionSpec } from './spec.js';
 import { TARGET_HELP, TARGET_OPTIONS } from './target.js';
 import { parseCount, parseSeconds } from './values.js';
 
@@ -25,6 +25,21 @@ export const EXIT_HELP =
   '  75   --nowait was given and the call would have blocked\n' +
   '  124  --timeout expired (the object is left as it was; at most 2147483647 s)\n' +
   '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); the object is left as it was\n';
+
+/** create's -m/--mode, and --nowait and --timeout as waitOptions reads them: declared once. */
+export const MODE_OPTION: OptionSpec = {
+  flags: '-m, --mode <mode>',
+  description: 'permission bits, octal',
+  default: '600',
+};
+export const NOWAIT_OPTION: OptionSpec = {
+  flags: '--nowait',
+  description: 'fail with exit 75 instead of waiting',
+};
+export const TIMEOUT_OPTION: OptionSpec = {
+  flags: '--timeout <seconds>',
+  description: 'give up waiting after this long (exit 124)',
+};
 
 export interface WaitFlags {
   nowait?: boolean;

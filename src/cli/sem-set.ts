@@ -16,7 +16,7 @@ import {
 } from '../ipc/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError, UsageError } from './exit.js';
-import { explain, explained, explainedAsync, type Situation, valueTooLarge } from './explain.js';
+import { explain, explained, type Situation, valueTooLarge } from './explain.js';
 import { announceCreated, written } from './output.js';
 import { idDocumentOf, jsonText, noMore, type WaitFlags, waitOptions } from './primitives.js';
 import { keyOf, type Target, type TargetOptions, takeTarget } from './target.js';
@@ -308,6 +308,6 @@ export async function opAction(
   if (rest.length === 0) throw new UsageError('give at least one operation NUM:OP');
   const ops = rest.map((r) => parseOp(r, opts.undo ?? false));
   const s: Situation = { ...sit, nops: ops.length, ...(wait.nowait ? { nowait: true } : {}) };
-  await explainedAsync(s, () => set.opAsync(ops, wait));
+  await explained(s, () => set.opAsync(ops, wait));
   return 0;
 }

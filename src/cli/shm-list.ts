@@ -8,13 +8,37 @@ import {
   ListFullError,
   ListWriter,
   OBJ_PERMS,
+  SHM_KEY,
+  visitLine,
   walkList,
 } from '../protocols/shm-list.js';
 import { otherOwner, tooSmall } from '../protocols/shmseg.js';
-import { CommandError } from './exit.js';
+import type { CommandContext } from './context.js';
+import { CommandError, EXIT, UsageError } from './exit.js';
 import { shmgetInvalid } from './explain.js';
+import type { OptionSpec } from './spec.js';
+import { parseKey } from './values.js';
 
 const hex = (a: bigint) => `0x${a.toString(16)}`;
+
+/** --key of both programs. */
+export const LIST_KEY_OPTION: OptionSpec = {
+  flags: '--key <key>',
+  description: "the segment key (default 0x1234, the lecture's SHM_KEY)",
+};
+
+/** The list's key: --key, or SHM_KEY without it; 0 (IPC_PRIVATE) is refused, `why` says why. */
+export function listKey(text: string | undefined, why: string): number {
+  const key = text === undefined ? SHM_KEY : parseKey(text);
+  if (key === 0) throw new UsageError(`--key 0 is IPC_PRIVATE: ${why}`);
+  return key;
+}
+
+/** How both programs end: visit_list's line ("[common] visit list: 13 17 42 "), exit 0. */
+export function visitListed(ctx: CommandContext, values: readonly number[]): number {
+  ctx.stdout.write(`${visitLine('common', values)}\n`);
+  return EXIT.OK;
+}
 
 /**
  * list_init(len) and the appends of `values`, printing (through `out`) the C program's lines;

@@ -36,12 +36,25 @@ export const TARGET_HELP =
   'or --path P [--proj N] for the key ftok(P, N) makes (N defaults to 1): a System V object;\n' +
   'or /NAME (the first argument, starting with "/"): the POSIX object of that name.\n';
 
+/** -k/--key, --path and --proj, in a TARGET's words or a create's (`key` and `path` say which). */
+function keyOptions(key: string, path: string): OptionSpec[] {
+  return [
+    { flags: '-k, --key <key>', description: key },
+    { flags: '--path <path>', description: path },
+    { flags: '--proj <n>', description: 'project number for --path (default 1)' },
+  ];
+}
+
 /** -k/--key, --path and --proj of every subcommand on an existing object. */
-export const TARGET_OPTIONS: readonly OptionSpec[] = [
-  { flags: '-k, --key <key>', description: 'the object with this key (decimal, 0x hex, 0 octal)' },
-  { flags: '--path <path>', description: 'the object whose key is ftok(PATH, PROJ)' },
-  { flags: '--proj <n>', description: 'project number for --path (default 1)' },
-];
+export const TARGET_OPTIONS: readonly OptionSpec[] = keyOptions(
+  'the object with this key (decimal, 0x hex, 0 octal)',
+  'the object whose key is ftok(PATH, PROJ)',
+);
+
+/** create's -k/--key, --path and --proj: the key of the object it makes (`key`: what a taken key does). */
+export function createKeyOptions(key = 'create it with this key (fails if the key is taken)'): OptionSpec[] {
+  return keyOptions(key, 'create it with the key ftok(PATH, PROJ)');
+}
 
 /** The key named by -k or --path/--proj, or undefined when neither was given. */
 export function keyOf(opts: TargetOptions): number | undefined {
