@@ -6,7 +6,9 @@
 //   link        ipcmk|ipcrm found first on PATH in $SVIPC_LINKS (links to bin/svipc)
 // A case is bash: `setup` (its output is dropped), then `cmd`, where `ipcmk` and `ipcrm` are
 // functions that call the variant under test; `mk` makes objects with chosen keys (see
-// test/peers/mkipc.c) and `state` prints the namespace's objects.
+// test/peers/mkipc.c) and `state` prints the namespace's objects. The case loop and its
+// readers (caseFunctions, caseLoop, caseOutputs), nobodyFunction and sysvStateLines serve the
+// POSIX ipcmk/ipcrm suite (ipcmk-posix.test.ts) too.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,10 +110,14 @@ for i in $(seq 0 ${count - 1}); do
 done`;
 }
 
-/** What caseLoop printed: each case's out, err, rc (a number) and state; throws unless `count`. */
+/**
+ * What caseLoop printed: each case's out, err, rc (a number) and state; unless there are
+ * `count`, throws "`what`N results for M cases".
+ */
 export function caseOutputs(
   stdout: string,
   count: number,
+  what = '',
 ): { out: string; err: string; rc: number; state: string }[] {
   const outcomes = stdout
     .split(`${SOH}case `)
@@ -126,7 +132,7 @@ export function caseOutputs(
       const get = (name: string) => sections.get(name) ?? '';
       return { out: get('out'), err: get('err'), rc: Number(get('rc').trim()), state: get('state') };
     });
-  if (outcomes.length !== count) throw new Error(`${outcomes.length} results for ${count} cases`);
+  if (outcomes.length !== count) throw new Error(`${what}${outcomes.length} results for ${count} cases`);
   return outcomes;
 }
 
@@ -169,16 +175,12 @@ export async function runCases(cases: readonly Case[], variant: Variant): Promis
     );
     const r = await inNamespace(script, { timeoutMs: 300_000 }); // a loaded 2-core machine needs ~200 s
     if (r.code !== 0) throw new Error(`parity script (${variant}) failed: ${r.code}\n${r.stderr}`);
-    try {
-      return caseOutputs(r.stdout, cases.length).map((o) => ({
-        stdout: o.out,
-        stderr: o.err,
-        code: o.rc,
-        state: o.state,
-      }));
-    } catch (e) {
-      throw new Error(`parity script (${variant}): ${(e as Error).message}`);
-    }
+    return caseOutputs(r.stdout, cases.length, `parity script (${variant}): `).map((o) => ({
+      stdout: o.out,
+      stderr: o.err,
+      code: o.rc,
+      state: o.state,
+    }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
