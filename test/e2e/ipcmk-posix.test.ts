@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
 import { publicEnv, RUNAS_FUNCTIONS } from '../helpers/run.js';
+import { caseFunctions, caseLoop, caseOutputs, nobodyFunction, sysvStateLines } from './multicall-harness.js';
 
 const REF = '/work/shared/reference/util-linux-2.42.2';
 const HAVE_REF = existsSync(join(REF, 'ipcmk')) && existsSync(join(REF, 'ipcrm'));
@@ -39,15 +40,7 @@ psem() { head -c 32 /dev/zero >"/dev/shm/sem.$1"; }
 pmsg() { : >"/dev/mqueue/$1"; }
 state() {
   for f in /dev/shm/* /dev/mqueue/*; do [ -e "$f" ] && stat -c '%n %a %s' "$f"; done
-  awk 'NR>1 {print "shm perms=" $3 " size=" $4}' /proc/sysvipc/shm
-  awk 'NR>1 {print "msg perms=" $3}' /proc/sysvipc/msg
-  awk 'NR>1 {print "sem perms=" $3 " nsems=" $4}' /proc/sysvipc/sem
-}`;
-
-// `nobody CMD...`: a case's command (the tools and makers included) as uid/gid 65534, through
-// the helpers' runas (the world-readable copy of svipc: $SVIPC there).
-const NOBODY = String.raw`nobody() {
-  runas 65534:65534 bash -c "$(declare -f ipcmk ipcrm pshm psem pmsg); \"\$@\"" nobody "$@"
+${sysvStateLines({ shm: ['perms', 'size'], msg: ['perms'], sem: ['perms', 'nsems'] })}
 }`;
 
 function tools(v: Variant): string {
@@ -58,44 +51,25 @@ function tools(v: Variant): string {
     .join('\n');
 }
 
-const SOH = '\u0001';
-
 /** Every case with one variant: one private /dev, a fresh IPC + mount namespace per case. */
 async function runCases(cases: readonly Case[], v: Variant, mqueue = true): Promise<Outcome[]> {
   const dir = mkdtempSync(join(tmpdir(), `svipc-posix-mkrm-${v}-`));
   try {
-    const lib = [RUNAS_FUNCTIONS, tools(v), MAKERS, NOBODY];
-    for (const [i, c] of cases.entries()) {
-      lib.push(`case_${i}() {\n  { ${c.setup ?? ':'}\n  } >/dev/null 2>&1\n  ${c.cmd}\n}`);
-    }
-    writeFileSync(join(dir, 'lib.sh'), `${lib.join('\n')}\n`);
+    // `nobody CMD...`: the tools and makers go along (the world-readable copy of svipc: $SVIPC there)
+    const lib = [RUNAS_FUNCTIONS, tools(v), MAKERS, nobodyFunction('ipcmk ipcrm pshm psem pmsg')];
+    writeFileSync(join(dir, 'lib.sh'), `${[...lib, ...caseFunctions(cases)].join('\n')}\n`);
     const fresh = mqueue
       ? 'mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mount -t mqueue mqueue /dev/mqueue'
       : 'mount -t tmpfs -o mode=1777 tmpfs /dev/shm';
-    const script = `D=${dir}
-${mqueue ? '' : 'umount /dev/mqueue && rmdir /dev/mqueue'}
-for i in $(seq 0 ${cases.length - 1}); do
-  unshare --ipc --mount --propagation private bash -c "${fresh} && umask 022 && . $D/lib.sh && { case_$i >$D/out 2>$D/err; echo \\$? >$D/rc; state >$D/state; }"
-  printf '\\001case %s\\n' "$i"
-  for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
-done`;
+    const script = `${mqueue ? '' : 'umount /dev/mqueue && rmdir /dev/mqueue'}
+${caseLoop(
+  dir,
+  cases.length,
+  `unshare --ipc --mount --propagation private bash -c "${fresh} && umask 022 && . $D/lib.sh && { case_$i >$D/out 2>$D/err; echo \\$? >$D/rc; state >$D/state; }"`,
+)}`;
     const r = await inPosixNamespace('bash', ['-c', script], { timeoutMs: 300_000, env: publicEnv() });
     if (r.code !== 0) throw new Error(`POSIX case script (${v}) failed: ${r.code}\n${r.stderr}`);
-    const outcomes = r.stdout
-      .split(`${SOH}case `)
-      .slice(1)
-      .map((block) => {
-        const sections = new Map<string, string>();
-        for (const part of block.split(SOH).slice(1)) {
-          const nl = part.indexOf('\n');
-          sections.set(part.slice(0, nl), part.slice(nl + 1));
-        }
-        const get = (k: string) => sections.get(k) ?? '';
-        return { out: get('out'), err: get('err'), rc: Number(get('rc').trim()), state: get('state') };
-      });
-    if (outcomes.length !== cases.length)
-      throw new Error(`${outcomes.length} results for ${cases.length} cases`);
-    return outcomes;
+    return caseOutputs(r.stdout, cases.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

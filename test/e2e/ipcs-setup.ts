@@ -1,7 +1,9 @@
 // Shared by the ipcs end-to-end tests: a node program that fills a private IPC namespace
-// with interesting objects (through svipc's own src/ipc, built in dist/), and a batch runner
-// that runs commands/ipcs.js in-process for many argument lists (one node start-up for all).
-// Both are written to a temporary folder and run inside `unshare --ipc --mount`.
+// with interesting objects (through svipc's own src/ipc, built in dist/; lsipc.test.ts uses it
+// too), and the bash functions that record each case and run commands/ipcs.js in-process over
+// the cases (one node start-up for all; the case folders are case-folders.ts'). They are
+// written to a temporary folder and run inside `unshare --ipc --mount`.
+import { inprocBatchJs, NEW_CASE } from './case-folders.js';
 
 /** Node ESM program: argv = [distDir, readyFile]. Creates the objects, then waits to be killed. */
 export const OBJECTS_JS = String.raw`
@@ -72,38 +74,8 @@ writeFileSync(ready, log.join('\n'));
 setInterval(() => {}, 1 << 30);
 `;
 
-/** Node ESM program: argv = [distDir, casesDir]. Runs ipcs in-process for every case folder holding an `args` file (NUL-separated) and no `inproc.rc` yet. */
-export const BATCH_JS = String.raw`
-const [dist, dir] = process.argv.slice(2);
-const fs = await import('node:fs');
-const { run } = await import(dist + '/commands/ipcs.js');
-for (const name of fs.readdirSync(dir).sort()) {
-  const d = dir + '/' + name;
-  if (!fs.existsSync(d + '/args') || fs.existsSync(d + '/inproc.rc') || fs.existsSync(d + '/noinproc')) continue;
-  const args = fs.readFileSync(d + '/args', 'utf8').split('\0').slice(0, -1);
-  let out = '';
-  let err = '';
-  const ctx = {
-    prog: 'ipcs',
-    argv: args,
-    stdin: process.stdin,
-    stdout: { write: (s) => ((out += s), true) },
-    stderr: { write: (s) => ((err += s), true) },
-    env: process.env,
-    signal: new AbortController().signal,
-  };
-  let rc;
-  try {
-    rc = await run(ctx);
-  } catch (e) {
-    err += 'ipcs: ' + (e && e.message) + '\n';
-    rc = 1;
-  }
-  fs.writeFileSync(d + '/inproc.out', out);
-  fs.writeFileSync(d + '/inproc.err', err);
-  fs.writeFileSync(d + '/inproc.rc', String(rc) + '\n');
-}
-`;
+/** Runs commands/ipcs.js in-process over the case folders (case-folders.ts). */
+export const BATCH_JS = inprocBatchJs('ipcs');
 
 /**
  * Bash functions for the namespace script. `case_run [--spawn] ARGS...` records what
@@ -112,18 +84,11 @@ for (const name of fs.readdirSync(dir).sort()) {
  * Programs are run by the name `ipcs` through PATH, so glibc's getopt names them alike;
  * with RUNAS set (e.g. "runas 4242:4343", test/helpers/runas.sh), everything runs through it.
  */
-export const CASE_FUNCTIONS = String.raw`
-N=0
-PHASE=a
-RUNAS=
+export const CASE_FUNCTIONS = `${NEW_CASE}
 case_run() {
-  local spawn=0
+  local spawn=0 d
   if [ "$1" = --spawn ]; then spawn=1; shift; fi
-  N=$((N + 1))
-  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
-  mkdir -p "$d"
-  if [ -n "$RUNAS" ]; then chmod 777 "$d"; fi
-  printf '%s\0' "$@" > "$d/args"
+  new_case "$@"
   echo "$PHASE" > "$d/phase"
   (cd / && PATH=/usr/bin:/bin $RUNAS ipcs "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
   if [ $spawn = 1 ]; then
@@ -133,10 +98,8 @@ case_run() {
 }
 # the same, stdout to /dev/full (util-linux: "write error", exit 1); spawned only
 case_full() {
-  N=$((N + 1))
-  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
-  mkdir -p "$d"
-  printf '%s\0' "$@" > "$d/args"
+  local d
+  new_case "$@"
   echo "$PHASE" > "$d/phase"
   touch "$d/noinproc" "$d/ref.out" "$d/svipc.out" "$d/link.out"
   (cd / && PATH=/usr/bin:/bin ipcs "$@" > /dev/full 2> "$d/ref.err"; echo $? > "$d/ref.rc")
@@ -145,6 +108,19 @@ case_full() {
 }
 batch() { $RUNAS node "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
 `;
+
+/**
+ * Bash: start WORK/objects.mjs (OBJECTS_JS) in the background, `args` (bash words) after its
+ * own; wait until its objects are there; kill it when the script exits.
+ */
+export function startObjects(args = ''): string[] {
+  return [
+    `node "$W/objects.mjs" "$ROOT_DIR/dist" "$W/ready"${args} & HELPER=$!`,
+    "trap 'kill -9 $HELPER 2>/dev/null' EXIT",
+    'for i in $(seq 200); do [ -e "$W/ready" ] && break; sleep 0.05; done',
+    '[ -e "$W/ready" ] || { echo "object helper did not start" >&2; exit 3; }',
+  ];
+}
 
 /** Every subset of resource options, every output option, every unit (162 combinations). */
 export function listingCombinations(): string[][] {

@@ -9,14 +9,13 @@
 // cases); a spread of cases also runs `$SVIPC ipcs` and the `ipcs` link as processes.
 // The --json output of the real binary is validated against schema/ipcs.schema.json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VERSION } from '../../src/package.js';
-import { canUnshare, inNamespace, ROOT, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { describe, expect, it } from 'vitest';
+import { canUnshare, ROOT, UNSHARE_SKIP_REASON } from '../helpers/run.js';
 import { SchemaValidator } from '../unit/ipcs-schema-validator.js';
-import { BATCH_JS, CASE_FUNCTIONS, listingCombinations, OBJECTS_JS, sh } from './ipcs-setup.js';
+import { runCaseScript, useCaseFolders } from './case-folders.js';
+import { BATCH_JS, CASE_FUNCTIONS, listingCombinations, OBJECTS_JS, sh, startObjects } from './ipcs-setup.js';
 
 const HAVE_IPCS = existsSync('/usr/bin/ipcs');
 const RUNNABLE = HAVE_IPCS && canUnshare();
@@ -40,30 +39,6 @@ const MOUNTS =
   ).status === 0;
 const MOUNTS_SKIP_REASON =
   'mounts in a private mount namespace are not permitted here: the phases without /proc/sysvipc or /proc/sys/kernel, and the long user names, are skipped';
-
-/**
- * -V is where svipc differs on purpose: util-linux's "ipcs from util-linux 2.38.1" becomes
- * svipc's line naming itself and the release it follows (src/cli/util-linux.ts).
- */
-function svipcVersion(out: string): string {
-  const m = /^(\S+) from util-linux (\S+)\n$/.exec(out);
-  return m ? `${m[1]} from svipc ${VERSION} (util-linux ${m[2]} compatible)\n` : out;
-}
-
-interface Case {
-  name: string;
-  phase: string;
-  args: string[];
-  ref: Run;
-  inproc?: Run;
-  svipc?: Run;
-  link?: Run;
-}
-interface Run {
-  out: string;
-  err: string;
-  rc: string;
-}
 
 function buildScript(mounts: boolean): string {
   const lines: string[] = [CASE_FUNCTIONS];
@@ -284,77 +259,40 @@ function jsonScript(mounts: boolean): string {
   return out.join('\n');
 }
 
-function readRun(dir: string, who: string): Run | undefined {
-  if (!existsSync(join(dir, `${who}.rc`))) return undefined;
-  const r = (ext: string) => readFileSync(join(dir, `${who}.${ext}`), 'utf8');
-  return { out: r('out'), err: r('err'), rc: r('rc').trim() };
-}
-
 describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC namespace)', () => {
-  let work: string;
-  let cases: Case[] = [];
-  let scriptResult: { code: number | null; stderr: string; ms: number };
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'svipc-ipcs-e2e-'));
-    writeFileSync(join(work, 'objects.mjs'), OBJECTS_JS);
-    writeFileSync(join(work, 'batch.mjs'), BATCH_JS);
-    const script = [
-      'set -u',
-      'cd /',
-      'chmod 755 "$W"',
-      // user and group names longer than 10 characters, visible to both tools through NSS files
-      ...(MOUNTS
-        ? [
-            'cp /etc/passwd "$W/passwd"; cp /etc/group "$W/group"',
-            'echo "averyveryverylongusername:x:4545:4646::/:/bin/false" >> "$W/passwd"',
-            'echo "averyveryverylonggroupname:x:4646:" >> "$W/group"',
-            'mount --bind "$W/passwd" /etc/passwd && mount --bind "$W/group" /etc/group',
-          ]
-        : []),
-      // cgid differs from cuid: util-linux's syscall fallback shows cuid there (phase c)
-      'setpriv --regid 4646 --clear-groups ipcmk -M 4096 > /dev/null',
-      'node "$W/objects.mjs" "$ROOT_DIR/dist" "$W/ready" & HELPER=$!',
-      "trap 'kill -9 $HELPER 2>/dev/null' EXIT",
-      'for i in $(seq 200); do [ -e "$W/ready" ] && break; sleep 0.05; done',
-      '[ -e "$W/ready" ] || { echo "object helper did not start" >&2; exit 3; }',
-      jsonScript(MOUNTS),
-      buildScript(MOUNTS),
-    ].join('\n');
-    writeFileSync(join(work, 'script.sh'), script);
-    const command = MOUNTS
-      ? 'exec unshare --mount --propagation private bash "$W/script.sh"'
-      : 'exec bash "$W/script.sh"';
-    const r = await inNamespace(command, {
-      env: { W: work, ROOT_DIR: ROOT, LC_ALL: 'C', TZ: 'UTC' },
-      timeoutMs: 170_000,
-    });
-    scriptResult = { code: r.code, stderr: r.stderr, ms: r.ms };
-    const dir = join(work, 'cases');
-    cases = readdirSync(dir)
-      .sort()
-      .map((name) => {
-        const d = join(dir, name);
-        return {
-          name,
-          phase: readFileSync(join(d, 'phase'), 'utf8').trim(),
-          args: readFileSync(join(d, 'args'), 'utf8').split('\0').slice(0, -1),
-          ref: readRun(d, 'ref')!,
-          inproc: readRun(d, 'inproc'),
-          svipc: readRun(d, 'svipc'),
-          link: readRun(d, 'link'),
-        };
-      });
-  }, 180_000);
-
-  afterAll(() => {
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  // (-V: readCases words the reference's line as svipc does, case-folders.ts asSvipcVersion)
+  const folders = useCaseFolders(
+    'svipc-ipcs-e2e-',
+    { 'objects.mjs': OBJECTS_JS, 'batch.mjs': BATCH_JS },
+    (work) =>
+      runCaseScript(
+        work,
+        [
+          // user and group names longer than 10 characters, visible to both tools through NSS files
+          ...(MOUNTS
+            ? [
+                'cp /etc/passwd "$W/passwd"; cp /etc/group "$W/group"',
+                'echo "averyveryverylongusername:x:4545:4646::/:/bin/false" >> "$W/passwd"',
+                'echo "averyveryverylonggroupname:x:4646:" >> "$W/group"',
+                'mount --bind "$W/passwd" /etc/passwd && mount --bind "$W/group" /etc/group',
+              ]
+            : []),
+          // cgid differs from cuid: util-linux's syscall fallback shows cuid there (phase c)
+          'setpriv --regid 4646 --clear-groups ipcmk -M 4096 > /dev/null',
+          ...startObjects(),
+          jsonScript(MOUNTS),
+          buildScript(MOUNTS),
+        ],
+        MOUNTS,
+        170_000,
+      ),
+    180_000,
+  );
 
   it('the namespace script ran to the end', () => {
-    expect(scriptResult.stderr).toBe('');
-    expect(scriptResult.code).toBe(0);
-    expect(cases.length).toBeGreaterThan(MOUNTS ? 300 : 250);
+    expect(folders.result.stderr).toBe('');
+    expect(folders.result.code).toBe(0);
+    expect(folders.cases.length).toBeGreaterThan(MOUNTS ? 300 : 250);
   });
 
   if (!MOUNTS) it.skip(`partly skipped: ${MOUNTS_SKIP_REASON}`, () => {});
@@ -362,24 +300,23 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
   it('every case matches /usr/bin/ipcs: stdout, stderr, exit code (in-process, spawned, and through the link)', () => {
     let comparisons = 0;
     const mismatches: string[] = [];
-    for (const c of cases) {
+    for (const c of folders.cases) {
       for (const who of ['inproc', 'svipc', 'link'] as const) {
         const got = c[who];
         if (!got) continue;
         comparisons++;
-        const ref = { ...c.ref, out: svipcVersion(c.ref.out) };
-        if (got.out !== ref.out || got.err !== ref.err || got.rc !== ref.rc) {
+        if (got.out !== c.ref.out || got.err !== c.ref.err || got.rc !== c.ref.rc) {
           mismatches.push(`${c.name} [${who}] ipcs ${c.args.join(' ')}`);
-          expect.soft({ who, args: c.args, ...got }).toEqual({ who, args: c.args, ...ref });
+          expect.soft({ who, args: c.args, ...got }).toEqual({ who, args: c.args, ...c.ref });
         }
       }
     }
-    const spawned = cases.filter((c) => c.svipc).length;
-    const inproc = cases.filter((c) => c.inproc).length;
+    const spawned = folders.cases.filter((c) => c.svipc).length;
+    const inproc = folders.cases.filter((c) => c.inproc).length;
     console.log(
-      `ipcs parity: ${comparisons} comparisons with /usr/bin/ipcs over ${cases.length} cases ` +
+      `ipcs parity: ${comparisons} comparisons with /usr/bin/ipcs over ${folders.cases.length} cases ` +
         `(${inproc} in-process, ${spawned} as \`svipc ipcs\` and ${spawned} through the ipcs link), ` +
-        `${mismatches.length} mismatches, namespace script ${Math.round(scriptResult.ms)} ms`,
+        `${mismatches.length} mismatches, namespace script ${Math.round(folders.result.ms)} ms`,
     );
     expect(mismatches).toEqual([]);
     expect(comparisons).toBeGreaterThan(MOUNTS ? 400 : 300);
@@ -387,7 +324,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
 
   it('the interesting states are really there (dest, locked, long names, waiters, fallbacks)', () => {
     const find = (phase: string, args: string[]) =>
-      cases.find((c) => c.phase === phase && c.args.join(' ') === args.join(' '))!.ref.out;
+      folders.cases.find((c) => c.phase === phase && c.args.join(' ') === args.join(' '))!.ref.out;
     const list = find('a', []);
     expect(list).toContain(' dest   locked\n');
     expect(list).toContain(' dest         \n');
@@ -395,7 +332,7 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     expect(list).toContain(' 4242 ');
     expect(find('a', ['-s', '-i', '0'])).toMatch(/^0 +0 +1 +0 +\d+ *\n1 +5 +0 +1 /m);
     expect(find('a', ['-q', '-t'])).toContain('Not set');
-    expect(cases.find((c) => c.phase === 'f' && c.args.join(' ') === '-s -i 0')!.ref.err).toBe(
+    expect(folders.cases.find((c) => c.phase === 'f' && c.args.join(' ') === '-s -i 0')!.ref.err).toBe(
       'ipcs: semctl(GETVAL) failed: Permission denied\n',
     );
     expect(find('f', ['-q', '-i', '1'])).toContain('qbytes=0\t');
@@ -412,15 +349,15 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
   it('--json output of every mode validates against schema/ipcs.schema.json', () => {
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/ipcs.schema.json'), 'utf8'));
     const validator = new SchemaValidator(schema);
-    const files = readdirSync(work).filter((f) => f.startsWith('json-') && f.endsWith('.json'));
+    const files = readdirSync(folders.work).filter((f) => f.startsWith('json-') && f.endsWith('.json'));
     expect(files.length).toBe(Object.keys(JSON_RUNS).length + (MOUNTS ? 3 : 0));
     for (const f of files) {
-      const doc = JSON.parse(readFileSync(join(work, f), 'utf8'));
+      const doc = JSON.parse(readFileSync(join(folders.work, f), 'utf8'));
       expect([f, validator.validate(doc)]).toEqual([f, []]);
     }
-    const list = JSON.parse(readFileSync(join(work, 'json-list.json'), 'utf8'));
+    const list = JSON.parse(readFileSync(join(folders.work, 'json-list.json'), 'utf8'));
     const refLines = (args: string[]) =>
-      cases
+      folders.cases
         .find((c) => c.phase === 'a' && c.args.join(' ') === args.join(' '))!
         .ref.out.split('\n')
         .filter((l) => l.startsWith('0x')).length;
@@ -428,17 +365,17 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
     expect(list.segments).toHaveLength(refLines(['-m']));
     expect(list.semaphores).toHaveLength(refLines(['-s']));
     expect(list.segments.filter((s: { dest: boolean }) => s.dest)).toHaveLength(2);
-    const sem = JSON.parse(readFileSync(join(work, 'json-id-sem.json'), 'utf8'));
+    const sem = JSON.parse(readFileSync(join(folders.work, 'json-id-sem.json'), 'utf8'));
     expect(sem.object.elements.map((e: { value: number }) => e.value)).toEqual([0, 5, 0]);
     expect(sem.object.elements[0].ncount).toBe(1);
-    const missing = JSON.parse(readFileSync(join(work, 'json-id-missing.json'), 'utf8'));
+    const missing = JSON.parse(readFileSync(join(folders.work, 'json-id-missing.json'), 'utf8'));
     expect(missing.object).toBeNull();
-    expect(readFileSync(join(work, 'json-id-missing.err'), 'utf8')).toBe('ipcs: id 99 not found\n');
+    expect(readFileSync(join(folders.work, 'json-id-missing.err'), 'utf8')).toBe('ipcs: id 99 not found\n');
     if (!MOUNTS) return;
-    const fallback = JSON.parse(readFileSync(join(work, 'json-fallback-list.json'), 'utf8'));
+    const fallback = JSON.parse(readFileSync(join(folders.work, 'json-fallback-list.json'), 'utf8'));
     expect(fallback.segments[0].rss).toBeNull();
     expect(fallback.segments[0].cgid).toBe(4646); // the true value, not util-linux's quirk
-    const limits = JSON.parse(readFileSync(join(work, 'json-fallback-limits.json'), 'utf8'));
+    const limits = JSON.parse(readFileSync(join(folders.work, 'json-fallback-limits.json'), 'utf8'));
     expect(limits.queues.source).toBe('ipc_info');
   });
 });

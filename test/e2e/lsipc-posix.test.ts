@@ -6,15 +6,15 @@
 // lists; commands/lsipc.js runs them in-process (one node for all), a spread also as
 // `svipc lsipc` processes. Where 2.42.2 is plainly wrong svipc differs on purpose
 // (svipc-lsipc(1), DECIDED DIFFERENCES): those cases are checked for svipc's answer instead.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LSIPC_COLUMNS_POSIX } from '../../src/render/lsipc-columns.js';
 import { canPosixNamespace, inPosixNamespace, POSIX_NS_SKIP_REASON } from '../helpers/posix-ns.js';
 import { buildPeer, CC_SKIP_REASON, hasCompiler, publicRoot, ROOT } from '../helpers/run.js';
+import { type Case, NEW_CASE, useCaseFolders } from './case-folders.js';
 import { sh } from './ipcs-setup.js';
-import { BATCH_JS, type Case, expectEveryCase, expectInprocAsRef, readCases } from './lsipc-harness.js';
+import { BATCH_JS, expectEveryCase, expectInprocAsRef, FORMATS, LISTING_EXTRAS } from './lsipc-harness.js';
 
 const REF_DIR = '/work/shared/reference/util-linux-2.42.2';
 const HAVE_REF = existsSync(join(REF_DIR, 'lsipc'));
@@ -48,16 +48,11 @@ set +e
 `;
 
 /** case_run [--spawn] ARGS...: ref.* from 2.42.2's lsipc (named lsipc), svipc.* when spawned. */
-const CASE_FUNCTIONS = String.raw`
-N=0
-PHASE=a
+const CASE_FUNCTIONS = `${NEW_CASE}
 case_run() {
-  local spawn=0
+  local spawn=0 d
   if [ "$1" = --spawn ]; then spawn=1; shift; fi
-  N=$((N + 1))
-  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
-  mkdir -p "$d"
-  printf '%s\0' "$@" > "$d/args"
+  new_case "$@"
   echo "$PHASE" > "$d/phase"
   (cd / && PATH="$REF_DIR:/usr/bin:/bin" lsipc "$@" > "$d/ref.out" 2> "$d/ref.err"; echo $? > "$d/ref.rc")
   if [ $spawn = 1 ]; then
@@ -68,16 +63,8 @@ batch() { "$NODE" "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
 `;
 
 const KINDS = [['-M'], ['-Q'], ['-S'], ['-g', '-Q'], ['-g', '-M'], ['-g', '-S'], ['-Q', '-g']];
-const FORMATS = [[], ['-J'], ['-e'], ['-n'], ['-r'], ['-l']];
 const EXTRAS = [
-  [],
-  ['-b'],
-  ['-P'],
-  ['-c'],
-  ['-t'],
-  ['-y'],
-  ['--noheadings'],
-  ['--notruncate'],
+  ...LISTING_EXTRAS,
   ['--time-format=iso'],
   ['--time-format=full'],
   ['-b', '-y', '--noheadings', '-c'],
@@ -206,47 +193,40 @@ const DIFFERENT: { why: string; match: (c: Case) => boolean; check: (c: Case) =>
 ];
 
 describe.skipIf(!RUNNABLE)('lsipc POSIX options: parity with util-linux 2.42.2 (private namespace)', () => {
-  let work: string;
-  let cases: Case[] = [];
   let plan: Plan;
-  let result: { code: number | null; stderr: string };
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'svipc-lsipc-posix-'));
-    writeFileSync(join(work, 'batch.mjs'), BATCH_JS);
-    plan = buildScript();
-    writeFileSync(join(work, 'script.sh'), ['set -u', 'cd /', OBJECTS, ...plan.lines].join('\n'));
-    const r = await inPosixNamespace('bash', [join(work, 'script.sh')], {
-      env: {
-        W: work,
-        ROOT_DIR: ROOT,
-        REF_DIR,
-        SVIPC: join(ROOT, 'bin/svipc'),
-        NODE: process.execPath,
-        PEER: buildPeer('posix-peer'),
-        LC_ALL: 'C',
-        TZ: 'UTC',
-      },
-      timeoutMs: 280_000,
-    });
-    result = { code: r.code, stderr: r.stderr };
-    cases = readCases(work, r);
-  }, 300_000);
-
-  afterAll(() => {
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
+  const folders = useCaseFolders(
+    'svipc-lsipc-posix-',
+    { 'batch.mjs': BATCH_JS },
+    (work) => {
+      plan = buildScript();
+      writeFileSync(join(work, 'script.sh'), ['set -u', 'cd /', OBJECTS, ...plan.lines].join('\n'));
+      return inPosixNamespace('bash', [join(work, 'script.sh')], {
+        env: {
+          W: work,
+          ROOT_DIR: ROOT,
+          REF_DIR,
+          SVIPC: join(ROOT, 'bin/svipc'),
+          NODE: process.execPath,
+          PEER: buildPeer('posix-peer'),
+          LC_ALL: 'C',
+          TZ: 'UTC',
+        },
+        timeoutMs: 280_000,
+      });
+    },
+    300_000,
+  );
   it('ran every case, on objects 2.42.2 sees', () => {
-    expectEveryCase(result, cases, plan.counts);
-    const byArgs = (a: string) => cases.find((c) => c.args.join(' ') === a)!;
+    expectEveryCase(folders.result, folders.cases, plan.counts);
+    const byArgs = (a: string) => folders.cases.find((c) => c.args.join(' ') === a)!;
     expect(byArgs('-M -r').ref.out).toContain('sp\\x20ace"$q\\x5cx\\xc3\\xa9 ');
     expect(byArgs('-Q').ref.out).toMatch(/\/q1 .* 2019-Dec31 +7B 2\n/);
     expect(byArgs('-S').ref.out).toMatch(/s2 +rw-r----- +root Jan02 +7\n/);
     expect(byArgs('-M').ref.out).toMatch(/other +rw------- +4242 /);
     expect(byArgs('-g -Q').ref.out).toContain('MQUMNI');
     expect(byArgs('-Q').ref.err + byArgs('-M').ref.err).toBe('');
-    const compared = cases.length - cases.filter((c) => DIFFERENT.some((d) => d.match(c))).length;
+    const compared =
+      folders.cases.length - folders.cases.filter((c) => DIFFERENT.some((d) => d.match(c))).length;
     console.log(
       `lsipc POSIX parity cases: ${compared} compared byte for byte ${JSON.stringify(plan.counts)}`,
     );
@@ -254,26 +234,26 @@ describe.skipIf(!RUNNABLE)('lsipc POSIX options: parity with util-linux 2.42.2 (
   });
 
   it('commands/lsipc.js in-process: stdout, stderr and exit code equal 2.42.2 for every case', () => {
-    expect(cases.filter((c) => !c.inproc).map((c) => c.args.join(' '))).toEqual([]);
-    expectInprocAsRef(cases.filter((c) => !DIFFERENT.some((d) => d.match(c))));
+    expect(folders.cases.filter((c) => !c.inproc).map((c) => c.args.join(' '))).toEqual([]);
+    expectInprocAsRef(folders.cases.filter((c) => !DIFFERENT.some((d) => d.match(c))));
   });
 
   it('`svipc lsipc` as a process: the same as in-process', () => {
-    const spawned = cases.filter((c) => c.svipc);
+    const spawned = folders.cases.filter((c) => c.svipc);
     expect(spawned.length).toBeGreaterThan(30);
     for (const c of spawned) expect(c.svipc, `lsipc ${c.args.join(' ')}`).toEqual(c.inproc);
   });
 
   it('the decided differences: each met, and svipc answers as svipc-lsipc(1) says', () => {
     for (const d of DIFFERENT) {
-      const met = cases.filter((c) => d.match(c));
+      const met = folders.cases.filter((c) => d.match(c));
       expect(met.length, d.why).toBeGreaterThan(0);
       for (const c of met) d.check(c);
     }
   });
 
   it('/dev/mqueue not mounted: 2.42.2 warning', () => {
-    const q = cases.find((c) => c.name.startsWith('b-') && c.args.join(' ') === '-Q')!;
+    const q = folders.cases.find((c) => c.name.startsWith('b-') && c.args.join(' ') === '-Q')!;
     expect(q.inproc!.err).toBe(
       "lsipc: /dev/mqueue does not seem to be mounted. Use 'mount -t mqueue none /dev/mqueue' to mount it.\n",
     );

@@ -7,21 +7,13 @@
 // PATH lookup names it) and commands/lsipc.js in-process (one node for all); a spread of cases
 // also runs `$SVIPC lsipc` and an `lsipc` link as processes. LC_ALL=C, TZ=UTC.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { LSIPC_COLUMNS } from '../../src/render/lsipc-columns.js';
-import {
-  buildPeer,
-  canUnshare,
-  hasCompiler,
-  inNamespace,
-  ROOT,
-  UNSHARE_SKIP_REASON,
-} from '../helpers/run.js';
-import { OBJECTS_JS, sh } from './ipcs-setup.js';
-import { BATCH_JS, type Case, expectEveryCase, expectInprocAsRef, readCases } from './lsipc-harness.js';
+import { buildPeer, canUnshare, hasCompiler, UNSHARE_SKIP_REASON } from '../helpers/run.js';
+import { NEW_CASE, runCaseScript, useCaseFolders } from './case-folders.js';
+import { OBJECTS_JS, sh, startObjects } from './ipcs-setup.js';
+import { BATCH_JS, expectEveryCase, expectInprocAsRef, FORMATS, LISTING_EXTRAS } from './lsipc-harness.js';
 
 const HAVE_LSIPC = existsSync('/usr/bin/lsipc');
 const RUNNABLE = HAVE_LSIPC && canUnshare();
@@ -37,19 +29,12 @@ const MOUNTS =
   ).status === 0;
 
 /** case_run [--spawn] [--env K=V] ARGS...: ref.* from /usr/bin/lsipc, svipc.* and link.* when spawned. */
-const CASE_FUNCTIONS = String.raw`
-N=0
-PHASE=a
-RUNAS=
+const CASE_FUNCTIONS = String.raw`${NEW_CASE}
 case_run() {
-  local spawn=0 e=SVIPC_CASE=1 has_env=0
+  local spawn=0 e=SVIPC_CASE=1 has_env=0 d
   if [ "$#" -gt 0 ] && [ "$1" = --spawn ]; then spawn=1; shift; fi
   if [ "$#" -gt 0 ] && [ "$1" = --env ]; then e=$2; has_env=1; shift 2; fi
-  N=$((N + 1))
-  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
-  mkdir -p "$d"
-  if [ -n "$RUNAS" ]; then chmod 777 "$d"; fi
-  printf '%s\0' "$@" > "$d/args"
+  new_case "$@"
   if [ $has_env = 1 ]; then printf '%s\0' "$e" > "$d/env"; fi
   echo "$PHASE" > "$d/phase"
   # Another user runs the world-readable copy (runas, test/helpers/runas.sh), and its link.
@@ -62,10 +47,8 @@ case_run() {
 }
 # stdout on /dev/full: util-linux's "write error", exit 1 (spawned only)
 case_full() {
-  N=$((N + 1))
-  local d; d=$(printf '%s/cases/%s-%04d' "$W" "$PHASE" "$N")
-  mkdir -p "$d"
-  printf '%s\0' "$@" > "$d/args"
+  local d
+  new_case "$@"
   touch "$d/inproc.rc" "$d/ref.out" "$d/svipc.out" "$d/link.out"
   (cd / && PATH=/usr/bin:/bin lsipc "$@" > /dev/full 2> "$d/ref.err"; echo $? > "$d/ref.rc")
   "$SVIPC" lsipc "$@" > /dev/full 2> "$d/svipc.err"; echo $? > "$d/svipc.rc"
@@ -75,19 +58,7 @@ batch() { $RUNAS node "$W/batch.mjs" "$ROOT_DIR/dist" "$W/cases"; }
 `;
 
 const KINDS = [[], ['-g'], ['-m'], ['-q'], ['-s'], ['-g', '-m'], ['-g', '-q'], ['-g', '-s']];
-const FORMATS = [[], ['-J'], ['-e'], ['-n'], ['-r'], ['-l']];
-const EXTRAS = [
-  [],
-  ['-b'],
-  ['-P'],
-  ['-c'],
-  ['-t'],
-  ['-y'],
-  ['--noheadings'],
-  ['--notruncate'],
-  ['-c', '-t'],
-  ['-b', '-P', '-y', '--noheadings'],
-];
+const EXTRAS = [...LISTING_EXTRAS, ['-c', '-t'], ['-b', '-P', '-y', '--noheadings']];
 /** Objects as OBJECTS_JS makes them, plus the three made by mkipc with another group. */
 const IDS: [string, number][] = [
   ['-q', 5],
@@ -243,15 +214,7 @@ function buildScript(mounts: boolean): Plan {
 
   // not root: semaphore values it may not read (semctl(GETVAL) refused), objects of others
   lines.push('PHASE=f', 'RUNAS="runas 4242:4343"');
-  const asUser = [
-    [],
-    ['-m'],
-    ['-q', '-c'],
-    ['-s', '-t'],
-    ['-s', '-i', '0'],
-    ['-s', '-i', '1'],
-    ['-s', '-i', '2'],
-  ];
+  const asUser = [[], ['-m'], ['-q', '-c'], ['-s', '-t'], ...[0, 1, 2].map((id) => ['-s', '-i', String(id)])];
   for (const [i, args] of [...asUser, ['-q', '-i', '2'], ['-m', '-i', '13', '-J']].entries()) {
     c('not-root', args, { spawn: i < 2 });
   }
@@ -271,74 +234,53 @@ function buildScript(mounts: boolean): Plan {
 }
 
 describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC namespace)', () => {
-  let work: string;
-  let cases: Case[] = [];
   let plan: Plan;
-  let result: { code: number | null; stderr: string };
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'svipc-lsipc-e2e-'));
-    writeFileSync(join(work, 'objects.mjs'), OBJECTS_JS);
-    writeFileSync(join(work, 'batch.mjs'), BATCH_JS);
-    const mkipc = hasCompiler() ? buildPeer('mkipc') : null;
-    plan = buildScript(MOUNTS);
-    const script = [
-      'set -u',
-      'cd /',
-      'chmod 755 "$W"',
-      'mkdir "$W/links" "$W/publinks" && ln -s "$SVIPC" "$W/links/lsipc"',
-      'ln -s "$SVIPC_PUBLIC_ROOT/bin/svipc" "$W/publinks/lsipc"',
-      // The creator stays alive (COMMAND), with argv bytes every format escapes its own way.
-      `node "$W/objects.mjs" "$ROOT_DIR/dist" "$W/ready" 'q"d$v\`b\\x5c é\tt' & HELPER=$!`,
-      "trap 'kill -9 $HELPER 2>/dev/null' EXIT",
-      'for i in $(seq 200); do [ -e "$W/ready" ] && break; sleep 0.05; done',
-      '[ -e "$W/ready" ] || { echo "object helper did not start" >&2; exit 3; }',
-      // objects whose creator group differs from its user (util-linux's CGID quirk)
-      mkipc
-        ? `setpriv --regid=4343 --clear-groups ${mkipc} shm:0x7777:100:0640 sem:0x7778:1:0600 msg:0x7779:0600`
-        : 'setpriv --regid=4343 --clear-groups "$SVIPC" ipcmk -M 100 -Q -S 1 > /dev/null',
-      ...plan.lines,
-    ].join('\n');
-    writeFileSync(join(work, 'script.sh'), script);
-    const command = MOUNTS
-      ? 'exec unshare --mount --propagation private bash "$W/script.sh"'
-      : 'exec bash "$W/script.sh"';
-    const r = await inNamespace(command, {
-      env: { W: work, ROOT_DIR: ROOT, LC_ALL: 'C', TZ: 'UTC' },
-      timeoutMs: 280_000,
-    });
-    result = { code: r.code, stderr: r.stderr };
-    cases = readCases(work, r);
-  }, 300_000);
-
-  afterAll(() => {
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  const folders = useCaseFolders(
+    'svipc-lsipc-e2e-',
+    { 'objects.mjs': OBJECTS_JS, 'batch.mjs': BATCH_JS },
+    (work) => {
+      const mkipc = hasCompiler() ? buildPeer('mkipc') : null;
+      plan = buildScript(MOUNTS);
+      const script = [
+        'mkdir "$W/links" "$W/publinks" && ln -s "$SVIPC" "$W/links/lsipc"',
+        'ln -s "$SVIPC_PUBLIC_ROOT/bin/svipc" "$W/publinks/lsipc"',
+        // The creator stays alive (COMMAND), with argv bytes every format escapes its own way.
+        ...startObjects(` 'q"d$v\`b\\x5c é\tt'`),
+        // objects whose creator group differs from its user (util-linux's CGID quirk)
+        mkipc
+          ? `setpriv --regid=4343 --clear-groups ${mkipc} shm:0x7777:100:0640 sem:0x7778:1:0600 msg:0x7779:0600`
+          : 'setpriv --regid=4343 --clear-groups "$SVIPC" ipcmk -M 100 -Q -S 1 > /dev/null',
+        ...plan.lines,
+      ];
+      return runCaseScript(work, script, MOUNTS, 280_000);
+    },
+    300_000,
+  );
 
   it('ran every case', () => {
-    const total = expectEveryCase(result, cases, plan.counts);
+    const total = expectEveryCase(folders.result, folders.cases, plan.counts);
     // the count the issue asks for, by group
     console.log(`lsipc parity cases: ${total} ${JSON.stringify(plan.counts)}`);
     expect(total).toBeGreaterThan(1000);
   });
 
   it('the objects are there and the output is not trivial', () => {
-    const m = cases.find((c) => c.args.join(' ') === '-m')!;
+    const m = folders.cases.find((c) => c.args.join(' ') === '-m')!;
     expect(m.ref.out.split('\n').length).toBeGreaterThan(16);
     expect(m.ref.out).toContain('dest,locked');
-    const raw = cases.find((c) => c.args.join(' ') === '-m -r')!;
+    const raw = folders.cases.find((c) => c.args.join(' ') === '-m -r')!;
     expect(raw.ref.out).toContain('\\x20q"d$v`b\\x5cx5c\\x20\\xc3\\xa9\\x09t');
   });
 
   it('commands/lsipc.js in-process: stdout, stderr and exit code equal /usr/bin/lsipc for every case', () => {
-    const compared = cases.filter((c) => existsSync(join(work, 'cases', c.name, 'phase')));
+    const compared = folders.cases.filter((c) => c.phase !== undefined);
     expect(compared.filter((c) => c.ref.err.includes('semctl(GETVAL) failed')).length).toBeGreaterThan(0);
     expect(compared.filter((c) => !c.inproc).map((c) => c.args.join(' '))).toEqual([]);
     expectInprocAsRef(compared);
   });
 
   it('`svipc lsipc` and an `lsipc` link as processes: the same, the link name in messages', () => {
-    const spawned = cases.filter((c) => c.svipc);
+    const spawned = folders.cases.filter((c) => c.svipc);
     expect(spawned.length).toBeGreaterThan(40);
     for (const c of spawned) {
       const label = `lsipc ${c.args.join(' ')}`;
@@ -350,7 +292,7 @@ describe.skipIf(!RUNNABLE)('lsipc parity with util-linux 2.38.1 (private IPC nam
   });
 
   it('a full disk is a write error, exit 1', () => {
-    const full = cases.filter((c) => !existsSync(join(work, 'cases', c.name, 'phase')));
+    const full = folders.cases.filter((c) => c.phase === undefined);
     expect(full.length).toBe(2);
     for (const c of full) {
       expect(c.ref.err).toBe('lsipc: write error: No space left on device\n');

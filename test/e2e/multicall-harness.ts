@@ -6,7 +6,9 @@
 //   link        ipcmk|ipcrm found first on PATH in $SVIPC_LINKS (links to bin/svipc)
 // A case is bash: `setup` (its output is dropped), then `cmd`, where `ipcmk` and `ipcrm` are
 // functions that call the variant under test; `mk` makes objects with chosen keys (see
-// test/peers/mkipc.c) and `state` prints the namespace's objects.
+// test/peers/mkipc.c) and `state` prints the namespace's objects. The case loop and its
+// readers (caseFunctions, caseLoop, caseOutputs), nobodyFunction and sysvStateLines serve the
+// POSIX ipcmk/ipcrm suite (ipcmk-posix.test.ts) too.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,19 +46,95 @@ function defineTools(variant: Variant): string {
   }).join('\n');
 }
 
-// /proc/sysvipc columns: shm key shmid perms size cpid lpid nattch uid gid cuid cgid ...
-// msg key msqid perms cbytes qnum ...; sem key semid perms nsems uid gid ...
+/** Where a field stands in /proc/sysvipc/shm, msg and sem (awk's $N). */
+const PROC_SYSVIPC_COLUMNS = {
+  shm: { key: 1, id: 2, perms: 3, size: 4, nattch: 7, uid: 8 },
+  msg: { key: 1, id: 2, perms: 3, qnum: 5, uid: 8 },
+  sem: { key: 1, id: 2, perms: 3, nsems: 4, uid: 5 },
+} as const;
+type Fields<K extends keyof typeof PROC_SYSVIPC_COLUMNS> =
+  readonly (keyof (typeof PROC_SYSVIPC_COLUMNS)[K])[];
+
+/**
+ * bash lines printing each System V object of the namespace, one line each: `shm FIELD=value
+ * ...` with the fields asked for each kind, in that order (segments, then queues, then sets).
+ */
+export function sysvStateLines(fields: {
+  shm: Fields<'shm'>;
+  msg: Fields<'msg'>;
+  sem: Fields<'sem'>;
+}): string {
+  const line = <K extends keyof typeof PROC_SYSVIPC_COLUMNS>(kind: K, names: Fields<K>) => {
+    const columns: Record<string, number> = PROC_SYSVIPC_COLUMNS[kind];
+    const printed = names.map(
+      (f, i) => `"${i === 0 ? `${kind} ` : ' '}${String(f)}=" $${columns[String(f)]}`,
+    );
+    return `  awk 'NR>1 {print ${printed.join(' ')}}' /proc/sysvipc/${kind}`;
+  };
+  return [line('shm', fields.shm), line('msg', fields.msg), line('sem', fields.sem)].join('\n');
+}
+
 const STATE = `state() {
-  awk 'NR>1 {print "shm id=" $2 " key=" $1 " perms=" $3 " size=" $4 " nattch=" $7 " uid=" $8}' /proc/sysvipc/shm
-  awk 'NR>1 {print "msg id=" $2 " key=" $1 " perms=" $3 " qnum=" $5 " uid=" $8}' /proc/sysvipc/msg
-  awk 'NR>1 {print "sem id=" $2 " key=" $1 " perms=" $3 " nsems=" $4 " uid=" $5}' /proc/sysvipc/sem
+${sysvStateLines({
+  shm: ['id', 'key', 'perms', 'size', 'nattch', 'uid'],
+  msg: ['id', 'key', 'perms', 'qnum', 'uid'],
+  sem: ['id', 'key', 'perms', 'nsems', 'uid'],
+})}
 }`;
 
-// `nobody CMD...`: run a case's command (the tool functions included) as uid/gid 65534,
-// through the helpers' `runas` (the world-readable copy of svipc and of the peers).
-const NOBODY = String.raw`nobody() {
-  runas 65534:65534 bash -c "$(declare -f ipcmk ipcrm mk state); \"\$@\"" nobody "$@"
+/**
+ * bash: `nobody CMD...` runs a case's command as uid/gid 65534, through the helpers' `runas`
+ * (the world-readable copy of svipc and of the peers), the bash `functions` (names) along.
+ */
+export function nobodyFunction(functions: string): string {
+  return String.raw`nobody() {
+  runas 65534:65534 bash -c "$(declare -f ${functions}); \"\$@\"" nobody "$@"
 }`;
+}
+
+/** bash functions case_0 ... case_N: each runs its case's `setup` (output dropped), then `cmd`. */
+export function caseFunctions(cases: readonly { setup?: string; cmd: string }[]): string[] {
+  return cases.map((c, i) => `case_${i}() {\n  { ${c.setup ?? ':'}\n  } >/dev/null 2>&1\n  ${c.cmd}\n}`);
+}
+
+/**
+ * bash: for each of `count` cases, `runOne` (bash, $i the case's number) leaves the case's out,
+ * err, rc and state in the folder `dir`; each is printed framed for caseOutputs to read.
+ */
+export function caseLoop(dir: string, count: number, runOne: string): string {
+  return `D=${dir}
+for i in $(seq 0 ${count - 1}); do
+  ${runOne}
+  printf '\\001case %s\\n' "$i"
+  for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
+done`;
+}
+
+/**
+ * What caseLoop printed: each case's out, err, rc (a number) and state; unless there are
+ * `count`, throws "`what`N results for M cases".
+ */
+export function caseOutputs(
+  stdout: string,
+  count: number,
+  what = '',
+): { out: string; err: string; rc: number; state: string }[] {
+  const outcomes = stdout
+    .split(`${SOH}case `)
+    .slice(1)
+    .map((block) => {
+      // After the case number, SOH-led sections: "out\n...", "err\n...", "rc\n...", "state\n...".
+      const sections = new Map<string, string>();
+      for (const part of block.split(SOH).slice(1)) {
+        const nl = part.indexOf('\n');
+        sections.set(part.slice(0, nl), part.slice(nl + 1));
+      }
+      const get = (name: string) => sections.get(name) ?? '';
+      return { out: get('out'), err: get('err'), rc: Number(get('rc').trim()), state: get('state') };
+    });
+  if (outcomes.length !== count) throw new Error(`${what}${outcomes.length} results for ${count} cases`);
+  return outcomes;
+}
 
 function mkFunction(mkipc: string | null): string {
   // By $SVIPC_ROOT, which `runas` points at the world-readable copy (buildPeer put it there).
@@ -88,39 +166,21 @@ function mkipc(): string | null {
 export async function runCases(cases: readonly Case[], variant: Variant): Promise<Outcome[]> {
   const dir = mkdtempSync(join(tmpdir(), `svipc-parity-${variant}-`));
   try {
-    const lib = [defineTools(variant), STATE, mkFunction(mkipc()), NOBODY];
-    cases.forEach((c, i) => {
-      lib.push(`case_${i}() {\n  { ${c.setup ?? ':'}\n  } >/dev/null 2>&1\n  ${c.cmd}\n}`);
-    });
-    writeFileSync(join(dir, 'lib.sh'), `${lib.join('\n')}\n`);
-    const script = `D=${dir}
-for i in $(seq 0 ${cases.length - 1}); do
-  unshare --ipc bash -c ". $D/lib.sh; case_$i >$D/out 2>$D/err; echo \\$? >$D/rc; state >$D/state"
-  printf '\\001case %s\\n' "$i"
-  for f in out err rc state; do printf '\\001%s\\n' "$f"; cat "$D/$f"; done
-done`;
+    const lib = [defineTools(variant), STATE, mkFunction(mkipc()), nobodyFunction('ipcmk ipcrm mk state')];
+    writeFileSync(join(dir, 'lib.sh'), `${[...lib, ...caseFunctions(cases)].join('\n')}\n`);
+    const script = caseLoop(
+      dir,
+      cases.length,
+      'unshare --ipc bash -c ". $D/lib.sh; case_$i >$D/out 2>$D/err; echo \\$? >$D/rc; state >$D/state"',
+    );
     const r = await inNamespace(script, { timeoutMs: 300_000 }); // a loaded 2-core machine needs ~200 s
     if (r.code !== 0) throw new Error(`parity script (${variant}) failed: ${r.code}\n${r.stderr}`);
-    const outcomes: Outcome[] = [];
-    for (const block of r.stdout.split(`${SOH}case `).slice(1)) {
-      // After the case number, SOH-led sections: "out\n...", "err\n...", "rc\n...", "state\n...".
-      const sections = new Map<string, string>();
-      for (const part of block.split(SOH).slice(1)) {
-        const nl = part.indexOf('\n');
-        sections.set(part.slice(0, nl), part.slice(nl + 1));
-      }
-      const get = (name: string) => sections.get(name) ?? '';
-      outcomes.push({
-        stdout: get('out'),
-        stderr: get('err'),
-        code: Number(get('rc').trim()),
-        state: get('state'),
-      });
-    }
-    if (outcomes.length !== cases.length) {
-      throw new Error(`parity script (${variant}): ${outcomes.length} results for ${cases.length} cases`);
-    }
-    return outcomes;
+    return caseOutputs(r.stdout, cases.length, `parity script (${variant}): `).map((o) => ({
+      stdout: o.out,
+      stderr: o.err,
+      code: o.rc,
+      state: o.state,
+    }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

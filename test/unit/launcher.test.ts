@@ -32,25 +32,14 @@ describe('launcher', () => {
   });
 
   describe('svipc help', () => {
-    it.each([
-      [
-        ['help', 'ftok'],
-        ['ftok', '--help'],
-      ],
-      [
-        ['help', 'who'],
-        ['who', '--help'],
-      ],
-      [
-        ['help', 'msg', 'create'],
-        ['msg', 'create', '--help'],
-      ],
-      [
-        ['help', 'ipcs'],
-        ['ipcs', '--help'],
-      ],
-      [['help'], ['--help']],
-    ])('svipc %j is svipc %j (exit 0, on stdout)', async (asked, same) => {
+    // `svipc help CMD...` against `svipc CMD... --help`: a command, a subcommand, a drop-in, none
+    const commands = [['ftok'], ['who'], ['msg', 'create'], ['ipcs'], []];
+    it.each(
+      commands.map((cmd) => [
+        ['help', ...cmd],
+        [...cmd, '--help'],
+      ]),
+    )('svipc %j is svipc %j (exit 0, on stdout)', async (asked, same) => {
       const [a, b] = await Promise.all([svipc(asked), svipc(same)]);
       expect(a.stderr).toBe('');
       expect(a.code).toBe(0);
