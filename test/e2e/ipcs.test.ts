@@ -284,9 +284,9 @@ describe.skipIf(!RUNNABLE)('ipcs parity with util-linux 2.38.1 (private IPC name
           buildScript(MOUNTS),
         ],
         MOUNTS,
-        170_000,
+        280_000,
       ),
-    180_000,
+    300_000,
   );
 
   it('the namespace script ran to the end', () => {
