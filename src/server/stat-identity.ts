@@ -26,7 +26,7 @@ import type { IpcPerm, MsqidDs } from '../ipc/index.js';
 import { fn } from '../ipc/libc.js';
 
 /** CAP_IPC_OWNER: bypasses System V IPC permission checks. */
-const CAP_IPC_OWNER = 15n;
+const CAP_IPC_OWNER = 15;
 
 export interface Creds {
   pid: number;
@@ -119,22 +119,11 @@ export function credsOf(pid: number): Creds | null {
   } catch {
     return null;
   }
-  // Called for every request: plain string scanning, no regular expressions.
-  const field = (name: string): string | undefined => {
-    const at = text.indexOf(`\n${name}:\t`);
-    if (at < 0) return undefined;
-    const start = at + name.length + 3;
-    const end = text.indexOf('\n', start);
-    return text.slice(start, end < 0 ? undefined : end);
-  };
-  const ids = (name: string) => {
-    const v = field(name);
-    return v === undefined || v === '' ? [] : v.trim().split(/\s+/).map(Number);
-  };
-  const uid = ids('Uid');
-  const gid = ids('Gid');
-  const cap = field('CapEff');
-  const state = field('State');
+  // Called for every request: plain string scanning, no regular expressions, no BigInt.
+  const uid = ids(text, 'Uid');
+  const gid = ids(text, 'Gid');
+  const cap = field(text, 'CapEff');
+  const state = field(text, 'State');
   if (uid.length < 4 || gid.length < 4 || cap === undefined) return null;
   // A zombie has no credentials worth trusting (it cannot be waiting for an answer).
   if (state === undefined || state.startsWith('Z') || state.startsWith('X')) return null;
@@ -144,9 +133,49 @@ export function credsOf(pid: number): Creds | null {
     egid: gid[1]!,
     fsuid: uid[3]!,
     fsgid: gid[3]!,
-    groups: ids('Groups'),
-    ipcOwner: ((BigInt(`0x${cap.trim()}`) >> CAP_IPC_OWNER) & 1n) === 1n,
+    groups: ids(text, 'Groups'),
+    ipcOwner: hasCapability(cap.trim(), CAP_IPC_OWNER),
   };
+}
+
+/** The value of `name:\t...` in /proc/PID/status text (not the first line), to its line's end. */
+function field(text: string, name: string): string | undefined {
+  const at = text.indexOf(`\n${name}:\t`);
+  if (at < 0) return undefined;
+  const start = at + name.length + 3;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? undefined : end);
+}
+
+/** A field of whitespace-separated decimal numbers (Uid, Gid, Groups); [] when absent or empty. */
+function ids(text: string, name: string): number[] {
+  const v = field(text, name);
+  const out: number[] = [];
+  if (v === undefined) return out;
+  let n = 0;
+  let inNumber = false;
+  for (let i = 0; i <= v.length; i++) {
+    const c = i < v.length ? v.charCodeAt(i) : 32;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (inNumber) out.push(n);
+      inNumber = false;
+      n = 0;
+    } else {
+      // Anything but a digit makes the number NaN (as Number() would).
+      n = c >= 48 && c <= 57 ? n * 10 + (c - 48) : Number.NaN;
+      inNumber = true;
+    }
+  }
+  return out;
+}
+
+/** Whether bit `bit` is set in a capability set shown in hex (CapEff: 16 hex digits). */
+export function hasCapability(hex: string, bit: number): boolean {
+  const at = hex.length - 1 - (bit >> 2);
+  if (at < 0) return false;
+  const digit = Number.parseInt(hex[at]!, 16);
+  if (Number.isNaN(digit)) throw new SyntaxError(`not a capability set: ${hex}`);
+  return ((digit >> (bit & 3)) & 1) === 1;
 }
 
 /** msgrcv's syscall number, as /proc/PID/task/TID/syscall shows it. */
@@ -155,10 +184,11 @@ const SYS_MSGRCV = process.arch === 'arm64' ? 188 : 70;
 /**
  * The processes blocked in msgrcv right now, by queue id, from /proc/PID/task/TID/syscall
  * (readable for the processes this one may ptrace: all of them for root), in this process's
- * IPC namespace only; `among`: only these pids. Both the lecture's
- * client and svipc's wait there on their reply queue after sending a request.
+ * IPC namespace only; `among`: only these pids (those of them that are gone are added to
+ * `gone`). Both the lecture's client and svipc's wait there on their reply queue after
+ * sending a request.
  */
-export function blockedReaders(among?: Iterable<number>): Map<number, number[]> {
+export function blockedReaders(among?: Iterable<number>, gone?: Set<number>): Map<number, number[]> {
   const out = new Map<number, number[]>();
   let pids: string[];
   let ns: string;
@@ -172,7 +202,8 @@ export function blockedReaders(among?: Iterable<number>): Map<number, number[]> 
     // Queue ids are per IPC namespace: a process of another one waits on another queue.
     try {
       if (readlinkSync(`/proc/${pid}/ns/ipc`) !== ns) continue;
-    } catch {
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') gone?.add(Number(pid));
       continue;
     }
     let tids: string[];

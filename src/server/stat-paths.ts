@@ -147,6 +147,22 @@ export class PathPolicy {
   }
 
   /**
+   * The size stat(2) gives for a requested path, as `client`: what a stat request answers.
+   * Unconfined and acting as the client, a plain stat (no BigInt for every field), again in
+   * BigInt when the size is past 2^53 (a sparse file): the same value as stat().size.
+   */
+  size(path: string, client: Client): number | bigint {
+    if (this.root !== null || !(client.act.isSelf(client.creds) || client.act.able))
+      return this.stat(path, client).size;
+    try {
+      const size = asClient(client, () => statSync(this.locate(path)).size);
+      return Number.isSafeInteger(size) ? size : this.stat(path, client).size;
+    } catch (e) {
+      throw new PathError(errnoOf(e));
+    }
+  }
+
+  /**
    * Open a regular file for content serving, as `client` (the open itself is synchronous, on
    * this thread, with the client's identity). Throws PathError.
    */

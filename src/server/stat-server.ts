@@ -62,8 +62,16 @@ import {
   SenderTracker,
 } from './stat-identity.js';
 import { type Client, PathError, PathPolicy } from './stat-paths.js';
-import { QueueLook, replyQueueState, Spin } from './stat-spin.js';
-import { ContentStreams, lostWhy, trySend } from './stat-streams.js';
+import {
+  QueueLook,
+  type QueueState,
+  type ReplyQueueState,
+  RequestIn,
+  replyQueueState,
+  Spin,
+  sendSize,
+} from './stat-spin.js';
+import { ContentStreams, lostWhy, type SendResult, trySend } from './stat-streams.js';
 
 const osErrno = osConstants.errno;
 
@@ -103,6 +111,8 @@ export interface ServerCounters {
   repliesLost: number;
   /** Well-formed requests refused: unknown sender, a reply queue it may not use. */
   refused: number;
+  /** Scans of all of /proc for a client waiting on its reply queue (a sender not known). */
+  scans: number;
 }
 
 /** --replace found a queue it cannot prove is a stat server's of this user: nothing removed. */
@@ -162,7 +172,13 @@ class WarnLimiter {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class StatServer {
-  readonly counters: ServerCounters = { requests: 0, malformed: 0, repliesLost: 0, refused: 0 };
+  readonly counters: ServerCounters = {
+    requests: 0,
+    malformed: 0,
+    repliesLost: 0,
+    refused: 0,
+    scans: 0,
+  };
   /** Set when --replace removed an existing queue: its id. */
   readonly replacedId: number | null;
   private readonly paths: PathPolicy;
@@ -173,6 +189,10 @@ export class StatServer {
   private readonly senders = new SenderTracker();
   private readonly look: QueueLook;
   private readonly spin = new Spin();
+  /** Untraced: requests are taken into one buffer (stat-spin.ts); traced, through the queue. */
+  private readonly in: RequestIn | null;
+  /** The look that ended the last spin (it found a request): the first look of the batch. */
+  private spun: QueueState | null = null;
   /** Processes blocked in msgrcv, by queue (a scan of /proc), and when it was made. */
   private readers: Map<number, number[]> | null = null;
   private readersAt = Number.NEGATIVE_INFINITY;
@@ -183,6 +203,9 @@ export class StatServer {
   private deferred = 0;
   private stopping = false;
   private removed = false;
+  /** Requests served since the event loop last had a turn, and when it had it. */
+  private sinceTurn = 0;
+  private turnAt = 0;
 
   private constructor(
     readonly queue: MessageQueue,
@@ -193,6 +216,7 @@ export class StatServer {
     this.replacedId = replacedId;
     this.paths = paths;
     this.look = new QueueLook(queue.id, opts.trace?.detail);
+    this.in = opts.trace === undefined ? new RequestIn(queue.id, REQ_SIZ + 1) : null;
     this.limiter = new WarnLimiter(opts.warningsPerSecond ?? 20, opts.log);
     this.msgmax = MessageQueue.limits().msgmax;
     this.streams = new ContentStreams({
@@ -284,23 +308,29 @@ export class StatServer {
             if (!isIpcError(e, 'E2BIG')) this.failed(e);
           }
           this.spin.woke();
+          this.turned();
         }
         // Take what is there synchronously, each after a look at msg_qnum and msg_lspid
         // (the look also says when the queue is empty: no msgrcv that fails with ENOMSG).
-        // Every 32 give the event loop a turn (timers, file reads, the stream pump).
+        // The event loop (timers, file reads, the stream pump) gets a turn every 32 requests
+        // or every millisecond, and whenever the server waits on a pool thread.
         let served = 0;
-        for (; served < 32 && !this.stopping; served++) {
+        while (!this.stopping) {
           let msg: Message | null;
           try {
-            const ds = this.look.look();
+            const ds = this.spun ?? this.look.look();
+            this.spun = null;
             this.senders.look(ds);
             if (ds.qnum === 0) break;
-            msg = this.queue.receive({
-              maxSize: REQ_SIZ + 1,
-              noerror: true,
-              nowait: true,
-              trace: this.opts.trace?.detail,
-            });
+            msg =
+              this.in !== null
+                ? this.in.take()
+                : this.queue.receive({
+                    maxSize: REQ_SIZ + 1,
+                    noerror: true,
+                    nowait: true,
+                    trace: this.opts.trace?.detail,
+                  });
           } catch (e) {
             this.failed(e);
           }
@@ -308,9 +338,10 @@ export class StatServer {
           // The lecture's msgrcv(srv_id, &req, REQ_SIZ, 0, 0), however svipc waited for it.
           this.queue.traceReceived(msg, { maxSize: REQ_SIZ });
           this.handleSafely(msg, this.senders.next());
+          served++;
+          if (++this.sinceTurn >= 32 || performance.now() - this.turnAt >= 1) await this.turn();
         }
         this.spin.served(served);
-        await yieldToLoop();
       }
     } catch (e) {
       if (!(e instanceof StoppedSignal)) throw e;
@@ -327,12 +358,28 @@ export class StatServer {
   /** Spin (stat-spin.ts) until a request is in the queue; false when none came in time. */
   private spinForRequest(): boolean {
     return this.spin.run(() => {
+      let ds: QueueState;
       try {
-        return this.look.look().qnum > 0;
+        ds = this.look.look();
       } catch (e) {
         return this.failed(e);
       }
+      if (ds.qnum === 0) return false;
+      this.spun = ds;
+      return true;
     });
+  }
+
+  /** Give the event loop a turn. */
+  private async turn(): Promise<void> {
+    await yieldToLoop();
+    this.turned();
+  }
+
+  /** The event loop had a turn (a yield, or a wait on a pool thread). */
+  private turned(): void {
+    this.sinceTurn = 0;
+    this.turnAt = performance.now();
   }
 
   /** A failed call on the request queue: it was removed (QueueRemovedError), or rethrow. */
@@ -390,7 +437,7 @@ export class StatServer {
       return;
     }
     const reply = new MessageQueue(req.cliId, { trace: this.opts.trace, describe: describeResponse });
-    let ds: { perm: IpcPerm; qbytes: number } | null = null;
+    let ds: ReplyQueueState | null = null;
     let perm: IpcPerm | null = null;
     try {
       ds = replyQueueState(req.cliId, this.opts.trace?.detail);
@@ -416,7 +463,7 @@ export class StatServer {
       // Several requests arrived at once (or the sender is gone): the one who waits for
       // this answer, blocked in msgrcv on the reply queue, is the client, if it alone is
       // there and could have sent the request.
-      creds = this.waitingReader(req.cliId);
+      creds = this.waitingReader(req.cliId, ds?.lrpid ?? 0);
       via = ', waiting on it';
     }
     if (creds === 'later' || (creds === null && attempt < RETRIES.length)) {
@@ -426,9 +473,11 @@ export class StatServer {
         const next = creds === 'later' ? attempt : attempt + 1;
         const delay = creds === 'later' ? this.nextScanIn() : RETRIES[attempt]!;
         this.deferred++;
+        // (A copy: the message may be a view of the receive buffer.)
+        const kept: Message = { type: msg.type, data: Buffer.from(msg.data) };
         const t = setTimeout(() => {
           this.deferred--;
-          if (!this.stopping) this.handleSafely(msg, null, next);
+          if (!this.stopping) this.handleSafely(kept, null, next);
         }, delay);
         t.unref();
         return;
@@ -470,18 +519,25 @@ export class StatServer {
 
   /**
    * The credentials of the one process blocked in msgrcv on queue `id` (all of them the same
-   * user), provided it could have written the request queue; null otherwise.
+   * user), provided it could have written the request queue; null otherwise. `lrpid`: the
+   * queue's msg_lrpid (0: none), the first process to look at.
    */
-  private waitingReader(id: number): Creds | null | 'later' {
-    // Clients send again and again: a recent sender waiting on the queue is found by reading
-    // a few files. Otherwise a scan of /proc, which costs milliseconds: one serves every
-    // request of the next 2 ms, and scans are at least 20 ms apart (a flood of such
-    // requests must not keep the server scanning).
-    let pids = blockedReaders(this.recent).get(id) ?? [];
+  private waitingReader(id: number, lrpid: number): Creds | null | 'later' {
+    // Clients send again and again: the one that received from the queue last, or a recent
+    // sender, waiting on it is found by reading a few files. Otherwise a scan of /proc, which
+    // costs milliseconds: one serves every request of the next 2 ms, and scans are at least
+    // 20 ms apart (a flood of such requests must not keep the server scanning).
+    let pids = lrpid > 0 && lrpid !== process.pid ? (blockedReaders([lrpid]).get(id) ?? []) : [];
+    if (pids.length === 0) {
+      const gone = new Set<number>();
+      pids = blockedReaders(this.recent, gone).get(id) ?? [];
+      for (const pid of gone) this.recent.delete(pid);
+    }
     if (pids.length === 0) {
       const now = performance.now();
       if (this.readers === null || now - this.readersAt > 2) {
         if (this.nextScanIn() > 0) return 'later';
+        this.counters.scans++;
         this.readers = blockedReaders();
         this.readersAt = now;
         this.scanEnded = performance.now();
@@ -520,7 +576,11 @@ export class StatServer {
   }
 
   private send(reply: MessageQueue, type: number, data: Buffer): void {
-    const r = trySend(reply, type, data);
+    this.sent(trySend(reply, type, data), reply);
+  }
+
+  /** Account for an answer's fate. */
+  private sent(r: SendResult, reply: MessageQueue): void {
     if (r !== 'sent') {
       this.counters.repliesLost++;
       this.warn(`reply lost: ${lostWhy(r, reply)}`);
@@ -536,7 +596,7 @@ export class StatServer {
     let type = RES_OK;
     let value: bigint | number;
     try {
-      value = this.paths.stat(req.path, client).size;
+      value = this.paths.size(req.path, client);
     } catch (e) {
       if (!(e instanceof PathError)) throw e;
       type = RES_ERR;
@@ -547,7 +607,8 @@ export class StatServer {
         `stat ${showPath(req.path)} for ${reply.id} (uid ${client.creds.euid}): ${type === RES_OK ? `${value} bytes` : `RES_ERR errno ${value}`}`,
       );
     }
-    this.send(reply, type, encodeSize(value));
+    if (this.in === null) this.send(reply, type, encodeSize(value));
+    else this.sent(sendSize(reply.id, type, value), reply);
   }
 
   private startContent(

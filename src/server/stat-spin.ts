@@ -10,12 +10,20 @@
 //     `budgetUs` microseconds; the budget doubles (up to MAX_US) when a spin finds a request
 //     and halves when one finds none, and a spin is made only right after requests were
 //     served: an idle server blocks in msgrcv and uses no CPU.
-import type { IpcPerm } from '../ipc/index.js';
-import { C, fn, ipc_perm, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
-import { checked, type Tracer } from '../ipc/trace.js';
+//   - RequestIn and sendSize: an untraced server takes each request into one buffer made
+//     once and answers from another (MessageQueue.receive and send allocate, copy and
+//     describe each message for --trace: more work than the system call).
+import { constants as osConstants } from 'node:os';
+import type { IpcPerm, Message } from '../ipc/index.js';
+import { C, fn, ipc_perm, lastErrno, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
+import { checked, fail, type Tracer } from '../ipc/trace.js';
+import type { SendResult } from './stat-streams.js';
+
+const { EACCES, EAGAIN, EIDRM, EINVAL, ENOMSG } = osConstants.errno;
 
 const QNUM = offsetOf(msqid_ds, 'msg_qnum');
 const LSPID = offsetOf(msqid_ds, 'msg_lspid');
+const LRPID = offsetOf(msqid_ds, 'msg_lrpid');
 const QBYTES = offsetOf(msqid_ds, 'msg_qbytes');
 const PERM = offsetOf(msqid_ds, 'msg_perm');
 const P = Object.fromEntries(
@@ -23,11 +31,19 @@ const P = Object.fromEntries(
 ) as Record<'__key' | 'uid' | 'gid' | 'cuid' | 'cgid' | 'mode' | '__seq', number>;
 const permBuf = Buffer.alloc(sizeOf(msqid_ds));
 
+/** What the server reads of a reply queue. */
+export interface ReplyQueueState {
+  perm: IpcPerm;
+  qbytes: number;
+  /** msg_lrpid: the last process that received from it (its client, after a first answer). */
+  lrpid: number;
+}
+
 /**
- * IPC_STAT of a reply queue reduced to what the server checks: its ipc_perm and msg_qbytes
- * (the same values as MessageQueue.stat(), without decoding the rest). Throws IpcError.
+ * IPC_STAT of a reply queue reduced to what the server checks: its ipc_perm, msg_qbytes and
+ * msg_lrpid (the same values as MessageQueue.stat(), without decoding the rest). Throws IpcError.
  */
-export function replyQueueState(id: number, trace?: Tracer): { perm: IpcPerm; qbytes: number } {
+export function replyQueueState(id: number, trace?: Tracer): ReplyQueueState {
   checked('msgctl', () => `msqid=${id}, cmd=IPC_STAT`, fn.msgctl(id, C.IPC_STAT, permBuf) as number, trace);
   const b = permBuf;
   return {
@@ -41,7 +57,52 @@ export function replyQueueState(id: number, trace?: Tracer): { perm: IpcPerm; qb
       seq: b.readUInt16LE(P.__seq),
     },
     qbytes: Number(b.readBigUInt64LE(QBYTES)),
+    lrpid: b.readInt32LE(LRPID),
   };
+}
+
+/**
+ * The request queue's msgrcv(IPC_NOWAIT|MSG_NOERROR) of at most `size` bytes, into a buffer
+ * made once. Untraced: a traced server takes requests through MessageQueue.receive.
+ */
+export class RequestIn {
+  private readonly buf: Buffer;
+
+  constructor(
+    readonly id: number,
+    readonly size: number,
+  ) {
+    this.buf = Buffer.alloc(8 + size);
+  }
+
+  /**
+   * The message at the head of the queue, null when there is none. Its data is a view of the
+   * buffer, valid until the next take: copy what must outlive it. Throws IpcError.
+   */
+  take(): Message | null {
+    const n = fn.msgrcv(this.id, this.buf, this.size, 0, C.IPC_NOWAIT | C.MSG_NOERROR) as number;
+    if (n < 0) {
+      if (lastErrno() === ENOMSG) return null;
+      fail('msgrcv');
+    }
+    return { type: Number(this.buf.readBigInt64LE(0)), data: this.buf.subarray(8, 8 + n) };
+  }
+}
+
+const answer = Buffer.alloc(16);
+
+/**
+ * msgsnd(IPC_NOWAIT) of an answer carrying `value` (the lecture's size_t) with mtype `type`,
+ * untraced, from a buffer made once: what trySend (stat-streams.ts) does for a traced server.
+ */
+export function sendSize(id: number, type: number, value: number | bigint): SendResult {
+  answer.writeBigInt64LE(BigInt(type), 0);
+  answer.writeBigUInt64LE(BigInt(value), 8);
+  if ((fn.msgsnd(id, answer, 8, C.IPC_NOWAIT) as number) === 0) return 'sent';
+  const errno = lastErrno();
+  if (errno === EAGAIN) return 'full';
+  if (errno === EIDRM || errno === EINVAL) return 'gone';
+  return errno === EACCES ? 'denied' : 'failed';
 }
 
 export interface QueueState {

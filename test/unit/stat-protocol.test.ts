@@ -385,7 +385,7 @@ describe('fast path (stat-spin.ts, kept /proc descriptors)', () => {
       expect(look.look().lspid).toBe(process.pid);
       q.set({ mode: 0o640, qbytes: 4321 });
       const full = q.stat();
-      expect(replyQueueState(q.id)).toEqual({ perm: full.perm, qbytes: full.qbytes });
+      expect(replyQueueState(q.id)).toEqual({ perm: full.perm, qbytes: full.qbytes, lrpid: full.lrpid });
       expect(replyQueueState(q.id).perm.mode & 0o777).toBe(0o640);
     } finally {
       q.remove();
