@@ -253,10 +253,13 @@ export class StatServer {
     // Receive one message of our own: msg_lrpid names this process from the start, so a
     // client can tell when the server behind the queue has died (stat-client.ts).
     // (Best effort: a --mode without owner write makes it fail, and then lrpid stays 0.)
+    // Its mtype is one no request has, and it is taken by that type: a client's request that
+    // is already in the queue stays there for serve() (taken first, msgtyp 0, it failed E2BIG
+    // and the zero-byte message was later dropped as a malformed request).
     try {
       // svipc's own (not the lecture's): traced only with --trace=all.
-      queue.send(1, Buffer.alloc(0), { nowait: true, trace: opts.trace?.detail });
-      queue.receive({ maxSize: 0, nowait: true, trace: opts.trace?.detail });
+      queue.send(SELF_MTYPE, Buffer.alloc(0), { nowait: true, trace: opts.trace?.detail });
+      queue.receive({ maxSize: 0, type: SELF_MTYPE, nowait: true, trace: opts.trace?.detail });
     } catch (e) {
       if (!isIpcError(e)) throw e;
     }
@@ -631,6 +634,9 @@ export class StatServer {
 const RETRIES = [2, 10, 50, 200];
 /** Known senders remembered as the first candidates for a waiting client. */
 const RECENT = 32;
+/** The mtype of the server's message to itself at start: no request has it (REQ_STAT, REQ_CONTENT). */
+const SELF_MTYPE = 0x7fffffff;
+
 /** Scans of /proc for waiting clients are at least this far apart. */
 const SCAN_GAP_MS = 20;
 /** At most this many requests wait for such a second look; more are refused at once. */

@@ -202,6 +202,21 @@ describe.skipIf(!NS)('--trace: each demo pair at the level of the slides', () =>
     );
     expect(c.filter((l) => /IPC_STAT/.test(l))).toHaveLength(1);
   });
+
+  it('stat-server --trace=all: its message to itself at start goes by an mtype no request has', async () => {
+    const r = await run(`
+      svipc stat-server --ftok-path key --trace=all 2> server.trace & ${SERVER_UP}
+      svipc stat-client --ftok-path key /dev/null
+      kill %1; wait; cat server.trace`);
+    const s = traceOf(r.stdout, 'stat-server');
+    // Taken by its type, a request already in the queue stays there for the server to serve.
+    inOrder(s, [
+      /^msgsnd\(msqid=0, \{mtype=2147483647\b.*, msgsz=0, flags=IPC_NOWAIT\) -> 0$/,
+      'msgrcv(msqid=0, msgsz=0, msgtyp=2147483647, flags=IPC_NOWAIT) -> 0 {mtype=2147483647, 0 bytes: too short}',
+      /^msgrcv\(msqid=0, msgsz=410[45], msgtyp=0\b.*\{mtype=1, cli_id=1, pathname="\/dev\/null"\}$/,
+    ]);
+    expect(r.stdout).not.toMatch(/dropped|malformed/);
+  });
 });
 
 // ---- the README's excerpts ----
