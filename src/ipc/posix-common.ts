@@ -9,7 +9,7 @@
 // takes effect within one slice and no pool thread outlives the wait. A slice that succeeded
 // after the signal fired still counts (its message or decrement is returned, never dropped).
 
-import { constants as fsc, fstatSync, statSync } from 'node:fs';
+import { type BigIntStats, constants as fsc, fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { deadlineOf, sleep, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
 import { ipcError, isIpcError } from './errors.js';
@@ -94,24 +94,24 @@ export function absTimespec(ms: number | null): Buffer {
   return buf;
 }
 
-/** File identity (device, inode) of a path, or null when it is not there or not readable. */
-export function identityOf(path: string): string | null {
+/** "DEV:INODE" of what `stat` finds, or null when it fails. */
+function identity(stat: () => BigIntStats): string | null {
   try {
-    const st = statSync(path, { bigint: true });
+    const st = stat();
     return `${st.dev}:${st.ino}`;
   } catch {
     return null;
   }
 }
 
+/** File identity (device, inode) of a path, or null when it is not there or not readable. */
+export function identityOf(path: string): string | null {
+  return identity(() => statSync(path, { bigint: true }));
+}
+
 /** File identity (device, inode) of an open descriptor, or null. */
 export function fdIdentity(fd: number): string | null {
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return null;
-  }
+  return identity(() => fstatSync(fd, { bigint: true }));
 }
 
 /**
