@@ -11,7 +11,7 @@
 
 import { type BigIntStats, constants as fsc, fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { deadlineOf, sleep, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
+import { deadlineOf, sleep, stepWithin, WaitAbortedError, WOULD_BLOCK } from './blocking.js';
 import { ipcError, isIpcError } from './errors.js';
 import { encode, sizeOf, timespec } from './libc.js';
 import { wasCreated } from './owned.js';
@@ -164,12 +164,7 @@ export async function waitInSlices<T>(
     if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
     const r = attempt();
     if (r !== WOULD_BLOCK) return r;
-    let ms = SLICE_MS;
-    if (deadline !== undefined) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeout!);
-      ms = Math.min(ms, left);
-    }
+    const ms = stepWithin(syscall, SLICE_MS, deadline, opts.timeout);
     const started = performance.now();
     const got = await inFlight.run(() => slice(absTimespec(ms)));
     // Taken even when the signal fired meanwhile: the kernel already gave it to us.
