@@ -4,12 +4,7 @@
 // ones by name (2.42.2's --posix-*) and all of a kind (--all=pshm|pmsg|psem).
 import { isIpcError } from './errors.js';
 import { type IpcKind, KINDS } from './kinds.js';
-import {
-  listPosixQueues,
-  listPosixSegments,
-  listPosixSemaphores,
-  type PosixKind,
-} from './posix-inventory.js';
+import { listPosixKind, type PosixKind } from './posix-inventory.js';
 import { unlinkNamedQueue } from './posix-mq.js';
 import { unlinkNamedSemaphore } from './posix-sem.js';
 import { unlinkNamedSegment } from './posix-shm.js';
@@ -136,7 +131,5 @@ export function removeName(kind: PosixKind, name: string): NameRefusal | null {
 
 /** The names of every POSIX object of `kind` (`ipcrm --all=pshm|pmsg|psem`), by name. */
 export function posixNames(kind: PosixKind): string[] {
-  const list =
-    kind === 'pshm' ? listPosixSegments() : kind === 'psem' ? listPosixSemaphores() : listPosixQueues();
-  return list.map((r) => r.name);
+  return listPosixKind(kind).map((r) => r.name);
 }
