@@ -16,7 +16,7 @@ import { ipcError, isIpcError } from './errors.js';
 import { encode, sizeOf, timespec } from './libc.js';
 import { wasCreated } from './owned.js';
 import type { Tracer } from './trace.js';
-import { IpcArgumentError } from './validate.js';
+import { checkMode, IpcArgumentError } from './validate.js';
 
 export const { EBADF, EAGAIN, ETIMEDOUT, ENOENT } = constants.errno;
 
@@ -79,6 +79,28 @@ export function openFlags(opts: PosixOpenOptions): number {
 export function openFlagNames(flags: number): string {
   const acc = ['O_RDONLY', 'O_WRONLY', 'O_RDWR'][flags & 3] ?? String(flags & 3);
   return [acc, flags & O.CREAT ? 'O_CREAT' : '', flags & O.EXCL ? 'O_EXCL' : ''].filter(Boolean).join('|');
+}
+
+/** ipcmk's flags: made read-write, exclusively (an existing object is never opened). */
+export const CREATE_EXCLUSIVE = O.RDWR | O.CREAT | O.EXCL;
+
+/** A *_open's first arguments as a trace line shows them: `"/q", O_RDWR|O_CREAT, 0600`. */
+export function openArgs(name: string, flags: number, mode: number): string {
+  return `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`;
+}
+
+/**
+ * What every class's *_open starts with: the name checked (checkName), `opts` as open flags,
+ * the mode (default 0600) checked, and the call's first arguments for its trace line.
+ */
+export function openCall(
+  name: string,
+  opts: PosixOpenOptions,
+): { flags: number; mode: number; args: () => string } {
+  checkName(name);
+  const flags = openFlags(opts);
+  const mode = checkMode(opts.mode ?? 0o600);
+  return { flags, mode, args: () => openArgs(name, flags, mode) };
 }
 
 /** A struct timespec holding CLOCK_REALTIME now + `ms` (or the epoch: a timeout already past). */
@@ -147,14 +169,20 @@ export class InFlight {
 /**
  * The wait loop (see the top of this file). `attempt` must not block; `slice(absTimeout)` is the
  * blocking call on the pool, resolving to a value or null (it returned -1: attempt finds out why).
+ * With `nowait`, the one attempt: BusyError (EAGAIN) when it would have to wait.
  */
 export async function waitInSlices<T>(
   syscall: string,
   attempt: () => T | typeof WOULD_BLOCK,
   slice: (absTimeout: Buffer) => Promise<T | null>,
-  opts: PosixWaitOptions,
+  opts: PosixWaitOptions & { nowait?: boolean },
   inFlight: InFlight,
 ): Promise<T> {
+  if (opts.nowait) {
+    const r = attempt();
+    if (r === WOULD_BLOCK) throw ipcError(syscall, EAGAIN);
+    return r;
+  }
   if (opts.timeout !== undefined && !(opts.timeout >= 0))
     throw new IpcArgumentError(`timeout must be a number of milliseconds >= 0, got ${String(opts.timeout)}`);
   const deadline = deadlineOf(opts.timeout);
