@@ -96,7 +96,6 @@ export class PosixMessageQueue {
   /** mq_open(name, flags, mode, attr). */
   static open(name: string, opts: PosixQueueOptions = {}): PosixMessageQueue {
     const open = openCall(name, opts);
-    const { flags, mode } = open;
     let attr: Buffer | null = null;
     if (opts.maxMessages !== undefined || opts.messageSize !== undefined) {
       if (opts.maxMessages === undefined || opts.messageSize === undefined)
@@ -115,7 +114,7 @@ export class PosixMessageQueue {
     }
     const args = () =>
       `${open.args()}, ${attr ? `{maxmsg:${opts.maxMessages}, msgsize:${opts.messageSize}}` : 'NULL'}`;
-    const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, attr) as number, opts.trace);
+    const mqd = checked('mq_open', args, fn.mq_open(name, open.flags, open.mode, attr) as number, opts.trace);
     return new PosixMessageQueue(name, mqd, opts.trace);
   }
 

@@ -50,10 +50,9 @@ export class PosixSemaphore {
   static open(name: string, opts: PosixOpenOptions & { value?: number } = {}): PosixSemaphore {
     // A semaphore is read and changed: sem_open always maps it read-write.
     const open = openCall(name, { ...opts, access: 'readwrite' });
-    const { flags, mode } = open;
     const value = checkInt('value', opts.value ?? 0, 0, PX.SEM_VALUE_MAX);
     const args = () => `${open.args()}, ${value}`;
-    const sem = fn.sem_open(name, flags, mode, value) as Address;
+    const sem = fn.sem_open(name, open.flags, open.mode, value) as Address;
     if (sem === null || addressOf(sem) === 0n) fail('sem_open', args, false, opts.trace); // SEM_FAILED
     trace('sem_open', args, `0x${addressOf(sem).toString(16)}`, opts.trace);
     return new PosixSemaphore(name, sem, opts.trace);
