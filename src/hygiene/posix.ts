@@ -7,9 +7,7 @@ import { basename } from 'node:path';
 import { isIpcError } from '../ipc/errors.js';
 import { identityOf } from '../ipc/posix-common.js';
 import {
-  listPosixQueues,
-  listPosixSegments,
-  listPosixSemaphores,
+  listPosixKind,
   mqueueMounted,
   type PosixInventoryOptions,
   type PosixKind,
@@ -61,11 +59,11 @@ export function posixSections(
   names: NameResolver,
   opts: PosixInventoryOptions = {},
 ): { posixQueues?: Obj[]; posixSemaphores: Obj[]; posixSegments: Obj[] } {
-  const j = (r: PosixRecord) => posixJson(r, names);
+  const section = (kind: PosixKind) => listPosixKind(kind, opts).map((r) => posixJson(r, names));
   return {
-    ...(mqueueMounted(opts) ? { posixQueues: listPosixQueues(opts).map(j) } : {}),
-    posixSemaphores: listPosixSemaphores(opts).map(j),
-    posixSegments: listPosixSegments(opts).map(j),
+    ...(mqueueMounted(opts) ? { posixQueues: section('pmsg') } : {}),
+    posixSemaphores: section('psem'),
+    posixSegments: section('pshm'),
   };
 }
 

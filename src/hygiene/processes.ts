@@ -3,18 +3,11 @@
 // to have done is a different process. Pure parsers for /proc/<pid>/stat and /proc/stat, and
 // a checker that reads them.
 import { readFileSync } from 'node:fs';
+import { pidStatNumber } from '../proc/liveness.js';
 
 /** Field 22 of /proc/<pid>/stat (clock ticks after boot); the comm field may hold spaces and ')'. */
 export function parseStartTicks(stat: string): number | null {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  const fields = stat
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-  // fields[0] is field 3 (state): field 22 is fields[19].
-  const v = fields[19];
-  return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : null;
+  return pidStatNumber(stat, 22);
 }
 
 /** `btime` of /proc/stat: boot time in seconds since the epoch. */

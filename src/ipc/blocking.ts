@@ -43,6 +43,22 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
 }
 
+/**
+ * How long the next step of a wait (a sleep, a slice) may take: `ms`, or less when the deadline
+ * (deadlineOf `timeout`) is nearer; WaitTimeoutError for `syscall` once it has passed.
+ */
+export function stepWithin(
+  syscall: string,
+  ms: number,
+  deadline: number | undefined,
+  timeout: number | undefined,
+): number {
+  if (deadline === undefined) return ms;
+  const left = deadline - performance.now();
+  if (left <= 0) throw new WaitTimeoutError(syscall, timeout!);
+  return Math.min(ms, left);
+}
+
 /** The longest single setTimeout: Node fires a longer one at once (TimeoutOverflowWarning). */
 export const MAX_TIMER_MS = 0x7fffffff;
 
@@ -124,13 +140,7 @@ export async function pollUntil<T>(
     if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
     const r = attempt(waited);
     if (r !== WOULD_BLOCK) return r;
-    let wait = delay;
-    if (deadline !== undefined) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeout!);
-      wait = Math.min(wait, left);
-    }
-    await sleep(wait, opts.signal);
+    await sleep(stepWithin(syscall, delay, deadline, opts.timeout), opts.signal);
     delay = Math.min(delay * 2, 20);
   }
 }

@@ -177,6 +177,13 @@ function scanIndexes<D, T>(cls: IndexedKind<D>, checked: boolean, record: (id: n
   return out;
 }
 
+/** The fields `keys` of `o`, in that order. */
+function fieldsOf<T, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = o[k];
+  return out;
+}
+
 /** The struct ipc_perm part of a record (IpcRecordBase but for kind), from a stat. */
 function permPart(id: number, p: IpcPerm): Omit<IpcRecordBase, 'kind'> {
   return { key: p.key, id, uid: p.uid, gid: p.gid, cuid: p.cuid, cgid: p.cgid, mode: p.mode };
@@ -186,14 +193,7 @@ function queuesBySyscall(checked: boolean): QueueRecord[] {
   return scanIndexes(MessageQueue, checked, (id, ds: MsqidDs) => ({
     kind: 'msg',
     ...permPart(id, ds.perm),
-    cbytes: ds.cbytes,
-    qnum: ds.qnum,
-    qbytes: ds.qbytes,
-    lspid: ds.lspid,
-    lrpid: ds.lrpid,
-    stime: ds.stime,
-    rtime: ds.rtime,
-    ctime: ds.ctime,
+    ...fieldsOf(ds, ['cbytes', 'qnum', 'qbytes', 'lspid', 'lrpid', 'stime', 'rtime', 'ctime']),
   }));
 }
 
@@ -201,9 +201,7 @@ function semaphoresBySyscall(checked: boolean): SemaphoreRecord[] {
   return scanIndexes(SemaphoreSet, checked, (id, ds: SemidDs) => ({
     kind: 'sem',
     ...permPart(id, ds.perm),
-    nsems: ds.nsems,
-    otime: ds.otime,
-    ctime: ds.ctime,
+    ...fieldsOf(ds, ['nsems', 'otime', 'ctime']),
     elements: null,
   }));
 }
@@ -213,12 +211,7 @@ function segmentsBySyscall(checked: boolean): SegmentRecord[] {
     kind: 'shm',
     ...permPart(id, ds.perm),
     size: ds.segsz,
-    cpid: ds.cpid,
-    lpid: ds.lpid,
-    nattch: ds.nattch,
-    atime: ds.atime,
-    dtime: ds.dtime,
-    ctime: ds.ctime,
+    ...fieldsOf(ds, ['cpid', 'lpid', 'nattch', 'atime', 'dtime', 'ctime']),
     rss: null,
     swap: null,
     dest: (ds.perm.mode & C.SHM_DEST) !== 0,
@@ -490,9 +483,7 @@ export function segmentLimits(opts: LimitsOptions = {}): SegmentLimits | null {
   return (
     i && {
       source: 'ipc_info',
-      shmmni: i.shmmni,
-      shmmax: i.shmmax,
-      shmall: i.shmall,
+      ...fieldsOf(i, ['shmmni', 'shmmax', 'shmall']),
       shmmin: 1n,
       pageSize: pageSize_,
     }
@@ -504,14 +495,7 @@ export function semaphoreLimits(opts: LimitsOptions = {}): SemaphoreLimits | nul
   if (p.status === 'ok') return { source: 'proc', ...p.limits, semvmx: SEMVMX };
   const i = ipcInfo(() => SemaphoreSet.limits());
   return (
-    i && {
-      source: 'ipc_info',
-      semmni: i.semmni,
-      semmsl: i.semmsl,
-      semmns: i.semmns,
-      semopm: i.semopm,
-      semvmx: SEMVMX,
-    }
+    i && { source: 'ipc_info', ...fieldsOf(i, ['semmni', 'semmsl', 'semmns', 'semopm']), semvmx: SEMVMX }
   );
 }
 

@@ -45,46 +45,66 @@ export interface KindEntry {
   statIndex(index: number): { id: number; ds: { perm: IpcPerm } };
 }
 
+/** What a kind's class (MessageQueue, SemaphoreSet, SharedMemory) offers the table. */
+interface SysvClass {
+  new (id: number, opts?: Traced): { stat(): { perm: IpcPerm; ctime: number }; remove(): void };
+  usage(): { maxIndex: number };
+  statIndex: KindEntry['statIndex'];
+}
+
+/** A kind's entry: what its class does by id, its inventory's record and list, its names. */
+function entry(
+  kind: IpcKind,
+  noun: string,
+  idName: string,
+  cls: SysvClass,
+  idOfKey: KindEntry['idOfKey'],
+  record: KindEntry['record'],
+  list: KindEntry['list'],
+): KindEntry {
+  return {
+    kind,
+    noun,
+    idName,
+    getCall: `${kind}get`,
+    stat: (id, opts) => new cls(id, opts).stat(),
+    remove: (id) => new cls(id).remove(),
+    idOfKey,
+    record,
+    list,
+    maxIndex: () => cls.usage().maxIndex,
+    statIndex: (index) => cls.statIndex(index),
+  };
+}
+
 export const KINDS: Readonly<Record<IpcKind, KindEntry>> = {
-  msg: {
-    kind: 'msg',
-    noun: 'message queue',
-    idName: 'msqid',
-    getCall: 'msgget',
-    stat: (id, opts) => new MessageQueue(id, opts).stat(),
-    remove: (id) => new MessageQueue(id).remove(),
-    idOfKey: (key, opts) => MessageQueue.get(key, opts).id,
-    record: (id, opts) => getQueue(id, opts),
-    list: (opts) => listQueues(opts),
-    maxIndex: () => MessageQueue.usage().maxIndex,
-    statIndex: (index) => MessageQueue.statIndex(index),
-  },
-  sem: {
-    kind: 'sem',
-    noun: 'semaphore set',
-    idName: 'semid',
-    getCall: 'semget',
-    stat: (id, opts) => new SemaphoreSet(id, opts).stat(),
-    remove: (id) => new SemaphoreSet(id).remove(),
-    idOfKey: (key, opts) => SemaphoreSet.get(key, 0, opts).id,
-    record: (id, opts) => getSemaphore(id, opts),
-    list: (opts) => listSemaphores(opts),
-    maxIndex: () => SemaphoreSet.usage().maxIndex,
-    statIndex: (index) => SemaphoreSet.statIndex(index),
-  },
-  shm: {
-    kind: 'shm',
-    noun: 'shared memory segment',
-    idName: 'shmid',
-    getCall: 'shmget',
-    stat: (id, opts) => new SharedMemory(id, opts).stat(),
-    remove: (id) => new SharedMemory(id).remove(),
-    idOfKey: (key, opts) => SharedMemory.get(key, 0, opts).id,
-    record: (id, opts) => getSegment(id, opts),
-    list: (opts) => listSegments(opts),
-    maxIndex: () => SharedMemory.usage().maxIndex,
-    statIndex: (index) => SharedMemory.statIndex(index),
-  },
+  msg: entry(
+    'msg',
+    'message queue',
+    'msqid',
+    MessageQueue,
+    (key, opts) => MessageQueue.get(key, opts).id,
+    getQueue,
+    listQueues,
+  ),
+  sem: entry(
+    'sem',
+    'semaphore set',
+    'semid',
+    SemaphoreSet,
+    (key, opts) => SemaphoreSet.get(key, 0, opts).id,
+    getSemaphore,
+    listSemaphores,
+  ),
+  shm: entry(
+    'shm',
+    'shared memory segment',
+    'shmid',
+    SharedMemory,
+    (key, opts) => SharedMemory.get(key, 0, opts).id,
+    getSegment,
+    listSegments,
+  ),
 };
 
 /** The kinds in util-linux's order of listing: queues, segments, semaphores. */

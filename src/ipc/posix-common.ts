@@ -9,14 +9,14 @@
 // takes effect within one slice and no pool thread outlives the wait. A slice that succeeded
 // after the signal fired still counts (its message or decrement is returned, never dropped).
 
-import { constants as fsc, fstatSync, statSync } from 'node:fs';
+import { type BigIntStats, constants as fsc, fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { deadlineOf, sleep, WaitAbortedError, WaitTimeoutError, WOULD_BLOCK } from './blocking.js';
+import { deadlineOf, sleep, stepWithin, WaitAbortedError, WOULD_BLOCK } from './blocking.js';
 import { ipcError, isIpcError } from './errors.js';
 import { encode, sizeOf, timespec } from './libc.js';
 import { wasCreated } from './owned.js';
 import type { Tracer } from './trace.js';
-import { IpcArgumentError } from './validate.js';
+import { checkMode, IpcArgumentError } from './validate.js';
 
 export const { EBADF, EAGAIN, ETIMEDOUT, ENOENT } = constants.errno;
 
@@ -81,6 +81,28 @@ export function openFlagNames(flags: number): string {
   return [acc, flags & O.CREAT ? 'O_CREAT' : '', flags & O.EXCL ? 'O_EXCL' : ''].filter(Boolean).join('|');
 }
 
+/** ipcmk's flags: made read-write, exclusively (an existing object is never opened). */
+export const CREATE_EXCLUSIVE = O.RDWR | O.CREAT | O.EXCL;
+
+/** A *_open's first arguments as a trace line shows them: `"/q", O_RDWR|O_CREAT, 0600`. */
+export function openArgs(name: string, flags: number, mode: number): string {
+  return `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`;
+}
+
+/**
+ * What every class's *_open starts with: the name checked (checkName), `opts` as open flags,
+ * the mode (default 0600) checked, and the call's first arguments for its trace line.
+ */
+export function openCall(
+  name: string,
+  opts: PosixOpenOptions,
+): { flags: number; mode: number; args: () => string } {
+  checkName(name);
+  const flags = openFlags(opts);
+  const mode = checkMode(opts.mode ?? 0o600);
+  return { flags, mode, args: () => openArgs(name, flags, mode) };
+}
+
 /** A struct timespec holding CLOCK_REALTIME now + `ms` (or the epoch: a timeout already past). */
 export function absTimespec(ms: number | null): Buffer {
   const buf = Buffer.alloc(sizeOf(timespec));
@@ -94,24 +116,24 @@ export function absTimespec(ms: number | null): Buffer {
   return buf;
 }
 
-/** File identity (device, inode) of a path, or null when it is not there or not readable. */
-export function identityOf(path: string): string | null {
+/** "DEV:INODE" of what `stat` finds, or null when it fails. */
+function identity(stat: () => BigIntStats): string | null {
   try {
-    const st = statSync(path, { bigint: true });
+    const st = stat();
     return `${st.dev}:${st.ino}`;
   } catch {
     return null;
   }
 }
 
+/** File identity (device, inode) of a path, or null when it is not there or not readable. */
+export function identityOf(path: string): string | null {
+  return identity(() => statSync(path, { bigint: true }));
+}
+
 /** File identity (device, inode) of an open descriptor, or null. */
 export function fdIdentity(fd: number): string | null {
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return null;
-  }
+  return identity(() => fstatSync(fd, { bigint: true }));
 }
 
 /**
@@ -147,14 +169,20 @@ export class InFlight {
 /**
  * The wait loop (see the top of this file). `attempt` must not block; `slice(absTimeout)` is the
  * blocking call on the pool, resolving to a value or null (it returned -1: attempt finds out why).
+ * With `nowait`, the one attempt: BusyError (EAGAIN) when it would have to wait.
  */
 export async function waitInSlices<T>(
   syscall: string,
   attempt: () => T | typeof WOULD_BLOCK,
   slice: (absTimeout: Buffer) => Promise<T | null>,
-  opts: PosixWaitOptions,
+  opts: PosixWaitOptions & { nowait?: boolean },
   inFlight: InFlight,
 ): Promise<T> {
+  if (opts.nowait) {
+    const r = attempt();
+    if (r === WOULD_BLOCK) throw ipcError(syscall, EAGAIN);
+    return r;
+  }
   if (opts.timeout !== undefined && !(opts.timeout >= 0))
     throw new IpcArgumentError(`timeout must be a number of milliseconds >= 0, got ${String(opts.timeout)}`);
   const deadline = deadlineOf(opts.timeout);
@@ -164,12 +192,7 @@ export async function waitInSlices<T>(
     if (opts.signal?.aborted) throw new WaitAbortedError(syscall);
     const r = attempt();
     if (r !== WOULD_BLOCK) return r;
-    let ms = SLICE_MS;
-    if (deadline !== undefined) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new WaitTimeoutError(syscall, opts.timeout!);
-      ms = Math.min(ms, left);
-    }
+    const ms = stepWithin(syscall, SLICE_MS, deadline, opts.timeout);
     const started = performance.now();
     const got = await inFlight.run(() => slice(absTimespec(ms)));
     // Taken even when the signal fired meanwhile: the kernel already gave it to us.

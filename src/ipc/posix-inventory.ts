@@ -151,6 +151,12 @@ export function listPosixQueues(opts: PosixInventoryOptions = {}): PosixQueueRec
   return out;
 }
 
+/** Every POSIX object of one kind. */
+export function listPosixKind(kind: PosixKind, opts: PosixInventoryOptions = {}): PosixRecord[] {
+  if (kind === 'pmsg') return listPosixQueues(opts);
+  return kind === 'psem' ? listPosixSemaphores(opts) : listPosixSegments(opts);
+}
+
 /** Every POSIX object: queues, semaphores, shared memory. */
 export function listPosix(opts: PosixInventoryOptions = {}): PosixRecord[] {
   return [...listPosixQueues(opts), ...listPosixSemaphores(opts), ...listPosixSegments(opts)];

@@ -7,6 +7,7 @@ import { callAsync, decode, encode, fn, lastErrno, mq_attr, PX, sizeOf } from '.
 import { markCreated } from './owned.js';
 import {
   absTimespec,
+  CREATE_EXCLUSIVE,
   checkName,
   disposeNamed,
   EAGAIN,
@@ -16,8 +17,8 @@ import {
   InFlight,
   identityOf,
   O,
-  openFlagNames,
-  openFlags,
+  openArgs,
+  openCall,
   type PosixOpenOptions,
   type PosixWaitOptions,
   waitInSlices,
@@ -94,9 +95,7 @@ export class PosixMessageQueue {
 
   /** mq_open(name, flags, mode, attr). */
   static open(name: string, opts: PosixQueueOptions = {}): PosixMessageQueue {
-    checkName(name);
-    const flags = openFlags(opts);
-    const mode = checkMode(opts.mode ?? 0o600);
+    const open = openCall(name, opts);
     let attr: Buffer | null = null;
     if (opts.maxMessages !== undefined || opts.messageSize !== undefined) {
       if (opts.maxMessages === undefined || opts.messageSize === undefined)
@@ -114,8 +113,8 @@ export class PosixMessageQueue {
       });
     }
     const args = () =>
-      `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, ${attr ? `{maxmsg:${opts.maxMessages}, msgsize:${opts.messageSize}}` : 'NULL'}`;
-    const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, attr) as number, opts.trace);
+      `${open.args()}, ${attr ? `{maxmsg:${opts.maxMessages}, msgsize:${opts.messageSize}}` : 'NULL'}`;
+    const mqd = checked('mq_open', args, fn.mq_open(name, open.flags, open.mode, attr) as number, opts.trace);
     return new PosixMessageQueue(name, mqd, opts.trace);
   }
 
@@ -183,14 +182,9 @@ export class PosixMessageQueue {
   async sendAsync(data: Uint8Array, opts: PosixSendOptions = {}): Promise<void> {
     const prio = checkPriority(opts.priority);
     const args = () => `${this.#mqd}, ${data.length} bytes, prio=${prio}`;
-    const attempt = () => this.#trySend(data, prio, args);
-    if (opts.nowait) {
-      if (attempt() === WOULD_BLOCK) throw ipcError('mq_send', EAGAIN);
-      return;
-    }
     await waitInSlices(
       'mq_send',
-      attempt,
+      () => this.#trySend(data, prio, args),
       async (abs) => {
         const r = await callAsync('mq_timedsend', this.#mqd, data, data.length, prio, abs);
         if (r !== 0) return null;
@@ -224,15 +218,9 @@ export class PosixMessageQueue {
   async receiveAsync(opts: PosixWaitOptions & { nowait?: boolean } = {}): Promise<PosixMessage> {
     const buf = Buffer.allocUnsafe(this.#messageSize);
     const prio = Buffer.alloc(4);
-    const attempt = () => this.#tryReceive(buf, prio);
-    if (opts.nowait) {
-      const r = attempt();
-      if (r === WOULD_BLOCK) throw ipcError('mq_receive', EAGAIN);
-      return r;
-    }
     return waitInSlices(
       'mq_receive',
-      attempt,
+      () => this.#tryReceive(buf, prio),
       async (abs) => {
         const n = await callAsync('mq_timedreceive', this.#mqd, buf, buf.length, prio, abs);
         if (n < 0) return null;
@@ -349,9 +337,8 @@ function message(buf: Buffer, n: number, prio: Buffer): PosixMessage {
  */
 export function createNamedQueue(name: string, mode: number): number {
   checkMode(mode);
-  const flags = O.RDWR | O.CREAT | O.EXCL;
-  const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, NULL`;
-  const mqd = checked('mq_open', args, fn.mq_open(name, flags, mode, null) as number);
+  const args = () => `${openArgs(name, CREATE_EXCLUSIVE, mode)}, NULL`;
+  const mqd = checked('mq_open', args, fn.mq_open(name, CREATE_EXCLUSIVE, mode, null) as number);
   try {
     return fstatSync(mqd).mode & 0o777;
   } finally {

@@ -6,15 +6,15 @@ import { ipcError } from './errors.js';
 import { type Address, addressOf, callAsync, fn, lastErrno, PX } from './libc.js';
 import { markCreated } from './owned.js';
 import {
+  CREATE_EXCLUSIVE,
   checkName,
   disposeNamed,
   EAGAIN,
   EBADF,
   InFlight,
   identityOf,
-  O,
-  openFlagNames,
-  openFlags,
+  openArgs,
+  openCall,
   type PosixOpenOptions,
   type PosixWaitOptions,
   waitInSlices,
@@ -48,13 +48,11 @@ export class PosixSemaphore {
 
   /** sem_open(name, flags, mode, value); `value` (default 0) is used only when it is created. */
   static open(name: string, opts: PosixOpenOptions & { value?: number } = {}): PosixSemaphore {
-    checkName(name);
     // A semaphore is read and changed: sem_open always maps it read-write.
-    const flags = openFlags({ ...opts, access: 'readwrite' });
-    const mode = checkMode(opts.mode ?? 0o600);
+    const open = openCall(name, { ...opts, access: 'readwrite' });
     const value = checkInt('value', opts.value ?? 0, 0, PX.SEM_VALUE_MAX);
-    const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, ${value}`;
-    const sem = fn.sem_open(name, flags, mode, value) as Address;
+    const args = () => `${open.args()}, ${value}`;
+    const sem = fn.sem_open(name, open.flags, open.mode, value) as Address;
     if (sem === null || addressOf(sem) === 0n) fail('sem_open', args, false, opts.trace); // SEM_FAILED
     trace('sem_open', args, `0x${addressOf(sem).toString(16)}`, opts.trace);
     return new PosixSemaphore(name, sem, opts.trace);
@@ -101,10 +99,6 @@ export class PosixSemaphore {
    * `timeout` ms, WaitAbortedError when `signal` aborts; with `nowait`, BusyError (EAGAIN).
    */
   async wait(opts: PosixWaitOptions & { nowait?: boolean } = {}): Promise<void> {
-    if (opts.nowait) {
-      if (this.#tryWait() === WOULD_BLOCK) throw ipcError('sem_wait', EAGAIN);
-      return;
-    }
     await waitInSlices(
       'sem_wait',
       () => this.#tryWait(),
@@ -163,9 +157,8 @@ export class PosixSemaphore {
  */
 export function createNamedSemaphore(name: string, mode: number): number {
   checkMode(mode);
-  const flags = O.RDWR | O.CREAT | O.EXCL;
-  const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}, 0`;
-  const sem = fn.sem_open(name, flags, mode, 0) as Address;
+  const args = () => `${openArgs(name, CREATE_EXCLUSIVE, mode)}, 0`;
+  const sem = fn.sem_open(name, CREATE_EXCLUSIVE, mode, 0) as Address;
   if (sem === null || addressOf(sem) === 0n) fail('sem_open', args); // SEM_FAILED
   trace('sem_open', args, `0x${addressOf(sem).toString(16)}`);
   fn.sem_close(sem);

@@ -7,14 +7,14 @@ import { IpcError, ipcError } from './errors.js';
 import { type Address, addressOf, fn, PX, viewOf } from './libc.js';
 import { markCreated } from './owned.js';
 import {
+  CREATE_EXCLUSIVE,
   checkName,
   disposeNamed,
   EBADF,
   fdIdentity,
   identityOf,
-  O,
-  openFlagNames,
-  openFlags,
+  openArgs,
+  openCall,
   type PosixOpenOptions,
 } from './posix-common.js';
 import { checkViewRange, MAX_VIEW } from './shm.js';
@@ -120,10 +120,7 @@ export class PosixSharedMemory {
     name: string,
     opts: Omit<PosixOpenOptions, 'access'> & { readonly?: boolean; size?: number } = {},
   ): PosixSharedMemory {
-    checkName(name);
-    const flags = openFlags({ ...opts, access: opts.readonly ? 'read' : 'readwrite' });
-    const mode = checkMode(opts.mode ?? 0o600);
-    const args = () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`;
+    const { flags, mode, args } = openCall(name, { ...opts, access: opts.readonly ? 'read' : 'readwrite' });
     const fd = checked('shm_open', args, fn.shm_open(name, flags, mode) as number, opts.trace);
     const shm = new PosixSharedMemory(name, fd, opts.readonly ?? false, opts.trace);
     if (opts.size !== undefined) {
@@ -243,11 +240,10 @@ const LLONG_MAX = (1n << 63n) - 1n;
  */
 export function createNamedSegment(name: string, size: bigint, mode: number): number {
   checkMode(mode);
-  const flags = O.RDWR | O.CREAT | O.EXCL;
   const fd = checked(
     'shm_open',
-    () => `"${name}", ${openFlagNames(flags)}, 0${mode.toString(8)}`,
-    fn.shm_open(name, flags, mode) as number,
+    () => openArgs(name, CREATE_EXCLUSIVE, mode),
+    fn.shm_open(name, CREATE_EXCLUSIVE, mode) as number,
   );
   try {
     // size_t -> off_t: past LLONG_MAX it is negative, which ftruncate refuses with EINVAL.

@@ -4,12 +4,7 @@
 // ones by name (2.42.2's --posix-*) and all of a kind (--all=pshm|pmsg|psem).
 import { isIpcError } from './errors.js';
 import { type IpcKind, KINDS } from './kinds.js';
-import {
-  listPosixQueues,
-  listPosixSegments,
-  listPosixSemaphores,
-  type PosixKind,
-} from './posix-inventory.js';
+import { listPosixKind, type PosixKind } from './posix-inventory.js';
 import { unlinkNamedQueue } from './posix-mq.js';
 import { unlinkNamedSemaphore } from './posix-sem.js';
 import { unlinkNamedSegment } from './posix-shm.js';
@@ -64,35 +59,58 @@ export function* readableIds(kind: IpcKind): Generator<number, void, undefined> 
 /** How an IPC_RMID or a key lookup was refused, in ipcrm's words (followed by "id" or "key"). */
 export type Refusal = 'permission denied for' | 'invalid' | 'already removed';
 
+/**
+ * What `act` returns, or, when it fails with an IpcError whose code `refusals` names, that
+ * refusal. Other failures throw (their IpcError).
+ */
+function orRefusal<T, R extends string>(act: () => T, refusals: Readonly<Record<string, R>>): T | R {
+  try {
+    return act();
+  } catch (e) {
+    if (isIpcError(e) && Object.hasOwn(refusals, e.code)) return refusals[e.code]!;
+    throw e;
+  }
+}
+
+/** The failures of IPC_RMID that ipcrm words as a refusal of the id. */
+const RMID_REFUSALS: Readonly<Record<string, Refusal>> = {
+  EACCES: 'permission denied for',
+  EPERM: 'permission denied for',
+  EINVAL: 'invalid',
+  EIDRM: 'already removed',
+};
+/** The failures of a key lookup that ipcrm words as a refusal of the key. */
+const KEY_REFUSALS: Readonly<Record<string, Refusal>> = {
+  EACCES: 'permission denied for',
+  EIDRM: 'already removed',
+  ENOENT: 'invalid',
+};
+
 /** IPC_RMID of `id`: null when removed, else the refusal. Other failures throw (their IpcError). */
 export function removeId(kind: IpcKind, id: number): Refusal | null {
   // The kernel answers EINVAL for any negative id; src/ipc refuses to pass one.
   if (id < 0) return 'invalid';
-  try {
+  return orRefusal(() => {
     KINDS[kind].remove(id);
     return null;
-  } catch (e) {
-    if (isIpcError(e, 'EACCES', 'EPERM')) return 'permission denied for';
-    if (isIpcError(e, 'EINVAL')) return 'invalid';
-    if (isIpcError(e, 'EIDRM')) return 'already removed';
-    throw e;
-  }
+  }, RMID_REFUSALS);
 }
 
 /** The id that has `key`, or the refusal. Other failures throw (their IpcError). */
 export function idOfKey(kind: IpcKind, key: number): number | Refusal {
-  try {
-    return KINDS[kind].idOfKey(key);
-  } catch (e) {
-    if (isIpcError(e, 'EACCES')) return 'permission denied for';
-    if (isIpcError(e, 'EIDRM')) return 'already removed';
-    if (isIpcError(e, 'ENOENT')) return 'invalid';
-    throw e;
-  }
+  return orRefusal(() => KINDS[kind].idOfKey(key), KEY_REFUSALS);
 }
 
 /** How a POSIX unlink was refused, in ipcrm 2.42.2's words for the name. */
 export type NameRefusal = 'permission denied' | 'not found' | 'too long';
+
+/** The failures of an unlink that ipcrm 2.42.2 words as a refusal of the name. */
+const UNLINK_REFUSALS: Readonly<Record<string, NameRefusal>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'not found',
+  ENAMETOOLONG: 'too long',
+};
 
 const UNLINK: Record<PosixKind, (name: string) => void> = {
   pshm: unlinkNamedSegment,
@@ -105,20 +123,13 @@ const UNLINK: Record<PosixKind, (name: string) => void> = {
  * null when removed, else the refusal. Other failures throw (their IpcError).
  */
 export function removeName(kind: PosixKind, name: string): NameRefusal | null {
-  try {
+  return orRefusal(() => {
     UNLINK[kind](name);
     return null;
-  } catch (e) {
-    if (isIpcError(e, 'EACCES', 'EPERM')) return 'permission denied';
-    if (isIpcError(e, 'ENOENT')) return 'not found';
-    if (isIpcError(e, 'ENAMETOOLONG')) return 'too long';
-    throw e;
-  }
+  }, UNLINK_REFUSALS);
 }
 
 /** The names of every POSIX object of `kind` (`ipcrm --all=pshm|pmsg|psem`), by name. */
 export function posixNames(kind: PosixKind): string[] {
-  const list =
-    kind === 'pshm' ? listPosixSegments() : kind === 'psem' ? listPosixSemaphores() : listPosixQueues();
-  return list.map((r) => r.name);
+  return listPosixKind(kind).map((r) => r.name);
 }

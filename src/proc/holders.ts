@@ -6,6 +6,7 @@
 //   /proc/PID/stat            the flags (field 9), to tell kernel threads (which hold nothing);
 //   /proc/self/mountinfo      /proc's hidepid= option (other users' processes hidden).
 // Reading those files is src/hygiene/holders.ts's job; nothing here touches the file system.
+import { pidStatNumber } from './liveness.js';
 
 /** The System V calls a thread can be blocked in, and the kind of object each waits on. */
 export type BlockingCall = 'msgrcv' | 'msgsnd' | 'semop' | 'semtimedop';
@@ -65,14 +66,8 @@ const PF_KTHREAD = 0x00200000;
 
 /** Whether a /proc/PID/stat line is a kernel thread's (flags, field 9); null when it does not parse. */
 export function isKernelThread(stat: string): boolean | null {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  // fields[0] is field 3 (state): field 9 is fields[6].
-  const flags = stat
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/)[6];
-  return flags !== undefined && /^[0-9]+$/.test(flags) ? (Number(flags) & PF_KTHREAD) !== 0 : null;
+  const flags = pidStatNumber(stat, 9);
+  return flags === null ? null : (flags & PF_KTHREAD) !== 0;
 }
 
 /**

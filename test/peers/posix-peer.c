@@ -50,24 +50,21 @@ int main(int argc, char *argv[]) {
     if (q == (mqd_t)-1) die("mq_open");
     if (mq_send(q, argv[4], strlen(argv[4]), (unsigned)atoi(argv[3])) == -1) die("mq_send");
     if (mq_close(q) == -1) die("mq_close");
-  } else if (strcmp(op, "mq-recv") == 0 && argc == 3) {
+  } else if ((strcmp(op, "mq-recv") == 0 || strcmp(op, "mq-attr") == 0) && argc == 3) {
     mqd_t q = mq_open(name, O_RDONLY);
     if (q == (mqd_t)-1) die("mq_open");
     struct mq_attr attr;
     if (mq_getattr(q, &attr) == -1) die("mq_getattr");
-    char *buf = malloc(attr.mq_msgsize);
-    if (buf == NULL) die("malloc");
-    unsigned prio;
-    ssize_t n = mq_receive(q, buf, attr.mq_msgsize, &prio);
-    if (n == -1) die("mq_receive");
-    printf("%u %.*s\n", prio, (int)n, buf);
-    if (mq_close(q) == -1) die("mq_close");
-  } else if (strcmp(op, "mq-attr") == 0 && argc == 3) {
-    mqd_t q = mq_open(name, O_RDONLY);
-    if (q == (mqd_t)-1) die("mq_open");
-    struct mq_attr attr;
-    if (mq_getattr(q, &attr) == -1) die("mq_getattr");
-    printf("%ld %ld %ld\n", attr.mq_maxmsg, attr.mq_msgsize, attr.mq_curmsgs);
+    if (strcmp(op, "mq-attr") == 0) {
+      printf("%ld %ld %ld\n", attr.mq_maxmsg, attr.mq_msgsize, attr.mq_curmsgs);
+    } else {
+      char *buf = malloc(attr.mq_msgsize);
+      if (buf == NULL) die("malloc");
+      unsigned prio;
+      ssize_t n = mq_receive(q, buf, attr.mq_msgsize, &prio);
+      if (n == -1) die("mq_receive");
+      printf("%u %.*s\n", prio, (int)n, buf);
+    }
     if (mq_close(q) == -1) die("mq_close");
   } else if (strcmp(op, "sem-create") == 0 && argc == 4) {
     sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, (unsigned)atoi(argv[3]));

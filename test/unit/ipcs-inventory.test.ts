@@ -106,4 +106,11 @@ describe('inventory', () => {
     expect(segmentLimits({ kernelDir: '/nonexistent' })).toMatchObject({ source: 'ipc_info', shmmin: 1n });
     expect(semaphoreLimits({ kernelDir: '/nonexistent' })).toMatchObject({ source: 'ipc_info' });
   });
+
+  it('IPC_INFO gives the limits /proc/sys/kernel shows, field for field', () => {
+    const noProc = { kernelDir: '/nonexistent' };
+    expect(queueLimits(noProc)).toEqual({ ...queueLimits(), source: 'ipc_info' });
+    expect(segmentLimits(noProc)).toEqual({ ...segmentLimits(), source: 'ipc_info' });
+    expect(semaphoreLimits(noProc)).toEqual({ ...semaphoreLimits(), source: 'ipc_info' });
+  });
 });
