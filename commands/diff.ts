@@ -22,13 +22,12 @@ async function diffAction(
   file2: string | undefined,
   opts: { json?: boolean },
 ): Promise<number> {
-  const keep = opts.json ? 'json' : 'line';
   let d: LiveDiff;
   let version: number;
   if (file2 === undefined) {
     // Against the objects now: streamed (src/hygiene/diff.ts), neither side held whole.
-    const before = await readKept(ctx, file, keep);
-    d = diffLive(before, NAMES, keep);
+    const before = await readKept(ctx, file);
+    d = diffLive(before, NAMES);
     version = before.schemaVersion;
   } else {
     const before = await readSnapshot(ctx, file);

@@ -1,11 +1,13 @@
 // `svipc diff SNAPSHOT`: the snapshot against the objects now, in one pass over each and
 // without holding either. The snapshot is scanned as it is read (snapshot-scan.ts); of each
-// record only its identity and what diff prints if it is gone are kept (its line, or for
-// --json its text). The objects now are streamed from /proc: a new one is printed as it is met
-// (a new set's elements are read then, the others' never), the ones that are gone at the end.
+// record only its identity and where it is are kept, and the ones that are gone are read again
+// when they are printed (a pipe's bytes are held: it cannot be read twice). The objects now are
+// streamed from /proc: a new one is printed as it is met (a new set's elements are read then,
+// the others' never), the ones that are gone at the end.
 // Output, order and verdict are diffSnapshots's (snapshot.ts): the same object is the same
 // identity; a record given twice counts once, where it first came, as it last was.
 import type { CommandContext } from '../cli/context.js';
+import { CommandError } from '../cli/exit.js';
 import {
   type SemaphoreRecord,
   streamQueues,
@@ -16,7 +18,7 @@ import {
 import { queueJson, segmentJson, semaphoreJson } from '../render/ipcs-json.js';
 import { JsonRows, type JsonValue } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
-import { notSnapshot, scanSnapshot } from './input.js';
+import { notSnapshot, readSpan, scanSnapshot, VERDICT_EXIT } from './input.js';
 import { isPosixKind, posixSections } from './posix.js';
 import {
   describeRecord,
@@ -32,37 +34,21 @@ import {
 } from './snapshot.js';
 import type { ScanSink } from './snapshot-scan.js';
 
-/** A snapshot as diff keeps it: per section, each record's identity and what to print of it. */
+/**
+ * A snapshot as diff keeps it: per section, each record's identity and where it is (the
+ * record itself when the document was read whole); `record` reads one again, when it is printed.
+ */
 export interface KeptSnapshot {
   schemaVersion: number;
-  sections: { [S in Section]?: { ids: string[]; kept: (string | Obj)[] } };
+  sections: { [S in Section]?: { ids: string[]; kept: (number | Obj)[] } };
+  /** The record kept as `kept` (a number: read again from the input, and checked to be `id`'s). */
+  record(kept: number | Obj, id: string): Obj;
 }
 
-/** What is kept of a record: its `-` line, or (json) its text; the record itself when its line cannot be made now. */
-export type Keep = 'line' | 'json';
+/** The members identity() and the record check read: nothing else of a record is made. */
+const IDENTIFYING: ReadonlySet<string> = new Set(['kind', 'id', 'key', 'name']);
 
 const isSysv = (k: string): boolean => (SYSV_SECTIONS as readonly string[]).includes(k);
-
-/** The members identity(), describeRecord() and the record check read (nothing else is kept). */
-const DESCRIBED: ReadonlySet<string> = new Set([
-  'kind',
-  'id',
-  'key',
-  'name',
-  'user',
-  'uid',
-  'keyHex',
-  'perms',
-  'qnum',
-  'cbytes',
-  'size',
-  'nattch',
-  'dest',
-  'nsems',
-  'msgs',
-  'qsize',
-  'value',
-]);
 
 /** The check asSnapshot makes of each record of a section. */
 function isRecord(k: string, r: Obj | null): boolean {
@@ -70,27 +56,17 @@ function isRecord(k: string, r: Obj | null): boolean {
   return isSysv(k) ? typeof r.id === 'number' : typeof r.name === 'string' && isPosixKind(r.kind);
 }
 
-function keepOf(r: Obj, keep: Keep, text: () => string): string | Obj {
-  if (keep === 'json') return text();
-  try {
-    return describeRecord(r);
-  } catch {
-    return r; // made again when printed, so that it fails there as it did
-  }
-}
-
-/**
- * FILE read as a KeptSnapshot, checked as asSnapshot checks it (same messages, exit 2).
- * With keep 'json' each record's text is kept whole (for `diff --json`).
- */
-export async function readKept(ctx: CommandContext, file: string, keep: Keep): Promise<KeptSnapshot> {
+/** FILE read as a KeptSnapshot, checked as asSnapshot checks it (same messages, exit 2). */
+export async function readKept(ctx: CommandContext, file: string): Promise<KeptSnapshot> {
   const top: Record<string, unknown> = Object.create(null); // `__proto__` may be a member
-  const lists = new Map<string, { ids: string[]; kept: (string | Obj)[]; valid: boolean }>();
-  let open: { ids: string[]; kept: (string | Obj)[]; valid: boolean } | null = null;
+  type List = { ids: string[]; kept: number[]; valid: boolean };
+  const lists = new Map<string, List>();
+  const spans: number[] = []; // from, to of each kept record
+  let open: List | null = null;
   let openKey = '';
   const sink: ScanSink = {
     isSection: (k) => (SECTIONS as readonly string[]).includes(k),
-    wanted: DESCRIBED,
+    wanted: IDENTIFYING,
     member: (k, v) => {
       top[k] = v;
       lists.delete(k);
@@ -101,7 +77,7 @@ export async function readKept(ctx: CommandContext, file: string, keep: Keep): P
       lists.set(k, open);
       top[k] = true;
     },
-    record: (members, text) => {
+    record: (members, _text, from, to) => {
       const list = open!;
       const r = members as Obj | null;
       if (!isRecord(openKey, r)) {
@@ -110,11 +86,13 @@ export async function readKept(ctx: CommandContext, file: string, keep: Keep): P
       }
       if (!list.valid) return;
       list.ids.push(identity(r!));
-      list.kept.push(keepOf(r!, keep, text));
+      list.kept.push(spans.length);
+      spans.push(from, to);
     },
   };
   let whole: Snapshot | null = null;
-  if (!(await scanSnapshot(ctx, file, sink, (s) => (whole = s)))) return keptOf(whole!, keep);
+  const scanned = await scanSnapshot(ctx, file, sink, (s) => (whole = s));
+  if (scanned === null) return keptOf(whole!);
   // asSnapshot's checks, in its order, on what the scan saw.
   const v = top.schemaVersion;
   const trouble = (why: string) => new SnapshotFormatError(why);
@@ -122,7 +100,17 @@ export async function readKept(ctx: CommandContext, file: string, keep: Keep): P
     if (v !== 1 && v !== 2) throw trouble(`schemaVersion ${String(v)} (1 or 2 expected)`);
     if (top.mode !== 'list')
       throw trouble(`mode '${String(top.mode)}' ('list' expected: svipc snapshot or ipcs --json)`);
-    const out: KeptSnapshot = { schemaVersion: v, sections: {} };
+    const out: KeptSnapshot = {
+      schemaVersion: v,
+      sections: {},
+      record: (kept, id) => {
+        if (typeof kept !== 'number') return kept;
+        const r = JSON.parse(readSpan(file, scanned.held, spans[kept]!, spans[kept + 1]!)) as Obj;
+        if (identity(r) !== id)
+          throw new CommandError(`${file}: changed while diff read it`, VERDICT_EXIT.TROUBLE);
+        return r;
+      },
+    };
     for (const k of v === 1 ? SYSV_SECTIONS : SECTIONS) {
       if (!(k in top)) continue;
       const list = lists.get(k);
@@ -136,16 +124,12 @@ export async function readKept(ctx: CommandContext, file: string, keep: Keep): P
   }
 }
 
-/** A document read whole (the scan could not follow it), kept the same way. */
-function keptOf(s: Snapshot, keep: Keep): KeptSnapshot {
-  const out: KeptSnapshot = { schemaVersion: s.schemaVersion, sections: {} };
+/** A document read whole (the scan could not follow it), kept as it is. */
+function keptOf(s: Snapshot): KeptSnapshot {
+  const out: KeptSnapshot = { schemaVersion: s.schemaVersion, sections: {}, record: (kept) => kept as Obj };
   for (const k of SECTIONS) {
     const list = s[k];
-    if (list === undefined) continue;
-    out.sections[k] = {
-      ids: list.map(identity),
-      kept: list.map((r) => (keep === 'json' ? r : keepOf(r, keep, () => ''))),
-    };
+    if (list !== undefined) out.sections[k] = { ids: list.map(identity), kept: list };
   }
   return out;
 }
@@ -192,13 +176,13 @@ export interface LiveDiff {
 }
 
 /** `before` against the objects now (see the top of this file). */
-export function diffLive(before: KeptSnapshot, names: NameResolver, keep: Keep): LiveDiff {
+export function diffLive(before: KeptSnapshot, names: NameResolver): LiveDiff {
   const hasPosix = POSIX_SECTIONS.some((k) => before.sections[k] !== undefined);
   const posix: { [k: string]: Obj[] | undefined } = hasPosix ? posixSections(names) : {};
   // Without POSIX sections in `before`, the live ones are not compared whatever they are.
   const live = SECTIONS.filter((k) => isSysv(k) || posix[k] !== undefined);
   const { both, notCompared } = compared(before, live);
-  const b = new Map<string, string | Obj>();
+  const b = new Map<string, number | Obj>();
   for (const k of both) {
     const { ids, kept } = before.sections[k]!;
     for (let i = 0; i < ids.length; i++) b.set(ids[i]!, kept[i]!);
@@ -217,8 +201,7 @@ export function diffLive(before: KeptSnapshot, names: NameResolver, keep: Keep):
   function* disappeared(): Generator<string | Obj> {
     for (const [id, kept] of b) {
       if (seen.has(id)) continue;
-      if (keep === 'json') yield typeof kept === 'string' ? (JSON.parse(kept) as Obj) : kept;
-      else yield kept; // a line, or a record whose line diffText makes (and fails on) in turn
+      yield before.record(kept, id);
     }
   }
   return { notCompared, appeared: appeared(), appearedCount: () => count, disappeared: disappeared() };

@@ -3,7 +3,7 @@
 // blocking and read through the event loop, so a silent writer never holds the process: the
 // signal ends the wait. Regular files and devices are read chunk by chunk, and the limit stops
 // an endless one (/dev/zero) with a clear error instead of an abort.
-import { constants, openSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -189,9 +189,9 @@ export async function readSnapshot(ctx: CommandContext, file: string): Promise<S
 }
 
 /**
- * FILE scanned as it is read (src/hygiene/snapshot-scan.ts) into `sink`, never held whole:
- * true. A pipe or stdin, which cannot be read twice, is held as bytes (not parsed). false when
- * the scan cannot follow the document: it has then been read whole, and checked, as
+ * FILE scanned as it is read (src/hygiene/snapshot-scan.ts) into `sink`, never held whole.
+ * A pipe or stdin, which cannot be read twice, is held as bytes (not parsed): `held`. null
+ * when the scan cannot follow the document: it has then been read whole, and checked, as
  * readSnapshot reads it (its errors, in its words); `whole` receives it.
  */
 export async function scanSnapshot(
@@ -199,7 +199,7 @@ export async function scanSnapshot(
   file: string,
   sink: ScanSink,
   whole: (s: Snapshot) => void,
-): Promise<boolean> {
+): Promise<{ held: Buffer | null } | null> {
   // A file is read into one buffer, chunk after chunk (the scan copies each at once).
   const reusable = (() => {
     try {
@@ -215,12 +215,37 @@ export async function scanSnapshot(
   const chunks = bytes === null ? bounded(input.chunks, input.name, MAX_SNAPSHOT_BYTES, ctx.signal) : [bytes];
   try {
     await troubleNaming(file, () => scanDocument(asAsync(chunks), sink));
-    return true;
+    return { held: bytes };
   } catch (e) {
     if (!isUnscanned(e)) throw e;
   }
   whole(snapshotOf(file, bytes ?? (await readInput(ctx, file))));
-  return false;
+  return null;
+}
+
+/**
+ * The text at byte offsets `from`..`to` of FILE (a regular file), or of `held`: a record the
+ * scan passed, read again. Its errors are one line naming FILE, exit 2.
+ */
+export function readSpan(file: string, held: Buffer | null, from: number, to: number): string {
+  if (held !== null) return held.toString('utf8', from, to);
+  try {
+    const fd = openSync(file, constants.O_RDONLY);
+    try {
+      const buf = Buffer.allocUnsafe(to - from);
+      let n = 0;
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, from + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.toString('utf8', 0, n);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw failed(file, e);
+  }
 }
 
 /** The scan gave up (or JSON.parse, on a value it passed, disagreed): read the document whole. */

@@ -30,8 +30,11 @@ export interface ScanSink {
    * An element of the open section: its `wanted` top-level members as JSON.parse makes them;
    * null when the element is not an object.
    */
-  /** `text` gives the element's text, if asked for at once (the bytes move on). */
-  record(members: Record<string, Member> | null, text: () => string): void;
+  /**
+   * `text` gives the element's text, if asked for at once (the bytes move on); `from` and `to`
+   * are where it is in the input (byte offsets), to read it again.
+   */
+  record(members: Record<string, Member> | null, text: () => string, from: number, to: number): void;
 }
 
 const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -286,6 +289,7 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
   const seen = new Set<string>();
   const rec: { members: Record<string, Member> | null } = { members: null };
   let work = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let base = 0; // the input's offset of s.buf[0]
   for (;;) {
     try {
       let at = s.pos;
@@ -346,7 +350,7 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
           const from = at;
           at = s.record(at, rec, sink.wanted);
           const to = at;
-          sink.record(rec.members, () => s.text(from, to));
+          sink.record(rec.members, () => s.text(from, to), base + from, base + to);
           state = 'next';
           break;
         }
@@ -374,6 +378,7 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
       // longer than a piece is not scanned again for every piece), and make the step again.
       // Pieces are copied at once: a reader may reuse its buffer for the next.
       const kept = s.buf.length - s.pos;
+      base += s.pos;
       s.buf.copy(work, 0, s.pos);
       let size = kept;
       while (size <= 2 * kept) {

@@ -15,7 +15,7 @@ import type {
   SemaphoreRecord,
 } from '../ipc/inventory.js';
 import type { MsgInfo, SemInfo, ShmInfo } from '../ipc/types.js';
-import { JsonRows, type JsonValue } from './json.js';
+import { JsonRows, type JsonValue, scalar } from './json.js';
 import type { NameResolver } from './names.js';
 import { isoTime } from './time.js';
 
@@ -82,8 +82,10 @@ export function queueJson(r: QueueRecord, names: NameResolver): Obj {
   return withMembers(r, names, QUEUE_MEMBERS);
 }
 
+const SEMAPHORE_MEMBERS = ['nsems', 'otime', 'ctime'] as const;
+
 export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
-  const o = withMembers(r, names, ['nsems', 'otime', 'ctime']);
+  const o = withMembers(r, names, SEMAPHORE_MEMBERS);
   o.elements = r.elements === null ? null : r.elements.map((e) => ({ ...e }));
   return o;
 }
@@ -96,6 +98,58 @@ export function recordJson(r: IpcRecord, names: NameResolver): Obj {
   if (r.kind === 'msg') return queueJson(r, names);
   if (r.kind === 'sem') return semaphoreJson(r, names);
   return segmentJson(r, names);
+}
+
+type Scalar = null | undefined | boolean | number | string;
+
+/**
+ * The text of recordJson(r, names) at `indent`, as json.ts's text() writes it, made straight
+ * from the record (no document object, no walk over its members): a listing's hot path.
+ * test/unit/ipcs-json.test.ts compares the two on every kind of record.
+ */
+export function recordText(r: IpcRecord, names: NameResolver, indent: string, step: string): string {
+  const inner = indent + step;
+  let out = '';
+  const add = (k: string, v: Scalar): void => {
+    if (v !== undefined) out += `${out === '' ? '{\n' : ',\n'}${inner}"${k}": ${scalar(v)}`;
+  };
+  const perms = r.mode & 0o777;
+  add('kind', r.kind);
+  add('id', r.id);
+  add('key', r.key);
+  add('keyHex', formatKey(r.key));
+  add('mode', r.mode);
+  add('perms', perms);
+  add('permsOctal', perms.toString(8));
+  add('uid', r.uid);
+  add('user', names.user(r.uid));
+  add('gid', r.gid);
+  add('group', names.group(r.gid));
+  add('cuid', r.cuid);
+  add('creatorUser', names.user(r.cuid));
+  add('cgid', r.cgid);
+  add('creatorGroup', names.group(r.cgid));
+  const members: readonly string[] =
+    r.kind === 'msg' ? QUEUE_MEMBERS : r.kind === 'shm' ? SEGMENT_MEMBERS : SEMAPHORE_MEMBERS;
+  const rec = r as unknown as Record<string, Scalar>;
+  for (const m of members) add(m, TIMES.has(m) ? isoTime(rec[m] as number) : rec[m]);
+  if (r.kind === 'sem') out += `,\n${inner}"elements": ${elementsText(r.elements, inner, step)}`;
+  return `${out}\n${indent}}`;
+}
+
+/** A set's elements at `indent` (semaphoreJson copies each as it is: these members, this order). */
+function elementsText(elements: SemaphoreRecord['elements'], indent: string, step: string): string {
+  if (elements === null) return 'null';
+  if (elements.length === 0) return '[]';
+  const item = indent + step;
+  const m = item + step;
+  let out = '';
+  for (const e of elements) {
+    out +=
+      `${out === '' ? '[\n' : ',\n'}${item}{\n${m}"semnum": ${scalar(e.semnum)},\n${m}"value": ${scalar(e.value)},\n` +
+      `${m}"ncount": ${scalar(e.ncount)},\n${m}"zcount": ${scalar(e.zcount)},\n${m}"pid": ${scalar(e.pid)}\n${item}}`;
+  }
+  return `${out}\n${indent}]`;
 }
 
 /** Which kinds a run covers; absent kinds are absent from the document. */
@@ -120,9 +174,16 @@ export function listDocument(
   names: NameResolver,
   rows: 'arrays' | 'lazy' = 'arrays',
 ): Obj {
-  const list = <R>(records: Iterable<R> | undefined, json: (r: R, names: NameResolver) => Obj): JsonValue =>
+  const list = <R extends IpcRecord>(
+    records: Iterable<R> | undefined,
+    json: (r: R, names: NameResolver) => Obj,
+  ): JsonValue =>
     rows === 'lazy'
-      ? JsonRows.of(records ?? [], (r: R) => json(r, names))
+      ? JsonRows.of(
+          records ?? [],
+          (r: R) => json(r, names),
+          (r, indent, step) => recordText(r, names, indent, step),
+        )
       : Array.from(records ?? [], (r) => json(r, names));
   const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'list' };
   if (kinds.msg) doc.queues = list(data.queues, queueJson);

@@ -9,7 +9,7 @@ import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
 import { readKept } from '../../src/hygiene/diff.js';
 import { readSnapshot } from '../../src/hygiene/input.js';
-import { describeRecord, identity, type Obj, SECTIONS } from '../../src/hygiene/snapshot.js';
+import { identity, type Obj, SECTIONS } from '../../src/hygiene/snapshot.js';
 import { type Member, type ScanSink, scanDocument, Unscanned } from '../../src/hygiene/snapshot-scan.js';
 
 const WANTED = new Set(['kind', 'id', 'key', 'name', 'user', 'size', 'cbytes', 'weird']);
@@ -207,7 +207,7 @@ describe("diff's reading of a snapshot (readKept)", () => {
     posixSegments: [{ kind: 'pshm', name: '/x', perms: 384, uid: 0, user: 'root', size: 4096 }],
   };
 
-  test('kept: per section, the identities and the lines (or texts) of what a whole read gives', async () => {
+  test('kept: per section, the identities of what a whole read gives, and each record read again', async () => {
     for (const [name, text] of [
       ['pretty.json', JSON.stringify(doc, null, 2)],
       ['compact.json', JSON.stringify(doc)],
@@ -215,18 +215,17 @@ describe("diff's reading of a snapshot (readKept)", () => {
     ] as const) {
       const f = file(name, text);
       const whole = await readSnapshot(ctx, f);
-      const lines = await readKept(ctx, f, 'line');
-      const texts = await readKept(ctx, f, 'json');
-      expect(lines.schemaVersion).toBe(2);
+      const kept = await readKept(ctx, f);
+      expect(kept.schemaVersion).toBe(2);
       for (const k of SECTIONS) {
         const records = whole[k] as Obj[] | undefined;
         if (records === undefined) {
-          expect(lines.sections[k]).toBeUndefined();
+          expect(kept.sections[k]).toBeUndefined();
           continue;
         }
-        expect(lines.sections[k]!.ids).toEqual(records.map(identity));
-        expect(lines.sections[k]!.kept).toEqual(records.map(describeRecord));
-        expect((texts.sections[k]!.kept as string[]).map((t) => JSON.parse(t))).toEqual(records);
+        const { ids, kept: where } = kept.sections[k]!;
+        expect(ids).toEqual(records.map(identity));
+        expect(where.map((w, i) => kept.record(w, ids[i]!))).toEqual(records);
       }
     }
   });
@@ -250,25 +249,33 @@ describe("diff's reading of a snapshot (readKept)", () => {
       const f = file(`bad${i}.json`, text);
       const want = await message(readSnapshot(ctx, f));
       expect(want, text).not.toBe('read');
-      expect(await message(readKept(ctx, f, 'line')), text).toBe(want);
+      expect(await message(readKept(ctx, f)), text).toBe(want);
     }
-    const e = await readKept(ctx, file('bad.json', '{'), 'line').catch((x: unknown) => x);
+    const e = await readKept(ctx, file('bad.json', '{')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CommandError);
     expect((e as CommandError).exitCode).toBe(2);
   });
 
   test('a version 1 document: POSIX sections are neither checked nor kept', async () => {
     const f = file('v1.json', '{"schemaVersion": 1, "mode": "list", "queues": [], "posixSegments": 5}');
-    const kept = await readKept(ctx, f, 'line');
-    expect(kept).toEqual({ schemaVersion: 1, sections: { queues: { ids: [], kept: [] } } });
+    const kept = await readKept(ctx, f);
+    expect(kept.schemaVersion).toBe(1);
+    expect(kept.sections).toEqual({ queues: { ids: [], kept: [] } });
   });
 
-  test('a record whose line cannot be made is kept as a record (its error comes when it is printed)', async () => {
-    const f = file(
-      'odd.json',
-      '{"schemaVersion": 2, "mode": "list", "queues": [{"id": 1, "kind": "msg", "cbytes": "x"}]}',
-    );
-    const kept = await readKept(ctx, f, 'line');
-    expect(kept.sections.queues!.kept).toEqual([{ id: 1, kind: 'msg', cbytes: 'x' }]);
+  test('a file changed before a record is read again: one line, exit 2 (never the wrong record)', async () => {
+    const f = file('moving.json', JSON.stringify(doc));
+    const kept = await readKept(ctx, f);
+    writeFileSync(f, JSON.stringify({ ...doc, queues: [doc.queues[1], doc.queues[0]] }));
+    const { ids, kept: where } = kept.sections.queues!;
+    let e: unknown;
+    try {
+      kept.record(where[0]!, ids[0]!);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(CommandError);
+    expect((e as CommandError).message).toBe(`${f}: changed while diff read it`);
+    expect((e as CommandError).exitCode).toBe(2);
   });
 });
