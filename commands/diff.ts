@@ -70,7 +70,8 @@ const command = defineCommand({
     '\nExit status (as diff(1)):\n' +
     '  0    nothing appeared (objects may have disappeared)\n' +
     '  1    objects appeared\n' +
-    '  2    trouble: FILE cannot be read, is too large or is not a snapshot; usage error\n' +
+    '  2    trouble: FILE cannot be read, is too large, is not a snapshot or changed while read;\n' +
+    '       usage error\n' +
     '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
   examples: [
     [
