@@ -108,33 +108,74 @@ type Scalar = null | undefined | boolean | number | string;
  * test/unit/ipcs-json.test.ts compares the two on every kind of record.
  */
 export function recordText(r: IpcRecord, names: NameResolver, indent: string, step: string): string {
-  const inner = indent + step;
-  let out = '';
-  const add = (k: string, v: Scalar): void => {
-    if (v !== undefined) out += `${out === '' ? '{\n' : ',\n'}${inner}"${k}": ${scalar(v)}`;
-  };
+  const p = prefixes(r.kind, indent, step);
   const perms = r.mode & 0o777;
-  add('kind', r.kind);
-  add('id', r.id);
-  add('key', r.key);
-  add('keyHex', formatKey(r.key));
-  add('mode', r.mode);
-  add('perms', perms);
-  add('permsOctal', perms.toString(8));
-  add('uid', r.uid);
-  add('user', names.user(r.uid));
-  add('gid', r.gid);
-  add('group', names.group(r.gid));
-  add('cuid', r.cuid);
-  add('creatorUser', names.user(r.cuid));
-  add('cgid', r.cgid);
-  add('creatorGroup', names.group(r.cgid));
-  const members: readonly string[] =
-    r.kind === 'msg' ? QUEUE_MEMBERS : r.kind === 'shm' ? SEGMENT_MEMBERS : SEMAPHORE_MEMBERS;
+  let out = p[0]! + scalar(r.kind);
+  out = put(out, p[1]!, r.id);
+  out = put(out, p[2]!, r.key);
+  out = put(out, p[3]!, formatKey(r.key));
+  out = put(out, p[4]!, r.mode);
+  out = put(out, p[5]!, perms);
+  out = put(out, p[6]!, perms.toString(8));
+  out = put(out, p[7]!, r.uid);
+  out = put(out, p[8]!, names.user(r.uid));
+  out = put(out, p[9]!, r.gid);
+  out = put(out, p[10]!, names.group(r.gid));
+  out = put(out, p[11]!, r.cuid);
+  out = put(out, p[12]!, names.user(r.cuid));
+  out = put(out, p[13]!, r.cgid);
+  out = put(out, p[14]!, names.group(r.cgid));
+  const members = KIND_MEMBERS[r.kind];
   const rec = r as unknown as Record<string, Scalar>;
-  for (const m of members) add(m, TIMES.has(m) ? isoTime(rec[m] as number) : rec[m]);
-  if (r.kind === 'sem') out += `,\n${inner}"elements": ${elementsText(r.elements, inner, step)}`;
-  return `${out}\n${indent}}`;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!;
+    out = put(out, p[15 + i]!, TIMES.has(m) ? isoTime(rec[m] as number) : rec[m]);
+  }
+  if (r.kind === 'sem') out += p[15 + members.length]! + elementsText(r.elements, indent + step, step);
+  return out + p[p.length - 1]!;
+}
+
+/** `out` and a member (its prefix and value's text); a member whose value is undefined is left out, as text() does. */
+function put(out: string, prefix: string, v: Scalar): string {
+  return v === undefined ? out : out + prefix + scalar(v);
+}
+
+const BASE_MEMBERS = [
+  'kind',
+  'id',
+  'key',
+  'keyHex',
+  'mode',
+  'perms',
+  'permsOctal',
+  'uid',
+  'user',
+  'gid',
+  'group',
+];
+const KIND_MEMBERS: Record<IpcKind, readonly string[]> = {
+  msg: QUEUE_MEMBERS,
+  shm: SEGMENT_MEMBERS,
+  sem: SEMAPHORE_MEMBERS,
+};
+
+/**
+ * Per kind and indentation, what comes before each member's value (`{\n  "kind": `, then
+ * `,\n  "id": `...; for a set, before its elements) and the closing `\n}`: made once.
+ */
+const prefixCache = new Map<string, string[]>();
+function prefixes(kind: IpcKind, indent: string, step: string): string[] {
+  const id = `${kind}\0${indent}\0${step}`;
+  let p = prefixCache.get(id);
+  if (p === undefined) {
+    const inner = indent + step;
+    const names = [...BASE_MEMBERS, 'cuid', 'creatorUser', 'cgid', 'creatorGroup', ...KIND_MEMBERS[kind]];
+    if (kind === 'sem') names.push('elements');
+    p = names.map((k, i) => `${i === 0 ? '{\n' : ',\n'}${inner}${JSON.stringify(k)}: `);
+    p.push(`\n${indent}}`);
+    if (prefixCache.size < 64) prefixCache.set(id, p);
+  }
+  return p;
 }
 
 /** A set's elements at `indent` (semaphoreJson copies each as it is: these members, this order). */
@@ -143,11 +184,28 @@ function elementsText(elements: SemaphoreRecord['elements'], indent: string, ste
   if (elements.length === 0) return '[]';
   const item = indent + step;
   const m = item + step;
-  let out = '';
-  for (const e of elements) {
+  const open = `${item}{\n${m}"semnum": `;
+  const value = `,\n${m}"value": `;
+  const ncount = `,\n${m}"ncount": `;
+  const zcount = `,\n${m}"zcount": `;
+  const pid = `,\n${m}"pid": `;
+  const close = `\n${item}}`;
+  let out = '[\n';
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    if (i > 0) out += ',\n';
     out +=
-      `${out === '' ? '[\n' : ',\n'}${item}{\n${m}"semnum": ${scalar(e.semnum)},\n${m}"value": ${scalar(e.value)},\n` +
-      `${m}"ncount": ${scalar(e.ncount)},\n${m}"zcount": ${scalar(e.zcount)},\n${m}"pid": ${scalar(e.pid)}\n${item}}`;
+      open +
+      scalar(e.semnum) +
+      value +
+      scalar(e.value) +
+      ncount +
+      scalar(e.ncount) +
+      zcount +
+      scalar(e.zcount) +
+      pid +
+      scalar(e.pid) +
+      close;
   }
   return `${out}\n${indent}]`;
 }
