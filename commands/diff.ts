@@ -4,14 +4,16 @@ import type { CommandContext } from '../src/cli/context.js';
 import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
-import { MAX_SNAPSHOT_BYTES, readSnapshot, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
 import {
-  describeRecord,
-  diffSnapshots,
-  posixNotComparedNote,
-  SNAPSHOT_SCHEMA_VERSION,
-  takeSnapshot,
-} from '../src/hygiene/snapshot.js';
+  asLiveDiff,
+  diffDocument,
+  diffLive,
+  diffText,
+  type LiveDiff,
+  readKept,
+} from '../src/hygiene/diff.js';
+import { MAX_SNAPSHOT_BYTES, readSnapshot, VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
+import { diffSnapshots, posixNotComparedNote, SNAPSHOT_SCHEMA_VERSION } from '../src/hygiene/snapshot.js';
 import { jsonChunks } from '../src/render/json.js';
 
 async function diffAction(
@@ -20,20 +22,25 @@ async function diffAction(
   file2: string | undefined,
   opts: { json?: boolean },
 ): Promise<number> {
-  const before = await readSnapshot(ctx, file);
-  const after = file2 === undefined ? takeSnapshot(NAMES) : await readSnapshot(ctx, file2);
-  const d = diffSnapshots(before, after);
-  const note = posixNotComparedNote(d, before, file === '-' ? 'standard input' : file);
+  let d: LiveDiff;
+  let version: number;
+  if (file2 === undefined) {
+    // Against the objects now: streamed (src/hygiene/diff.ts), neither side held whole.
+    const before = await readKept(ctx, file);
+    d = diffLive(before, NAMES);
+    version = before.schemaVersion;
+  } else {
+    const before = await readSnapshot(ctx, file);
+    d = asLiveDiff(diffSnapshots(before, await readSnapshot(ctx, file2)));
+    version = before.schemaVersion;
+  }
+  const note = posixNotComparedNote(d, { schemaVersion: version }, file === '-' ? 'standard input' : file);
   if (note !== null) ctx.stderr.write(`${ctx.prog}: ${note}\n`);
   if (opts.json) {
-    const doc = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, appeared: d.appeared, disappeared: d.disappeared };
-    const code = await writeChunksOrReport(ctx, jsonChunks(doc), 0);
+    const code = await writeChunksOrReport(ctx, jsonChunks(diffDocument(d, SNAPSHOT_SCHEMA_VERSION)), 0);
     if (code !== 0) return code;
-  } else {
-    for (const r of d.appeared) ctx.stdout.write(`+ ${describeRecord(r)}\n`);
-    for (const r of d.disappeared) ctx.stdout.write(`- ${describeRecord(r)}\n`);
-  }
-  return d.appeared.length > 0 ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
+  } else for (const text of diffText(d)) ctx.stdout.write(text);
+  return d.appearedCount() > 0 ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
 }
 
 const command = defineCommand({
@@ -63,7 +70,8 @@ const command = defineCommand({
     '\nExit status (as diff(1)):\n' +
     '  0    nothing appeared (objects may have disappeared)\n' +
     '  1    objects appeared\n' +
-    '  2    trouble: FILE cannot be read, is too large or is not a snapshot; usage error\n' +
+    '  2    trouble: FILE cannot be read, is too large, is not a snapshot or changed while read;\n' +
+    '       usage error\n' +
     '  130  interrupted by SIGINT (143 SIGTERM, 129 SIGHUP); 141 stdout closed\n',
   examples: [
     [

@@ -3,7 +3,7 @@
 // blocking and read through the event loop, so a silent writer never holds the process: the
 // signal ends the wait. Regular files and devices are read chunk by chunk, and the limit stops
 // an endless one (/dev/zero) with a clear error instead of an abort.
-import { constants, openSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -14,6 +14,7 @@ import { stdinChunks } from '../cli/primitives.js';
 import { WaitAbortedError } from '../ipc/blocking.js';
 import { strerror } from '../ipc/errors.js';
 import { asSnapshot, type Snapshot, SnapshotFormatError } from './snapshot.js';
+import { type ScanSink, scanDocument, Unscanned } from './snapshot-scan.js';
 
 /** The largest snapshot svipc reads: far above any real one (a full host is a few MiB). */
 export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
@@ -36,6 +37,23 @@ function failed(name: string, e: unknown): CommandError {
   return new CommandError(`${name}: ${why}`, VERDICT_EXIT.TROUBLE);
 }
 
+/** The chunks until the end; more than `limit` bytes is an error, a signal WaitAbortedError. */
+async function* bounded(
+  chunks: AsyncIterable<Buffer>,
+  name: string,
+  limit: number,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const c of chunks) {
+    if (signal.aborted) throw new WaitAbortedError('read');
+    size += c.length;
+    if (size > limit) throw tooLarge(name, limit);
+    yield c;
+  }
+  if (signal.aborted) throw new WaitAbortedError('read');
+}
+
 /** Collect chunks until the end, more than `limit` bytes (error), or a signal (WaitAbortedError). */
 async function collect(
   chunks: AsyncIterable<Buffer>,
@@ -45,13 +63,10 @@ async function collect(
 ): Promise<Buffer> {
   const out: Buffer[] = [];
   let size = 0;
-  for await (const c of chunks) {
-    if (signal.aborted) throw new WaitAbortedError('read');
+  for await (const c of bounded(chunks, name, limit, signal)) {
     size += c.length;
-    if (size > limit) throw tooLarge(name, limit);
     out.push(c);
   }
-  if (signal.aborted) throw new WaitAbortedError('read');
   return Buffer.concat(out, size);
 }
 
@@ -78,13 +93,17 @@ async function* streamChunks(stream: Readable, signal: AbortSignal): AsyncGenera
   }
 }
 
-/** A regular file or a device, chunk by chunk (each read returns at once). */
-async function* fileChunks(path: string, limit: number): AsyncGenerator<Buffer> {
+/**
+ * A regular file or a device, chunk by chunk (each read returns at once). With `reuse`, every
+ * chunk is read into the same buffer: the reader must be done with one before the next.
+ */
+async function* fileChunks(path: string, limit: number, reuse = false): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
     const chunk = Math.min(1024 * 1024, limit + 1);
+    const one = reuse ? Buffer.allocUnsafe(chunk) : null;
     for (;;) {
-      const buf = Buffer.allocUnsafe(chunk);
+      const buf = one ?? Buffer.allocUnsafe(chunk);
       const { bytesRead } = await fh.read(buf, 0, chunk, null);
       if (bytesRead === 0) return;
       yield buf.subarray(0, bytesRead);
@@ -103,22 +122,49 @@ export async function readInput(
   file: string,
   limit = MAX_SNAPSHOT_BYTES,
 ): Promise<Buffer> {
+  const input = openInput(ctx, file, limit);
+  return troubleNaming(file, () => collect(input.chunks, input.name, limit, ctx.signal));
+}
+
+/** Errors of reading `file` as readInput says them. */
+async function troubleNaming<T>(file: string, read: () => Promise<T>): Promise<T> {
   try {
-    if (file === '-') return await collect(stdinChunks(ctx), 'standard input', limit, ctx.signal);
+    return await read();
+  } catch (e) {
+    if (e instanceof CommandError || e instanceof WaitAbortedError || isUnscanned(e)) throw e;
+    throw failed(file, e);
+  }
+}
+
+/** Where `file`'s chunks come from (opened on the first read), and whether it can be read twice. */
+function openInput(
+  ctx: CommandContext,
+  file: string,
+  limit: number,
+  reuse = false,
+): { name: string; chunks: AsyncIterable<Buffer>; again: boolean } {
+  if (file === '-') return { name: 'standard input', chunks: stdinChunks(ctx), again: false };
+  let again = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
     const st = statSync(file);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (st.isFIFO() || st.isSocket()) {
       // O_NONBLOCK: open does not wait for a writer; the event loop then waits for data.
       const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
       const pipe = new Socket({ fd, readable: true, writable: false });
-      return await collect(streamChunks(pipe, ctx.signal), file, limit, ctx.signal);
+      yield* streamChunks(pipe, ctx.signal);
+      return;
     }
     if (st.isFile() && st.size > limit) throw tooLarge(file, limit);
-    return await collect(fileChunks(file, limit), file, limit, ctx.signal);
-  } catch (e) {
-    if (e instanceof CommandError || e instanceof WaitAbortedError) throw e;
-    throw failed(file, e);
+    yield* fileChunks(file, limit, reuse);
   }
+  try {
+    const st = statSync(file);
+    again = st.isFile() || st.isBlockDevice();
+  } catch {
+    // the read says why
+  }
+  return { name: file, chunks: chunks(), again };
 }
 
 /**
@@ -139,7 +185,79 @@ export async function verdictCommand(run: () => Promise<number>): Promise<number
 
 /** FILE read and checked as a snapshot (v1 or v2); every failure is one line naming FILE, exit 2. */
 export async function readSnapshot(ctx: CommandContext, file: string): Promise<Snapshot> {
-  const text = (await readInput(ctx, file)).toString('utf8');
+  return snapshotOf(file, await readInput(ctx, file));
+}
+
+/**
+ * FILE scanned as it is read (src/hygiene/snapshot-scan.ts) into `sink`, never held whole.
+ * A pipe or stdin, which cannot be read twice, is held as bytes (not parsed): `held`. null
+ * when the scan cannot follow the document: it has then been read whole, and checked, as
+ * readSnapshot reads it (its errors, in its words); `whole` receives it.
+ */
+export async function scanSnapshot(
+  ctx: CommandContext,
+  file: string,
+  sink: ScanSink,
+  whole: (s: Snapshot) => void,
+): Promise<{ held: Buffer | null } | null> {
+  // A file is read into one buffer, chunk after chunk (the scan copies each at once).
+  const reusable = (() => {
+    try {
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  })();
+  const input = openInput(ctx, file, MAX_SNAPSHOT_BYTES, reusable);
+  const bytes = input.again
+    ? null
+    : await troubleNaming(file, () => collect(input.chunks, input.name, MAX_SNAPSHOT_BYTES, ctx.signal));
+  const chunks = bytes === null ? bounded(input.chunks, input.name, MAX_SNAPSHOT_BYTES, ctx.signal) : [bytes];
+  try {
+    await troubleNaming(file, () => scanDocument(asAsync(chunks), sink));
+    return { held: bytes };
+  } catch (e) {
+    if (!isUnscanned(e)) throw e;
+  }
+  whole(snapshotOf(file, bytes ?? (await readInput(ctx, file))));
+  return null;
+}
+
+/**
+ * The text at byte offsets `from`..`to` of FILE (a regular file), or of `held`: a record the
+ * scan passed, read again. Its errors are one line naming FILE, exit 2.
+ */
+export function readSpan(file: string, held: Buffer | null, from: number, to: number): string {
+  if (held !== null) return held.toString('utf8', from, to);
+  try {
+    const fd = openSync(file, constants.O_RDONLY);
+    try {
+      const buf = Buffer.allocUnsafe(to - from);
+      let n = 0;
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, from + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.toString('utf8', 0, n);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw failed(file, e);
+  }
+}
+
+/** The scan gave up (or JSON.parse, on a value it passed, disagreed): read the document whole. */
+const isUnscanned = (e: unknown): boolean => e instanceof Unscanned || e instanceof SyntaxError;
+
+async function* asAsync(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* chunks;
+}
+
+/** Bytes checked as a snapshot: not JSON, or not a snapshot, is one line naming FILE, exit 2. */
+function snapshotOf(file: string, bytes: Buffer): Snapshot {
+  const text = bytes.toString('utf8');
   const trouble = (why: string) => new CommandError(`${file}: ${why}`, VERDICT_EXIT.TROUBLE);
   let raw: unknown;
   try {
@@ -150,7 +268,12 @@ export async function readSnapshot(ctx: CommandContext, file: string): Promise<S
   try {
     return asSnapshot(raw);
   } catch (e) {
-    if (e instanceof SnapshotFormatError) throw trouble(`not a svipc snapshot: ${e.message}`);
+    if (e instanceof SnapshotFormatError) throw notSnapshot(file, e);
     throw e;
   }
+}
+
+/** FILE is JSON but not a snapshot: one line, exit 2. */
+export function notSnapshot(file: string, e: SnapshotFormatError): CommandError {
+  return new CommandError(`${file}: not a svipc snapshot: ${e.message}`, VERDICT_EXIT.TROUBLE);
 }

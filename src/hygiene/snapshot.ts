@@ -110,7 +110,11 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
  * Why POSIX objects were not compared, for stderr (System V sections left out of a partial
  * `ipcs --json -q` are the user's own choice, said nowhere). null when they all were.
  */
-export function posixNotComparedNote(d: SnapshotDiff, before: Snapshot, beforeName: string): string | null {
+export function posixNotComparedNote(
+  d: Pick<SnapshotDiff, 'notCompared'>,
+  before: Pick<Snapshot, 'schemaVersion'>,
+  beforeName: string,
+): string | null {
   const missing = d.notCompared.filter((k) => (POSIX_SECTIONS as readonly string[]).includes(k));
   if (missing.length === 0) return null;
   if (before.schemaVersion === 1)

@@ -15,7 +15,7 @@ import type {
   SemaphoreRecord,
 } from '../ipc/inventory.js';
 import type { MsgInfo, SemInfo, ShmInfo } from '../ipc/types.js';
-import { JsonRows, type JsonValue } from './json.js';
+import { JsonRows, type JsonValue, scalar } from './json.js';
 import type { NameResolver } from './names.js';
 import { isoTime } from './time.js';
 
@@ -82,8 +82,10 @@ export function queueJson(r: QueueRecord, names: NameResolver): Obj {
   return withMembers(r, names, QUEUE_MEMBERS);
 }
 
+const SEMAPHORE_MEMBERS = ['nsems', 'otime', 'ctime'] as const;
+
 export function semaphoreJson(r: SemaphoreRecord, names: NameResolver): Obj {
-  const o = withMembers(r, names, ['nsems', 'otime', 'ctime']);
+  const o = withMembers(r, names, SEMAPHORE_MEMBERS);
   o.elements = r.elements === null ? null : r.elements.map((e) => ({ ...e }));
   return o;
 }
@@ -96,6 +98,116 @@ export function recordJson(r: IpcRecord, names: NameResolver): Obj {
   if (r.kind === 'msg') return queueJson(r, names);
   if (r.kind === 'sem') return semaphoreJson(r, names);
   return segmentJson(r, names);
+}
+
+type Scalar = null | undefined | boolean | number | string;
+
+/**
+ * The text of recordJson(r, names) at `indent`, as json.ts's text() writes it, made straight
+ * from the record (no document object, no walk over its members): a listing's hot path.
+ * test/unit/ipcs-json.test.ts compares the two on every kind of record.
+ */
+export function recordText(r: IpcRecord, names: NameResolver, indent: string, step: string): string {
+  const p = prefixes(r.kind, indent, step);
+  const perms = r.mode & 0o777;
+  let out = p[0]! + scalar(r.kind);
+  out = put(out, p[1]!, r.id);
+  out = put(out, p[2]!, r.key);
+  out = put(out, p[3]!, formatKey(r.key));
+  out = put(out, p[4]!, r.mode);
+  out = put(out, p[5]!, perms);
+  out = put(out, p[6]!, perms.toString(8));
+  out = put(out, p[7]!, r.uid);
+  out = put(out, p[8]!, names.user(r.uid));
+  out = put(out, p[9]!, r.gid);
+  out = put(out, p[10]!, names.group(r.gid));
+  out = put(out, p[11]!, r.cuid);
+  out = put(out, p[12]!, names.user(r.cuid));
+  out = put(out, p[13]!, r.cgid);
+  out = put(out, p[14]!, names.group(r.cgid));
+  const members = KIND_MEMBERS[r.kind];
+  const rec = r as unknown as Record<string, Scalar>;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!;
+    out = put(out, p[15 + i]!, TIMES.has(m) ? isoTime(rec[m] as number) : rec[m]);
+  }
+  if (r.kind === 'sem') out += p[15 + members.length]! + elementsText(r.elements, indent + step, step);
+  return out + p[p.length - 1]!;
+}
+
+/** `out` and a member (its prefix and value's text); a member whose value is undefined is left out, as text() does. */
+function put(out: string, prefix: string, v: Scalar): string {
+  return v === undefined ? out : out + prefix + scalar(v);
+}
+
+const BASE_MEMBERS = [
+  'kind',
+  'id',
+  'key',
+  'keyHex',
+  'mode',
+  'perms',
+  'permsOctal',
+  'uid',
+  'user',
+  'gid',
+  'group',
+];
+const KIND_MEMBERS: Record<IpcKind, readonly string[]> = {
+  msg: QUEUE_MEMBERS,
+  shm: SEGMENT_MEMBERS,
+  sem: SEMAPHORE_MEMBERS,
+};
+
+/**
+ * Per kind and indentation, what comes before each member's value (`{\n  "kind": `, then
+ * `,\n  "id": `...; for a set, before its elements) and the closing `\n}`: made once.
+ */
+const prefixCache = new Map<string, string[]>();
+function prefixes(kind: IpcKind, indent: string, step: string): string[] {
+  const id = `${kind}\0${indent}\0${step}`;
+  let p = prefixCache.get(id);
+  if (p === undefined) {
+    const inner = indent + step;
+    const names = [...BASE_MEMBERS, 'cuid', 'creatorUser', 'cgid', 'creatorGroup', ...KIND_MEMBERS[kind]];
+    if (kind === 'sem') names.push('elements');
+    p = names.map((k, i) => `${i === 0 ? '{\n' : ',\n'}${inner}${JSON.stringify(k)}: `);
+    p.push(`\n${indent}}`);
+    if (prefixCache.size < 64) prefixCache.set(id, p);
+  }
+  return p;
+}
+
+/** A set's elements at `indent` (semaphoreJson copies each as it is: these members, this order). */
+function elementsText(elements: SemaphoreRecord['elements'], indent: string, step: string): string {
+  if (elements === null) return 'null';
+  if (elements.length === 0) return '[]';
+  const item = indent + step;
+  const m = item + step;
+  const open = `${item}{\n${m}"semnum": `;
+  const value = `,\n${m}"value": `;
+  const ncount = `,\n${m}"ncount": `;
+  const zcount = `,\n${m}"zcount": `;
+  const pid = `,\n${m}"pid": `;
+  const close = `\n${item}}`;
+  let out = '[\n';
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    if (i > 0) out += ',\n';
+    out +=
+      open +
+      scalar(e.semnum) +
+      value +
+      scalar(e.value) +
+      ncount +
+      scalar(e.ncount) +
+      zcount +
+      scalar(e.zcount) +
+      pid +
+      scalar(e.pid) +
+      close;
+  }
+  return `${out}\n${indent}]`;
 }
 
 /** Which kinds a run covers; absent kinds are absent from the document. */
@@ -120,9 +232,16 @@ export function listDocument(
   names: NameResolver,
   rows: 'arrays' | 'lazy' = 'arrays',
 ): Obj {
-  const list = <R>(records: Iterable<R> | undefined, json: (r: R, names: NameResolver) => Obj): JsonValue =>
+  const list = <R extends IpcRecord>(
+    records: Iterable<R> | undefined,
+    json: (r: R, names: NameResolver) => Obj,
+  ): JsonValue =>
     rows === 'lazy'
-      ? JsonRows.of(records ?? [], (r: R) => json(r, names))
+      ? JsonRows.of(
+          records ?? [],
+          (r: R) => json(r, names),
+          (r, indent, step) => recordText(r, names, indent, step),
+        )
       : Array.from(records ?? [], (r) => json(r, names));
   const doc: Obj = { schemaVersion: IPCS_JSON_SCHEMA_VERSION, mode: 'list' };
   if (kinds.msg) doc.queues = list(data.queues, queueJson);

@@ -8,6 +8,8 @@ import {
   idDocument,
   limitsDocument,
   listDocument,
+  recordJson,
+  recordText,
   summaryDocument,
 } from '../../src/render/ipcs-json.js';
 import { toJson } from '../../src/render/json.js';
@@ -103,5 +105,40 @@ describe('the schema validator', () => {
     expect(() => new SchemaValidator({ type: 'object', patternProperties: {} }).validate({})).toThrow(
       /unsupported/,
     );
+  });
+});
+
+describe('a listing written straight from the records (recordText, for ipcs --json and snapshot)', () => {
+  it('is byte for byte the text of the document objects, for every kind and odd value', () => {
+    const odd = tableNames({ 0: 'root', 7: 'a "quoted" \\ user', 8: 'é\u0001' }, { 0: 'root', 8: '\u2028' });
+    const q = queues.map((r, i) => ({
+      ...r,
+      uid: [0, 7, 8, 4242][i % 4]!,
+      stime: i,
+      qbytes: i ? 16384 : null,
+    }));
+    const m = segments.map((r, i) => ({
+      ...r,
+      gid: 8,
+      rss: i ? null : 4096,
+      dest: i % 2 === 0,
+      swap: Number.NaN,
+    }));
+    const s = semaphores.flatMap((r) => [
+      { ...r, elements: null },
+      { ...r, elements: [] },
+      {
+        ...r,
+        elements: [0, 1, 2].map((n) => ({ semnum: n, value: 32767 - n, ncount: n, zcount: 0, pid: 10 + n })),
+      },
+    ]);
+    for (const n of [names, odd]) {
+      const data = { queues: q, segments: m, semaphores: s };
+      const objects = toJson(listDocument(all, data, n));
+      expect(toJson(listDocument(all, data, n, 'lazy'))).toBe(objects);
+      expect(toJson(listDocument(all, data, n, 'lazy'), '\t')).toBe(toJson(listDocument(all, data, n), '\t'));
+      for (const r of [...q, ...m, ...s])
+        expect(`${recordText(r, n, '', '  ')}\n`).toBe(toJson(recordJson(r, n)));
+    }
   });
 });

@@ -1,0 +1,401 @@
+// A snapshot read as it streams in, for `svipc diff`: the document is checked as JSON.parse
+// would check it, byte by byte, without building it. Of each record only its top-level members
+// are made into values (as JSON.parse makes them); a member holding an object or an array is
+// checked and passed over (a set's 250 `elements` are never made). A 50 MB snapshot is read in
+// 1 MiB pieces and leaves one small object per record (src/hygiene/snapshot.ts keeps less).
+//
+// The scan accepts only text JSON.parse accepts. Anything it does not follow (not JSON, a
+// top-level value that is not an object, a section named twice) ends it with `Unscanned`: the
+// caller then reads the document whole as before, so that its messages stay JSON.parse's own.
+
+/** The scan cannot say: read the document whole (JSON.parse gives the verdict and its words). */
+export class Unscanned extends Error {}
+
+/** More bytes are needed to finish the step (internal: the step is made again with them). */
+const MORE = Symbol('more');
+
+export type Member = null | boolean | number | string | object;
+
+/** What a scan passes on: the document's other members, and each record of a section. */
+export interface ScanSink {
+  /** Which members hold sections (arrays of records); the others are given to `member`. */
+  isSection(key: string): boolean;
+  /** The record members record() is given; the others are checked and passed over. */
+  readonly wanted: ReadonlySet<string>;
+  /** A member that is not a section (or a section member that is not an array), parsed. */
+  member(key: string, value: unknown): void;
+  /** A section opens: `key` and its elements follow. */
+  section(key: string): void;
+  /**
+   * An element of the open section: its `wanted` top-level members as JSON.parse makes them;
+   * null when the element is not an object.
+   */
+  /**
+   * `text` gives the element's text, if asked for at once (the bytes move on); `from` and `to`
+   * are where it is in the input (byte offsets), to read it again.
+   */
+  record(members: Record<string, Member> | null, text: () => string, from: number, to: number): void;
+}
+
+const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const DIGIT = (c: number) => c >= 0x30 && c <= 0x39;
+const HEX = (c: number) => DIGIT(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+
+class Scanner {
+  buf: Buffer = Buffer.alloc(0);
+  /** Member names by a hash of their bytes: a snapshot repeats the same few 37,000 times. */
+  private names = new Map<number, string>();
+  pos = 0;
+  eof = false;
+
+  private byte(at: number): number {
+    if (at >= this.buf.length) throw this.eof ? new Unscanned('end of input') : MORE;
+    return this.buf[at]!;
+  }
+
+  ws(at: number): number {
+    const b = this.buf;
+    for (; at < b.length; at++) {
+      const c = b[at]!;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return at;
+    }
+    while (WS(this.byte(at))) at++;
+    return at;
+  }
+
+  /** The end of the string starting at `at` (a quote). */
+  string(at: number): number {
+    const b = this.buf;
+    at++;
+    for (;;) {
+      const c = at < b.length ? b[at]! : this.byte(at);
+      if (c === 0x22) return at + 1;
+      if (c < 0x20) throw new Unscanned('control character in a string');
+      if (c === 0x5c) {
+        const e = this.byte(at + 1);
+        if (e === 0x75) {
+          for (let i = 2; i < 6; i++) if (!HEX(this.byte(at + i))) throw new Unscanned('bad \\u escape');
+          at += 6;
+        } else if (
+          e === 0x22 ||
+          e === 0x5c ||
+          e === 0x2f ||
+          e === 0x62 ||
+          e === 0x66 ||
+          e === 0x6e ||
+          e === 0x72 ||
+          e === 0x74
+        ) {
+          at += 2;
+        } else throw new Unscanned('bad escape');
+      } else at++;
+    }
+  }
+
+  /** The end of the number starting at `at`. */
+  number(at: number): number {
+    if (this.byte(at) === 0x2d) at++;
+    const first = this.byte(at);
+    if (first === 0x30) at++;
+    else if (first >= 0x31 && first <= 0x39) while (DIGIT(this.byte(++at)));
+    else throw new Unscanned('bad number');
+    if (this.peek(at) === 0x2e) {
+      if (!DIGIT(this.byte(++at))) throw new Unscanned('bad number');
+      while (DIGIT(this.peek(++at)));
+    }
+    const e = this.peek(at);
+    if (e === 0x65 || e === 0x45) {
+      let c = this.byte(++at);
+      if (c === 0x2b || c === 0x2d) c = this.byte(++at);
+      if (!DIGIT(c)) throw new Unscanned('bad number');
+      while (DIGIT(this.peek(++at)));
+    }
+    return at;
+  }
+
+  /** The byte at `at`, or -1 at the very end of the input (a number may end the document). */
+  private peek(at: number): number {
+    if (at >= this.buf.length && this.eof) return -1;
+    return this.byte(at);
+  }
+
+  private literal(at: number, word: string): number {
+    for (let i = 0; i < word.length; i++)
+      if (this.byte(at + i) !== word.charCodeAt(i)) throw new Unscanned('bad literal');
+    return at + word.length;
+  }
+
+  /** The end of the value starting at `at` (no whitespace before it). */
+  value(at: number): number {
+    const c = this.byte(at);
+    if (c === 0x22) return this.string(at);
+    if (c === 0x7b || c === 0x5b) return this.container(at);
+    if (c === 0x74) return this.literal(at, 'true');
+    if (c === 0x66) return this.literal(at, 'false');
+    if (c === 0x6e) return this.literal(at, 'null');
+    return this.number(at);
+  }
+
+  /** The end of the object or array starting at `at`; an explicit stack, no recursion. */
+  container(at: number): number {
+    const stack: number[] = [];
+    let open = this.byte(at);
+    at = this.ws(at + 1);
+    let c = this.byte(at);
+    if (c === (open === 0x7b ? 0x7d : 0x5d)) return at + 1;
+    for (;;) {
+      // at: the start of a member (object) or element (array)
+      if (open === 0x7b) {
+        if (c !== 0x22) throw new Unscanned('member name expected');
+        at = this.ws(this.string(at));
+        if (this.byte(at) !== 0x3a) throw new Unscanned("':' expected");
+        at = this.ws(at + 1);
+        c = this.byte(at);
+      }
+      if (c === 0x7b || c === 0x5b) {
+        stack.push(open);
+        open = c;
+        at = this.ws(at + 1);
+        c = this.byte(at);
+        if (c !== (open === 0x7b ? 0x7d : 0x5d)) continue;
+        at++; // an empty one: a whole value
+        open = stack.pop()!;
+      } else at = this.value(at);
+      // after a value: ',' or the end of its container (and of the ones it ends)
+      for (;;) {
+        at = this.ws(at);
+        c = this.byte(at);
+        if (c === 0x2c) {
+          at = this.ws(at + 1);
+          c = this.byte(at);
+          break;
+        }
+        if (c !== (open === 0x7b ? 0x7d : 0x5d)) throw new Unscanned("',' or end expected");
+        at++;
+        const outer = stack.pop();
+        if (outer === undefined) return at;
+        open = outer;
+      }
+    }
+  }
+
+  /** The text from `from` to `to`, as JSON.parse would see it. */
+  text(from: number, to: number): string {
+    return this.buf.toString('utf8', from, to);
+  }
+
+  /** A string's value (its span includes the quotes). */
+  stringValue(from: number, to: number): string {
+    const b = this.buf;
+    for (let i = from + 1; i < to - 1; i++)
+      if (b[i] === 0x5c) return JSON.parse(this.text(from, to)) as string;
+    return this.text(from + 1, to - 1);
+  }
+
+  /**
+   * A member name's value (its span includes the quotes), from the cache when the bytes are
+   * the cached name's; names with escapes or other than ASCII are decoded every time.
+   */
+  name(from: number, to: number): string {
+    const b = this.buf;
+    let h = to - from;
+    for (let i = from + 1; i < to - 1; i++) {
+      const c = b[i]!;
+      if (c >= 0x80 || c === 0x5c) return this.stringValue(from, to);
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const hit = this.names.get(h);
+    if (hit !== undefined && hit.length === to - from - 2) {
+      let same = true;
+      for (let i = 0; i < hit.length && same; i++) same = hit.charCodeAt(i) === b[from + 1 + i];
+      if (same) return hit;
+    }
+    const name = this.text(from + 1, to - 1);
+    if (this.names.size < 1024) this.names.set(h, name);
+    return name;
+  }
+
+  /** A scalar's value, as JSON.parse makes it. */
+  scalar(from: number, to: number): Member {
+    const c = this.buf[from]!;
+    if (c === 0x22) return this.stringValue(from, to);
+    if (c === 0x74) return true;
+    if (c === 0x66) return false;
+    if (c === 0x6e) return null;
+    return Number(this.text(from, to));
+  }
+
+  /**
+   * The record starting at `at`: its `wanted` top-level members (never `__proto__`, which
+   * JSON.parse would make a member and an assignment a prototype). Returns the end.
+   */
+  record(at: number, out: { members: Record<string, Member> | null }, wanted: ReadonlySet<string>): number {
+    if (this.byte(at) !== 0x7b) {
+      out.members = null;
+      return this.value(at);
+    }
+    const members: Record<string, Member> = {};
+    at = this.ws(at + 1);
+    if (this.byte(at) === 0x7d) {
+      out.members = members;
+      return at + 1;
+    }
+    for (;;) {
+      if (this.byte(at) !== 0x22) throw new Unscanned('member name expected');
+      const k0 = at;
+      at = this.string(at);
+      const key = this.name(k0, at);
+      at = this.ws(at);
+      if (this.byte(at) !== 0x3a) throw new Unscanned("':' expected");
+      at = this.ws(at + 1);
+      const v0 = at;
+      const c = this.byte(at);
+      at = this.value(at);
+      // Only what the reader wants is made: a set's 250 `elements` (the bulk of a snapshot),
+      // times and names are checked and passed over.
+      if (!wanted.has(key)) {
+        // passed over
+      } else if (c !== 0x7b && c !== 0x5b) members[key] = this.scalar(v0, at);
+      else members[key] = JSON.parse(this.text(v0, at)) as Member;
+      at = this.ws(at);
+      const sep = this.byte(at);
+      if (sep === 0x7d) break;
+      if (sep !== 0x2c) throw new Unscanned("',' or '}' expected");
+      at = this.ws(at + 1);
+    }
+    out.members = members;
+    return at + 1;
+  }
+}
+
+type State = 'begin' | 'key' | 'after' | 'first' | 'element' | 'next' | 'end';
+
+/**
+ * Scan the document in `chunks` into `sink`. Throws Unscanned where the caller must read it
+ * whole instead (and whatever the chunks throw: read errors, the size limit, a signal).
+ */
+export async function scanDocument(chunks: AsyncIterable<Buffer>, sink: ScanSink): Promise<void> {
+  const it = chunks[Symbol.asyncIterator]();
+  try {
+    await scanFrom(it, sink);
+  } finally {
+    await it.return?.(); // a file left early is closed now, not by the garbage collector
+  }
+}
+
+async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void> {
+  const s = new Scanner();
+  let state: State = 'begin';
+  const seen = new Set<string>();
+  const rec: { members: Record<string, Member> | null } = { members: null };
+  let work = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let base = 0; // the input's offset of s.buf[0]
+  for (;;) {
+    try {
+      let at = s.pos;
+      switch (state) {
+        case 'begin':
+          at = s.ws(at);
+          if (s.buf[at] !== 0x7b) throw new Unscanned('not an object');
+          at = s.ws(at + 1);
+          state = s.buf[at] === 0x7d ? 'end' : 'key';
+          if (state === 'end') at++;
+          break;
+        case 'key': {
+          if (s.buf[at] !== 0x22) throw new Unscanned('member name expected');
+          const k0 = at;
+          at = s.string(at);
+          const key = s.stringValue(k0, at);
+          at = s.ws(at);
+          if (s.buf[at] !== 0x3a) throw new Unscanned("':' expected");
+          at = s.ws(at + 1);
+          if (sink.isSection(key) && s.buf[at] === 0x5b) {
+            if (seen.has(key)) throw new Unscanned(`'${key}' twice`);
+            seen.add(key);
+            sink.section(key);
+            state = 'first';
+            at++;
+          } else {
+            // JSON.parse keeps the last of a name given twice: so does member(), but a
+            // section named twice is left to it.
+            if (sink.isSection(key)) {
+              if (seen.has(key)) throw new Unscanned(`'${key}' twice`);
+              seen.add(key);
+            }
+            const v0 = at;
+            at = s.value(at);
+            sink.member(key, JSON.parse(s.text(v0, at)));
+            state = 'after';
+          }
+          break;
+        }
+        case 'after':
+          at = s.ws(at);
+          if (s.buf[at] === 0x2c) {
+            at = s.ws(at + 1);
+            state = 'key';
+          } else if (s.buf[at] === 0x7d) {
+            at++;
+            state = 'end';
+          } else throw new Unscanned("',' or '}' expected");
+          break;
+        case 'first':
+          at = s.ws(at);
+          if (s.buf[at] === 0x5d) {
+            at++;
+            state = 'after';
+          } else state = 'element';
+          break;
+        case 'element': {
+          const from = at;
+          at = s.record(at, rec, sink.wanted);
+          const to = at;
+          sink.record(rec.members, () => s.text(from, to), base + from, base + to);
+          state = 'next';
+          break;
+        }
+        case 'next':
+          at = s.ws(at);
+          if (s.buf[at] === 0x2c) {
+            at = s.ws(at + 1);
+            state = 'element';
+          } else if (s.buf[at] === 0x5d) {
+            at++;
+            state = 'after';
+          } else throw new Unscanned("',' or ']' expected");
+          break;
+        case 'end':
+          while (at < s.buf.length && WS(s.buf[at]!)) at++;
+          if (at < s.buf.length) throw new Unscanned('text after the document');
+          if (s.eof) return;
+          throw MORE;
+      }
+      s.pos = at;
+    } catch (e) {
+      if (e !== MORE) throw e;
+      // The step needs bytes past the end: move what is not consumed to the front of the
+      // one work buffer, add at least a piece and at least as much again as is kept (a value
+      // longer than a piece is not scanned again for every piece), and make the step again.
+      // Pieces are copied at once: a reader may reuse its buffer for the next.
+      const kept = s.buf.length - s.pos;
+      base += s.pos;
+      s.buf.copy(work, 0, s.pos);
+      let size = kept;
+      while (size <= 2 * kept) {
+        const r = await it.next();
+        if (r.done) {
+          s.eof = true;
+          break;
+        }
+        if (size + r.value.length > work.length) {
+          const bigger = Buffer.allocUnsafe(Math.max(2 * work.length, size + r.value.length));
+          work.copy(bigger, 0, 0, size);
+          work = bigger;
+        }
+        size += r.value.copy(work, size);
+      }
+      s.buf = work.subarray(0, size);
+      s.pos = 0;
+    }
+  }
+}
