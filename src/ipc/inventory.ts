@@ -309,7 +309,7 @@ export function scanQueues(opts: InventoryOptions = {}): Scan<QueueRecord> {
 /** A set with its elements read (GETALL and per-element counts); left null when they cannot be. */
 function withElements(r: SemaphoreRecord): SemaphoreRecord {
   try {
-    r.elements = readSemElements(r.id, r.nsems);
+    r.elements = readSetElements(r.id, r.nsems);
   } catch (e) {
     if (!isIpcError(e)) throw e; // no read permission, or gone meanwhile: elements stay null
   }
@@ -407,6 +407,24 @@ export function readSemElements(id: number, nsems: number): SemElement[] {
     });
   }
   return out;
+}
+
+/**
+ * readSemElements for a listing (snapshot, leaks): the values by one GETALL instead of a GETVAL
+ * each (at 1,000 sets of 250, a quarter of a million calls fewer); the counts and pids one by one.
+ */
+function readSetElements(id: number, nsems: number): SemElement[] {
+  const set = new SemaphoreSet(id);
+  const values = set.getAll();
+  // Another set under this id since it was listed: as readSemElements would read it.
+  if (values.length !== nsems) return readSemElements(id, nsems);
+  return values.map((value, i) => ({
+    semnum: i,
+    value,
+    ncount: set.getNcnt(i),
+    zcount: set.getZcnt(i),
+    pid: set.getPid(i),
+  }));
 }
 
 // ---------------------------------------------------------------- limits and usage
