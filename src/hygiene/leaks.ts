@@ -304,7 +304,13 @@ export class LeakFinder {
   hold(r: IpcRecord | PosixRecord): Held {
     if (r.kind !== 'sem' || r.elements === null) return r;
     const packed = new Int32Array(4 * r.elements.length);
-    for (const [i, e] of r.elements.entries()) packed.set([e.value, e.ncount, e.zcount, e.pid], 4 * i);
+    let o = 0;
+    for (const e of r.elements) {
+      packed[o++] = e.value;
+      packed[o++] = e.ncount;
+      packed[o++] = e.zcount;
+      packed[o++] = e.pid;
+    }
     return { set: { ...r, elements: null }, packed };
   }
 
