@@ -5,6 +5,7 @@ import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
 import { parseSeconds } from '../src/cli/values.js';
+import { HeldRecords } from '../src/hygiene/held.js';
 import { VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
 import { type AnyVerdict, type Held, LeakFinder, leakRow } from '../src/hygiene/leaks.js';
 import { describeRecord } from '../src/hygiene/snapshot.js';
@@ -30,9 +31,9 @@ async function leaksAction(
   };
   if (opts.json) {
     // The document says how many are unknown before it lists them: the shown records are held
-    // (records, not rows) and judged again, the same way, as each row is written.
-    const shown: Held[] = [];
-    for (const v of finder.verdicts()) if (count(v)) shown.push(finder.hold(v.record));
+    // (records, not rows, packed: held.ts) and judged again, the same way, as each row is written.
+    const shown = new HeldRecords<Held>();
+    for (const v of finder.verdicts()) if (count(v)) shown.hold(finder.hold(v.record));
     const objects = JsonRows.of(shown, (r) => leakRow(finder.again(r), NAMES) as never);
     const doc = { schemaVersion: LEAKS_SCHEMA_VERSION, unknown, objects };
     const code = await writeChunksOrReport(ctx, jsonChunks(doc), found);

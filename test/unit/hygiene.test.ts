@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
+import { HeldRecords } from '../../src/hygiene/held.js';
 import { type HolderScan, type Holders, scanHolders } from '../../src/hygiene/holders.js';
 import { readInput, VERDICT_EXIT } from '../../src/hygiene/input.js';
 import { judge, judgePosix, LeakFinder, type LeakOptions, leakRow } from '../../src/hygiene/leaks.js';
@@ -557,6 +558,33 @@ describe('a leak document holds what it lists compactly', () => {
     const q = queue({});
     expect(finder.hold(q)).toBe(q);
     expect(finder.hold(sems({ elements: null }))).toEqual(sems({ elements: null }));
+  });
+});
+
+describe('records held compactly', () => {
+  test('every record comes back equal (keys in order, null, booleans, -0), in the order held', () => {
+    const held = new HeldRecords<object>();
+    const all: object[] = [];
+    const add = (r: object) => {
+      held.hold(r);
+      all.push(r);
+    };
+    for (let i = 0; i < 2500; i++) {
+      add(queue({ id: i, lspid: i * 7, qbytes: i % 3 === 0 ? null : 2 ** 40 + i, stime: -0 }));
+      if (i % 500 === 0) add(seg({ id: i, dest: i % 1000 === 0, rss: null, size: 2 ** 53 - 1 }));
+    }
+    add(sems({})); // its semaphores: kept as it is
+    add({ kind: 'pshm', name: '/a', size: 1 });
+    add({ kind: 'pshm', name: '/b', size: 2 }); // another name than its shape's: kept as it is
+    add(queue({ qnum: Number.NaN })); // NaN is not null: kept as it is
+    const back = [...held];
+    expect(held.length).toBe(all.length);
+    expect(back).toEqual(all);
+    expect(back.map((r) => Object.keys(r).join())).toEqual(all.map((r) => Object.keys(r).join()));
+    expect(Object.is((back[0] as QueueRecord).stime, -0)).toBe(true);
+    expect(back[0]).not.toBe(all[0]); // packed, made again
+    expect(back.at(-4)).toBe(all.at(-4)); // the set: the same object
+    expect([...held]).toEqual(all); // again
   });
 });
 
