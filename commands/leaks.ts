@@ -5,10 +5,11 @@ import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
 import { parseSeconds } from '../src/cli/values.js';
+import { HeldRecords } from '../src/hygiene/held.js';
 import { VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
-import { findLeaks } from '../src/hygiene/leaks.js';
+import { type AnyVerdict, type Held, LeakFinder, leakRow } from '../src/hygiene/leaks.js';
 import { describeRecord } from '../src/hygiene/snapshot.js';
-import { jsonChunks } from '../src/render/json.js';
+import { CHUNK, JsonRows, jsonChunks } from '../src/render/json.js';
 
 /** The version of the --json document (2: POSIX objects, and "open"). */
 const LEAKS_SCHEMA_VERSION = 2;
@@ -18,21 +19,35 @@ async function leaksAction(
   opts: { minAge: string; all?: boolean; json?: boolean },
 ): Promise<number> {
   const minAgeSeconds = parseSeconds(opts.minAge, 'minimum age') / 1000;
-  const { rows, posixQueuesSeen } = findLeaks(NAMES, minAgeSeconds);
-  const shown = opts.all ? rows : rows.filter((v) => v.leaked);
-  const unknown = rows.filter((v) => v.verdict === 'unknown').length;
-  const found = rows.some((v) => v.leaked) ? VERDICT_EXIT.FOUND : VERDICT_EXIT.CLEAN;
-  if (!posixQueuesSeen)
+  const finder = new LeakFinder(minAgeSeconds);
+  if (!finder.posixQueuesSeen)
     ctx.stderr.write(`${ctx.prog}: POSIX message queues not judged: /dev/mqueue is not mounted\n`);
+  let unknown = 0;
+  let found: number = VERDICT_EXIT.CLEAN;
+  const count = (v: AnyVerdict) => {
+    if (v.verdict === 'unknown') unknown++;
+    else if (v.leaked) found = VERDICT_EXIT.FOUND;
+    return opts.all || v.leaked;
+  };
   if (opts.json) {
-    const doc = { schemaVersion: LEAKS_SCHEMA_VERSION, unknown, objects: shown };
-    const code = await writeChunksOrReport(ctx, jsonChunks(doc as never), found);
+    // The document says how many are unknown before it lists them: the shown records are held
+    // (records, not rows, packed: held.ts) and judged again, the same way, as each row is written.
+    const shown = new HeldRecords<Held>();
+    for (const v of finder.verdicts()) if (count(v)) shown.hold(finder.hold(v.record));
+    const objects = JsonRows.of(shown, (r) => leakRow(finder.again(r), NAMES) as never);
+    const doc = { schemaVersion: LEAKS_SCHEMA_VERSION, unknown, objects };
+    const code = await writeChunksOrReport(ctx, jsonChunks(doc), found);
     if (code !== found) return code;
   } else {
-    for (const v of shown) {
-      const word = v.verdict === 'in use' ? 'in use ' : `${v.verdict} `;
-      ctx.stdout.write(`${opts.all ? word : ''}${describeRecord(v.object)}\n    ${v.reasons.join('; ')}\n`);
+    // Lines as they are judged, gathered into writes of about CHUNK characters.
+    let text = '';
+    for (const v of finder.verdicts()) {
+      if (!count(v)) continue;
+      const word = !opts.all ? '' : v.verdict === 'in use' ? 'in use ' : `${v.verdict} `;
+      text += `${word}${describeRecord(leakRow(v, NAMES).object)}\n    ${v.reasons.join('; ')}\n`;
+      if (text.length >= CHUNK) text = flush(ctx, text);
     }
+    flush(ctx, text);
   }
   if (unknown > 0 && !opts.all) {
     ctx.stderr.write(
@@ -40,6 +55,15 @@ async function leaksAction(
     );
   }
   return found;
+}
+
+/**
+ * Hand `text` to stdout (a file or pipe is written at once on Linux); a failed write is the
+ * launcher's to report, once, at exit (as util-linux's close_stdout), and nothing more is written.
+ */
+function flush(ctx: CommandContext, text: string): string {
+  if (text !== '' && ctx.stdout.destroyed !== true) ctx.stdout.write(text);
+  return '';
 }
 
 const command = defineCommand({

@@ -127,10 +127,15 @@ export async function writeOrReport(
     await written(ctx.stdout, text);
     return code;
   } catch (e) {
-    if (isEpipe(e)) return code;
-    ctx.stderr.write(`${ctx.prog}: ${(e as Error).message}\n`);
-    return 1;
+    return reported(ctx, e, code);
   }
+}
+
+/** A failed stdout write, as writeOrReport reports it: EPIPE keeps `code`; anything else is said, 1. */
+function reported(ctx: CommandContext, e: unknown, code: number): number {
+  if (isEpipe(e)) return code;
+  ctx.stderr.write(`${ctx.prog}: ${(e as Error).message}\n`);
+  return 1;
 }
 
 /**
@@ -144,8 +149,14 @@ export async function writeChunksOrReport(
   code: number,
 ): Promise<number> {
   for (const chunk of chunks) {
-    const c = await writeOrReport(ctx, chunk, code);
-    if (c !== code || ctx.stdout.destroyed === true) return c;
+    if (chunk.length === 0) continue;
+    try {
+      await written(ctx.stdout, chunk);
+    } catch (e) {
+      // Stopped at once, even when `code` is 1 already (leaks found): said once.
+      return reported(ctx, e, code);
+    }
+    if (ctx.stdout.destroyed === true) return code;
   }
   return code;
 }

@@ -14,10 +14,12 @@
 // could not be looked at (judgePosix).
 import {
   type IpcRecord,
-  listAll,
   type QueueRecord,
   type SegmentRecord,
   type SemaphoreRecord,
+  streamQueues,
+  streamSegments,
+  streamSemaphores,
 } from '../ipc/inventory.js';
 import { identityOf } from '../ipc/posix-common.js';
 import { listPosix, mqueueMounted, type PosixRecord } from '../ipc/posix-inventory.js';
@@ -136,17 +138,25 @@ function semaphores(
   return result(r, free ? 'leaked' : 'in use', reasons, h);
 }
 
+/** The verdict of one record (whatever its age). */
+export function judgeRecord(
+  r: IpcRecord,
+  c: Pick<ProcessChecker, 'state'>,
+  scan: LeakOptions['holders'],
+): Verdict {
+  return r.kind === 'shm'
+    ? segment(r, c, scan)
+    : r.kind === 'msg'
+      ? queue(r, c, scan)
+      : semaphores(r, c, scan);
+}
+
 /** A verdict for each record (those younger than minAgeSeconds left out). */
 export function judge(recordsIn: readonly IpcRecord[], opts: LeakOptions): Verdict[] {
   const c = opts.checker ?? new ProcessChecker();
   const now = opts.now ?? Date.now() / 1000;
   const minAge = opts.minAgeSeconds ?? 0;
-  const scan = opts.holders;
-  return recordsIn
-    .filter((r) => now - r.ctime >= minAge)
-    .map((r) =>
-      r.kind === 'shm' ? segment(r, c, scan) : r.kind === 'msg' ? queue(r, c, scan) : semaphores(r, c, scan),
-    );
+  return recordsIn.filter((r) => now - r.ctime >= minAge).map((r) => judgeRecord(r, c, opts.holders));
 }
 
 export interface PosixVerdict {
@@ -163,6 +173,36 @@ function posixContent(r: PosixRecord): string {
     return r.msgs === null ? 'its message count cannot be read' : `${plural(r.msgs, 'message')} queued`;
   if (r.kind === 'psem') return r.value === null ? 'its value cannot be read' : `value ${r.value}`;
   return `${r.size} bytes`;
+}
+
+/** The verdict of one POSIX record whose identity ("DEV:INODE") is `id`. */
+export function judgePosixRecord(
+  r: PosixRecord,
+  id: string,
+  holders: Pick<HolderScan, 'posixHolders' | 'posixBlind'>,
+): PosixVerdict {
+  const h = holders.posixHolders(id);
+  const held = [
+    ...(h.open.length > 0 ? [`open by pid ${h.open.join(', ')}`] : []),
+    ...(h.mapped.length > 0 ? [`mapped by pid ${h.mapped.join(', ')}`] : []),
+  ];
+  const blind = holders.posixBlind;
+  const verdict: VerdictWord = held.length > 0 ? 'in use' : blind === null ? 'leaked' : 'unknown';
+  const first =
+    held.length > 0
+      ? held
+      : [
+          blind === null
+            ? 'no process has it open or mapped'
+            : `cannot tell whether a process has it open or mapped: ${blind}`,
+        ];
+  return {
+    record: r,
+    verdict,
+    leaked: verdict === 'leaked',
+    reasons: [...first, posixContent(r)],
+    holders: h,
+  };
 }
 
 /**
@@ -185,29 +225,7 @@ export function judgePosix(
   for (const r of recordsIn) {
     if (now - Math.max(r.mtime, r.ctime) < minAge) continue;
     const id = idOf(r);
-    if (id === null) continue;
-    const h = opts.holders.posixHolders(id);
-    const held = [
-      ...(h.open.length > 0 ? [`open by pid ${h.open.join(', ')}`] : []),
-      ...(h.mapped.length > 0 ? [`mapped by pid ${h.mapped.join(', ')}`] : []),
-    ];
-    const blind = opts.holders.posixBlind;
-    const verdict: VerdictWord = held.length > 0 ? 'in use' : blind === null ? 'leaked' : 'unknown';
-    const first =
-      held.length > 0
-        ? held
-        : [
-            blind === null
-              ? 'no process has it open or mapped'
-              : `cannot tell whether a process has it open or mapped: ${blind}`,
-          ];
-    out.push({
-      record: r,
-      verdict,
-      leaked: verdict === 'leaked',
-      reasons: [...first, posixContent(r)],
-      holders: h,
-    });
+    if (id !== null) out.push(judgePosixRecord(r, id, opts.holders));
   }
   return out;
 }
@@ -225,40 +243,122 @@ export interface LeakRow {
   object: { [key: string]: JsonValue };
 }
 
+/** A verdict of either family. */
+export type AnyVerdict = Verdict | PosixVerdict;
+
+const isPosix = (r: IpcRecord | PosixRecord): r is PosixRecord =>
+  r.kind === 'pmsg' || r.kind === 'psem' || r.kind === 'pshm';
+
 /**
- * Every object of both families, judged now. `posixQueuesSeen` is false when /dev/mqueue is not
- * mounted: the POSIX queues could not be listed, so they are not judged.
+ * Every object of both families, judged now, one at a time: the POSIX objects are listed and
+ * the holder scan (holders.ts) is made first, once; then each System V record is judged as
+ * /proc/sysvipc is read (queues, segments, semaphore sets with their semaphores' counts), then
+ * each POSIX record. Nothing holds every record: 37,000 objects are written as they are judged.
+ * A holder that started before the scan is seen. (The scan came after the listing before: then
+ * a queue's receiver that blocked after the scan was missed; now one that blocked on a queue
+ * made after the scan began is. Either is a server still starting: what --min-age is for.)
  */
-export function findLeaks(
-  names: NameResolver,
-  minAgeSeconds: number,
-): { rows: LeakRow[]; posixQueuesSeen: boolean } {
-  const all = listAll({ values: true });
-  const posix = listPosix();
-  const targets = posixTargets(posix);
-  const ids = new Map(targets.map((t) => [t.path, t.id]));
-  // After the listing: a holder of a listed object that started before it is seen.
-  const holders = scanHolders({ posix: targets });
-  const sysv = judge([...all.queues, ...all.segments, ...all.semaphores], { minAgeSeconds, holders });
-  const rows: LeakRow[] = sysv.map((v) => ({
-    verdict: v.verdict,
-    leaked: v.leaked,
-    reasons: v.reasons,
-    attached: v.holders.attached,
-    waiting: v.holders.waiting.map((w) => ({ pid: w.pid, tid: w.tid, call: w.call })),
+export class LeakFinder {
+  /** false when /dev/mqueue is not mounted: the POSIX queues could not be listed, so they are not judged. */
+  readonly posixQueuesSeen: boolean;
+  readonly #minAge: number;
+  readonly #posix: PosixRecord[];
+  readonly #ids: Map<string, string>;
+  readonly #scan: HolderScan;
+  /** Pid states are remembered: a record judged twice gets the same verdict. */
+  readonly #checker = new ProcessChecker();
+
+  constructor(minAgeSeconds: number) {
+    this.#minAge = minAgeSeconds;
+    this.#posix = listPosix();
+    const targets = posixTargets(this.#posix);
+    this.#ids = new Map(targets.map((t) => [t.path, t.id]));
+    this.#scan = scanHolders({ posix: targets });
+    this.posixQueuesSeen = mqueueMounted();
+  }
+
+  /** Each object's verdict (those changed less than minAgeSeconds ago left out), as it is read. */
+  *verdicts(): Generator<AnyVerdict, void, undefined> {
+    const sources = [
+      () => streamQueues().records,
+      () => streamSegments().records,
+      () => streamSemaphores({ values: true }).records,
+    ];
+    for (const source of sources) {
+      for (const r of source() as Iterable<IpcRecord>) {
+        // Now, per record: an object made while /proc is read is not younger than 0 seconds.
+        if (Date.now() / 1000 - r.ctime >= this.#minAge) yield judgeRecord(r, this.#checker, this.#scan);
+      }
+    }
+    for (const r of this.#posix) {
+      if (Date.now() / 1000 - Math.max(r.mtime, r.ctime) < this.#minAge) continue;
+      const id = this.#ids.get(r.path);
+      if (id !== undefined) yield judgePosixRecord(r, id, this.#scan);
+    }
+  }
+
+  /**
+   * A record verdicts() judged, kept for again() (a document that says how many are unknown
+   * before it lists them holds what it lists): a set's semaphores packed as 4 int32s each.
+   */
+  hold(r: IpcRecord | PosixRecord): Held {
+    if (r.kind !== 'sem' || r.elements === null) return r;
+    const packed = new Int32Array(4 * r.elements.length);
+    let o = 0;
+    for (const e of r.elements) {
+      packed[o++] = e.value;
+      packed[o++] = e.ncount;
+      packed[o++] = e.zcount;
+      packed[o++] = e.pid;
+    }
+    return { set: { ...r, elements: null }, packed };
+  }
+
+  /** The verdict of a record verdicts() judged and hold() kept, again: the same one (pid states are remembered). */
+  again(held: Held): AnyVerdict {
+    if ('packed' in held) {
+      const { set, packed } = held;
+      const elements = Array.from({ length: packed.length / 4 }, (_, i) => ({
+        semnum: i,
+        value: packed[4 * i]!,
+        ncount: packed[4 * i + 1]!,
+        zcount: packed[4 * i + 2]!,
+        pid: packed[4 * i + 3]!,
+      }));
+      return judgeRecord({ ...set, elements }, this.#checker, this.#scan);
+    }
+    if (!isPosix(held)) return judgeRecord(held, this.#checker, this.#scan);
+    return judgePosixRecord(held, this.#ids.get(held.path)!, this.#scan);
+  }
+}
+
+/** What LeakFinder.hold() keeps of a record. */
+export type Held = IpcRecord | PosixRecord | { set: SemaphoreRecord; packed: Int32Array };
+
+/** The row of a verdict, with its object's JSON record. */
+export function leakRow(v: AnyVerdict, names: NameResolver): LeakRow {
+  const { verdict, leaked, reasons } = v;
+  if (isPosix(v.record)) {
+    const { mapped, open } = v.holders as PosixHolders;
+    return {
+      verdict,
+      leaked,
+      reasons,
+      attached: mapped,
+      waiting: [],
+      open,
+      object: posixJson(v.record, names),
+    };
+  }
+  const { attached, waiting } = v.holders as Holders;
+  const waiters = waiting.map((w) => ({ pid: w.pid, tid: w.tid, call: w.call }));
+  return {
+    verdict,
+    leaked,
+    reasons,
+    attached,
+    waiting: waiters,
     open: [],
     object: recordJson(v.record, names),
-  }));
-  for (const v of judgePosix(posix, { minAgeSeconds, holders, idOf: (r) => ids.get(r.path) ?? null })) {
-    rows.push({
-      verdict: v.verdict,
-      leaked: v.leaked,
-      reasons: v.reasons,
-      attached: v.holders.mapped,
-      waiting: [],
-      open: v.holders.open,
-      object: posixJson(v.record, names),
-    });
-  }
-  return { rows, posixQueuesSeen: mqueueMounted() };
+  };
 }

@@ -39,6 +39,8 @@ export type PidState =
 
 export class ProcessChecker {
   #boot: number | null | undefined;
+  /** Each pid's start time, read once: one checker answers the same for a pid all along. */
+  readonly #starts = new Map<number, number | null | 'unknown'>();
   constructor(private readonly proc = '/proc') {}
 
   #bootTime(): number | null {
@@ -54,6 +56,15 @@ export class ProcessChecker {
 
   /** When the process started, in seconds since the epoch; null when it does not exist. */
   startTime(pid: number): number | null | 'unknown' {
+    let start = this.#starts.get(pid);
+    if (start === undefined) {
+      start = this.#readStartTime(pid);
+      this.#starts.set(pid, start);
+    }
+    return start;
+  }
+
+  #readStartTime(pid: number): number | null | 'unknown' {
     let stat: string;
     try {
       stat = readFileSync(`${this.proc}/${pid}/stat`, 'utf8');

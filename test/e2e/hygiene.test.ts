@@ -291,6 +291,29 @@ kill $w $s; wait
     expect(r.stdout).toContain('[rc=1]\n[json rc=1]\n[rc=0]\n');
   });
 
+  test('leaks written as it is judged, in pieces: every row there; a full disk said once, exit 1', async () => {
+    // 6 sets of 250 semaphores: each set's JSON record is ~45 KB, so the documents span pieces.
+    const r = await nsAll(`
+for i in 1 2 3 4 5 6; do $S sem create --nsems 250 >/dev/null; done
+for i in 1 2 3 4; do $S msg create >/dev/null; done
+$S leaks --all > "$tmp/all.txt"; echo "[text rc=$?]"
+$S leaks --all --json > "$tmp/all.json"; echo "[json rc=$?]"
+grep -c '^leaked ' "$tmp/all.txt"
+$S leaks --json > /dev/full; echo "[full json rc=$?]"
+$S leaks --all > /dev/full; echo "[full text rc=$?]"
+cat "$tmp/all.json"
+`);
+    const full = 'svipc leaks: write error: No space left on device\n';
+    expect(r.stderr).toBe(full + full);
+    expect(r.stdout).toContain('[text rc=1]\n[json rc=1]\n10\n[full json rc=1]\n[full text rc=1]\n');
+    const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    expect(doc.unknown).toBe(0);
+    expect(doc.objects.length).toBe(10);
+    expect(doc.objects.filter((o: { object: { kind: string } }) => o.object.kind === 'sem').length).toBe(6);
+    expect(doc.objects.every((o: { verdict: string }) => o.verdict === 'leaked')).toBe(true);
+    expect(doc.objects.at(-1).object.elements.length).toBe(250);
+  });
+
   test('leaks --all --json: the verdicts of in-use objects say why, with the pids found', async () => {
     const r = await nsAll(`
 held=$($S shm create 64); mkfifo "$tmp/f"

@@ -7,11 +7,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
+import { HeldRecords } from '../../src/hygiene/held.js';
 import { type HolderScan, type Holders, scanHolders } from '../../src/hygiene/holders.js';
 import { readInput, VERDICT_EXIT } from '../../src/hygiene/input.js';
-import { judge, judgePosix, type LeakOptions } from '../../src/hygiene/leaks.js';
+import { judge, judgePosix, LeakFinder, type LeakOptions, leakRow } from '../../src/hygiene/leaks.js';
 import { removePosixIfSame } from '../../src/hygiene/posix.js';
-import { type PidState, parseBootTime, parseStartTicks } from '../../src/hygiene/processes.js';
+import {
+  type PidState,
+  ProcessChecker,
+  parseBootTime,
+  parseStartTicks,
+} from '../../src/hygiene/processes.js';
 import {
   asSnapshot,
   describeRecord,
@@ -106,6 +112,24 @@ describe('processes', () => {
     expect(parseStartTicks('garbage')).toBe(null);
     expect(parseBootTime('cpu 1 2 3\nbtime 1700000000\nprocesses 5\n')).toBe(1700000000);
     expect(parseBootTime('cpu 1\n')).toBe(null);
+  });
+});
+
+describe('a process checker answers the same for a pid all along', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svipc-checker-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  test('a pid read once: gone since, or reused since, it is still the process first seen', () => {
+    writeFileSync(join(dir, 'stat'), 'cpu 1\nbtime 1000\n');
+    const start = (ticks: number) => `77 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${ticks} 0 0`;
+    mkdirSync(join(dir, '77'));
+    writeFileSync(join(dir, '77/stat'), start(500)); // started at 1005
+    const c = new ProcessChecker(dir);
+    expect(c.state(77, 1010)).toBe('alive');
+    writeFileSync(join(dir, '77/stat'), start(5000)); // another process, started at 1050
+    expect(c.state(77, 1010)).toBe('alive');
+    rmSync(join(dir, '77'), { recursive: true });
+    expect(c.state(77, 1010)).toBe('alive');
+    expect(new ProcessChecker(dir).state(77, 1010)).toBe('gone');
   });
 });
 
@@ -512,6 +536,55 @@ describe('snapshots', () => {
     expect(describeRecord(p('psem', '/lock', { value: null }))).toBe(
       'posix semaphore /lock owner root rw-r-----: value unknown',
     );
+  });
+});
+
+describe('a leak document holds what it lists compactly', () => {
+  test('a set held (its semaphores packed) is judged again to the same row; other records are kept as they are', () => {
+    const finder = new LeakFinder(0); // this host's holder scan: only its answers for pids 0 are used
+    const names = { user: (id: number) => String(id), group: (id: number) => String(id) };
+    const set = sems({
+      nsems: 3,
+      elements: [
+        { semnum: 0, value: 5, ncount: 0, zcount: 0, pid: 0 },
+        { semnum: 1, value: 32767, ncount: 2, zcount: 0, pid: 0 },
+        { semnum: 2, value: 0, ncount: 0, zcount: 1, pid: 0 },
+      ],
+    });
+    const held = finder.hold(set);
+    expect(held).not.toBe(set);
+    expect(leakRow(finder.again(held), names)).toEqual(leakRow(finder.again(set), names));
+    expect(leakRow(finder.again(held), names).reasons[0]).toBe('3 processes waiting');
+    const q = queue({});
+    expect(finder.hold(q)).toBe(q);
+    expect(finder.hold(sems({ elements: null }))).toEqual(sems({ elements: null }));
+  });
+});
+
+describe('records held compactly', () => {
+  test('every record comes back equal (keys in order, null, booleans, -0), in the order held', () => {
+    const held = new HeldRecords<object>();
+    const all: object[] = [];
+    const add = (r: object) => {
+      held.hold(r);
+      all.push(r);
+    };
+    for (let i = 0; i < 2500; i++) {
+      add(queue({ id: i, lspid: i * 7, qbytes: i % 3 === 0 ? null : 2 ** 40 + i, stime: -0 }));
+      if (i % 500 === 0) add(seg({ id: i, dest: i % 1000 === 0, rss: null, size: 2 ** 53 - 1 }));
+    }
+    add(sems({})); // its semaphores: kept as it is
+    add({ kind: 'pshm', name: '/a', size: 1 });
+    add({ kind: 'pshm', name: '/b', size: 2 }); // another name than its shape's: kept as it is
+    add(queue({ qnum: Number.NaN })); // NaN is not null: kept as it is
+    const back = [...held];
+    expect(held.length).toBe(all.length);
+    expect(back).toEqual(all);
+    expect(back.map((r) => Object.keys(r).join())).toEqual(all.map((r) => Object.keys(r).join()));
+    expect(Object.is((back[0] as QueueRecord).stime, -0)).toBe(true);
+    expect(back[0]).not.toBe(all[0]); // packed, made again
+    expect(back.at(-4)).toBe(all.at(-4)); // the set: the same object
+    expect([...held]).toEqual(all); // again
   });
 });
 

@@ -9,6 +9,7 @@ import {
   drained,
   OutputError,
   watch,
+  writeChunksOrReport,
   writeOrReport,
   written,
 } from '../../src/cli/output.js';
@@ -64,6 +65,30 @@ describe('written', () => {
     const p = await written(stream('EPIPE'), 'x').catch((x: unknown) => x);
     expect(p).not.toBeInstanceOf(OutputError);
     expect((p as NodeJS.ErrnoException).code).toBe('EPIPE');
+  });
+});
+
+describe('writeChunksOrReport', () => {
+  it('stops at the first failed chunk and says so once, also when the code is 1 already', async () => {
+    let made = 0;
+    function* chunks() {
+      for (let i = 0; i < 5; i++) {
+        made++;
+        yield `chunk ${i}\n`;
+      }
+    }
+    for (const code of [0, 1]) {
+      made = 0;
+      const { ctx, err } = ctxWith(stream('ENOSPC'));
+      expect(await writeChunksOrReport(ctx, chunks(), code)).toBe(1);
+      expect(err()).toBe('svipc x: write error: No space left on device\n');
+      expect(made).toBe(1);
+    }
+    const got: Buffer[] = [];
+    const { ctx, err } = ctxWith(stream(null, got));
+    expect(await writeChunksOrReport(ctx, chunks(), 1)).toBe(1);
+    expect(Buffer.concat(got).toString()).toBe('chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+    expect(err()).toBe('');
   });
 });
 
