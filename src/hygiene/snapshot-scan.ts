@@ -63,6 +63,23 @@ class Scanner {
     return at;
   }
 
+  /** Just inside a container: its `close` byte at once (empty) leads to `closed`, else to `first`. */
+  opened(at: number, close: number, closed: State, first: State): [number, State] {
+    at = this.ws(at);
+    return this.buf[at] === close ? [at + 1, closed] : [at, first];
+  }
+
+  /**
+   * After a member or an element: a ',' (and the white space after it) leads to `more`, the
+   * container's `close` byte to `closed`; anything else is `expected`.
+   */
+  separator(at: number, close: number, more: State, closed: State, expected: string): [number, State] {
+    at = this.ws(at);
+    if (this.buf[at] === 0x2c) return [this.ws(at + 1), more];
+    if (this.buf[at] === close) return [at + 1, closed];
+    throw new Unscanned(expected);
+  }
+
   /** The end of the string starting at `at` (a quote). */
   string(at: number): number {
     const b = this.buf;
@@ -297,9 +314,7 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
         case 'begin':
           at = s.ws(at);
           if (s.buf[at] !== 0x7b) throw new Unscanned('not an object');
-          at = s.ws(at + 1);
-          state = s.buf[at] === 0x7d ? 'end' : 'key';
-          if (state === 'end') at++;
+          [at, state] = s.opened(at + 1, 0x7d, 'end', 'key');
           break;
         case 'key': {
           if (s.buf[at] !== 0x22) throw new Unscanned('member name expected');
@@ -330,21 +345,10 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
           break;
         }
         case 'after':
-          at = s.ws(at);
-          if (s.buf[at] === 0x2c) {
-            at = s.ws(at + 1);
-            state = 'key';
-          } else if (s.buf[at] === 0x7d) {
-            at++;
-            state = 'end';
-          } else throw new Unscanned("',' or '}' expected");
+          [at, state] = s.separator(at, 0x7d, 'key', 'end', "',' or '}' expected");
           break;
         case 'first':
-          at = s.ws(at);
-          if (s.buf[at] === 0x5d) {
-            at++;
-            state = 'after';
-          } else state = 'element';
+          [at, state] = s.opened(at, 0x5d, 'after', 'element');
           break;
         case 'element': {
           const from = at;
@@ -355,14 +359,7 @@ async function scanFrom(it: AsyncIterator<Buffer>, sink: ScanSink): Promise<void
           break;
         }
         case 'next':
-          at = s.ws(at);
-          if (s.buf[at] === 0x2c) {
-            at = s.ws(at + 1);
-            state = 'element';
-          } else if (s.buf[at] === 0x5d) {
-            at++;
-            state = 'after';
-          } else throw new Unscanned("',' or ']' expected");
+          [at, state] = s.separator(at, 0x5d, 'element', 'after', "',' or ']' expected");
           break;
         case 'end':
           while (at < s.buf.length && WS(s.buf[at]!)) at++;
