@@ -1,6 +1,9 @@
-// bin/svipc's start-up: each bundle compiled with the V8 code cache the build made for it
-// (scripts/bundle.mjs, scripts/code-cache.cjs), and a cache that is missing, from another
-// build or refused by this Node changes nothing but the time. SVIPC_DEBUG says which it was.
+// bin/svipc's start-up: a command loads only what it uses (no ES module loader, no stdin
+// stream it does not read, not koffi's installer tools); each bundle is compiled with the V8
+// code cache the build made for it (scripts/bundle.mjs, scripts/code-cache.cjs), and a cache
+// that is missing, from another build or refused by this Node changes nothing but the time.
+// SVIPC_DEBUG says which it was.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +43,42 @@ const same = (r: { stdout: string; stderr: string; code: number | null }, want: 
   expect(r.stderr).toBe(want.stderr);
   expect(r.code).toBe(want.code);
 };
+
+describe('what a command loads', () => {
+  // Node's own modules loaded by the time the process exits (process.moduleLoadList), stdin
+  // being /dev/null (a file: its stream would need fs streams).
+  function loadedBy(args: readonly string[]): { stdout: string; loaded: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-loaded-'));
+    try {
+      const preload = join(dir, 'record.cjs');
+      const list = join(dir, 'loaded.txt');
+      writeFileSync(
+        preload,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`,
+      );
+      const r = spawnSync(process.execPath, ['-r', preload, SVIPC, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return { stdout: r.stdout, loaded: readFileSync(list, 'utf8').split('\n') };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test.each([[['ftok', '/', '1']], [['ipcs', '-l']], [['--version']]])('svipc %j', (args) => {
+    const { stdout, loaded } = loadedBy(args);
+    expect(stdout).not.toBe('');
+    // bin/svipc and the bundles are CommonJS: the ES module loader never runs a module.
+    expect(loaded).not.toContain('NativeModule internal/modules/esm/module_job');
+    // ctx.stdin is made on first use, and ftok and ipcs do not read it.
+    expect(loaded).not.toContain('NativeModule internal/fs/streams');
+    // koffi's own index.js loads these (its installer's download tools); svipc loads its native module.
+    for (const m of ['https', 'zlib', 'crypto']) expect(loaded).not.toContain(`NativeModule ${m}`);
+  });
+});
 
 describe('the code cache', () => {
   test('every bundle has one, made for this build of it', () => {
