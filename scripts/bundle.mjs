@@ -3,9 +3,11 @@
 // first native call), plus dist/cli/svipc.js for what needs no command (--help, --version, an
 // unknown name). bin/svipc loads exactly one of them: one script to compile instead of dozens of
 // files to find, read and link is most of a command's start-up.
-// The bundles are CommonJS (dist/cli/package.json says so): bin/svipc compiles one with
-// node:vm and its V8 code cache, dist/cli/NAME.cache, which the last step makes
-// (scripts/code-cache.cjs), so a command's code is not parsed and compiled again at each start.
+// Each bundle is CommonJS in its module wrapper, `(function (exports, require, module,
+// __filename, __dirname) { ... })`, written out so that the launcher need not make a second
+// copy of the source to wrap it: bin/svipc compiles it with node:vm and its V8 code cache,
+// dist/cli/NAME.cache, which the last step makes (scripts/code-cache.cjs), so a command's code
+// is not parsed and compiled again at each start, and calls the function it evaluates to.
 // Each bundle ends with `// svipc build ID` (ID: its hash), and its cache starts with the same ID.
 // Runs after tsc (it reads the command table from dist/).
 import { spawn } from 'node:child_process';
@@ -21,7 +23,6 @@ const { COMMANDS } = await import(join(root, 'dist/src/cli/registry.js'));
 const out = join(root, 'dist/cli');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
 
 /** The entry of one bundle: the launcher, given the modules it may run. */
 function entry(name) {
@@ -59,7 +60,8 @@ await Promise.all(
       outfile: file,
       logLevel: 'warning',
     });
-    const code = readFileSync(file, 'utf8');
+    // On the wrapper's line, as Node's own wrapper puts it: line numbers stay the bundle's.
+    const code = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n});\n`;
     const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
     writeFileSync(file, `${code}// svipc build ${id}\n`);
   }),
