@@ -1,9 +1,19 @@
-// npm run build, second step: one self-contained file per command in dist/cli/ (the launcher
-// and that command's code, nothing else), plus dist/cli/svipc.js for what needs no command
-// (--help, --version, an unknown name). bin/svipc loads exactly one of them: one module to
-// compile instead of dozens of files to find, read and link is most of a command's start-up.
+// npm run build, second step: one self-contained file per command in dist/cli/ (the launcher,
+// that command's code and commander, nothing else; koffi stays in node_modules, loaded on the
+// first native call), plus dist/cli/svipc.js for what needs no command (--help, --version, an
+// unknown name). bin/svipc loads exactly one of them: one script to compile instead of dozens of
+// files to find, read and link is most of a command's start-up.
+// Each bundle is CommonJS in its module wrapper, `(function (exports, require, module,
+// __filename, __dirname) { ... })`, written out so that the launcher need not make a second
+// copy of the source to wrap it: bin/svipc compiles it with node:vm and its V8 code cache,
+// dist/cli/NAME.cache, which the last step makes (scripts/code-cache.cjs), so a command's code
+// is not parsed and compiled again at each start, and calls the function it evaluates to.
+// Each bundle ends with `// svipc build ID` (ID: its hash), and its cache starts with the same ID.
 // Runs after tsc (it reads the command table from dist/).
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,8 +38,9 @@ function entry(name) {
 
 const names = [null, ...COMMANDS.map((c) => c.name)];
 await Promise.all(
-  names.map((name) =>
-    build({
+  names.map(async (name) => {
+    const file = join(out, `${name ?? 'svipc'}.js`);
+    await build({
       stdin: {
         contents: entry(name),
         resolveDir: root,
@@ -37,12 +48,43 @@ await Promise.all(
         loader: 'ts',
       },
       bundle: true,
-      format: 'esm',
+      format: 'cjs',
       platform: 'node',
       target: 'node20',
-      packages: 'external',
-      outfile: join(out, `${name ?? 'svipc'}.js`),
+      external: ['koffi'],
+      // The modules are ES modules (strict); import.meta.url is the bundle's own URL.
+      banner: {
+        js: '"use strict";\nvar import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+      },
+      define: { 'import.meta.url': 'import_meta_url' },
+      outfile: file,
       logLevel: 'warning',
-    }),
-  ),
+    });
+    // On the wrapper's line, as Node's own wrapper puts it: line numbers stay the bundle's.
+    const code = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n});\n`;
+    const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    writeFileSync(file, `${code}// svipc build ${id}\n`);
+  }),
 );
+
+// The code caches: each bundle run once with --help (scripts/code-cache.cjs), a few at a time.
+const jobs = names.map((name) => (name === null ? ['svipc', ['--help']] : [name, [name, '--help']]));
+async function worker() {
+  for (let job = jobs.shift(); job; job = jobs.shift()) {
+    const [bundle, args] = job;
+    const file = join(out, `${bundle}.js`);
+    const id = /\/\/ svipc build ([0-9a-f]+)\n$/.exec(readFileSync(file, 'utf8'))[1];
+    const child = spawn(process.execPath, [join(root, 'scripts/code-cache.cjs'), file, id, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SVIPC_DEBUG: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    if (code !== 0 || !existsSync(join(out, `${bundle}.cache`)))
+      throw new Error(`the code cache of dist/cli/${bundle}.js: exit ${code}: ${stderr.trim()}`);
+  }
+}
+await Promise.all(Array.from({ length: Math.min(4, availableParallelism()) }, worker));

@@ -153,7 +153,11 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
   const ctx: CommandContext = {
     prog,
     argv: args,
-    stdin: process.stdin,
+    // Made on first use: process.stdin builds a stream for the fd (a file's pulls in fs
+    // streams and readline, a terminal's or a pipe's pulls in net), which most commands never read.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

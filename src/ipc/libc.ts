@@ -299,10 +299,25 @@ interface Native {
 
 let native: Native | undefined;
 
+/**
+ * koffi's prebuilt module for this platform, loaded directly: koffi's index.js first loads
+ * https, crypto and zlib (its installer's download tools), which cost more start-up than the
+ * rest of `svipc ftok` or `msg send`. Anything unusual (no such build, another version, a
+ * module that will not load): koffi's own loader, which knows every platform.
+ */
+function requireKoffi(): Koffi {
+  const require = createRequire(import.meta.url);
+  try {
+    const direct = require(`koffi/build/koffi/${process.platform}_${process.arch}/koffi.node`);
+    if (direct.version === require('koffi/package.json').version) return direct as Koffi;
+  } catch {}
+  return require('koffi') as Koffi;
+}
+
 /** koffi, libc and every declaration, made once, on first use. */
 function load(): Native {
   if (native) return native;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = requireKoffi();
   const lib = koffi.load('libc.so.6');
   const types = new Map<StructType, KoffiCType>();
   for (const s of declared) {
