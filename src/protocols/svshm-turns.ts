@@ -13,17 +13,69 @@ import { alive } from '../proc/liveness.js';
 import { TransferError } from './svshm-xfr.js';
 
 // ---- timing ----
-// Spinning (IPC_NOWAIT tries, about 0.5 us each) before sleeping in the kernel pays when
-// the peer runs on another core and finishes its turn within microseconds: a sleep and a
-// wake-up cost tens of microseconds. It is waste when the peer is slow (a slow pipe) or
-// has no core (on a busy host the spinner takes the CPU its peer needs). So each side
-// keeps a running success rate of its spins: it spins (for about twice what a successful
-// spin took) while more than half succeed, and otherwise only probes, one wait in 128
-// (for at least 30 us).
-const SPIN_MIN_MS = 0.002;
+// A wait for a turn may spin (IPC_NOWAIT tries, about 0.5 us each) before it sleeps in the
+// kernel (semtimedop). Spinning pays when the peer runs on another core and ends its turn
+// within microseconds: a sleep costs a wake-up, tens of microseconds when the sleeper's core
+// went idle (the lecture's C programs pay two a transfer). It is waste when the peer is slow
+// (a slow pipe, no peer yet) or has no core of its own (on a busy host the spinner takes the
+// CPU its peer needs). SpinPolicy decides from what the waits took:
+//   - `typical`, a running average of how long a turn took to come, spun for or slept for:
+//     a side that sleeps learns that its turns come within tens of microseconds, and spins
+//     for them (2 * typical + SPIN_MIN_MS, at most SPIN_MAX_MS); none at all while turns
+//     take longer than SPIN_MAX_MS (an idle or slow peer costs no CPU);
+//   - `rate`, the running share of spins that got the turn: below one half (the peer has no
+//     core while we spin: on a busy host the scheduler puts both on one core), only a probe
+//     spins, one wait in `probeEvery`, which doubles (SPIN_PROBE_MIN to SPIN_PROBE_MAX) with
+//     each probe that misses, and starts again from SPIN_PROBE_MIN once one gets its turn.
+// Once both sides spin, neither sleeps: a turn costs the two copies and a few system calls.
+const SPIN_MIN_MS = 0.02;
 const SPIN_MAX_MS = 0.1;
-const SPIN_PROBE_MS = 0.03;
-const SPIN_PROBE_EVERY = 128;
+const SPIN_PROBE_MIN = 16;
+const SPIN_PROBE_MAX = 1024;
+/** Running averages move this share of the way to each new figure. */
+const SPIN_GAIN = 1 / 8;
+
+/** How long each wait for a turn spins before it sleeps (see above); no system calls, no clock. */
+export class SpinPolicy {
+  /** Running time a turn took to come (ms), and running share of spins that got it. */
+  #typical = SPIN_MIN_MS;
+  #rate = 1;
+  /** While spins miss: waits since the last probe, and how many waits a probe comes after. */
+  #waits = 0;
+  #probeEvery = SPIN_PROBE_MIN;
+
+  /** How long (ms) the next wait spins before it sleeps; 0: it sleeps at once. */
+  budget(): number {
+    if (this.#typical > SPIN_MAX_MS) return 0;
+    if (this.#rate < 0.5) {
+      if (++this.#waits < this.#probeEvery) return 0;
+      this.#waits = 0;
+    }
+    return Math.min(SPIN_MAX_MS, 2 * this.#typical + SPIN_MIN_MS);
+  }
+
+  /** The turn was there at once (the first try got it). */
+  ready(): void {
+    this.#typical -= this.#typical * SPIN_GAIN;
+  }
+
+  /** A spin got the turn after `ms`. */
+  won(ms: number): void {
+    this.#rate += (1 - this.#rate) * SPIN_GAIN;
+    this.#typical += (ms - this.#typical) * SPIN_GAIN;
+    this.#probeEvery = SPIN_PROBE_MIN;
+  }
+
+  /** The turn came after `ms` of waiting in the kernel (after a spin that missed it, when `spun`). */
+  slept(ms: number, spun: boolean): void {
+    if (spun) {
+      if (this.#rate < 0.5) this.#probeEvery = Math.min(2 * this.#probeEvery, SPIN_PROBE_MAX);
+      this.#rate -= this.#rate * SPIN_GAIN;
+    }
+    this.#typical += (ms - this.#typical) * SPIN_GAIN;
+  }
+}
+
 /** Longest synchronous semtimedop: how long the event loop may wait for it. */
 const SLICE_MS = 50;
 /** Yield to the event loop (signals, timers) at least this often during a transfer. */
@@ -50,11 +102,8 @@ export function errCode(e: unknown): string | undefined {
 export class Turns {
   #nextYield = performance.now() + YIELD_EVERY_MS;
   #nextProgress = performance.now() + PROGRESS_EVERY_MS;
-  readonly #spinning: boolean;
-  /** Running share of spins that got the turn, and running time such a spin took (ms). */
-  #spinRate = 0.5;
-  #spinTime = SPIN_MIN_MS;
-  #waits = 0;
+  /** How long to spin; undefined: never (--trace=all). */
+  readonly #spin: SpinPolicy | undefined;
 
   constructor(
     readonly signal: AbortSignal | undefined,
@@ -64,7 +113,7 @@ export class Turns {
   ) {
     // --trace=all shows every call: no spinning then (it would print hundreds of EAGAINs).
     // Plain --trace shows each P once, as the lecture's semop, however it was waited for.
-    this.#spinning = !trace?.all;
+    this.#spin = trace?.all ? undefined : new SpinPolicy();
   }
 
   /**
@@ -73,12 +122,34 @@ export class Turns {
    * The hot loop pays no promise for a turn that comes within a slice.
    */
   take(op: PreparedSemOp): boolean {
-    if (performance.now() >= this.#nextYield) return false;
-    // Not spinning: the timed wait is also the first try (it returns at once if it can).
-    if ((this.#spinning && this.#spin(op)) || op.wait(SLICE_MS)) {
+    const t0 = performance.now();
+    if (t0 >= this.#nextYield) return false;
+    const policy = this.#spin;
+    const budget = policy ? policy.budget() : 0;
+    if (budget > 0 && this.#spun(op, policy!, t0, budget)) {
       op.traceDone();
       return true;
     }
+    // Not spinning: the timed wait is also the first try (it returns at once if it can).
+    const got = op.wait(SLICE_MS);
+    policy?.slept(got ? performance.now() - t0 : SLICE_MS, budget > 0);
+    if (got) op.traceDone();
+    return got;
+  }
+
+  /** Retry without blocking for up to `budget` ms from `t0`: true when that got the turn. */
+  #spun(op: PreparedSemOp, policy: SpinPolicy, t0: number, budget: number): boolean {
+    if (op.try()) {
+      policy.ready();
+      return true;
+    }
+    const until = t0 + budget;
+    do {
+      if (op.try()) {
+        policy.won(performance.now() - t0);
+        return true;
+      }
+    } while (performance.now() < until);
     return false;
   }
 
@@ -96,25 +167,6 @@ export class Turns {
         return;
       }
     }
-  }
-
-  /** Retry without blocking for a while, when that has been paying off. */
-  #spin(op: PreparedSemOp): boolean {
-    if (op.try()) return true;
-    const probe = ++this.#waits % SPIN_PROBE_EVERY === 0;
-    if (this.#spinRate < 0.5 && !probe) return false;
-    const t0 = performance.now();
-    const budget = Math.min(SPIN_MAX_MS, 2 * this.#spinTime + SPIN_MIN_MS);
-    const until = t0 + (probe ? Math.max(budget, SPIN_PROBE_MS) : budget);
-    do {
-      if (op.try()) {
-        this.#spinRate += (1 - this.#spinRate) / 8;
-        this.#spinTime += (performance.now() - t0 - this.#spinTime) / 8;
-        return true;
-      }
-    } while (performance.now() < until);
-    this.#spinRate -= this.#spinRate / 8;
-    return false;
   }
 
   /** Let the event loop run; throws when aborted. */

@@ -176,6 +176,30 @@ describe.skipIf(!NS)('svshm: waiting, empty input, --trace', () => {
     expect(num(res.stdout, 'objects')).toBe(0);
   });
 
+  it('after a burst of turns, both sides waiting on a silent input use (nearly) no CPU; then the rest arrives', async () => {
+    // The burst teaches each side to spin for its turns; the pause must end that spinning.
+    const res = await script(`
+      { head -c 8388608 "$IN"; sleep 3; printf end; } | "$S" svshm-writer 2>"$TMP/w.err" & wp=$!
+      ready
+      "$S" svshm-reader > "$TMP/out" 2>"$TMP/r.err" & rp=$!
+      for _ in $(seq 200); do [ "$(stat -c %s "$TMP/out")" = 8388608 ] && break; sleep 0.01; done
+      W=$wp; R=$rp # $! of a pipeline: its last command, the writer
+      cpu() { awk '{ s += $14 + $15 } END { print s }' /proc/$W/stat /proc/$R/stat; }
+      c0=$(cpu); t0=$(now); sleep 2; c1=$(cpu); t1=$(now)
+      echo "idle_cpu_ms=$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) )) idle_wall_ms=$(( t1 - t0 ))"
+      wait $wp; wc=$?; wait $rp; rc=$?
+      echo "wc=$wc rc=$rc size=$(stat -c %s "$TMP/out") tail=$(tail -c 3 "$TMP/out")"
+      cat "$TMP/w.err" "$TMP/r.err"
+      left
+    `);
+    expect(res.stdout).toContain('wc=0 rc=0 size=8388611 tail=end');
+    // Two sides that kept spinning would use up to two cores: ~2 * idle_wall_ms. A tenth of one is generous.
+    expect(num(res.stdout, 'idle_cpu_ms'), res.stdout + res.stderr).toBeLessThan(
+      num(res.stdout, 'idle_wall_ms') / 10,
+    );
+    expect(num(res.stdout, 'objects')).toBe(0);
+  });
+
   it('--timeout: the reader gives up (124) when no writer comes, the writer when no reader comes', async () => {
     const res = await script(`
       t0=$(now); "$S" svshm-reader --timeout 0.5 2>"$TMP/r.err"; rc=$?; t1=$(now)

@@ -1,0 +1,72 @@
+// SpinPolicy (src/protocols/svshm-turns.ts): how long each wait of the svshm transfer spins
+// before it sleeps, decided from what the waits took. Pure: fed outcomes, no clock, no IPC.
+import { describe, expect, it } from 'vitest';
+import { SpinPolicy } from '../../src/protocols/svshm-turns.js';
+
+/** Feed `n` waits: each spins when the policy says so; `outcome(budget)` says what happened. */
+function feed(p: SpinPolicy, n: number, outcome: (budget: number) => 'ready' | number | ['missed', number]) {
+  const budgets: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = p.budget();
+    budgets.push(b);
+    const o = outcome(b);
+    if (o === 'ready') p.ready();
+    else if (Array.isArray(o)) p.slept(o[1], b > 0);
+    else if (b > 0 && o <= b) p.won(o);
+    else p.slept(o, b > 0);
+  }
+  return budgets;
+}
+
+describe('svshm SpinPolicy', () => {
+  it('a side whose turns come after tens of microseconds spins for them, and not much longer', () => {
+    const p = new SpinPolicy();
+    // Turns that come 40 us after the wait starts (a peer woken on an idle core): each spin
+    // must outlast that, or both sides sleep and wake each other on every turn.
+    const budgets = feed(p, 50, () => 0.04);
+    expect(budgets.slice(5).every((b) => b > 0.04)).toBe(true);
+    const b = p.budget();
+    // ...and once spins get the turn within 5 us, the budget shrinks toward them, still above.
+    feed(p, 200, () => 0.005);
+    const after = p.budget();
+    expect(after).toBeLessThan(b);
+    expect(after).toBeGreaterThan(0.005);
+  });
+
+  it('no spin at all while turns take longer than a spin may (an idle or slow peer costs no CPU)', () => {
+    const p = new SpinPolicy();
+    const budgets = feed(p, 100, () => 50); // each wait a whole 50 ms slice
+    expect(budgets.slice(10).every((b) => b === 0)).toBe(true);
+  });
+
+  it('spins that keep missing (the peer shares our core) stop; probes come ever more rarely', () => {
+    const p = new SpinPolicy();
+    // The peer runs only once we sleep: every spin misses, every sleep gets the turn in 10 us.
+    const budgets = feed(p, 20_000, (b) => (b > 0 ? ['missed', b + 0.01] : 0.01));
+    const spins = (from: number, to: number) => budgets.slice(from, to).filter((b) => b > 0).length;
+    expect(spins(0, 100)).toBeGreaterThan(0);
+    expect(spins(0, 100)).toBeLessThan(20);
+    // Backed off: probes at most one wait in several hundred by the end.
+    expect(spins(10_000, 20_000)).toBeLessThan(20);
+  });
+
+  it('a probe that gets its turn brings spinning back', () => {
+    const p = new SpinPolicy();
+    let peerHasACore = false;
+    feed(p, 5000, (b) => (b > 0 ? ['missed', b + 0.01] : 0.01));
+    // The host got quiet: a spin now gets the turn in 5 us.
+    peerHasACore = true;
+    const budgets = feed(p, 3000, (b) => (peerHasACore && b > 0 ? 0.005 : 0.01));
+    // Spinning again on (nearly) every wait by the end.
+    expect(budgets.slice(-100).filter((b) => b > 0).length).toBeGreaterThan(90);
+  });
+
+  it('turns that are there at once keep spins short', () => {
+    const p = new SpinPolicy();
+    feed(p, 50, () => 0.03);
+    const before = p.budget();
+    feed(p, 50, () => 'ready');
+    expect(p.budget()).toBeLessThan(before);
+    expect(p.budget()).toBeGreaterThan(0);
+  });
+});
