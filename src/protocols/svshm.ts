@@ -19,10 +19,11 @@
 //   writer then removes what it created, the reader detaches;
 // - data goes straight between stdin/stdout and the attached segment (no copy in between).
 //
-// Waiting: a semop with IPC_NOWAIT first (the peer is usually done already), a short spin
-// of such tries, then semtimedop on the main thread in short slices (the event loop waits
-// meanwhile; a signal interrupts the call, and between slices we yield to the event loop,
-// check for abort and check that the peer is still attached).
+// Waiting: a spin of semops with IPC_NOWAIT as long as turns have been taking to come (while
+// spins have been getting them: SpinPolicy in svshm-turns.ts), then semtimedop on the main
+// thread in short slices (the event loop waits meanwhile; a signal interrupts the call, and
+// between slices we yield to the event loop, check for abort and check that the peer is
+// still attached).
 //
 // The layout is in svshm-xfr.ts, the waits in svshm-turns.ts, the fd I/O in svshm-io.ts,
 // the opt-in --fast protocol in svshm-fast.ts.
