@@ -59,13 +59,18 @@ describe('credentials from /proc/PID/status', () => {
       { stdio: 'ignore' },
     );
     try {
-      // Wait until it runs sleep as nobody (setpriv execs it).
+      // Wait until setpriv has exec'd sleep: only then are all its credentials set (it may
+      // change the uid before the groups, so euid 65534 alone is not the end of it).
       const deadline = performance.now() + 10_000;
-      let c = credsOf(child.pid!);
-      while ((c === null || c.euid !== 65534) && performance.now() < deadline) {
-        await sleep(20);
-        c = credsOf(child.pid!);
-      }
+      const comm = () => {
+        try {
+          return readFileSync(`/proc/${child.pid}/comm`, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      while (comm() !== 'sleep\n' && performance.now() < deadline) await sleep(20);
+      const c = credsOf(child.pid!);
       expect(c).toEqual({ pid: child.pid, ...credsTheSlowWay(child.pid!) });
       expect(c).toMatchObject({
         euid: 65534,
