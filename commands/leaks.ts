@@ -5,7 +5,7 @@ import { writeChunksOrReport } from '../src/cli/output.js';
 import { NAMES } from '../src/cli/primitives.js';
 import { defineCommand } from '../src/cli/spec.js';
 import { parseSeconds } from '../src/cli/values.js';
-import { HeldRecords } from '../src/hygiene/held.js';
+import { HeldRecords, keepYoungGeneration } from '../src/hygiene/held.js';
 import { VERDICT_EXIT, verdictCommand } from '../src/hygiene/input.js';
 import { type AnyVerdict, type Held, LeakFinder, leakRow } from '../src/hygiene/leaks.js';
 import { describeRecord } from '../src/hygiene/snapshot.js';
@@ -37,6 +37,7 @@ async function leaksAction(
     return opts.all || v.leaked;
   };
   if (opts.json) {
+    keepYoungGeneration();
     // The document says how many are unknown before it lists them: the shown records are held
     // (records, not rows, packed: held.ts; a set with its verdict) and judged again, the same
     // way, as each row's text is written (LeakFinder.text).

@@ -1,9 +1,11 @@
 // The hygiene modules in process: /proc/<pid>/stat and /proc/stat parsing, the holder parsers
 // on fixtures (test/fixtures/proc/holders), the holder scan on a fake /proc tree, leak verdicts
 // with a fake process table and holder scan, bounded input, snapshot checks and differences.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
@@ -673,6 +675,52 @@ describe('a leak row written straight from its verdict (leaks --json)', () => {
     expect(`${finder.text(finder.hold(set), names, '  ', '  ')}`).toBe(leakRowText(v, names, '  ', '  '));
     const q = queue({});
     expect(`${finder.text(finder.hold(q, finder.again(q)), names, '', '  ')}\n`).toBe(row(finder.again(q)));
+  });
+});
+
+describe('a document that holds its records keeps the young generation at its size', () => {
+  test('records kept a few at a time do not grow it past its first doubling (they do without keepYoungGeneration)', () => {
+    // A fresh process (this one's young generation may have grown already): held.ts bundled
+    // by esbuild, then objects made with one in four kept, as leaks --json holds its rows.
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-young-'));
+    try {
+      const held = buildSync({
+        entryPoints: [join(ROOT, 'src/hygiene/held.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+      });
+      writeFileSync(join(dir, 'held.mjs'), held.outputFiles[0]!.text);
+      writeFileSync(
+        join(dir, 'main.mjs'),
+        `import { getHeapSpaceStatistics } from 'node:v8';
+import { keepYoungGeneration } from './held.mjs';
+const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const before = young();
+if (process.argv[2] === 'keep') keepYoungGeneration();
+const kept = [];
+for (let i = 0; i < 1e6; i++) {
+  const o = { i, s: 'row ' + i };
+  if (i % 4 === 0) kept.push(o);
+}
+process.stdout.write(JSON.stringify({ before, after: young(), kept: kept.length }));
+`,
+      );
+      const run = (arg: string) => {
+        const r = spawnSync(process.execPath, [join(dir, 'main.mjs'), arg], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        return JSON.parse(r.stdout) as { before: number; after: number };
+      };
+      // Without it the generation doubles again and again (1 MB to 32 MB); with it, V8 still
+      // doubles it once on its own at the start (1 MB to 2 MB), and no more.
+      const grown = run('grow');
+      expect(grown.after).toBeGreaterThan(4 * grown.before);
+      const kept = run('keep');
+      expect(kept.after).toBeLessThanOrEqual(2 * kept.before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
