@@ -86,6 +86,8 @@ export class HeldRecords<T extends object> implements Iterable<T> {
 
   /** The index of the shape `r` is packed in (made if new), or -1: kept as it is. */
   #shapeOf(r: T): number {
+    // Most records fit a shape already: checked member by member, without listing them.
+    for (let s = 0; s < this.#shapes.length; s++) if (fits(this.#shapes[s]!, r)) return s;
     const keys: string[] = [];
     const types: string[] = [];
     for (const [k, v] of Object.entries(r)) {
@@ -104,4 +106,21 @@ export class HeldRecords<T extends object> implements Iterable<T> {
     this.#shapes.push({ keys, types, slabs: [], rows: 0 });
     return this.#shapes.length - 1;
   }
+}
+
+/** Whether `r` has exactly `shape`'s keys, in its order, each with a value of its type. */
+function fits(shape: Shape, r: object): boolean {
+  const values = r as Record<string, unknown>;
+  let k = 0;
+  for (const key in values) {
+    if (k === shape.keys.length || key !== shape.keys[k]) return false;
+    const t = shape.types[k++]!;
+    const v = values[key];
+    if (t === 'n') {
+      if (v !== null && (typeof v !== 'number' || Number.isNaN(v))) return false;
+    } else if (t === 'b') {
+      if (typeof v !== 'boolean') return false;
+    } else if (typeof v !== 'string' || v.length !== t.length - 1 || !t.endsWith(v)) return false;
+  }
+  return k === shape.keys.length;
 }
