@@ -24,8 +24,8 @@ import {
 import { identityOf } from '../ipc/posix-common.js';
 import { listPosix, mqueueMounted, type PosixRecord } from '../ipc/posix-inventory.js';
 import { plural } from '../render/human.js';
-import { recordJson } from '../render/ipcs-json.js';
-import type { JsonValue } from '../render/json.js';
+import { recordJson, recordText } from '../render/ipcs-json.js';
+import { type JsonValue, scalar, toJson } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { type HolderScan, type Holders, type PosixHolders, scanHolders, type Waiter } from './holders.js';
 import { posixJson, posixTargets } from './posix.js';
@@ -299,9 +299,10 @@ export class LeakFinder {
 
   /**
    * A record verdicts() judged, kept for again() (a document that says how many are unknown
-   * before it lists them holds what it lists): a set's semaphores packed as 4 int32s each.
+   * before it lists them holds what it lists): a set's semaphores packed as 4 int32s each, and
+   * with the set its verdict, when given (text() writes it without judging the set again).
    */
-  hold(r: IpcRecord | PosixRecord): Held {
+  hold(r: IpcRecord | PosixRecord, verdict?: AnyVerdict): Held {
     if (r.kind !== 'sem' || r.elements === null) return r;
     const packed = new Int32Array(4 * r.elements.length);
     let o = 0;
@@ -311,7 +312,13 @@ export class LeakFinder {
       packed[o++] = e.zcount;
       packed[o++] = e.pid;
     }
-    return { set: { ...r, elements: null }, packed };
+    const set = { ...r, elements: null };
+    if (verdict === undefined) return { set, packed };
+    return {
+      set,
+      packed,
+      judged: { verdict: verdict.verdict, reasons: verdict.reasons, holders: verdict.holders as Holders },
+    };
   }
 
   /** The verdict of a record verdicts() judged and hold() kept, again: the same one (pid states are remembered). */
@@ -330,10 +337,82 @@ export class LeakFinder {
     if (!isPosix(held)) return judgeRecord(held, this.#checker, this.#scan);
     return judgePosixRecord(held, this.#ids.get(held.path)!, this.#scan);
   }
+
+  /**
+   * The JSON text of leakRow(again(held), names) at `indent`, written straight from what is held:
+   * a set held with its verdict is not judged again, nor are its semaphores made into objects.
+   */
+  text(held: Held, names: NameResolver, indent: string, step: string): string {
+    if ('judged' in held && held.judged !== undefined) {
+      const { verdict, reasons, holders } = held.judged;
+      const v = { record: held.set, verdict, leaked: verdict === 'leaked', reasons, holders };
+      return leakRowText(v, names, indent, step, held.packed);
+    }
+    return leakRowText(this.again(held), names, indent, step);
+  }
 }
 
 /** What LeakFinder.hold() keeps of a record. */
-export type Held = IpcRecord | PosixRecord | { set: SemaphoreRecord; packed: Int32Array };
+export type Held =
+  | IpcRecord
+  | PosixRecord
+  | {
+      set: SemaphoreRecord;
+      packed: Int32Array;
+      judged?: { verdict: VerdictWord; reasons: string[]; holders: Holders };
+    };
+
+/** `[\n` items `\n]` as json.ts's text() writes an array whose items are at `inner` + `step`. */
+function listText(items: readonly string[], inner: string, step: string): string {
+  if (items.length === 0) return '[]';
+  const at = inner + step;
+  return `[\n${at}${items.join(`,\n${at}`)}\n${inner}]`;
+}
+
+/**
+ * The text of leakRow(v, names) at `indent`, as json.ts's text() writes it, made straight from
+ * the verdict (a System V object by recordText; `packed`: a set's semaphores, its elements
+ * being null). test/unit/hygiene.test.ts compares the two.
+ */
+export function leakRowText(
+  v: AnyVerdict,
+  names: NameResolver,
+  indent: string,
+  step: string,
+  packed?: Int32Array,
+): string {
+  const inner = indent + step;
+  const member = (k: string) => `,\n${inner}"${k}": `;
+  let attached: readonly number[];
+  let waiting: string[] = [];
+  let open: readonly number[] = [];
+  let object: string;
+  if (isPosix(v.record)) {
+    const h = v.holders as PosixHolders;
+    attached = h.mapped;
+    open = h.open;
+    // The object's text at no indentation, indented: JSON text holds no newline but its own.
+    object = toJson(posixJson(v.record, names), step).slice(0, -1).replaceAll('\n', `\n${inner}`);
+  } else {
+    const h = v.holders as Holders;
+    attached = h.attached;
+    const m = inner + step + step;
+    waiting = h.waiting.map(
+      (w) =>
+        `{\n${m}"pid": ${scalar(w.pid)},\n${m}"tid": ${scalar(w.tid)},\n${m}"call": ${scalar(w.call)}\n${inner}${step}}`,
+    );
+    object = recordText(v.record, names, inner, step, packed);
+  }
+  return (
+    `{\n${inner}"verdict": ${scalar(v.verdict)}` +
+    `${member('leaked')}${v.leaked ? 'true' : 'false'}` +
+    `${member('reasons')}${listText(v.reasons.map(scalar), inner, step)}` +
+    `${member('attached')}${listText(attached.map(scalar), inner, step)}` +
+    `${member('waiting')}${listText(waiting, inner, step)}` +
+    `${member('open')}${listText(open.map(scalar), inner, step)}` +
+    `${member('object')}${object}\n${indent}}`
+  );
+}
 
 /** The row of a verdict, with its object's JSON record. */
 export function leakRow(v: AnyVerdict, names: NameResolver): LeakRow {

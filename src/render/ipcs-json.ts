@@ -107,7 +107,14 @@ type Scalar = null | undefined | boolean | number | string;
  * from the record (no document object, no walk over its members): a listing's hot path.
  * test/unit/ipcs-json.test.ts compares the two on every kind of record.
  */
-export function recordText(r: IpcRecord, names: NameResolver, indent: string, step: string): string {
+export function recordText(
+  r: IpcRecord,
+  names: NameResolver,
+  indent: string,
+  step: string,
+  /** A set's semaphores packed as value, ncount, zcount, pid (4 int32s each), when r.elements is null. */
+  packed?: Int32Array,
+): string {
   const p = prefixes(r.kind, indent, step);
   const perms = r.mode & 0o777;
   let out = p[0]! + scalar(r.kind);
@@ -131,7 +138,8 @@ export function recordText(r: IpcRecord, names: NameResolver, indent: string, st
     const m = members[i]!;
     out = put(out, p[15 + i]!, TIMES.has(m) ? isoTime(rec[m] as number) : rec[m]);
   }
-  if (r.kind === 'sem') out += p[15 + members.length]! + elementsText(r.elements, indent + step, step);
+  if (r.kind === 'sem')
+    out += p[15 + members.length]! + elementsText(r.elements, indent + step, step, packed);
   return out + p[p.length - 1]!;
 }
 
@@ -178,10 +186,19 @@ function prefixes(kind: IpcKind, indent: string, step: string): string[] {
   return p;
 }
 
-/** A set's elements at `indent` (semaphoreJson copies each as it is: these members, this order). */
-function elementsText(elements: SemaphoreRecord['elements'], indent: string, step: string): string {
-  if (elements === null) return 'null';
-  if (elements.length === 0) return '[]';
+/**
+ * A set's elements at `indent` (semaphoreJson copies each as it is: these members, this order),
+ * from the records or, when given, packed (4 int32s per semaphore, its semnum its index).
+ */
+function elementsText(
+  elements: SemaphoreRecord['elements'],
+  indent: string,
+  step: string,
+  packed?: Int32Array,
+): string {
+  if (packed === undefined && elements === null) return 'null';
+  const n = packed !== undefined ? packed.length / 4 : elements!.length;
+  if (n === 0) return '[]';
   const item = indent + step;
   const m = item + step;
   const open = `${item}{\n${m}"semnum": `;
@@ -191,9 +208,14 @@ function elementsText(elements: SemaphoreRecord['elements'], indent: string, ste
   const pid = `,\n${m}"pid": `;
   const close = `\n${item}}`;
   let out = '[\n';
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
+  for (let i = 0; i < n; i++) {
     if (i > 0) out += ',\n';
+    if (packed !== undefined) {
+      const o = 4 * i;
+      out += `${open}${i}${value}${packed[o]}${ncount}${packed[o + 1]}${zcount}${packed[o + 2]}${pid}${packed[o + 3]}${close}`;
+      continue;
+    }
+    const e = elements![i]!;
     out +=
       open +
       scalar(e.semnum) +

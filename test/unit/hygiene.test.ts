@@ -1,16 +1,25 @@
 // The hygiene modules in process: /proc/<pid>/stat and /proc/stat parsing, the holder parsers
 // on fixtures (test/fixtures/proc/holders), the holder scan on a fake /proc tree, leak verdicts
 // with a fake process table and holder scan, bounded input, snapshot checks and differences.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { CommandContext } from '../../src/cli/context.js';
 import { CommandError } from '../../src/cli/exit.js';
 import { HeldRecords } from '../../src/hygiene/held.js';
 import { type HolderScan, type Holders, scanHolders } from '../../src/hygiene/holders.js';
 import { readInput, VERDICT_EXIT } from '../../src/hygiene/input.js';
-import { judge, judgePosix, LeakFinder, type LeakOptions, leakRow } from '../../src/hygiene/leaks.js';
+import {
+  judge,
+  judgePosix,
+  LeakFinder,
+  type LeakOptions,
+  leakRow,
+  leakRowText,
+} from '../../src/hygiene/leaks.js';
 import { removePosixIfSame } from '../../src/hygiene/posix.js';
 import {
   type PidState,
@@ -37,6 +46,7 @@ import {
   parseMapsSysv,
   parseSyscallLine,
 } from '../../src/proc/holders.js';
+import { JsonRows, toJson } from '../../src/render/json.js';
 import { ROOT } from '../helpers/run.js';
 
 const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/proc/holders', name), 'utf8');
@@ -558,6 +568,159 @@ describe('a leak document holds what it lists compactly', () => {
     const q = queue({});
     expect(finder.hold(q)).toBe(q);
     expect(finder.hold(sems({ elements: null }))).toEqual(sems({ elements: null }));
+  });
+});
+
+describe('a leak row written straight from its verdict (leaks --json)', () => {
+  const names = { user: (id: number) => (id === 7 ? 'a "quoted" \\ user' : null), group: () => 'é\u2028' };
+  const row = (v: Parameters<typeof leakRowText>[0]) => toJson(leakRow(v, names) as never);
+
+  test('is byte for byte the text of the row, for every kind, holder and verdict', () => {
+    const holders: Record<string, Holders> = {
+      'shm:1': { attached: [200, 300], waiting: [] },
+      'msg:2': {
+        attached: [],
+        waiting: [
+          { pid: 500, tid: 501, call: 'msgrcv' },
+          { pid: 6, tid: 6, call: 'msgsnd' },
+        ],
+      },
+      'sem:3': { attached: [], waiting: [{ pid: 9, tid: 9, call: 'semop' }] },
+    };
+    const records = [
+      seg({ uid: 7, nattch: 2 }),
+      seg({ id: 4, cpid: 0, dest: true, rss: 4096 }),
+      queue({ qbytes: 16384, lspid: 200, stime: 5 }),
+      queue({ id: 5, uid: 7 }),
+      sems({
+        nsems: 2,
+        elements: [
+          { semnum: 0, value: 0, ncount: 1, zcount: 0, pid: 0 },
+          { semnum: 1, value: 32767, ncount: 0, zcount: 2, pid: 300 },
+        ],
+      }),
+      sems({ id: 6, elements: [] }),
+      sems({ id: 7, elements: null }),
+    ];
+    for (const blind of [null, 'EACCES']) {
+      const verdicts = judge(records, opts({ holders: scanOf(holders, blind) }));
+      expect(new Set(verdicts.map((v) => v.verdict))).toEqual(new Set(['leaked', 'in use', 'unknown']));
+      for (const v of verdicts) {
+        expect(`${leakRowText(v, names, '', '  ')}\n`).toBe(row(v));
+        expect(`${leakRowText(v, names, '', '\t')}\n`).toBe(toJson(leakRow(v, names) as never, '\t'));
+      }
+    }
+    const posix = judgePosix(
+      [
+        {
+          kind: 'pshm',
+          name: '/a\n"b',
+          path: '/dev/shm/a\n"b',
+          mode: 0o600,
+          uid: 7,
+          gid: 0,
+          mtime: 1,
+          ctime: 1,
+          atime: 1,
+          size: 64,
+        },
+        {
+          kind: 'pmsg',
+          name: '/q',
+          path: '/dev/mqueue/q',
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          mtime: 1,
+          ctime: 1,
+          atime: 1,
+          qsize: 3,
+          msgs: null,
+        },
+      ],
+      {
+        now: 2000,
+        idOf: (r) => r.name,
+        holders: {
+          posixHolders: (id) => (id === '/q' ? { open: [7, 8], mapped: [9] } : { open: [], mapped: [] }),
+          posixBlind: null,
+        },
+      },
+    );
+    for (const v of posix) expect(`${leakRowText(v, names, '', '  ')}\n`).toBe(row(v));
+    // At the depth of the document's list, as jsonChunks writes it.
+    const doc = {
+      objects: JsonRows.of(
+        posix,
+        (v) => leakRow(v, names) as never,
+        (v, i, s) => leakRowText(v, names, i, s),
+      ),
+    };
+    expect(toJson(doc)).toBe(toJson({ objects: posix.map((v) => leakRow(v, names) as never) }));
+  });
+
+  test('a set held with its verdict is written as it was judged, its semaphores from the packed values', () => {
+    const finder = new LeakFinder(0); // this host's holder scan: only its answers for pids 0 are used
+    const set = sems({
+      nsems: 3,
+      elements: [
+        { semnum: 0, value: 5, ncount: 0, zcount: 0, pid: 0 },
+        { semnum: 1, value: 65535, ncount: 2, zcount: 0, pid: 0 },
+        { semnum: 2, value: 0, ncount: 0, zcount: 1, pid: 0 },
+      ],
+    });
+    const v = finder.again(set);
+    const held = finder.hold(set, v);
+    expect(`${finder.text(held, names, '', '  ')}\n`).toBe(row(v));
+    expect(`${finder.text(finder.hold(set), names, '  ', '  ')}`).toBe(leakRowText(v, names, '  ', '  '));
+    const q = queue({});
+    expect(`${finder.text(finder.hold(q, finder.again(q)), names, '', '  ')}\n`).toBe(row(finder.again(q)));
+  });
+});
+
+describe('a document that holds its records keeps the young generation at its size', () => {
+  test('records kept a few at a time do not grow it past its first doubling (they do without keepYoungGeneration)', () => {
+    // A fresh process (this one's young generation may have grown already): held.ts bundled
+    // by esbuild, then objects made with one in four kept, as leaks --json holds its rows.
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-young-'));
+    try {
+      const held = buildSync({
+        entryPoints: [join(ROOT, 'src/hygiene/held.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+      });
+      writeFileSync(join(dir, 'held.mjs'), held.outputFiles[0]!.text);
+      writeFileSync(
+        join(dir, 'main.mjs'),
+        `import { getHeapSpaceStatistics } from 'node:v8';
+import { keepYoungGeneration } from './held.mjs';
+const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const before = young();
+if (process.argv[2] === 'keep') keepYoungGeneration();
+const kept = [];
+for (let i = 0; i < 1e6; i++) {
+  const o = { i, s: 'row ' + i };
+  if (i % 4 === 0) kept.push(o);
+}
+process.stdout.write(JSON.stringify({ before, after: young(), kept: kept.length }));
+`,
+      );
+      const run = (arg: string) => {
+        const r = spawnSync(process.execPath, [join(dir, 'main.mjs'), arg], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        return JSON.parse(r.stdout) as { before: number; after: number };
+      };
+      // Without it the generation doubles again and again (1 MB to 32 MB); with it, V8 still
+      // doubles it once on its own at the start (1 MB to 2 MB), and no more.
+      const grown = run('grow');
+      expect(grown.after).toBeGreaterThan(4 * grown.before);
+      const kept = run('keep');
+      expect(kept.after).toBeLessThanOrEqual(2 * kept.before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

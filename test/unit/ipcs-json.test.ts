@@ -139,6 +139,13 @@ describe('a listing written straight from the records (recordText, for ipcs --js
       expect(toJson(listDocument(all, data, n, 'lazy'), '\t')).toBe(toJson(listDocument(all, data, n), '\t'));
       for (const r of [...q, ...m, ...s])
         expect(`${recordText(r, n, '', '  ')}\n`).toBe(toJson(recordJson(r, n)));
+      // A set's semaphores packed (leaks --json holds them so): value, ncount, zcount, pid each.
+      for (const r of s.filter((x) => x.elements !== null)) {
+        const packed = Int32Array.from(r.elements!.flatMap((e) => [e.value, e.ncount, e.zcount, e.pid]));
+        expect(recordText({ ...r, elements: null }, n, '  ', '  ', packed)).toBe(
+          recordText(r, n, '  ', '  '),
+        );
+      }
     }
   });
 });
