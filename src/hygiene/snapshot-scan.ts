@@ -296,11 +296,48 @@ class Scanner {
   /** A scalar's value, as JSON.parse makes it. */
   scalar(from: number, to: number): Member {
     const c = this.buf[from]!;
-    if (c === 0x22) return this.stringValue(from, to);
+    if (c === 0x22) return this.short(from, to) ?? this.stringValue(from, to);
     if (c === 0x74) return true;
     if (c === 0x66) return false;
     if (c === 0x6e) return null;
-    return Number(this.text(from, to));
+    return this.integer(from, to) ?? Number(this.text(from, to));
+  }
+
+  /** Short ASCII strings already made: a record's kind is one of a few. */
+  private made: string[] = [];
+
+  /** A string of at most 8 ASCII bytes without escapes (quotes included in its span), made once; null for others. */
+  private short(from: number, to: number): string | null {
+    const b = this.buf;
+    const len = to - from - 2;
+    if (len > 8) return null;
+    for (let i = from + 1; i < to - 1; i++) if (b[i]! >= 0x80 || b[i] === 0x5c) return null;
+    next: for (const w of this.made) {
+      if (w.length !== len) continue;
+      for (let i = 0; i < len; i++) if (w.charCodeAt(i) !== b[from + 1 + i]) continue next;
+      return w;
+    }
+    const w = this.text(from + 1, to - 1);
+    if (this.made.length < 16) this.made.push(w);
+    return w;
+  }
+
+  /**
+   * An integer of at most 15 digits (an id, a key) made from its bytes, exactly as Number()
+   * makes it (-0 too); null for any other number.
+   */
+  private integer(from: number, to: number): number | null {
+    const b = this.buf;
+    const negative = b[from] === 0x2d;
+    const first = negative ? from + 1 : from;
+    if (to - first > 15) return null;
+    let v = 0;
+    for (let i = first; i < to; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) return null;
+      v = v * 10 + d;
+    }
+    return negative ? -v : v;
   }
 
   /**
