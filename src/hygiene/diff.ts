@@ -187,20 +187,27 @@ export function diffLive(before: KeptSnapshot, names: NameResolver): LiveDiff {
     const { ids, kept } = before.sections[k]!;
     for (let i = 0; i < ids.length; i++) b.set(ids[i]!, kept[i]!);
   }
-  const seen = new Set<string>();
+  // A live object found in `before` is marked there (no set of the 37,000 live identities);
+  // only the ones that appeared are remembered, so that one given twice counts once.
+  const MET = -1;
+  const newOnes = new Set<string>();
   let count = 0;
   function* appeared(): Generator<Obj> {
     for (const [id, record] of liveRecords(both, names, posix)) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (b.has(id)) continue;
+      const kept = b.get(id);
+      if (kept !== undefined) {
+        if (kept !== MET) b.set(id, MET);
+        continue;
+      }
+      if (newOnes.has(id)) continue;
+      newOnes.add(id);
       count++;
       yield record();
     }
   }
   function* disappeared(): Generator<string | Obj> {
     for (const [id, kept] of b) {
-      if (seen.has(id)) continue;
+      if (kept === MET) continue;
       yield before.record(kept, id);
     }
   }

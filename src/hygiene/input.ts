@@ -94,17 +94,22 @@ async function* streamChunks(stream: Readable, signal: AbortSignal): AsyncGenera
 }
 
 /**
- * A regular file or a device, chunk by chunk (each read returns at once). With `reuse`, every
- * chunk is read into the same buffer: the reader must be done with one before the next.
+ * A regular file or a device, chunk by chunk (each read returns at once). With `reuse` (a
+ * regular file), every chunk is read into the same buffer, the reader must be done with one
+ * before the next, and the reads are synchronous (a hop through the thread pool per chunk
+ * costs more than the copy), with a turn of the event loop every few chunks so that a signal
+ * still ends the read.
  */
 async function* fileChunks(path: string, limit: number, reuse = false): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
     const chunk = Math.min(1024 * 1024, limit + 1);
     const one = reuse ? Buffer.allocUnsafe(chunk) : null;
-    for (;;) {
+    for (let n = 1; ; n++) {
       const buf = one ?? Buffer.allocUnsafe(chunk);
-      const { bytesRead } = await fh.read(buf, 0, chunk, null);
+      if (one !== null && n % 8 === 0) await new Promise((turned) => setImmediate(turned));
+      const bytesRead =
+        one !== null ? readSync(fh.fd, buf, 0, chunk, null) : (await fh.read(buf, 0, chunk, null)).bytesRead;
       if (bytesRead === 0) return;
       yield buf.subarray(0, bytesRead);
     }

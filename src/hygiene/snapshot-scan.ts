@@ -41,10 +41,171 @@ const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const DIGIT = (c: number) => c >= 0x30 && c <= 0x39;
 const HEX = (c: number) => DIGIT(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 
+// The value skippers below check the bytes as JSON.parse checks the text, one tight loop each
+// over the buffer (no method call or throw per byte): most of a snapshot (a set's 250
+// `elements`, the indentation) is only checked, and this is where a diff spends its time.
+// They return -1 where the bytes run out before the value ends.
+
+/** Whether the last string skipString passed had an escape (its bytes are not its value). */
+let escaped = false;
+
+/** The end of the string starting at `at` (a quote); -1: the bytes run out. */
+function skipString(b: Uint8Array, at: number): number {
+  const n = b.length;
+  escaped = false;
+  at++;
+  for (;;) {
+    if (at >= n) return -1;
+    const c = b[at]!;
+    if (c === 0x22) return at + 1;
+    if (c === 0x5c) {
+      escaped = true;
+      if (at + 1 >= n) return -1;
+      const e = b[at + 1]!;
+      if (e === 0x75) {
+        if (at + 6 > n) return -1;
+        for (let i = 2; i < 6; i++) if (!HEX(b[at + i]!)) throw new Unscanned('bad \\u escape');
+        at += 6;
+      } else if (
+        e === 0x22 ||
+        e === 0x5c ||
+        e === 0x2f ||
+        e === 0x62 ||
+        e === 0x66 ||
+        e === 0x6e ||
+        e === 0x72 ||
+        e === 0x74
+      ) {
+        at += 2;
+      } else throw new Unscanned('bad escape');
+    } else if (c < 0x20) throw new Unscanned('control character in a string');
+    else at++;
+  }
+}
+
+/**
+ * The end of the number starting at `at`; -1: the bytes run out (at the end of the input,
+ * `eof`, a number may end with it).
+ */
+function skipNumber(b: Uint8Array, at: number, eof: boolean): number {
+  const n = b.length;
+  const ends = eof ? n : -1; // the bytes run out where a number may end
+  if (at < n && b[at] === 0x2d) at++;
+  if (at >= n) return -1;
+  const first = b[at]!;
+  if (first === 0x30) at++;
+  else if (first >= 0x31 && first <= 0x39) while (++at < n && DIGIT(b[at]!));
+  else throw new Unscanned('bad number');
+  if (at >= n) return ends;
+  if (b[at] === 0x2e) {
+    if (++at >= n) return -1;
+    if (!DIGIT(b[at]!)) throw new Unscanned('bad number');
+    while (++at < n && DIGIT(b[at]!));
+    if (at >= n) return ends;
+  }
+  const e = b[at];
+  if (e === 0x65 || e === 0x45) {
+    if (++at >= n) return -1;
+    let c = b[at]!;
+    if (c === 0x2b || c === 0x2d) {
+      if (++at >= n) return -1;
+      c = b[at]!;
+    }
+    if (!DIGIT(c)) throw new Unscanned('bad number');
+    while (++at < n && DIGIT(b[at]!));
+    if (at >= n) return ends;
+  }
+  return at;
+}
+
+/** The end of `word` (true, false, null) at `at`; -1: the bytes run out. */
+function skipLiteral(b: Uint8Array, at: number, word: string): number {
+  for (let i = 0; i < word.length; i++) {
+    if (at + i >= b.length) return -1;
+    if (b[at + i] !== word.charCodeAt(i)) throw new Unscanned('bad literal');
+  }
+  return at + word.length;
+}
+
+/**
+ * The end of the value starting at `at` (no white space before it); -1: the bytes run out
+ * (at the end of the input, `eof`, that is Unscanned). Containers by an explicit stack of
+ * their closing bytes, no recursion.
+ */
+function skipValue(b: Uint8Array, at: number, eof: boolean): number {
+  const n = b.length;
+  let stack: number[] | null = null; // made at the first container within a container
+  let close = 0; // the closing byte of the innermost open container; 0: none
+  let c = 0;
+  for (;;) {
+    // at: the start of a value
+    if (at >= n) break;
+    c = b[at]!;
+    if (c === 0x7b || c === 0x5b) {
+      if (close !== 0) {
+        stack ??= [];
+        stack.push(close);
+      }
+      close = c === 0x7b ? 0x7d : 0x5d;
+      while (++at < n && WS(b[at]!));
+      if (at >= n) break;
+      c = b[at]!;
+      if (c !== close) {
+        if (close === 0x7d) {
+          at = skipMemberName(b, at);
+          if (at < 0) break;
+        }
+        continue;
+      }
+      at++; // an empty one: a whole value
+      close = stack?.pop() ?? 0;
+      if (close === 0) return at;
+    } else {
+      if (c === 0x22) at = skipString(b, at);
+      else if (c === 0x74) at = skipLiteral(b, at, 'true');
+      else if (c === 0x66) at = skipLiteral(b, at, 'false');
+      else if (c === 0x6e) at = skipLiteral(b, at, 'null');
+      else at = skipNumber(b, at, eof && close === 0);
+      if (at < 0) break;
+      if (close === 0) return at;
+    }
+    // after a value inside a container: ',' and the next, or the end of its container (and
+    // of the ones it ends)
+    for (;;) {
+      while (at < n && WS(b[at]!)) at++;
+      if (at >= n) break;
+      c = b[at]!;
+      if (c === 0x2c) {
+        while (++at < n && WS(b[at]!));
+        if (close === 0x7d && at < n) at = skipMemberName(b, at);
+        break;
+      }
+      if (c !== close) throw new Unscanned("',' or end expected");
+      at++;
+      close = stack?.pop() ?? 0;
+      if (close === 0) return at;
+    }
+    if (at < 0 || at >= n) break;
+  }
+  if (eof) throw new Unscanned('end of input');
+  return -1;
+}
+
+/** A member's name and ':' at `at`, and the white space after: the start of its value; -1: the bytes run out. */
+function skipMemberName(b: Uint8Array, at: number): number {
+  const n = b.length;
+  if (b[at] !== 0x22) throw new Unscanned('member name expected');
+  at = skipString(b, at);
+  if (at < 0) return -1;
+  while (at < n && WS(b[at]!)) at++;
+  if (at >= n) return -1;
+  if (b[at] !== 0x3a) throw new Unscanned("':' expected");
+  while (++at < n && WS(b[at]!));
+  return at < n ? at : -1;
+}
+
 class Scanner {
   buf: Buffer = Buffer.alloc(0);
-  /** Member names by a hash of their bytes: a snapshot repeats the same few 37,000 times. */
-  private names = new Map<number, string>();
   pos = 0;
   eof = false;
 
@@ -82,118 +243,16 @@ class Scanner {
 
   /** The end of the string starting at `at` (a quote). */
   string(at: number): number {
-    const b = this.buf;
-    at++;
-    for (;;) {
-      const c = at < b.length ? b[at]! : this.byte(at);
-      if (c === 0x22) return at + 1;
-      if (c < 0x20) throw new Unscanned('control character in a string');
-      if (c === 0x5c) {
-        const e = this.byte(at + 1);
-        if (e === 0x75) {
-          for (let i = 2; i < 6; i++) if (!HEX(this.byte(at + i))) throw new Unscanned('bad \\u escape');
-          at += 6;
-        } else if (
-          e === 0x22 ||
-          e === 0x5c ||
-          e === 0x2f ||
-          e === 0x62 ||
-          e === 0x66 ||
-          e === 0x6e ||
-          e === 0x72 ||
-          e === 0x74
-        ) {
-          at += 2;
-        } else throw new Unscanned('bad escape');
-      } else at++;
-    }
-  }
-
-  /** The end of the number starting at `at`. */
-  number(at: number): number {
-    if (this.byte(at) === 0x2d) at++;
-    const first = this.byte(at);
-    if (first === 0x30) at++;
-    else if (first >= 0x31 && first <= 0x39) while (DIGIT(this.byte(++at)));
-    else throw new Unscanned('bad number');
-    if (this.peek(at) === 0x2e) {
-      if (!DIGIT(this.byte(++at))) throw new Unscanned('bad number');
-      while (DIGIT(this.peek(++at)));
-    }
-    const e = this.peek(at);
-    if (e === 0x65 || e === 0x45) {
-      let c = this.byte(++at);
-      if (c === 0x2b || c === 0x2d) c = this.byte(++at);
-      if (!DIGIT(c)) throw new Unscanned('bad number');
-      while (DIGIT(this.peek(++at)));
-    }
-    return at;
-  }
-
-  /** The byte at `at`, or -1 at the very end of the input (a number may end the document). */
-  private peek(at: number): number {
-    if (at >= this.buf.length && this.eof) return -1;
-    return this.byte(at);
-  }
-
-  private literal(at: number, word: string): number {
-    for (let i = 0; i < word.length; i++)
-      if (this.byte(at + i) !== word.charCodeAt(i)) throw new Unscanned('bad literal');
-    return at + word.length;
+    const end = skipString(this.buf, at);
+    if (end < 0) throw this.eof ? new Unscanned('end of input') : MORE;
+    return end;
   }
 
   /** The end of the value starting at `at` (no whitespace before it). */
   value(at: number): number {
-    const c = this.byte(at);
-    if (c === 0x22) return this.string(at);
-    if (c === 0x7b || c === 0x5b) return this.container(at);
-    if (c === 0x74) return this.literal(at, 'true');
-    if (c === 0x66) return this.literal(at, 'false');
-    if (c === 0x6e) return this.literal(at, 'null');
-    return this.number(at);
-  }
-
-  /** The end of the object or array starting at `at`; an explicit stack, no recursion. */
-  container(at: number): number {
-    const stack: number[] = [];
-    let open = this.byte(at);
-    at = this.ws(at + 1);
-    let c = this.byte(at);
-    if (c === (open === 0x7b ? 0x7d : 0x5d)) return at + 1;
-    for (;;) {
-      // at: the start of a member (object) or element (array)
-      if (open === 0x7b) {
-        if (c !== 0x22) throw new Unscanned('member name expected');
-        at = this.ws(this.string(at));
-        if (this.byte(at) !== 0x3a) throw new Unscanned("':' expected");
-        at = this.ws(at + 1);
-        c = this.byte(at);
-      }
-      if (c === 0x7b || c === 0x5b) {
-        stack.push(open);
-        open = c;
-        at = this.ws(at + 1);
-        c = this.byte(at);
-        if (c !== (open === 0x7b ? 0x7d : 0x5d)) continue;
-        at++; // an empty one: a whole value
-        open = stack.pop()!;
-      } else at = this.value(at);
-      // after a value: ',' or the end of its container (and of the ones it ends)
-      for (;;) {
-        at = this.ws(at);
-        c = this.byte(at);
-        if (c === 0x2c) {
-          at = this.ws(at + 1);
-          c = this.byte(at);
-          break;
-        }
-        if (c !== (open === 0x7b ? 0x7d : 0x5d)) throw new Unscanned("',' or end expected");
-        at++;
-        const outer = stack.pop();
-        if (outer === undefined) return at;
-        open = outer;
-      }
-    }
+    const end = skipValue(this.buf, at, this.eof);
+    if (end < 0) throw MORE;
+    return end;
   }
 
   /** The text from `from` to `to`, as JSON.parse would see it. */
@@ -209,37 +268,76 @@ class Scanner {
     return this.text(from + 1, to - 1);
   }
 
+  /** The wanted names compared as bytes (all of them ASCII), or null: names are decoded. */
+  private ascii: string[] | null | undefined;
+
   /**
-   * A member name's value (its span includes the quotes), from the cache when the bytes are
-   * the cached name's; names with escapes or other than ASCII are decoded every time.
+   * The member name at `from`..`to` (its span includes the quotes) if it is one of `wanted`,
+   * else null. A name without escapes is compared byte for byte, and only a wanted one is made.
    */
-  name(from: number, to: number): string {
+  wantedName(from: number, to: number, wanted: ReadonlySet<string>): string | null {
+    this.ascii ??= [...wanted].every((w) => /^[\x20-\x7e]*$/.test(w)) ? [...wanted] : null;
+    const list = this.ascii;
+    if (list === null || escaped) {
+      const k = this.stringValue(from, to);
+      return wanted.has(k) ? k : null;
+    }
+    // Without escapes the name is its bytes: one above ASCII is never an ASCII name.
     const b = this.buf;
-    let h = to - from;
-    for (let i = from + 1; i < to - 1; i++) {
-      const c = b[i]!;
-      if (c >= 0x80 || c === 0x5c) return this.stringValue(from, to);
-      h = (Math.imul(h, 31) + c) | 0;
+    const len = to - from - 2;
+    next: for (const w of list) {
+      if (w.length !== len) continue;
+      for (let i = 0; i < len; i++) if (w.charCodeAt(i) !== b[from + 1 + i]) continue next;
+      return w;
     }
-    const hit = this.names.get(h);
-    if (hit !== undefined && hit.length === to - from - 2) {
-      let same = true;
-      for (let i = 0; i < hit.length && same; i++) same = hit.charCodeAt(i) === b[from + 1 + i];
-      if (same) return hit;
-    }
-    const name = this.text(from + 1, to - 1);
-    if (this.names.size < 1024) this.names.set(h, name);
-    return name;
+    return null;
   }
 
   /** A scalar's value, as JSON.parse makes it. */
   scalar(from: number, to: number): Member {
     const c = this.buf[from]!;
-    if (c === 0x22) return this.stringValue(from, to);
+    if (c === 0x22) return this.short(from, to) ?? this.stringValue(from, to);
     if (c === 0x74) return true;
     if (c === 0x66) return false;
     if (c === 0x6e) return null;
-    return Number(this.text(from, to));
+    return this.integer(from, to) ?? Number(this.text(from, to));
+  }
+
+  /** Short ASCII strings already made: a record's kind is one of a few. */
+  private made: string[] = [];
+
+  /** A string of at most 8 ASCII bytes without escapes (quotes included in its span), made once; null for others. */
+  private short(from: number, to: number): string | null {
+    const b = this.buf;
+    const len = to - from - 2;
+    if (len > 8) return null;
+    for (let i = from + 1; i < to - 1; i++) if (b[i]! >= 0x80 || b[i] === 0x5c) return null;
+    next: for (const w of this.made) {
+      if (w.length !== len) continue;
+      for (let i = 0; i < len; i++) if (w.charCodeAt(i) !== b[from + 1 + i]) continue next;
+      return w;
+    }
+    const w = this.text(from + 1, to - 1);
+    if (this.made.length < 16) this.made.push(w);
+    return w;
+  }
+
+  /**
+   * An integer of at most 15 digits (an id, a key) made from its bytes, exactly as Number()
+   * makes it (-0 too); null for any other number.
+   */
+  private integer(from: number, to: number): number | null {
+    const b = this.buf;
+    const negative = b[from] === 0x2d;
+    const first = negative ? from + 1 : from;
+    if (to - first > 15) return null;
+    let v = 0;
+    for (let i = first; i < to; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) return null;
+      v = v * 10 + d;
+    }
+    return negative ? -v : v;
   }
 
   /**
@@ -251,31 +349,32 @@ class Scanner {
       out.members = null;
       return this.value(at);
     }
+    const b = this.buf; // ws() returns a place inside it, or throws
     const members: Record<string, Member> = {};
     at = this.ws(at + 1);
-    if (this.byte(at) === 0x7d) {
+    if (b[at] === 0x7d) {
       out.members = members;
       return at + 1;
     }
     for (;;) {
-      if (this.byte(at) !== 0x22) throw new Unscanned('member name expected');
+      if (b[at] !== 0x22) throw new Unscanned('member name expected');
       const k0 = at;
       at = this.string(at);
-      const key = this.name(k0, at);
+      const key = this.wantedName(k0, at, wanted);
       at = this.ws(at);
-      if (this.byte(at) !== 0x3a) throw new Unscanned("':' expected");
+      if (b[at] !== 0x3a) throw new Unscanned("':' expected");
       at = this.ws(at + 1);
       const v0 = at;
-      const c = this.byte(at);
+      const c = b[at]!;
       at = this.value(at);
       // Only what the reader wants is made: a set's 250 `elements` (the bulk of a snapshot),
       // times and names are checked and passed over.
-      if (!wanted.has(key)) {
+      if (key === null) {
         // passed over
       } else if (c !== 0x7b && c !== 0x5b) members[key] = this.scalar(v0, at);
       else members[key] = JSON.parse(this.text(v0, at)) as Member;
       at = this.ws(at);
-      const sep = this.byte(at);
+      const sep = b[at];
       if (sep === 0x7d) break;
       if (sep !== 0x2c) throw new Unscanned("',' or '}' expected");
       at = this.ws(at + 1);

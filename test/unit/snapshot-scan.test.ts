@@ -77,6 +77,10 @@ const VALID = [
    "limits": {"a": [1, 2]}, "schemaVersion": 1, "posixSegments": [{"name": "/x", "kind": "pshm", "id": {}}]}`,
   '{"queues":[{"id":1,"id":2,"key":"a","key":null}],"mode":"list","mode":"id"}',
   '{"queues":[{"__proto__":{"id":1},"id":-0}]}',
+  // integers made from their bytes, and the ones past 15 digits as Number() makes them
+  '{"queues":[{"id":999999999999999,"key":-999999999999999},{"id":9007199254740993,"key":-0},{"id":0,"key":-7}]}',
+  // names compared as bytes: escapes are decoded first, near misses and other bytes are not the name
+  '{"queues":[{"k\\u0069nd":"msg","\\u0069d":7,"ke":1,"keys":2,"k\u00e9y":3,"nam\\u0065":"/n","id\\"":4,"ID":5,"":6}]}',
 ];
 
 const INVALID = [
@@ -107,6 +111,14 @@ const INVALID = [
   '{"a":1}\u00a0',
   '{"queues":[],"queues":[]}',
   "{'a':1}",
+  '{"queues":[{"a":[1,{"b":2]}]}]}',
+  '{"queues":[{"a":{"b" 1}}]}',
+  '{"queues":[{"a":[1,2}]}',
+  '{"queues":[{"a":[-]}]}',
+  '{"queues":[{"a":{"b":1}}}]}',
+  '{"queues":[{"a":[[],{},[{}],]}]}',
+  '{"a":1',
+  '{"queues":[{"a":"\\u12',
 ];
 
 describe('the streamed snapshot scan', () => {
