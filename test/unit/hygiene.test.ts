@@ -549,18 +549,23 @@ describe('snapshots', () => {
   });
 });
 
+/** A set of three semaphores with waiters on two of them, its middle value `middle`, no semop ever. */
+function setOfThree(middle: number) {
+  return sems({
+    nsems: 3,
+    elements: [
+      { semnum: 0, value: 5, ncount: 0, zcount: 0, pid: 0 },
+      { semnum: 1, value: middle, ncount: 2, zcount: 0, pid: 0 },
+      { semnum: 2, value: 0, ncount: 0, zcount: 1, pid: 0 },
+    ],
+  });
+}
+
 describe('a leak document holds what it lists compactly', () => {
   test('a set held (its semaphores packed) is judged again to the same row; other records are kept as they are', () => {
     const finder = new LeakFinder(0); // this host's holder scan: only its answers for pids 0 are used
     const names = { user: (id: number) => String(id), group: (id: number) => String(id) };
-    const set = sems({
-      nsems: 3,
-      elements: [
-        { semnum: 0, value: 5, ncount: 0, zcount: 0, pid: 0 },
-        { semnum: 1, value: 32767, ncount: 2, zcount: 0, pid: 0 },
-        { semnum: 2, value: 0, ncount: 0, zcount: 1, pid: 0 },
-      ],
-    });
+    const set = setOfThree(32767);
     const held = finder.hold(set);
     expect(held).not.toBe(set);
     expect(leakRow(finder.again(held), names)).toEqual(leakRow(finder.again(set), names));
@@ -661,14 +666,7 @@ describe('a leak row written straight from its verdict (leaks --json)', () => {
 
   test('a set held with its verdict is written as it was judged, its semaphores from the packed values', () => {
     const finder = new LeakFinder(0); // this host's holder scan: only its answers for pids 0 are used
-    const set = sems({
-      nsems: 3,
-      elements: [
-        { semnum: 0, value: 5, ncount: 0, zcount: 0, pid: 0 },
-        { semnum: 1, value: 65535, ncount: 2, zcount: 0, pid: 0 },
-        { semnum: 2, value: 0, ncount: 0, zcount: 1, pid: 0 },
-      ],
-    });
+    const set = setOfThree(65535);
     const v = finder.again(set);
     const held = finder.hold(set, v);
     expect(`${finder.text(held, names, '', '  ')}\n`).toBe(row(v));
