@@ -625,6 +625,26 @@ function groupFast(ctx) {
     baseline,
     () => measure(ctx, ['sh', '-c', 'cat "$0" | cat > /dev/null', file]),
   );
+  if (row.status === 'ok') {
+    // What bounds the ratio: svipc's fixed cost (two Node start-ups side by side, finding the
+    // writer, exit) against the data's; cat's start-up is about 1 ms.
+    const empty = join(ctx.tmp, 'input-empty');
+    writeFileSync(empty, '');
+    try {
+      const zero = [];
+      for (let i = 0; i < ctx.pairs; i++)
+        zero.push(
+          transfer(ctx, `${SVIPC} svshm-writer --fast`, `${SVIPC} svshm-reader --fast`, empty, 'reader').ms,
+        );
+      const z = median(zero);
+      row.note =
+        `--fast: svipc's 0-byte transfer (start-ups, rendezvous, exit) ${z.toFixed(0)} ms median ` +
+        `(${Math.min(...zero).toFixed(0)}-${Math.max(...zero).toFixed(0)}): ${((100 * z) / median(row.a.values)).toFixed(0)}% ` +
+        `of its ${mib} MiB transfer, ${((100 * z) / median(row.b.values)).toFixed(0)}% of cat | cat's`;
+    } catch (e) {
+      row.note = `--fast: svipc's 0-byte transfer failed: ${e.message}`;
+    }
+  }
   return [row];
 }
 

@@ -1,8 +1,9 @@
 // npm run bench's svshm group (bench/run.mjs groupSvshm): the lecture-mode transfer next to
 // the C pair, each side pinned with taskset, as two rows: "two cores" (writer on cpu 0,
 // reader on cpu 1) and "one core" (both on cpu 0), each with what svipc's 0-byte transfer
-// placed the same costs (start-ups, finding the writer, exit). A row that cannot be had
-// (no second core, no taskset) says why. No figure is judged: a benchmark has no threshold.
+// placed the same costs (start-ups, finding the writer, exit); the fast group's row likewise.
+// A row that cannot be had (no second core, no taskset) says why. No figure is judged: a
+// benchmark has no threshold.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,5 +66,22 @@ describe.skipIf(!NS || !CC)('npm run bench -- --only svshm: pinned rows', () => 
         /: MiB\/s \(median\) svipc \d+, C \d+; start-up included; svipc's 0-byte transfer placed the same \(start-ups, rendezvous, exit\): \d+ ms median \(\d+-\d+\), \d+% of the C pair's 16 MiB$/,
       );
     }
+  }, 300_000);
+
+  test("--only fast: the row carries the --fast 0-byte transfer, next to the whole and to cat | cat's", async () => {
+    const out = join(dir, 'fast.md');
+    const r = await run(
+      process.execPath,
+      [BENCH, '--quick', '--only', 'fast', '--pairs', '1', '--out', out],
+      {
+        timeoutMs: 240_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const section = readFileSync(out, 'utf8').split('\n## fast\n')[1]?.split('\n## ')[0] ?? '';
+    expect(section).toContain('| svshm --fast transfer 16 MiB | ');
+    expect(section).toMatch(
+      /\n- --fast: svipc's 0-byte transfer \(start-ups, rendezvous, exit\) \d+ ms median \(\d+-\d+\): \d+% of its 16 MiB transfer, \d+% of cat \| cat's\n/,
+    );
   }, 300_000);
 });
