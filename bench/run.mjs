@@ -531,6 +531,23 @@ function transfer(ctx, w, r, file, first) {
 }
 
 /**
+ * svipc's 0-byte transfer, `ctx.pairs` times (writer and reader commands as given): what it
+ * pays before and after any data (two Node start-ups, finding the writer, exit; the C
+ * programs' and cat's start-up is about 1 ms). "ms median (min-max)" and the median itself.
+ */
+function zeroByte(ctx, w, r) {
+  const empty = join(ctx.tmp, 'input-empty');
+  writeFileSync(empty, '');
+  const ms = [];
+  for (let i = 0; i < ctx.pairs; i++) ms.push(transfer(ctx, w, r, empty, 'reader').ms);
+  const m = median(ms);
+  return {
+    median: m,
+    text: `${m.toFixed(0)} ms median (${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)})`,
+  };
+}
+
+/**
  * How the svshm rows place the two sides: "two cores" runs the writer under `taskset -c 0`
  * and the reader under `taskset -c 1`, "one core" both under `taskset -c 0`. Unpinned, the
  * scheduler decides, and the C pair is bimodal: 0.3-0.6 s when it puts both on one core (a
@@ -548,8 +565,6 @@ function placements() {
 function groupSvshm(ctx) {
   const mib = ctx.size.mib;
   const file = inputFile(ctx, mib);
-  const empty = join(ctx.tmp, 'input-empty');
-  writeFileSync(empty, '');
   const cw = join(ctx.bin, 'svshm-writer');
   const cr = join(ctx.bin, 'svshm-reader');
   const name = `svshm transfer ${mib} MiB, 10,240-byte buffer (writer+reader)`;
@@ -567,19 +582,12 @@ function groupSvshm(ctx) {
     );
     if (row.status === 'ok') {
       row.note = `${label}: MiB/s (median) svipc ${rate(median(row.a.values))}, C ${rate(median(row.b.values))}; start-up included`;
-      // What svipc pays before and after any data: two Node start-ups (on one core, one
-      // after the other), finding the writer, exit. The C pair's start-up is about 1 ms.
-      const zero = [];
+      // On one core the two start-ups run one after the other.
       try {
-        for (let i = 0; i < ctx.pairs; i++)
-          zero.push(
-            transfer(ctx, on(pw, `${SVIPC} svshm-writer`), on(pr, `${SVIPC} svshm-reader`), empty, 'reader')
-              .ms,
-          );
+        const z = zeroByte(ctx, on(pw, `${SVIPC} svshm-writer`), on(pr, `${SVIPC} svshm-reader`));
         row.note +=
-          `; svipc's 0-byte transfer placed the same (start-ups, rendezvous, exit): ${median(zero).toFixed(0)} ms median ` +
-          `(${Math.min(...zero).toFixed(0)}-${Math.max(...zero).toFixed(0)}), ` +
-          `${((100 * median(zero)) / median(row.b.values)).toFixed(0)}% of the C pair's ${mib} MiB`;
+          `; svipc's 0-byte transfer placed the same (start-ups, rendezvous, exit): ${z.text}, ` +
+          `${((100 * z.median) / median(row.b.values)).toFixed(0)}% of the C pair's ${mib} MiB`;
       } catch (e) {
         row.note += `; svipc's 0-byte transfer failed: ${e.message}`;
       }
@@ -626,21 +634,13 @@ function groupFast(ctx) {
     () => measure(ctx, ['sh', '-c', 'cat "$0" | cat > /dev/null', file]),
   );
   if (row.status === 'ok') {
-    // What bounds the ratio: svipc's fixed cost (two Node start-ups side by side, finding the
-    // writer, exit) against the data's; cat's start-up is about 1 ms.
-    const empty = join(ctx.tmp, 'input-empty');
-    writeFileSync(empty, '');
+    // What bounds the ratio: svipc's fixed cost against the data's.
     try {
-      const zero = [];
-      for (let i = 0; i < ctx.pairs; i++)
-        zero.push(
-          transfer(ctx, `${SVIPC} svshm-writer --fast`, `${SVIPC} svshm-reader --fast`, empty, 'reader').ms,
-        );
-      const z = median(zero);
+      const z = zeroByte(ctx, `${SVIPC} svshm-writer --fast`, `${SVIPC} svshm-reader --fast`);
       row.note =
-        `--fast: svipc's 0-byte transfer (start-ups, rendezvous, exit) ${z.toFixed(0)} ms median ` +
-        `(${Math.min(...zero).toFixed(0)}-${Math.max(...zero).toFixed(0)}): ${((100 * z) / median(row.a.values)).toFixed(0)}% ` +
-        `of its ${mib} MiB transfer, ${((100 * z) / median(row.b.values)).toFixed(0)}% of cat | cat's`;
+        `--fast: svipc's 0-byte transfer (start-ups, rendezvous, exit) ${z.text}: ` +
+        `${((100 * z.median) / median(row.a.values)).toFixed(0)}% of its ${mib} MiB transfer, ` +
+        `${((100 * z.median) / median(row.b.values)).toFixed(0)}% of cat | cat's`;
     } catch (e) {
       row.note = `--fast: svipc's 0-byte transfer failed: ${e.message}`;
     }
