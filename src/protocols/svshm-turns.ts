@@ -85,8 +85,22 @@ const PROGRESS_EVERY_MS = 250;
 const GONE_CONFIRM_MS = 100;
 /** ...or this long when it detached but its process is still there. */
 const LINGER_MS = 1000;
-/** How often a reader looks for its writer. */
-export const FIND_POLL_MS = 20;
+/** How often, at most, a reader looks for its writer... */
+const FIND_POLL_MS = 20;
+/** ...and at first: a writer started with its reader shows up within a Node start-up. */
+const FIND_POLL_MIN_MS = 1;
+/** The poll interval is this share of the wait so far: what a late writer loses is ~2% of it. */
+const FIND_POLL_SHARE = 1 / 25;
+
+/**
+ * How long (ms) a reader that has looked for its writer for `waitedMs` sleeps before it
+ * looks again: 1 ms at first (a writer started with the reader appears within its start-up,
+ * and each ms lost is a ms of the transfer), growing with the wait to FIND_POLL_MS (a reader
+ * left waiting costs next to no CPU): about 100 polls in the first half second, then 50 a second.
+ */
+export function findPollDelay(waitedMs: number): number {
+  return Math.min(FIND_POLL_MS, Math.max(FIND_POLL_MIN_MS, waitedMs * FIND_POLL_SHARE));
+}
 
 export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -42,7 +42,7 @@ import { alive } from '../proc/liveness.js';
 import { otherOwner, tooSmall } from './shmseg.js';
 import { FAST_NSEMS } from './svshm-fast-layout.js';
 import { Output, readInput, readNow } from './svshm-io.js';
-import { checkAbort, FIND_POLL_MS, PeerWatch, step, Turns, translate } from './svshm-turns.js';
+import { checkAbort, findPollDelay, PeerWatch, step, Turns, translate } from './svshm-turns.js';
 import {
   BUF_SIZE,
   CNT_SIZE,
@@ -398,11 +398,12 @@ export async function findWriter(
   layout: (nsems: number) => string | undefined = lectureLayout,
 ): Promise<Found> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_READER_TIMEOUT_MS;
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   // The polls are svipc's (the lecture's reader just fails without a writer): they are traced
-  // only with --trace=all; once the writer is found, the lecture's semget and shmget are.
+  // only with --trace=all (every 250 ms); once the writer is found, the lecture's semget and shmget are.
   const trace = o.trace;
-  const poll = trace?.all ? 250 : FIND_POLL_MS;
+  const poll = () => (trace?.all ? 250 : findPollDelay(performance.now() - started));
   const again = trace && !trace.all;
   let stale: number | undefined;
   for (;;) {
@@ -436,7 +437,7 @@ export async function findWriter(
         true,
       );
     }
-    await sleep(Math.min(poll, Math.max(1, deadline - performance.now())), o.signal);
+    await sleep(Math.min(poll(), Math.max(1, deadline - performance.now())), o.signal);
   }
 }
 

@@ -1,7 +1,7 @@
 // SpinPolicy (src/protocols/svshm-turns.ts): how long each wait of the svshm transfer spins
 // before it sleeps, decided from what the waits took. Pure: fed outcomes, no clock, no IPC.
 import { describe, expect, it } from 'vitest';
-import { SpinPolicy } from '../../src/protocols/svshm-turns.js';
+import { findPollDelay, SpinPolicy } from '../../src/protocols/svshm-turns.js';
 
 /** Feed `n` waits: each spins when the policy says so; `outcome(budget)` says what happened. */
 function feed(p: SpinPolicy, n: number, outcome: (budget: number) => 'ready' | number | ['missed', number]) {
@@ -68,5 +68,27 @@ describe('svshm SpinPolicy', () => {
     feed(p, 50, () => 'ready');
     expect(p.budget()).toBeLessThan(before);
     expect(p.budget()).toBeGreaterThan(0);
+  });
+});
+
+describe('svshm findPollDelay: how often a reader started first looks for its writer', () => {
+  it('looks again within a millisecond at first, so a writer that comes with it is found at once', () => {
+    expect(findPollDelay(0)).toBe(1);
+    expect(findPollDelay(10)).toBe(1);
+  });
+
+  it('waits longer the longer it has waited (never more than ~4% of it late), up to 20 ms', () => {
+    const waited = [0, 25, 50, 100, 200, 400, 800, 5_000, 60_000];
+    const delays = waited.map(findPollDelay);
+    for (let i = 1; i < delays.length; i++) expect(delays[i]).toBeGreaterThanOrEqual(delays[i - 1]!);
+    for (const [i, w] of waited.entries()) if (w >= 25) expect(delays[i]).toBeLessThanOrEqual(w / 25);
+    expect(findPollDelay(200)).toBeGreaterThan(findPollDelay(50));
+    expect(Math.max(...delays)).toBe(20);
+  });
+
+  it('a reader left waiting 30 s polls about 50 times a second, not more', () => {
+    let polls = 0;
+    for (let t = 0; t < 30_000; t += findPollDelay(t)) polls++;
+    expect(polls).toBeLessThan(30 * 50 + 150);
   });
 });
