@@ -305,8 +305,8 @@ function stream<K extends 'msg' | 'sem' | 'shm', T>(
 ): Stream<T> {
   const source = opts.source ?? 'auto';
   if (source !== 'syscall') {
-    const rows = streamSysvipc(kind, opts.procDir ?? SYSVIPC_DIR);
-    if (rows !== null) return { source: 'proc', records: mapped(rows, fromRow) };
+    const records = streamSysvipc(kind, opts.procDir ?? SYSVIPC_DIR, fromRow);
+    if (records !== null) return { source: 'proc', records };
     if (source === 'proc') return { source: 'proc', records: [] };
   }
   return { source: 'syscall', records: bySyscall(opts.fallbackStat === 'checked') };
