@@ -72,10 +72,13 @@ export function emit(ctx: CommandContext, text: string): Promise<number> {
  * util-linux's syscall fallback copies cuid into cgid for segments and semaphores: keep that in
  * text. The records as they stream (see streamSegments).
  */
-function* streamedAsUtilLinux<T extends IpcRecord>(s: Stream<T>): Generator<T, void, undefined> {
-  if (s.source === 'proc') return yield* s.records;
-  for (const r of s.records) yield r.kind === 'msg' ? r : { ...r, cgid: r.cuid };
+function streamedAsUtilLinux<T extends IpcRecord>(s: Stream<T>): Iterable<T> {
+  // From /proc the records go as they are: no generator between them and the listing.
+  if (s.source === 'proc') return s.records;
+  return Array.from(s.records, asUtilLinux);
 }
+
+const asUtilLinux = <T extends IpcRecord>(r: T): T => (r.kind === 'msg' ? r : { ...r, cgid: r.cuid });
 
 /** The listings' text as it is made: the records stream from /proc to stdout, never all held. */
 export function* textListing(o: IpcsOptions): Generator<string, void, undefined> {

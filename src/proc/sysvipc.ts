@@ -383,8 +383,19 @@ export type SysvipcRow = { msg: ProcMsgRow; sem: ProcSemRow; shm: ProcShmRow };
  */
 export function streamSysvipc<K extends SysvipcKind>(
   kind: K,
+  dir?: string,
+): Generator<SysvipcRow[K], void, undefined> | null;
+/** ...each row made into what `as` makes of it, as it is parsed (no second pass over the rows). */
+export function streamSysvipc<K extends SysvipcKind, T>(
+  kind: K,
+  dir: string,
+  as: (row: SysvipcRow[K]) => T,
+): Generator<T, void, undefined> | null;
+export function streamSysvipc<K extends SysvipcKind, T>(
+  kind: K,
   dir: string = SYSVIPC_DIR,
-): Generator<SysvipcRow[K], void, undefined> | null {
+  as?: (row: SysvipcRow[K]) => T,
+): Generator<SysvipcRow[K] | T, void, undefined> | null {
   let fd: number;
   try {
     fd = openSync(join(dir, kind), 'r');
@@ -395,5 +406,5 @@ export function streamSysvipc<K extends SysvipcKind>(
     spec: ColumnSpec[];
     row: (v: (number | null)[]) => SysvipcRow[K];
   };
-  return streamRows(fd, spec, row);
+  return streamRows<SysvipcRow[K] | T>(fd, spec, as ? (v) => as(row(v)) : row);
 }

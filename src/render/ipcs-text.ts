@@ -144,8 +144,30 @@ function keyIdOwnerPerms(
   r: { key: number; id: number; uid: number; mode: number },
   names: NameResolver,
 ): string {
-  return `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${left(octal(r.mode & 0o777), 10)} `;
+  return `${formatKey(r.key)} ${left(r.id, 10)} ${owner(r.uid, names)} ${permsCell(r.mode)} `;
 }
+
+/** The "%-10o" perms cells already laid out: a listing has few modes and many lines. */
+const permsCells = new Map<number, string>();
+function permsCell(mode: number): string {
+  const perms = mode & 0o777;
+  let cell = permsCells.get(perms);
+  if (cell === undefined) {
+    cell = left(octal(perms), 10);
+    permsCells.set(perms, cell);
+  }
+  return cell;
+}
+
+/** A segment's status cells: "%-6s %-6s" of dest and locked (or a space). */
+const STATUS_CELLS = [
+  `${left(' ', 6)} ${left(' ', 6)}`,
+  `${left('dest', 6)} ${left(' ', 6)}`,
+  `${left(' ', 6)} ${left('locked', 6)}`,
+  `${left('dest', 6)} ${left('locked', 6)}`,
+];
+const statusCells = (mode: number): string =>
+  STATUS_CELLS[(mode & SHM_DEST ? 1 : 0) + (mode & SHM_LOCKED ? 2 : 0)]!;
 
 export function renderQueues(
   records: Iterable<QueueRecord>,
@@ -250,7 +272,7 @@ function segmentListing(format: IpcsFormat, unit: IpcsUnit, names: NameResolver)
           (unit === 'human'
             ? printSize(unit, null, r.size, '    ', 6)
             : printSize(unit, null, r.size, null, -10)) +
-          ` ${left(r.nattch, 10)} ${left(r.mode & SHM_DEST ? 'dest' : ' ', 6)} ${left(r.mode & SHM_LOCKED ? 'locked' : ' ', 6)}\n`,
+          ` ${left(r.nattch, 10)} ${statusCells(r.mode)}\n`,
       };
   }
 }

@@ -232,6 +232,12 @@ describe('printf helpers and times', () => {
     expect(left('é', 3)).toBe('é '); // 2 bytes + 1
     expect(truncate('aé', 2)).toBe('a');
     expect(widthed(7, 0)).toBe('7');
+    // Numbers, and pads shorter and longer than the table of ready-made pads.
+    expect(left(42, 10)).toBe('42        ');
+    expect(right(-7, 4)).toBe('  -7');
+    expect(left(1, 40)).toBe(`1${' '.repeat(39)}`);
+    expect(right('x', 34)).toBe(`${' '.repeat(33)}x`);
+    expect(left(123456, 3)).toBe('123456');
     expect(octalAlt(0)).toBe('0');
     expect(octalAlt(0o3600)).toBe('03600');
   });
