@@ -2,8 +2,9 @@
 // without holding either. The snapshot is scanned as it is read (snapshot-scan.ts); of each
 // record only its identity and where it is are kept, and the ones that are gone are read again
 // when they are printed (a pipe's bytes are held: it cannot be read twice). The objects now are
-// streamed from /proc: a new one is printed as it is met (a new set's elements are read then,
-// the others' never), the ones that are gone at the end.
+// read from /proc by identity only (live-identities.ts): a new one's record is made and printed
+// as it is met (a new set's elements are read then, the others' never), the ones that are gone
+// at the end.
 // Output, order and verdict are diffSnapshots's (snapshot.ts): the same object is the same
 // identity; a record given twice counts once, where it first came, as it last was.
 import type { CommandContext } from '../cli/context.js';
@@ -19,6 +20,7 @@ import { queueJson, segmentJson, semaphoreJson } from '../render/ipcs-json.js';
 import { JsonRows, type JsonValue } from '../render/json.js';
 import type { NameResolver } from '../render/names.js';
 import { notSnapshot, readSpan, scanSnapshot, VERDICT_EXIT } from './input.js';
+import { appearedSysv } from './live-identities.js';
 import { isPosixKind, posixSections } from './posix.js';
 import {
   describeRecord,
@@ -146,22 +148,32 @@ export function compared(
   return { both, notCompared: SECTIONS.filter((k) => !both.includes(k)) };
 }
 
-/** The objects now, section by section: each record's identity and its document record. */
-function* liveRecords(
-  both: readonly Section[],
+/** The System V kind of each System V section. */
+const SYSV_KIND = { queues: 'msg', segments: 'shm', semaphores: 'sem' } as const;
+
+/**
+ * The objects of section `k` now whose identity `isNew` calls new, as document records made as
+ * they are yielded. System V: from /proc/sysvipc by identity only (live-identities.ts), or, where
+ * it cannot be read, the inventory's syscall scan; POSIX: the records read at the start.
+ */
+function* appearedIn(
+  k: Section,
   names: NameResolver,
   posix: { [k: string]: Obj[] | undefined },
-): Generator<[string, () => Obj]> {
-  for (const k of both) {
-    if (k === 'queues')
-      for (const r of streamQueues().records) yield [`msg:${r.id}:${r.key}`, () => queueJson(r, names)];
-    else if (k === 'segments')
-      for (const r of streamSegments().records) yield [`shm:${r.id}:${r.key}`, () => segmentJson(r, names)];
-    else if (k === 'semaphores')
+  isNew: (identity: string) => boolean,
+): Generator<Obj> {
+  if (k === 'queues' || k === 'segments' || k === 'semaphores') {
+    const fromProc = appearedSysv(SYSV_KIND[k], names, isNew);
+    if (fromProc !== null) yield* fromProc;
+    else if (k === 'queues') {
+      for (const r of streamQueues().records) if (isNew(`msg:${r.id}:${r.key}`)) yield queueJson(r, names);
+    } else if (k === 'segments') {
+      for (const r of streamSegments().records)
+        if (isNew(`shm:${r.id}:${r.key}`)) yield segmentJson(r, names);
+    } else
       for (const r of streamSemaphores().records)
-        yield [`sem:${r.id}:${r.key}`, () => semaphoreJson(withElements(r as SemaphoreRecord), names)];
-    else for (const o of posix[k] ?? []) yield [identity(o), () => o];
-  }
+        if (isNew(`sem:${r.id}:${r.key}`)) yield semaphoreJson(withElements(r as SemaphoreRecord), names);
+  } else for (const o of posix[k] ?? []) if (isNew(identity(o))) yield o;
 }
 
 export interface LiveDiff {
@@ -192,18 +204,19 @@ export function diffLive(before: KeptSnapshot, names: NameResolver): LiveDiff {
   const MET = -1;
   const newOnes = new Set<string>();
   let count = 0;
-  function* appeared(): Generator<Obj> {
-    for (const [id, record] of liveRecords(both, names, posix)) {
-      const kept = b.get(id);
-      if (kept !== undefined) {
-        if (kept !== MET) b.set(id, MET);
-        continue;
-      }
-      if (newOnes.has(id)) continue;
-      newOnes.add(id);
-      count++;
-      yield record();
+  const isNew = (id: string): boolean => {
+    const kept = b.get(id);
+    if (kept !== undefined) {
+      if (kept !== MET) b.set(id, MET);
+      return false;
     }
+    if (newOnes.has(id)) return false;
+    newOnes.add(id);
+    count++;
+    return true;
+  };
+  function* appeared(): Generator<Obj> {
+    for (const k of both) yield* appearedIn(k, names, posix, isNew);
   }
   function* disappeared(): Generator<string | Obj> {
     for (const [id, kept] of b) {

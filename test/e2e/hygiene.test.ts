@@ -111,6 +111,31 @@ cat "$tmp/before.json" | $S diff - > /dev/null; echo "[stdin rc=$?]"
     );
   });
 
+  test('diff --json against the objects now: each new record is the one a snapshot writes (a set with its elements)', async () => {
+    // diff reads the objects now by identity only and makes the record of a new one alone
+    // (src/hygiene/live-identities.ts): it must be the snapshot's record of it, field for field.
+    const r = await ns(`
+$S msg create >/dev/null; $S shm create 64 >/dev/null
+$S snapshot -o "$tmp/before.json"
+$S msg create -k 0x4321 >/dev/null; $S sem create --init 2 -n 3 >/dev/null; $S shm create 128 >/dev/null
+$S msg send -k 0x4321 hello
+$S diff --json "$tmp/before.json" > "$tmp/diff.json"; echo "$?" > "$tmp/rc"
+$S snapshot > "$tmp/now.json"
+cat "$tmp/rc"; echo '----'; cat "$tmp/diff.json"; echo '----'; cat "$tmp/now.json"
+`);
+    expect(r.stderr).toBe('');
+    const parts = r.stdout.split('\n----\n');
+    expect(parts[0]!.trim().split('\n').at(-1)).toBe('1');
+    const diff = JSON.parse(parts[1]!);
+    const now = JSON.parse(parts[2]!);
+    const ids = (list: { kind: string; id: number }[]) => list.map((o) => `${o.kind}:${o.id}`);
+    expect(ids(diff.appeared)).toEqual(['msg:1', 'shm:1', 'sem:0']);
+    expect(diff.appeared).toEqual([now.queues[1], now.segments[1], now.semaphores[0]]);
+    expect(diff.appeared[0].qnum).toBe(1);
+    expect(diff.appeared[2].elements.map((e: { value: number }) => e.value)).toEqual([2, 2, 2]);
+    expect(diff.disappeared).toEqual([]);
+  });
+
   test('diff: a missing, non-JSON or foreign file is a clear error, exit 2 (trouble, as diff(1)), not 1 (found)', async () => {
     const r = await ns(`
 t $S diff "$tmp/none.json"
