@@ -153,7 +153,7 @@ function parseLines<T>(
   p: number,
   end: number,
   layout: Layout,
-  build: (v: (number | null)[]) => T,
+  build: (v: (number | null)[]) => T | undefined,
   out: T[],
 ): void {
   const { slot, base } = layout;
@@ -194,7 +194,10 @@ function parseLines<T>(
       field++;
     }
     p++; // the newline
-    if (field > 0 && field >= layout.fields && ok) out.push(build(values));
+    if (field > 0 && field >= layout.fields && ok) {
+      const row = build(values);
+      if (row !== undefined) out.push(row);
+    }
   }
 }
 
@@ -223,7 +226,7 @@ const STREAM_CHUNK = 64 * 1024;
 function* streamRows<T>(
   fd: number,
   spec: readonly ColumnSpec[],
-  build: (v: (number | null)[]) => T,
+  build: (v: (number | null)[]) => T | undefined,
 ): Generator<T, void, undefined> {
   try {
     let buf = Buffer.allocUnsafe(STREAM_CHUNK);
@@ -376,6 +379,24 @@ const STREAMS = {
 /** The row type of each file. */
 export type SysvipcRow = { msg: ProcMsgRow; sem: ProcSemRow; shm: ProcShmRow };
 
+type RowOf<K extends SysvipcKind> = (v: (number | null)[]) => SysvipcRow[K];
+
+/** /proc/sysvipc/<kind> open and streamed with the builder `build` makes of the kind's row builder; null when it cannot be opened. */
+function streamed<K extends SysvipcKind, T>(
+  kind: K,
+  dir: string,
+  build: (row: RowOf<K>) => (v: (number | null)[]) => T | undefined,
+): Generator<T, void, undefined> | null {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, kind), 'r');
+  } catch {
+    return null;
+  }
+  const { spec, row } = STREAMS[kind] as unknown as { spec: ColumnSpec[]; row: RowOf<K> };
+  return streamRows(fd, spec, build(row));
+}
+
 /**
  * The rows of /proc/sysvipc/<kind> as they are read (see streamRows), or null when the file
  * cannot be opened (no /proc, no SysV IPC). The file is open until the rows are all taken (or
@@ -396,15 +417,20 @@ export function streamSysvipc<K extends SysvipcKind, T>(
   dir: string = SYSVIPC_DIR,
   as?: (row: SysvipcRow[K]) => T,
 ): Generator<SysvipcRow[K] | T, void, undefined> | null {
-  let fd: number;
-  try {
-    fd = openSync(join(dir, kind), 'r');
-  } catch {
-    return null;
-  }
-  const { spec, row } = STREAMS[kind] as unknown as {
-    spec: ColumnSpec[];
-    row: (v: (number | null)[]) => SysvipcRow[K];
-  };
-  return streamRows<SysvipcRow[K] | T>(fd, spec, as ? (v) => as(row(v)) : row);
+  return streamed<K, SysvipcRow[K] | T>(kind, dir, (row) => (as ? (v) => as(row(v)) : row));
+}
+
+/**
+ * The rows of /proc/sysvipc/<kind> whose key and id `wanted` wants, as they are read (see
+ * streamRows), or null when the file cannot be opened. Every line is checked as the parser
+ * checks it, but a row is made only for a line that is wanted: `svipc diff` reads 37,000
+ * objects to find the few that are new.
+ */
+export function streamSysvipcWhere<K extends SysvipcKind>(
+  kind: K,
+  wanted: (key: number, id: number) => boolean,
+  dir: string = SYSVIPC_DIR,
+): Generator<SysvipcRow[K], void, undefined> | null {
+  // Every kind's spec starts with the key and the id (MSG_COLUMNS, SEM_COLUMNS, SHM_COLUMNS).
+  return streamed(kind, dir, (row) => (v) => (wanted(v[0]! | 0, v[1]!) ? row(v) : undefined));
 }
