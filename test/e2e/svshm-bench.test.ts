@@ -16,21 +16,21 @@ const BENCH = join(ROOT, 'bench/run.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'svipc-svshm-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `npm run bench -- --quick --only GROUP --pairs 1`'s results: GROUP's section (it must exit 0). */
+async function benchSection(group: string): Promise<string> {
+  const out = join(dir, `${group}.md`);
+  const r = await run(process.execPath, [BENCH, '--quick', '--only', group, '--pairs', '1', '--out', out], {
+    timeoutMs: 240_000,
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return readFileSync(out, 'utf8').split(`\n## ${group}\n`)[1]?.split('\n## ')[0] ?? '';
+}
+
 const can = (cpu: string) => spawnSync('taskset', ['-c', cpu, 'true'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!NS || !CC)('npm run bench -- --only svshm: pinned rows', () => {
   test('a row for two cores and one for one core, each with the 0-byte transfer beside it', async () => {
-    const out = join(dir, 'results.md');
-    const r = await run(
-      process.execPath,
-      [BENCH, '--quick', '--only', 'svshm', '--pairs', '1', '--out', out],
-      {
-        timeoutMs: 240_000,
-      },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const md = readFileSync(out, 'utf8');
-    const section = md.split('\n## svshm\n')[1]?.split('\n## ')[0] ?? '';
+    const section = await benchSection('svshm');
     const rows = section
       .split('\n')
       .filter((l) => l.startsWith('| ') && !l.startsWith('| figure') && !l.startsWith('|---'))
@@ -69,16 +69,7 @@ describe.skipIf(!NS || !CC)('npm run bench -- --only svshm: pinned rows', () => 
   }, 300_000);
 
   test("--only fast: the row carries the --fast 0-byte transfer, next to the whole and to cat | cat's", async () => {
-    const out = join(dir, 'fast.md');
-    const r = await run(
-      process.execPath,
-      [BENCH, '--quick', '--only', 'fast', '--pairs', '1', '--out', out],
-      {
-        timeoutMs: 240_000,
-      },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const section = readFileSync(out, 'utf8').split('\n## fast\n')[1]?.split('\n## ')[0] ?? '';
+    const section = await benchSection('fast');
     expect(section).toContain('| svshm --fast transfer 16 MiB | ');
     expect(section).toMatch(
       /\n- --fast: svipc's 0-byte transfer \(start-ups, rendezvous, exit\) \d+ ms median \(\d+-\d+\): \d+% of its 16 MiB transfer, \d+% of cat \| cat's\n/,
