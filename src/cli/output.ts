@@ -8,8 +8,15 @@
 // the kernel has the bytes and throws `OutputError` when it refused them.
 // A failure is util-linux's close_stdout(): "PROG: write error: <strerror>", exit 1.
 // EPIPE (the reader left) is not an OutputError: the launcher exits 141 quietly, as C would.
+//
+// process.stdout and process.stderr are streams whose modules (node:stream and the ~20 it
+// loads) cost more start-up than the rest of `svipc ipcs` (test/e2e/startup.test.ts): they are
+// made only when something uses them (`onFirstUse`), and while stdout is not made and is a
+// file, writeOrReport and writeChunksOrReport write to fd 1 themselves (`directStdout`), as
+// Node's own stream for a file would (synchronous write(2)s, nothing queued).
+import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { CommandContext, Output } from './context.js';
 import { EXIT } from './exit.js';
 
@@ -64,12 +71,79 @@ function record(stream: Output, error: NodeJS.ErrnoException, reported: boolean)
   else if (reported) f.reported = true;
 }
 
+/** A Node stream (not a unit test's stand-in), told without loading node:stream. */
+function isStream(stream: Output): stream is Writable & Output {
+  const s = stream as Partial<Writable>;
+  return typeof s.on === 'function' && typeof s.writableLength === 'number';
+}
+
 /**
  * Remember the first error of `stream` (its 'error' event) for `drained`. The launcher
- * watches stdout and stderr from the start; without a listener, the event would crash.
+ * watches stdout and stderr from their first use; without a listener, the event would crash.
  */
 export function watch(stream: Output): void {
-  if (stream instanceof Writable) stream.on('error', (e) => record(stream, e, false));
+  if (isStream(stream)) stream.on('error', (e) => record(stream, e, false));
+}
+
+/** Which of process.stdout and process.stderr have been made (`onFirstUse`). */
+const made = { stdout: false, stderr: false };
+
+/**
+ * Run `setup` on process[name] when something first uses it (the launcher's error listeners),
+ * instead of making the stream now; `made(name)` says whether it was.
+ */
+export function onFirstUse(name: 'stdout' | 'stderr', setup: (stream: NodeJS.WriteStream) => void): void {
+  const d = Object.getOwnPropertyDescriptor(process, name);
+  const done = (stream: NodeJS.WriteStream) => {
+    if (!made[name]) {
+      made[name] = true;
+      setup(stream);
+    }
+    return stream;
+  };
+  if (!d?.get || !d.configurable) {
+    done(process[name]);
+    return;
+  }
+  const get = d.get;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: d.enumerable,
+    get: () => done(get.call(process)),
+  });
+}
+
+export function isMade(name: 'stdout' | 'stderr'): boolean {
+  return made[name];
+}
+
+/**
+ * fd 1, when ctx.stdout is the process's stdout, not made yet, and a file: a regular file or
+ * one of the kernel's memory devices (char major 1: /dev/null, /dev/full; never a terminal),
+ * where Node's stream would be a SyncWriteStream, write(2) after write(2); else null.
+ */
+function directStdout(ctx: CommandContext): number | null {
+  if (ctx.stdoutFd !== 1 || made.stdout) return null;
+  stdoutIsFile ??= isFile(1);
+  return stdoutIsFile ? 1 : null;
+}
+let stdoutIsFile: boolean | undefined;
+
+function isFile(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    // glibc's major(): bits 8-19 and 32-43 of the device number.
+    const major = (Math.floor(st.rdev / 2 ** 8) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & ~0xfff);
+    return st.isFile() || (st.isCharacterDevice() && major === 1);
+  } catch {
+    return false;
+  }
+}
+
+/** Every byte of `chunk` to `fd` (a file: write(2) blocks until taken or fails); throws its error. */
+function writeAllSync(fd: number, chunk: string | Uint8Array): void {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
 }
 
 /**
@@ -78,7 +152,7 @@ export function watch(stream: Output): void {
  * A stand-in stream without callbacks (unit tests) is written and taken as written.
  */
 export function written(stream: Output, chunk: string | Uint8Array): Promise<void> {
-  if (!(stream instanceof Writable)) {
+  if (!isStream(stream)) {
     stream.write(chunk);
     return Promise.resolve();
   }
@@ -101,7 +175,7 @@ export async function failure(stream: Output, err: NodeJS.ErrnoException): Promi
  * count it as reported. EPIPE is returned even when reported: it decides the exit code.
  */
 export async function drained(stream: Output): Promise<NodeJS.ErrnoException | null> {
-  if (stream instanceof Writable && stream.writableLength > 0 && !stream.destroyed) {
+  if (isStream(stream) && stream.writableLength > 0 && !stream.destroyed) {
     await new Promise<void>((resolve) => stream.write('', () => resolve()));
   }
   // A failed write emits its 'error' on a later tick: let it arrive.
@@ -124,12 +198,26 @@ export async function writeOrReport(
 ): Promise<number> {
   if (text.length === 0) return code;
   try {
-    await written(ctx.stdout, text);
+    await writtenBy(ctx, text);
     return code;
   } catch (e) {
     return reported(ctx, e, code);
   }
 }
+
+/** written(ctx.stdout, chunk), or straight to fd 1 while that is a file and the stream not made. */
+async function writtenBy(ctx: CommandContext, chunk: string | Uint8Array): Promise<void> {
+  const fd = directStdout(ctx);
+  if (fd === null) return written(ctx.stdout, chunk);
+  try {
+    writeAllSync(fd, chunk);
+  } catch (e) {
+    throw await failure(DIRECT, e as NodeJS.ErrnoException);
+  }
+}
+
+/** Stands for fd 1 written directly, in `failures`. */
+const DIRECT: Output = { write: () => false };
 
 /** A failed stdout write, as writeOrReport reports it: EPIPE keeps `code`; anything else is said, 1. */
 function reported(ctx: CommandContext, e: unknown, code: number): number {
@@ -148,10 +236,12 @@ export async function writeChunksOrReport(
   chunks: Iterable<string>,
   code: number,
 ): Promise<number> {
+  const fd = directStdout(ctx);
+  if (fd !== null) return writeChunksToFile(ctx, fd, chunks, code);
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
     try {
-      await written(ctx.stdout, chunk);
+      await writtenBy(ctx, chunk);
     } catch (e) {
       // Stopped at once, even when `code` is 1 already (leaks found): said once.
       return reported(ctx, e, code);
@@ -159,6 +249,36 @@ export async function writeChunksOrReport(
     if (ctx.stdout.destroyed === true) return code;
   }
   return code;
+}
+
+/**
+ * writeChunksOrReport into a file written directly: the chunks gathered up to 64 KiB a write
+ * (as a pipe would take them; a small listing is one write, as C's stdio makes it).
+ */
+async function writeChunksToFile(
+  ctx: CommandContext,
+  fd: number,
+  chunks: Iterable<string>,
+  code: number,
+): Promise<number> {
+  let pending = '';
+  /** Writes what is pending; the write's error, if it failed (the chunks' own errors go up). */
+  const flush = (): NodeJS.ErrnoException | null => {
+    try {
+      writeAllSync(fd, pending);
+      pending = '';
+      return null;
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+  };
+  for (const chunk of chunks) {
+    pending += chunk;
+    const err = pending.length >= 65_536 ? flush() : null;
+    if (err) return reported(ctx, await failure(DIRECT, err), code);
+  }
+  const err = flush();
+  return err ? reported(ctx, await failure(DIRECT, err), code) : code;
 }
 
 /** --help of every create that prints a new object's id. */

@@ -63,6 +63,10 @@ for c in "snapshot" "ipcs --json" "leaks -a --json"; do
 done
 cmp "$d/file.1" "$d/slow.1" && cmp "$d/file.1" "$d/fast.1" && echo snapshot.same=yes
 cmp "$d/file.2" "$d/slow.2" && cmp "$d/file.2" "$d/fast.2" && echo ipcs.same=yes
+# ipcs's text: into a file svipc writes fd 1 itself (src/cli/output.ts), into a pipe a stream does
+$S ipcs > "$d/text.file"; $S ipcs | slow > "$d/text.slow"
+echo "text.bytes=$(wc -c < "$d/text.file")"
+cmp "$d/text.file" "$d/text.slow" && echo text.same=yes
 `);
     const f = fields(r.stdout);
     expect(r.stderr).toBe('');
@@ -78,6 +82,8 @@ cmp "$d/file.2" "$d/slow.2" && cmp "$d/file.2" "$d/fast.2" && echo ipcs.same=yes
     }
     expect(f['file.1.valid']).toBe('json 450');
     expect(f['snapshot.same']).toBe('yes');
+    expect(Number(f['text.bytes'])).toBeGreaterThan(450 * 40);
+    expect(f['text.same']).toBe('yes');
     expect(f['ipcs.same']).toBe('yes');
   });
 
