@@ -9,7 +9,16 @@ import { IpcArgumentError } from '../ipc/validate.js';
 import { VERSION } from '../package.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
-import { drained, isEpipe, isMade, OutputError, onFirstUse, reasonOf, watch } from './output.js';
+import {
+  drained,
+  isEpipe,
+  isMade,
+  OutputError,
+  onFirstUse,
+  onStdoutClosed,
+  reasonOf,
+  watch,
+} from './output.js';
 import { COMMANDS, type CommandEntry, findCommand } from './registry.js';
 
 /** Milliseconds a command gets to clean up after a signal before the launcher exits anyway. */
@@ -101,11 +110,14 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
   // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
   // (Each stream is made, with its listeners, when first used: src/cli/output.ts.)
   let stdoutClosed = false;
+  const closed = () => {
+    stdoutClosed = true;
+    onSignal('SIGPIPE');
+  };
+  onStdoutClosed(closed);
   onFirstUse('stdout', (stdout) => {
     stdout.on('error', (e) => {
-      if (!isEpipe(e)) return;
-      stdoutClosed = true;
-      onSignal('SIGPIPE');
+      if (isEpipe(e)) closed();
     });
     // Any other failure (ENOSPC, EIO) is reported by the command or, at the end, by finish();
     // a failed stderr, which can say nothing, is exit 1.

@@ -12,8 +12,8 @@
 // process.stdout and process.stderr are streams whose modules (node:stream and the ~20 it
 // loads) cost more start-up than the rest of `svipc ipcs` (test/e2e/startup.test.ts): they are
 // made only when something uses them (`onFirstUse`), and while stdout is not made and is a
-// file, writeOrReport and writeChunksOrReport write to fd 1 themselves (`directStdout`), as
-// Node's own stream for a file would (synchronous write(2)s, nothing queued).
+// file or a pipe, writeOrReport and writeChunksOrReport write to fd 1 themselves
+// (`directStdout`), as Node's own stream would there (write(2) at once, blocking on a pipe).
 import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Writable } from 'node:stream';
@@ -118,32 +118,52 @@ export function isMade(name: 'stdout' | 'stderr'): boolean {
 }
 
 /**
- * fd 1, when ctx.stdout is the process's stdout, not made yet, and a file: a regular file or
- * one of the kernel's memory devices (char major 1: /dev/null, /dev/full; never a terminal),
- * where Node's stream would be a SyncWriteStream, write(2) after write(2); else null.
+ * fd 1, when ctx.stdout is the process's stdout, not made yet, and a file, a pipe or one of
+ * the kernel's memory devices (char major 1: /dev/null, /dev/full; never a terminal): where
+ * Node's stream would write(2) at once too (a SyncWriteStream; a pipe, written synchronously
+ * on Linux); else null (a terminal, a socket: the stream).
  */
 function directStdout(ctx: CommandContext): number | null {
   if (ctx.stdoutFd !== 1 || made.stdout) return null;
-  stdoutIsFile ??= isFile(1);
-  return stdoutIsFile ? 1 : null;
+  stdoutDirect ??= writableDirectly(1);
+  return stdoutDirect ? 1 : null;
 }
-let stdoutIsFile: boolean | undefined;
+let stdoutDirect: boolean | undefined;
 
-function isFile(fd: number): boolean {
+function writableDirectly(fd: number): boolean {
   try {
     const st = fstatSync(fd);
     // glibc's major(): bits 8-19 and 32-43 of the device number.
     const major = (Math.floor(st.rdev / 2 ** 8) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & ~0xfff);
-    return st.isFile() || (st.isCharacterDevice() && major === 1);
+    return st.isFile() || st.isFIFO() || (st.isCharacterDevice() && major === 1);
   } catch {
     return false;
   }
 }
 
-/** Every byte of `chunk` to `fd` (a file: write(2) blocks until taken or fails); throws its error. */
-function writeAllSync(fd: number, chunk: string | Uint8Array): void {
+/** Told when a direct write finds stdout's reader gone (EPIPE), as the stream's 'error' would tell. */
+let onClosed: (() => void) | undefined;
+export function onStdoutClosed(listener: () => void): void {
+  onClosed = listener;
+}
+
+/**
+ * Every byte of `chunk` to fd 1, written directly (write(2) blocks until a pipe's reader takes
+ * it); what a non-blocking pipe does not take now (EAGAIN) goes through the stream, which waits
+ * for the reader, and so does everything after it. Rejects as written() does.
+ */
+async function writeDirect(ctx: CommandContext, fd: number, chunk: string | Uint8Array): Promise<void> {
+  if (made.stdout) return written(ctx.stdout, chunk);
   const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EAGAIN') return written(ctx.stdout, bytes.subarray(done));
+    if (isEpipe(err)) onClosed?.();
+    throw await failure(DIRECT, err);
+  }
 }
 
 /**
@@ -205,15 +225,10 @@ export async function writeOrReport(
   }
 }
 
-/** written(ctx.stdout, chunk), or straight to fd 1 while that is a file and the stream not made. */
-async function writtenBy(ctx: CommandContext, chunk: string | Uint8Array): Promise<void> {
+/** written(ctx.stdout, chunk), or straight to fd 1 while the stream is not made (directStdout). */
+function writtenBy(ctx: CommandContext, chunk: string | Uint8Array): Promise<void> {
   const fd = directStdout(ctx);
-  if (fd === null) return written(ctx.stdout, chunk);
-  try {
-    writeAllSync(fd, chunk);
-  } catch (e) {
-    throw await failure(DIRECT, e as NodeJS.ErrnoException);
-  }
+  return fd === null ? written(ctx.stdout, chunk) : writeDirect(ctx, fd, chunk);
 }
 
 /** Stands for fd 1 written directly, in `failures`. */
@@ -237,7 +252,7 @@ export async function writeChunksOrReport(
   code: number,
 ): Promise<number> {
   const fd = directStdout(ctx);
-  if (fd !== null) return writeChunksToFile(ctx, fd, chunks, code);
+  if (fd !== null) return writeChunksDirect(ctx, fd, chunks, code);
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
     try {
@@ -252,10 +267,10 @@ export async function writeChunksOrReport(
 }
 
 /**
- * writeChunksOrReport into a file written directly: the chunks gathered up to 64 KiB a write
- * (as a pipe would take them; a small listing is one write, as C's stdio makes it).
+ * writeChunksOrReport to fd 1 written directly: the chunks gathered up to 64 KiB a write (what
+ * a pipe takes at once; a small listing is one write, as C's stdio makes it).
  */
-async function writeChunksToFile(
+async function writeChunksDirect(
   ctx: CommandContext,
   fd: number,
   chunks: Iterable<string>,
@@ -263,22 +278,23 @@ async function writeChunksToFile(
 ): Promise<number> {
   let pending = '';
   /** Writes what is pending; the write's error, if it failed (the chunks' own errors go up). */
-  const flush = (): NodeJS.ErrnoException | null => {
+  const flush = async (): Promise<unknown> => {
+    const text = pending;
+    pending = '';
     try {
-      writeAllSync(fd, pending);
-      pending = '';
+      await writeDirect(ctx, fd, text);
       return null;
     } catch (e) {
-      return e as NodeJS.ErrnoException;
+      return e;
     }
   };
   for (const chunk of chunks) {
     pending += chunk;
-    const err = pending.length >= 65_536 ? flush() : null;
-    if (err) return reported(ctx, await failure(DIRECT, err), code);
+    const err = pending.length >= 65_536 ? await flush() : null;
+    if (err) return reported(ctx, err, code);
   }
-  const err = flush();
-  return err ? reported(ctx, await failure(DIRECT, err), code) : code;
+  const err = await flush();
+  return err ? reported(ctx, err, code) : code;
 }
 
 /** --help of every create that prints a new object's id. */

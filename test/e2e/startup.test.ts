@@ -57,10 +57,13 @@ const same = (r: { stdout: string; stderr: string; code: number | null }, want: 
 describe('what a command loads', () => {
   // Node's own modules loaded by the time the process exits (process.moduleLoadList), stdin
   // being /dev/null (a file: its stream would need fs streams).
-  // stdout a pipe, or with `into`, that file (or device).
+  // stdout a socket pair, or with `into`, a file (FILE), a shell's pipe (FIFO) or that device.
   function loadedBy(args: readonly string[], into?: string): { stdout: string; loaded: string[] } {
     const dir = mkdtempSync(join(tmpdir(), 'svipc-loaded-'));
-    const out = into === undefined ? 'pipe' : openSync(into === 'FILE' ? join(dir, 'out') : into, 'w');
+    const out =
+      into === undefined || into === 'FIFO'
+        ? 'pipe'
+        : openSync(into === 'FILE' ? join(dir, 'out') : into, 'w');
     try {
       const preload = join(dir, 'record.cjs');
       const list = join(dir, 'loaded.txt');
@@ -68,10 +71,12 @@ describe('what a command loads', () => {
         preload,
         `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`,
       );
-      const r = spawnSync(process.execPath, ['-r', preload, SVIPC, ...args], {
-        stdio: ['ignore', out, 'pipe'],
-        encoding: 'utf8',
-      });
+      const argv = [process.execPath, '-r', preload, SVIPC, ...args];
+      // A FIFO as a shell makes it (spawnSync's 'pipe' is a socket pair).
+      const r =
+        into === 'FIFO'
+          ? spawnSync('bash', ['-c', '"$@" | cat', 'bash', ...argv], { encoding: 'utf8' })
+          : spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const stdout = into === 'FILE' ? readFileSync(join(dir, 'out'), 'utf8') : (r.stdout ?? '');
@@ -94,18 +99,18 @@ describe('what a command loads', () => {
   });
 
   // Node's streams (node:stream and the ~20 modules it loads) cost more start-up than the rest of
-  // `svipc ipcs`: into a file, Node's stdout would be a SyncWriteStream (write(2) after write(2)),
-  // so svipc writes fd 1 itself and makes no stream (src/cli/output.ts); nor an AbortController
+  // `svipc ipcs`: into a file or a pipe, Node's stdout would write(2) at once anyway, so svipc
+  // writes fd 1 itself and makes no stream (src/cli/output.ts); nor an AbortController
   // for a command that never waits. ipcs -l: the same text whatever else is on the host.
-  test.each([['FILE'], ['/dev/null']])(
-    'svipc ipcs -l into %s: no stream for stdout or stderr, no AbortController; the same bytes as into a pipe',
+  test.each([['FILE'], ['FIFO'], ['/dev/null']])(
+    'svipc ipcs -l into %s: no stream for stdout or stderr, no AbortController; the same bytes as into a socket',
     (into) => {
       const piped = loadedBy(['ipcs', '-l']);
       const { stdout, loaded } = loadedBy(['ipcs', '-l'], into);
       for (const m of ['stream', 'internal/fs/sync_write_stream', 'net', 'tty', 'internal/abort_controller'])
         expect(loaded).not.toContain(`NativeModule ${m}`);
       expect(piped.stdout).toMatch(/^\n------ Messages Limits --------\n/);
-      if (into === 'FILE') expect(stdout).toBe(piped.stdout);
+      if (into !== '/dev/null') expect(stdout).toBe(piped.stdout);
     },
   );
 });
