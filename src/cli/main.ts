@@ -181,7 +181,7 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
       return process.stdin;
     },
     // Made on first use too (src/cli/output.ts: onFirstUse); until then, output.ts may write
-    // fd 1 itself when it is a file (stdoutFd).
+    // fd 1 itself when it is a file or a pipe (stdoutFd).
     get stdout() {
       return process.stdout;
     },
