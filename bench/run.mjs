@@ -125,7 +125,7 @@ function sizes(quick) {
 }
 
 /**
- * Run ARGV under bench/c/measure: wall ms, peak RSS (KiB) of it and its children.
+ * Run ARGV under bench/c/measure: wall ms, peak RSS (KiB) and CPU ms (user + system) of it and its children.
  * `ok` lists the exit codes that mean success; anything else throws, naming the command.
  */
 function measure(ctx, argv, { stdin = '/dev/null', stdout = '/dev/null', ok = [0], env } = {}) {
@@ -141,14 +141,14 @@ function measure(ctx, argv, { stdin = '/dev/null', stdout = '/dev/null', ok = [0
       maxBuffer: 64 * 1024 * 1024,
     });
     if (r.status !== 0 || !existsSync(res)) throw new Error(`measure failed: ${r.stderr.trim()}`);
-    const [ns, kb, code] = readFileSync(res, 'utf8').trim().split(' ').map(Number);
+    const [ns, kb, code, cpuNs] = readFileSync(res, 'utf8').trim().split(' ').map(Number);
     if (!ok.includes(code)) {
       const last = r.stderr.trim().split('\n').pop() ?? '';
       throw new Error(
         `${argv.map((a) => (a.length > 60 ? `${a.slice(0, 57)}...` : a).replace(/\s+/g, ' ')).join(' ')} exited ${code}: ${last}`,
       );
     }
-    return { ms: ns / 1e6, kb };
+    return { ms: ns / 1e6, kb, cpuMs: cpuNs / 1e6 };
   } finally {
     closeSync(inFd);
     closeSync(outFd);
@@ -214,38 +214,61 @@ function makeQueue() {
 
 const removeQueue = (id) => spawnSync('ipcrm', ['-q', String(id)], { stdio: 'ignore' });
 
+/**
+ * Start-up: each figure twice from the same runs, its wall time (the target's figure) and its
+ * CPU time (user + system: what the command itself costs, far less disturbed by other load
+ * on the machine than wall time). A run is ~40 ms: at least 30 pairs (--quick 10), since 5
+ * pairs' medians move by 20% from one run to the next on a shared machine. Both sides run
+ * without NODE_EXTRA_CA_CERTS: where it is set, every node process parses that bundle of
+ * certificates before it runs anything (219 KB here: `node -e 0` 40 ms -> 115 ms), a cost
+ * that would pad both sides of the ratio and hide svipc's own.
+ */
 function groupStartup(ctx) {
-  const node = () => measure(ctx, [process.execPath, '-e', '0']);
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const sctx = { ...ctx, pairs: Math.max(ctx.pairs, ctx.quick ? 10 : 30) };
   const q = makeQueue();
   try {
     const where = ctx.inNs ? 'empty namespace' : 'host namespace: not empty';
-    return [
-      pair(ctx, '`svipc --version`', 'svipc', () => measure(ctx, [SVIPC, '--version']), '`node -e 0`', node),
-      pair(
-        ctx,
-        `\`svipc ipcs\` (${where})`,
-        'svipc',
-        () => measure(ctx, [SVIPC, 'ipcs']),
-        '`node -e 0`',
-        node,
-      ),
-      pair(
-        ctx,
-        '`svipc ftok / 1`',
-        'svipc',
-        () => measure(ctx, [SVIPC, 'ftok', '/', '1']),
-        '`node -e 0`',
-        node,
-      ),
-      pair(
-        ctx,
-        '`svipc msg send ID x`',
-        'svipc',
-        () => measure(ctx, [SVIPC, 'msg', 'send', String(q), 'x']),
-        '`node -e 0`',
-        node,
-      ),
+    const figures = [
+      ['`svipc --version`', ['--version']],
+      [`\`svipc ipcs\` (${where})`, ['ipcs']],
+      ['`svipc ftok / 1`', ['ftok', '/', '1']],
+      ['`svipc msg send ID x`', ['msg', 'send', String(q), 'x']],
     ];
+    const rows = figures.flatMap(([name, args]) => {
+      const cpu = { a: [], b: [] };
+      const timed = (side, argv) => () => {
+        const r = measure(ctx, argv, { env });
+        cpu[side].push(r.cpuMs);
+        return r;
+      };
+      const wall = pair(
+        sctx,
+        name,
+        'svipc',
+        timed('a', [SVIPC, ...args]),
+        '`node -e 0`',
+        timed('b', [process.execPath, '-e', '0']),
+      );
+      if (wall.status !== 'ok') return [wall];
+      // The same runs' CPU time, less the warm-up run of each side that pair() makes first.
+      const cpuRow = {
+        name: `${name}, CPU time (user+sys)`,
+        status: 'ok',
+        unit: 'ms',
+        a: { label: 'svipc', values: cpu.a.slice(1), kb: [] },
+        b: { label: '`node -e 0` CPU', values: cpu.b.slice(1), kb: [] },
+      };
+      log(
+        `  ${cpuRow.name}: ${median(cpuRow.a.values).toFixed(2)} vs ${median(cpuRow.b.values).toFixed(2)} ms`,
+      );
+      return [wall, cpuRow];
+    });
+    rows[0].note =
+      `start-up: ${sctx.pairs} pairs per figure; each figure's wall time (the target's figure) is followed by the CPU time ` +
+      '(user+sys) of the same runs; both sides run without NODE_EXTRA_CA_CERTS (where it is set, every node parses those certificates first)';
+    return rows;
   } finally {
     removeQueue(q);
   }

@@ -1,10 +1,12 @@
-/* measure.c: run a command and report its wall time and peak memory, for bench/run.mjs.
+/* measure.c: run a command and report its wall time, CPU time and peak memory, for bench/run.mjs.
  * Usage: measure OUTFILE COMMAND [ARG...]
- * Writes "WALL_NS MAXRSS_KB STATUS" to OUTFILE: the wall time from fork to the child's
+ * Writes "WALL_NS MAXRSS_KB STATUS CPU_NS" to OUTFILE: the wall time from fork to the child's
  * exit (clock_gettime CLOCK_MONOTONIC), the largest resident set of the command and of
  * every descendant it waited for (getrusage RUSAGE_CHILDREN ru_maxrss, in KiB: the same
- * figure as /usr/bin/time's %M), and the exit status (128+N for signal N). stdin, stdout
- * and stderr are the command's own. Exits 0 when it could measure, 1 otherwise. */
+ * figure as /usr/bin/time's %M), the exit status (128+N for signal N), and the CPU time
+ * of the command and those descendants, user + system (ru_utime + ru_stime: the figure of
+ * /usr/bin/time's %U + %S, to the microsecond). stdin, stdout and stderr are the command's
+ * own. Exits 0 when it could measure, 1 otherwise. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -45,8 +47,10 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	fprintf(out, "%lld %ld %d\n",
+	fprintf(out, "%lld %ld %d %lld\n",
 		(long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec),
-		ru.ru_maxrss, code);
+		ru.ru_maxrss, code,
+		((long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +
+		 ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
 	return fclose(out) == 0 ? 0 : 1;
 }

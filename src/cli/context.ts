@@ -17,6 +17,11 @@ export interface CommandContext {
   stdin: Readable & { isTTY?: boolean; fd?: number };
   stdout: Writable & Output;
   stderr: Writable & Output;
+  /**
+   * 1 when `stdout` is the process's own (the launcher's context; a test's stand-in has none):
+   * then src/cli/output.ts may write fd 1 itself while the stream is not made (a file).
+   */
+  stdoutFd?: number;
   env: NodeJS.ProcessEnv;
   /** Aborted when the process gets SIGINT, SIGTERM or SIGHUP; `reason` is the signal name. */
   signal: AbortSignal;

@@ -9,7 +9,16 @@ import { IpcArgumentError } from '../ipc/validate.js';
 import { VERSION } from '../package.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
-import { drained, isEpipe, OutputError, reasonOf, watch } from './output.js';
+import {
+  drained,
+  isEpipe,
+  isMade,
+  OutputError,
+  onFirstUse,
+  onStdoutClosed,
+  reasonOf,
+  watch,
+} from './output.js';
 import { COMMANDS, type CommandEntry, findCommand } from './registry.js';
 
 /** Milliseconds a command gets to clean up after a signal before the launcher exits anyway. */
@@ -70,38 +79,51 @@ function exitNow(code: number): never {
  * A failed stderr can say nothing: exit 1, as util-linux's close_stdout() does.
  */
 async function finish(code: number, prog = 'svipc'): Promise<never> {
-  const outErr = await drained(process.stdout);
+  // A stream never made holds nothing: what went to fd 1 directly was written, or reported.
+  const outErr = isMade('stdout') ? await drained(process.stdout) : null;
   if (outErr && isEpipe(outErr)) code = EXIT.SIGPIPE;
   else if (outErr) {
     process.stderr.write(`${prog}: write error: ${await reasonOf(outErr)}\n`);
     if (code === EXIT.OK) code = EXIT.FAILED;
   }
-  const errErr = await drained(process.stderr);
+  const errErr = isMade('stderr') ? await drained(process.stderr) : null;
   if (errErr && !isEpipe(errErr) && code === EXIT.OK) code = EXIT.FAILED;
   return exitNow(code);
 }
 
 export async function main(argv: string[], loaders: CommandLoaders): Promise<never> {
-  const controller = new AbortController();
+  // Made when a command asks for ctx.signal or a signal comes (AbortController's module is
+  // start-up that a command which never waits need not pay).
+  let made: AbortController | undefined;
+  const controller = () => {
+    made ??= new AbortController();
+    return made;
+  };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
-    controller.abort(sig);
+    if (controller().signal.aborted) return exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED);
+    controller().abort(sig);
     // The command cleans up and returns; if it cannot (or its reader stopped reading), leave anyway.
     setTimeout(() => exitNow(SIGNAL_EXIT[sig] ?? EXIT.FAILED), SIGNAL_GRACE_MS).unref();
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   // A closed stdout (`svipc ... | head`) is handled like a signal: the command is told
   // through ctx.signal, cleans up what it made, and the process exits 141 as C would.
+  // (Each stream is made, with its listeners, when first used: src/cli/output.ts.)
   let stdoutClosed = false;
-  process.stdout.on('error', (e) => {
-    if (!isEpipe(e)) return;
+  const closed = () => {
     stdoutClosed = true;
     onSignal('SIGPIPE');
+  };
+  onStdoutClosed(closed);
+  onFirstUse('stdout', (stdout) => {
+    stdout.on('error', (e) => {
+      if (isEpipe(e)) closed();
+    });
+    // Any other failure (ENOSPC, EIO) is reported by the command or, at the end, by finish();
+    // a failed stderr, which can say nothing, is exit 1.
+    watch(stdout);
   });
-  // Any other failure (ENOSPC, EIO) is reported by the command or, at the end, by finish();
-  // a failed stderr, which can say nothing, is exit 1.
-  watch(process.stdout);
-  watch(process.stderr);
+  onFirstUse('stderr', watch);
 
   const invokedAs = basename(argv[1] ?? 'svipc');
   let entry = findCommand(invokedAs);
@@ -158,26 +180,33 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
     get stdin() {
       return process.stdin;
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Made on first use too (src/cli/output.ts: onFirstUse); until then, output.ts may write
+    // fd 1 itself when it is a file or a pipe (stdoutFd).
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    stdoutFd: 1,
     env: process.env,
-    signal: controller.signal,
+    get signal() {
+      return controller().signal;
+    },
   };
   try {
     const load = loaders[entry.name];
     if (!load) throw new Error(`command ${entry.name} has no module`);
     const code = await (await load()).run(ctx);
-    // A write that failed with EPIPE reports it on a later tick: let it arrive first.
-    await new Promise((resolve) => setImmediate(resolve));
+    // A write that failed with EPIPE reports it on a later tick: let it arrive first (a
+    // stdout never made as a stream has no such report to come).
+    if (isMade('stdout')) await new Promise((resolve) => setImmediate(resolve));
     return finish(stdoutClosed ? EXIT.SIGPIPE : code, prog);
   } catch (err) {
     // Quiet, as a C program killed by SIGPIPE, unless the command has something to say (OutputError).
     if ((stdoutClosed || isEpipe(err)) && !(err instanceof OutputError)) return finish(EXIT.SIGPIPE, prog);
-    if (
-      err instanceof WaitAbortedError ||
-      (controller.signal.aborted && (err as Error)?.name === 'AbortError')
-    ) {
-      return finish(SIGNAL_EXIT[String(controller.signal.reason)] ?? EXIT.SIGINT, prog);
+    if (err instanceof WaitAbortedError || (made?.signal.aborted && (err as Error)?.name === 'AbortError')) {
+      return finish(SIGNAL_EXIT[String(made?.signal.reason)] ?? EXIT.SIGINT, prog);
     }
     const known = describe(err);
     if (known) {

@@ -8,8 +8,15 @@
 // the kernel has the bytes and throws `OutputError` when it refused them.
 // A failure is util-linux's close_stdout(): "PROG: write error: <strerror>", exit 1.
 // EPIPE (the reader left) is not an OutputError: the launcher exits 141 quietly, as C would.
+//
+// process.stdout and process.stderr are streams whose modules (node:stream and the ~20 it
+// loads) cost more start-up than the rest of `svipc ipcs` (test/e2e/startup.test.ts): they are
+// made only when something uses them (`onFirstUse`), and while stdout is not made and is a
+// file or a pipe, writeOrReport and writeChunksOrReport write to fd 1 themselves
+// (`directStdout`), as Node's own stream would there (write(2) at once, blocking on a pipe).
+import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { CommandContext, Output } from './context.js';
 import { EXIT } from './exit.js';
 
@@ -64,12 +71,99 @@ function record(stream: Output, error: NodeJS.ErrnoException, reported: boolean)
   else if (reported) f.reported = true;
 }
 
+/** A Node stream (not a unit test's stand-in), told without loading node:stream. */
+function isStream(stream: Output): stream is Writable & Output {
+  const s = stream as Partial<Writable>;
+  return typeof s.on === 'function' && typeof s.writableLength === 'number';
+}
+
 /**
  * Remember the first error of `stream` (its 'error' event) for `drained`. The launcher
- * watches stdout and stderr from the start; without a listener, the event would crash.
+ * watches stdout and stderr from their first use; without a listener, the event would crash.
  */
 export function watch(stream: Output): void {
-  if (stream instanceof Writable) stream.on('error', (e) => record(stream, e, false));
+  if (isStream(stream)) stream.on('error', (e) => record(stream, e, false));
+}
+
+/** Which of process.stdout and process.stderr have been made (`onFirstUse`). */
+const made = { stdout: false, stderr: false };
+
+/**
+ * Run `setup` on process[name] when something first uses it (the launcher's error listeners),
+ * instead of making the stream now; `made(name)` says whether it was.
+ */
+export function onFirstUse(name: 'stdout' | 'stderr', setup: (stream: NodeJS.WriteStream) => void): void {
+  const d = Object.getOwnPropertyDescriptor(process, name);
+  const done = (stream: NodeJS.WriteStream) => {
+    if (!made[name]) {
+      made[name] = true;
+      setup(stream);
+    }
+    return stream;
+  };
+  if (!d?.get || !d.configurable) {
+    done(process[name]);
+    return;
+  }
+  const get = d.get;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: d.enumerable,
+    get: () => done(get.call(process)),
+  });
+}
+
+export function isMade(name: 'stdout' | 'stderr'): boolean {
+  return made[name];
+}
+
+/**
+ * fd 1, when ctx.stdout is the process's stdout, not made yet, and a file, a pipe or one of
+ * the kernel's memory devices (char major 1: /dev/null, /dev/full; never a terminal): where
+ * Node's stream would write(2) at once too (a SyncWriteStream; a pipe, written synchronously
+ * on Linux); else null (a terminal, a socket: the stream).
+ */
+function directStdout(ctx: CommandContext): number | null {
+  if (ctx.stdoutFd !== 1 || made.stdout) return null;
+  stdoutDirect ??= writableDirectly(1);
+  return stdoutDirect ? 1 : null;
+}
+let stdoutDirect: boolean | undefined;
+
+function writableDirectly(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    // glibc's major(): bits 8-19 and 32-43 of the device number.
+    const major = (Math.floor(st.rdev / 2 ** 8) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & ~0xfff);
+    return st.isFile() || st.isFIFO() || (st.isCharacterDevice() && major === 1);
+  } catch {
+    return false;
+  }
+}
+
+/** Told when a direct write finds stdout's reader gone (EPIPE), as the stream's 'error' would tell. */
+let onClosed: (() => void) | undefined;
+export function onStdoutClosed(listener: () => void): void {
+  onClosed = listener;
+}
+
+/**
+ * Every byte of `chunk` to fd 1, written directly (write(2) blocks until a pipe's reader takes
+ * it); what a non-blocking pipe does not take now (EAGAIN) goes through the stream, which waits
+ * for the reader, and so does everything after it. Rejects as written() does.
+ */
+async function writeDirect(ctx: CommandContext, fd: number, chunk: string | Uint8Array): Promise<void> {
+  if (made.stdout) return written(ctx.stdout, chunk);
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EAGAIN') return written(ctx.stdout, bytes.subarray(done));
+    if (isEpipe(err)) onClosed?.();
+    throw await failure(DIRECT, err);
+  }
 }
 
 /**
@@ -78,7 +172,7 @@ export function watch(stream: Output): void {
  * A stand-in stream without callbacks (unit tests) is written and taken as written.
  */
 export function written(stream: Output, chunk: string | Uint8Array): Promise<void> {
-  if (!(stream instanceof Writable)) {
+  if (!isStream(stream)) {
     stream.write(chunk);
     return Promise.resolve();
   }
@@ -101,7 +195,7 @@ export async function failure(stream: Output, err: NodeJS.ErrnoException): Promi
  * count it as reported. EPIPE is returned even when reported: it decides the exit code.
  */
 export async function drained(stream: Output): Promise<NodeJS.ErrnoException | null> {
-  if (stream instanceof Writable && stream.writableLength > 0 && !stream.destroyed) {
+  if (isStream(stream) && stream.writableLength > 0 && !stream.destroyed) {
     await new Promise<void>((resolve) => stream.write('', () => resolve()));
   }
   // A failed write emits its 'error' on a later tick: let it arrive.
@@ -124,12 +218,21 @@ export async function writeOrReport(
 ): Promise<number> {
   if (text.length === 0) return code;
   try {
-    await written(ctx.stdout, text);
+    await writtenBy(ctx, text);
     return code;
   } catch (e) {
     return reported(ctx, e, code);
   }
 }
+
+/** written(ctx.stdout, chunk), or straight to fd 1 while the stream is not made (directStdout). */
+function writtenBy(ctx: CommandContext, chunk: string | Uint8Array): Promise<void> {
+  const fd = directStdout(ctx);
+  return fd === null ? written(ctx.stdout, chunk) : writeDirect(ctx, fd, chunk);
+}
+
+/** Stands for fd 1 written directly, in `failures`. */
+const DIRECT: Output = { write: () => false };
 
 /** A failed stdout write, as writeOrReport reports it: EPIPE keeps `code`; anything else is said, 1. */
 function reported(ctx: CommandContext, e: unknown, code: number): number {
@@ -148,10 +251,12 @@ export async function writeChunksOrReport(
   chunks: Iterable<string>,
   code: number,
 ): Promise<number> {
+  const fd = directStdout(ctx);
+  if (fd !== null) return writeChunksDirect(ctx, fd, chunks, code);
   for (const chunk of chunks) {
     if (chunk.length === 0) continue;
     try {
-      await written(ctx.stdout, chunk);
+      await writtenBy(ctx, chunk);
     } catch (e) {
       // Stopped at once, even when `code` is 1 already (leaks found): said once.
       return reported(ctx, e, code);
@@ -159,6 +264,37 @@ export async function writeChunksOrReport(
     if (ctx.stdout.destroyed === true) return code;
   }
   return code;
+}
+
+/**
+ * writeChunksOrReport to fd 1 written directly: the chunks gathered up to 64 KiB a write (what
+ * a pipe takes at once; a small listing is one write, as C's stdio makes it).
+ */
+async function writeChunksDirect(
+  ctx: CommandContext,
+  fd: number,
+  chunks: Iterable<string>,
+  code: number,
+): Promise<number> {
+  let pending = '';
+  /** Writes what is pending; the write's error, if it failed (the chunks' own errors go up). */
+  const flush = async (): Promise<unknown> => {
+    const text = pending;
+    pending = '';
+    try {
+      await writeDirect(ctx, fd, text);
+      return null;
+    } catch (e) {
+      return e;
+    }
+  };
+  for (const chunk of chunks) {
+    pending += chunk;
+    const err = pending.length >= 65_536 ? await flush() : null;
+    if (err) return reported(ctx, err, code);
+  }
+  const err = await flush();
+  return err ? reported(ctx, err, code) : code;
 }
 
 /** --help of every create that prints a new object's id. */

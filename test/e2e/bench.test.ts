@@ -51,12 +51,22 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     }
     const startup = rowsOf(md, 'startup');
     const ffi = rowsOf(md, 'ffi');
+    // Each start-up figure twice: its wall time, then the CPU time of the same runs.
+    const ipcsRow = /^`svipc ipcs` \((empty namespace|host namespace: not empty)\)/;
     expect(startup.map((c) => c[0])).toEqual([
       '`svipc --version`',
-      expect.stringMatching(/^`svipc ipcs` \((empty namespace|host namespace: not empty)\)$/),
+      '`svipc --version`, CPU time (user+sys)',
+      expect.stringMatching(new RegExp(`${ipcsRow.source}$`)),
+      expect.stringMatching(new RegExp(`${ipcsRow.source}, CPU time \\(user\\+sys\\)$`)),
       '`svipc ftok / 1`',
+      '`svipc ftok / 1`, CPU time (user+sys)',
       '`svipc msg send ID x`',
+      '`svipc msg send ID x`, CPU time (user+sys)',
     ]);
+    // Cheap and noisy: at least 10 pairs under --quick, whatever --pairs says, and said so.
+    expect(md).toContain('- start-up: 10 pairs per figure;');
+    const wall = startup.filter((_, i) => i % 2 === 0);
+    const cpu = startup.filter((_, i) => i % 2 === 1);
     expect(ffi).toHaveLength(3);
     for (const row of [...startup, ...ffi]) {
       expect(row).toHaveLength(7);
@@ -68,9 +78,9 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
       expect(lo).toBeLessThanOrEqual(med);
       expect(med).toBeLessThanOrEqual(hi);
     }
-    // Start-up rows carry peak memory (KB or MB on both sides); per-call rows do not.
-    for (const row of startup) expect(row[5]).toMatch(/^\d+ [KM]B \/ \d+ [KM]B$/);
-    for (const row of ffi) expect(row[5]).toBe('- / -');
+    // Start-up wall rows carry peak memory (KB or MB on both sides); CPU and per-call rows do not.
+    for (const row of wall) expect(row[5]).toMatch(/^\d+ [KM]B \/ \d+ [KM]B$/);
+    for (const row of [...cpu, ...ffi]) expect(row[5]).toBe('- / -');
 
     // The chart beside it: one SVG, one time bar per measured row, referenced by the file.
     const svgPath = join(dir, 'sub', 'results.svg');
@@ -79,7 +89,7 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" [^>]*>\n/);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<rect class="time"/g)).toHaveLength(startup.length + ffi.length);
-    expect(svg.match(/<rect class="memory"/g)).toHaveLength(startup.length);
+    expect(svg.match(/<rect class="memory"/g)).toHaveLength(wall.length);
     expect(md).toContain('![svipc / baseline ratios](results.svg)');
   }, 300_000);
 

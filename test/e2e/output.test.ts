@@ -4,6 +4,7 @@
 // could not be written goes back on its queue; an object whose id could not be printed is
 // removed again. Everything runs in a private IPC namespace (the objects are ours alone and
 // die with it); /dev/full stands for a full disk.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { posixShell } from '../helpers/posix-ns.js';
@@ -45,6 +46,8 @@ function fields(stdout: string): Record<string, string> {
 }
 
 if (!canUnshare()) console.warn(UNSHARE_SKIP_REASON);
+const HAS_PYTHON = spawnSync('python3', ['-c', '']).status === 0;
+if (!HAS_PYTHON) console.warn('output: no python3 (to make a non-blocking pipe): that test is skipped');
 
 describe.skipIf(!canUnshare())('more than a pipe holds (64 KiB), through a fast and a slow reader', () => {
   test('snapshot, ipcs --json and leaks -a --json: whole, valid JSON, the same as into a file', async () => {
@@ -63,6 +66,10 @@ for c in "snapshot" "ipcs --json" "leaks -a --json"; do
 done
 cmp "$d/file.1" "$d/slow.1" && cmp "$d/file.1" "$d/fast.1" && echo snapshot.same=yes
 cmp "$d/file.2" "$d/slow.2" && cmp "$d/file.2" "$d/fast.2" && echo ipcs.same=yes
+# ipcs's text: into a file svipc writes fd 1 itself (src/cli/output.ts), into a pipe a stream does
+$S ipcs > "$d/text.file"; $S ipcs | slow > "$d/text.slow"
+echo "text.bytes=$(wc -c < "$d/text.file")"
+cmp "$d/text.file" "$d/text.slow" && echo text.same=yes
 `);
     const f = fields(r.stdout);
     expect(r.stderr).toBe('');
@@ -78,6 +85,8 @@ cmp "$d/file.2" "$d/slow.2" && cmp "$d/file.2" "$d/fast.2" && echo ipcs.same=yes
     }
     expect(f['file.1.valid']).toBe('json 450');
     expect(f['snapshot.same']).toBe('yes');
+    expect(Number(f['text.bytes'])).toBeGreaterThan(450 * 40);
+    expect(f['text.same']).toBe('yes');
     expect(f['ipcs.same']).toBe('yes');
   });
 
@@ -120,16 +129,53 @@ head -c 40 "$d/err"; echo; tail -c 40 "$d/err"
     expect(r.stdout).toMatch(/xxx: (File name too long|No such file or directory)\n/);
   });
 
+  // A pipe whose writing end is non-blocking (O_NONBLOCK, shared with whoever made it) and a
+  // reader that waits a second: svipc writes it itself until it is full (EAGAIN), then leaves
+  // the rest to Node's stream, which waits for the reader. Every byte arrives, in order.
+  test.skipIf(!HAS_PYTHON)('ipcs into a full non-blocking pipe: every byte, exit 0', async () => {
+    const r = await ns(`${MAKE}
+make 600
+$S ipcs > "$d/file"
+python3 - "$S" "$d/file" <<'PY'
+import os, subprocess, sys, time
+r, w = os.pipe()
+os.set_blocking(w, False)
+p = subprocess.Popen([sys.argv[1], 'ipcs'], stdout=w)
+os.close(w)
+time.sleep(1.0)
+data = b''
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    data += b
+    time.sleep(0.05)
+whole = open(sys.argv[2], 'rb').read()
+print(f'rc={p.wait()}')
+print(f'bytes={len(whole)}')
+print(f'same={data == whole}')
+PY
+`);
+    const f = fields(r.stdout);
+    expect(r.stderr).toBe('');
+    expect(Number(f.bytes)).toBeGreaterThan(65_536);
+    expect(f).toMatchObject({ rc: '0', same: 'True' });
+  });
+
   test('a reader that leaves early (EPIPE): 141, quietly', async () => {
     const r = await ns(`${MAKE}
 m=$($S shm create 1M)
 $S shm read $m | head -c 10 > /dev/null; echo "read.rc=\${PIPESTATUS[0]}"
 make 150
 $S snapshot | head -c 10 > /dev/null; echo "snapshot.rc=\${PIPESTATUS[0]}"
+# ipcs writes a pipe itself (src/cli/output.ts): the same 141 (more than a pipe holds: 600 of each)
+make 450
+$S ipcs | head -c 10 > /dev/null; echo "ipcs.rc=\${PIPESTATUS[0]}"
+$S ipcs --json | head -c 10 > /dev/null; echo "json.rc=\${PIPESTATUS[0]}"
 `);
     const f = fields(r.stdout);
     expect(r.stderr).toBe('');
-    expect(f).toMatchObject({ 'read.rc': '141', 'snapshot.rc': '141' });
+    expect(f).toMatchObject({ 'read.rc': '141', 'snapshot.rc': '141', 'ipcs.rc': '141', 'json.rc': '141' });
   });
 });
 

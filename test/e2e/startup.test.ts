@@ -4,7 +4,17 @@
 // that is missing, from another build or refused by this Node changes nothing but the time.
 // SVIPC_DEBUG says which it was.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -47,8 +57,13 @@ const same = (r: { stdout: string; stderr: string; code: number | null }, want: 
 describe('what a command loads', () => {
   // Node's own modules loaded by the time the process exits (process.moduleLoadList), stdin
   // being /dev/null (a file: its stream would need fs streams).
-  function loadedBy(args: readonly string[]): { stdout: string; loaded: string[] } {
+  // stdout a socket pair, or with `into`, a file (FILE), a shell's pipe (FIFO) or that device.
+  function loadedBy(args: readonly string[], into?: string): { stdout: string; loaded: string[] } {
     const dir = mkdtempSync(join(tmpdir(), 'svipc-loaded-'));
+    const out =
+      into === undefined || into === 'FIFO'
+        ? 'pipe'
+        : openSync(into === 'FILE' ? join(dir, 'out') : into, 'w');
     try {
       const preload = join(dir, 'record.cjs');
       const list = join(dir, 'loaded.txt');
@@ -56,14 +71,18 @@ describe('what a command loads', () => {
         preload,
         `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`,
       );
-      const r = spawnSync(process.execPath, ['-r', preload, SVIPC, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        encoding: 'utf8',
-      });
+      const argv = [process.execPath, '-r', preload, SVIPC, ...args];
+      // A FIFO as a shell makes it (spawnSync's 'pipe' is a socket pair).
+      const r =
+        into === 'FIFO'
+          ? spawnSync('bash', ['-c', '"$@" | cat', 'bash', ...argv], { encoding: 'utf8' })
+          : spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      return { stdout: r.stdout, loaded: readFileSync(list, 'utf8').split('\n') };
+      const stdout = into === 'FILE' ? readFileSync(join(dir, 'out'), 'utf8') : (r.stdout ?? '');
+      return { stdout, loaded: readFileSync(list, 'utf8').split('\n') };
     } finally {
+      if (typeof out === 'number') closeSync(out);
       rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -78,6 +97,22 @@ describe('what a command loads', () => {
     // koffi's own index.js loads these (its installer's download tools); svipc loads its native module.
     for (const m of ['https', 'zlib', 'crypto']) expect(loaded).not.toContain(`NativeModule ${m}`);
   });
+
+  // Node's streams (node:stream and the ~20 modules it loads) cost more start-up than the rest of
+  // `svipc ipcs`: into a file or a pipe, Node's stdout would write(2) at once anyway, so svipc
+  // writes fd 1 itself and makes no stream (src/cli/output.ts); nor an AbortController
+  // for a command that never waits. ipcs -l: the same text whatever else is on the host.
+  test.each([['FILE'], ['FIFO'], ['/dev/null']])(
+    'svipc ipcs -l into %s: no stream for stdout or stderr, no AbortController; the same bytes as into a socket',
+    (into) => {
+      const piped = loadedBy(['ipcs', '-l']);
+      const { stdout, loaded } = loadedBy(['ipcs', '-l'], into);
+      for (const m of ['stream', 'internal/fs/sync_write_stream', 'net', 'tty', 'internal/abort_controller'])
+        expect(loaded).not.toContain(`NativeModule ${m}`);
+      expect(piped.stdout).toMatch(/^\n------ Messages Limits --------\n/);
+      if (into !== '/dev/null') expect(stdout).toBe(piped.stdout);
+    },
+  );
 });
 
 describe('the code cache', () => {
