@@ -219,13 +219,9 @@ const removeQueue = (id) => spawnSync('ipcrm', ['-q', String(id)], { stdio: 'ign
  * CPU time (user + system: what the command itself costs, far less disturbed by other load
  * on the machine than wall time). A run is ~40 ms: at least 30 pairs (--quick 10), since 5
  * pairs' medians move by 20% from one run to the next on a shared machine. Both sides run
- * without NODE_EXTRA_CA_CERTS: where it is set, every node process parses that bundle of
- * certificates before it runs anything (219 KB here: `node -e 0` 40 ms -> 115 ms), a cost
- * that would pad both sides of the ratio and hide svipc's own.
+ * without NODE_EXTRA_CA_CERTS (see CA_CERTS).
  */
 function groupStartup(ctx) {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
   const sctx = { ...ctx, pairs: Math.max(ctx.pairs, ctx.quick ? 10 : 30) };
   const q = makeQueue();
   try {
@@ -239,7 +235,7 @@ function groupStartup(ctx) {
     const rows = figures.flatMap(([name, args]) => {
       const cpu = { a: [], b: [] };
       const timed = (side, argv) => () => {
-        const r = measure(ctx, argv, { env });
+        const r = measure(ctx, argv);
         cpu[side].push(r.cpuMs);
         return r;
       };
@@ -267,7 +263,7 @@ function groupStartup(ctx) {
     });
     rows[0].note =
       `start-up: ${sctx.pairs} pairs per figure; each figure's wall time (the target's figure) is followed by the CPU time ` +
-      '(user+sys) of the same runs; both sides run without NODE_EXTRA_CA_CERTS (where it is set, every node parses those certificates first)';
+      '(user+sys) of the same runs';
     return rows;
   } finally {
     removeQueue(q);
@@ -767,6 +763,16 @@ function mkdirs(dir) {
   mkdirSync(dir);
 }
 
+// Every command measured runs without NODE_EXTRA_CA_CERTS. Where it is set (this machine
+// sets it), every node process parses that bundle of certificates before it runs anything
+// (219 KB here: `node -e 0` 40 ms -> 115 ms): a cost of the machine, not of svipc, that pads
+// node-against-node ratios and weighs on svipc against C. The results say so (CA_NOTE).
+const CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
+const CA_NOTE = CA_CERTS
+  ? `- environment: NODE_EXTRA_CA_CERTS (set here, to ${CA_CERTS}) removed for every command measured, svipc and node baselines alike: with it, every node process parses those certificates first`
+  : '- environment: NODE_EXTRA_CA_CERTS is not set';
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.worker) return worker(o.worker);
@@ -849,6 +855,7 @@ async function main() {
     '- time: wall time of the whole command (start-up included), or, in ns/op rows, the loop alone as the program itself timed it',
     '- memory: peak resident set (getrusage ru_maxrss of the command and its children, the figure of /usr/bin/time -f %M)',
     '- ratio: svipc / baseline within each pair; median and min-max over the pairs (above 1: svipc slower or bigger)',
+    CA_NOTE,
     '',
   ];
   for (const group of Object.keys(GROUPS)) {

@@ -45,6 +45,10 @@ describe.skipIf(!CC)(CC ? 'npm run bench -- --quick' : `bench: ${CC_SKIP_REASON}
     expect(md).toMatch(/^# svipc benchmarks\n/);
     expect(md).toMatch(/- machine: \d+ cores \(.*\), kernel \S+, Node v\d+/);
     expect(md).toContain('- 2 pairs per figure');
+    // What the environment was: no command measured pays for NODE_EXTRA_CA_CERTS.
+    expect(md).toMatch(
+      /\n- environment: NODE_EXTRA_CA_CERTS (is not set|\(set here, to .+\) removed for every command measured)/,
+    );
     // The groups left out say so; the two run have a row per figure, every cell filled.
     for (const g of ['msg', 'stat-server', 'ipcs-per-object', 'listing', 'svshm', 'fast']) {
       expect(md).toMatch(new RegExp(`## ${g}\\n\\n.*\\n\\nNot run \\(--only\\)\\.`));
