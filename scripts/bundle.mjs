@@ -56,6 +56,27 @@ export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json
   },
 };
 
+/**
+ * commander's node:child_process, required when first used: commander requires it at load for
+ * its executable subcommands, which svipc has none of, and child_process pulls in net, dgram
+ * and the streams (37 modules, ~8 ms of every commander-based command's start).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      loader: 'js',
+      contents:
+        "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });\n",
+    }));
+  },
+};
+
 const names = [null, ...COMMANDS.map((c) => c.name)];
 await Promise.all(
   names.map(async (name) => {
@@ -78,7 +99,7 @@ await Promise.all(
         js: '"use strict";\nvar import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
       },
       define: { 'import.meta.url': 'import_meta.url' },
-      plugins: [packageInBundle],
+      plugins: [packageInBundle, lazyChildProcessForCommander],
       outfile: file,
       logLevel: 'warning',
     });

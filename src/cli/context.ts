@@ -27,6 +27,17 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
+/**
+ * `ctx` with other arguments. Its members stay as they are, getters too: the launcher's streams
+ * and signal are made on first use, and a spread ({ ...ctx }) would make them all at once
+ * (process.stdin alone pulls in fs streams and readline, or net).
+ */
+export function withArgv(ctx: CommandContext, argv: string[]): CommandContext {
+  const members = Object.getOwnPropertyDescriptors(ctx);
+  members.argv = { value: argv, enumerable: true, writable: true, configurable: true };
+  return Object.defineProperties({}, members) as CommandContext;
+}
+
 export type CommandRun = (ctx: CommandContext) => Promise<number> | number;
 
 export interface CommandModule {

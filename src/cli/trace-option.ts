@@ -8,7 +8,7 @@
 //   export const { spec, run } = defineTracedCommand({ options: [...], ... });
 //   action: (ctx, ..., opts) => { const trace = tracerOf(ctx, opts); ... SemaphoreSet.get(k, n, { trace }) }
 import { Tracer } from '../ipc/trace.js';
-import type { CommandContext, CommandModule } from './context.js';
+import { type CommandContext, type CommandModule, withArgv } from './context.js';
 import { type CommandSpec, defineCommand, type OptionSpec } from './spec.js';
 
 export const TRACE_HELP =
@@ -51,7 +51,7 @@ export function traceArgv(argv: readonly string[]): string[] {
  * (`svsem-demo --trace 9 -2` would read 9 as the level), so the spelling is mapped first.
  */
 export function traceable<M extends CommandModule>(mod: M): M {
-  return { ...mod, run: (ctx) => mod.run({ ...ctx, argv: traceArgv(ctx.argv) }) };
+  return { ...mod, run: (ctx) => mod.run(withArgv(ctx, traceArgv(ctx.argv))) };
 }
 
 /**

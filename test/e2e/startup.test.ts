@@ -87,16 +87,23 @@ describe('what a command loads', () => {
     }
   }
 
-  test.each([[['ftok', '/', '1']], [['ipcs', '-l']], [['--version']]])('svipc %j', (args) => {
-    const { stdout, loaded } = loadedBy(args);
-    expect(stdout).not.toBe('');
-    // bin/svipc and the bundles are CommonJS: the ES module loader never runs a module.
-    expect(loaded).not.toContain('NativeModule internal/modules/esm/module_job');
-    // ctx.stdin is made on first use, and ftok and ipcs do not read it.
-    expect(loaded).not.toContain('NativeModule internal/fs/streams');
-    // koffi's own index.js loads these (its installer's download tools); svipc loads its native module.
-    for (const m of ['https', 'zlib', 'crypto']) expect(loaded).not.toContain(`NativeModule ${m}`);
-  });
+  // svshm-writer: a lecture demo, whose context is made again for --trace=all (withArgv).
+  test.each([[['ftok', '/', '1']], [['ipcs', '-l']], [['--version']], [['svshm-writer', '--help']]])(
+    'svipc %j',
+    (args) => {
+      const { stdout, loaded } = loadedBy(args);
+      expect(stdout).not.toBe('');
+      // bin/svipc and the bundles are CommonJS: the ES module loader never runs a module.
+      expect(loaded).not.toContain('NativeModule internal/modules/esm/module_job');
+      // ctx.stdin is made on first use, and ftok and ipcs do not read it.
+      expect(loaded).not.toContain('NativeModule internal/fs/streams');
+      // koffi's own index.js loads these (its installer's download tools); svipc loads its native module.
+      for (const m of ['https', 'zlib', 'crypto']) expect(loaded).not.toContain(`NativeModule ${m}`);
+      // commander's child_process (and the dgram and streams it loads) only if a subcommand
+      // were an executable, which none is (scripts/bundle.mjs).
+      for (const m of ['child_process', 'dgram']) expect(loaded).not.toContain(`NativeModule ${m}`);
+    },
+  );
 
   // Node's streams (node:stream and the ~20 modules it loads) cost more start-up than the rest of
   // `svipc ipcs`: into a file or a pipe, Node's stdout would write(2) at once anyway, so svipc
