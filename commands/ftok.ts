@@ -3,10 +3,16 @@
 import { pathArg, showPath } from '../src/cli/argv-bytes.js';
 import type { CommandContext } from '../src/cli/context.js';
 import { CommandError } from '../src/cli/exit.js';
+import { writeOrReport } from '../src/cli/output.js';
 import { defineCommand } from '../src/cli/spec.js';
 import { formatKey, ftok, isIpcError, strerror } from '../src/ipc/index.js';
 
-function ftokAction(ctx: CommandContext, path: string, projText: string, opts: { hex?: boolean }): number {
+function ftokAction(
+  ctx: CommandContext,
+  path: string,
+  projText: string,
+  opts: { hex?: boolean },
+): Promise<number> {
   // The issue's contract: a bad PROJ is a failure (1) like a missing path, not a usage error.
   const proj = Number(projText);
   if (!/^-?[0-9]+$/.test(projText)) {
@@ -22,8 +28,8 @@ function ftokAction(ctx: CommandContext, path: string, projText: string, opts: {
     if (isIpcError(e)) throw new CommandError(`${showPath(pathArg(path))}: ${strerror(e.errno)}`);
     throw e;
   }
-  ctx.stdout.write(`key=${opts.hex ? formatKey(key) : key}\n`);
-  return 0;
+  // Into a file or a pipe, written to fd 1 with no stream made (src/cli/output.ts).
+  return writeOrReport(ctx, `key=${opts.hex ? formatKey(key) : key}\n`, 0);
 }
 
 export const { spec, run } = defineCommand({
