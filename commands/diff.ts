@@ -28,7 +28,8 @@ async function diffAction(
   if (file2 === undefined) {
     // Against the objects now: streamed (src/hygiene/diff.ts), neither side held whole. The
     // scan makes a short-lived string per list (snapshot-scan.ts): V8 would double its young
-    // generation for them, not for anything kept (37,096 objects: peak 79 MB; 64 MB with this).
+    // generation for them, not for anything kept (37,096 objects: peak 79 MB; 64 MB with this;
+    // a --max-semi-space-size set at run time is not read: 78-81 MB with it).
     keepYoungGeneration();
     const before = await readKept(ctx, file);
     d = diffLive(before, NAMES);

@@ -239,6 +239,16 @@ describe('the streamed snapshot scan', () => {
     }
   });
 
+  test('a list too long for the expression (its backtracking stack overflows) is read by the byte loop', async () => {
+    const items = '{"semnum":0,"value":1},'.repeat(400000);
+    const good = inRecord(`[${items}{"semnum":1,"value":0}]`);
+    const bad = inRecord(`[${items}]`);
+    for (const piece of [65536, Number.MAX_SAFE_INTEGER]) {
+      expect((await scan(good, piece)).sections).toEqual(parsed(good).sections);
+      expect(await scan(bad, piece).catch((x: unknown) => x)).toBeInstanceOf(Unscanned);
+    }
+  });
+
   test('FLAT_LIST takes a whole list of scalars and flat objects, and nothing JSON.parse refuses', () => {
     const whole = (list: string) => {
       const text = Buffer.from(list).toString('latin1'); // as the scan sees the bytes
