@@ -581,6 +581,9 @@ function placements() {
     : { one: ['taskset -c 0', 'taskset -c 0'], whyTwo: 'no second core (taskset -c 1 failed)' };
 }
 
+/** CMD under PIN (a taskset prefix), or as it is. */
+const on = (pin, cmd) => (pin ? `${pin} ${cmd}` : cmd);
+
 function groupSvshm(ctx) {
   const mib = ctx.size.mib;
   const file = inputFile(ctx, mib);
@@ -590,7 +593,6 @@ function groupSvshm(ctx) {
   const baseline = "the lecture's C writer+reader";
   const rate = (ms) => (mib / (ms / 1000)).toFixed(0);
   const figure = (label, [pw, pr]) => {
-    const on = (pin, cmd) => (pin ? `${pin} ${cmd}` : cmd);
     const row = pair(
       ctx,
       `${name}, ${label}`,
@@ -644,14 +646,38 @@ function groupFast(ctx) {
     return [notRun(name, 'not implemented (no --fast in svshm-writer/-reader --help)', baseline)];
   }
   const file = inputFile(ctx, mib);
-  const row = pair(
-    ctx,
-    name,
-    'svipc svshm-writer/-reader --fast',
-    () => transfer(ctx, `${SVIPC} svshm-writer --fast`, `${SVIPC} svshm-reader --fast`, file, 'reader'),
-    baseline,
-    () => measure(ctx, ['sh', '-c', 'cat "$0" | cat > /dev/null', file]),
-  );
+  // The issue's figure, unpinned; then pinned as the svshm rows are (placements()), each
+  // side of both pairs where the other pair's is: `cat | cat` is bimodal unpinned, ~150 ms
+  // when its two cats share a core and 320-800 ms on two (each 64 KiB a wake-up across cores).
+  const figure = (label, [pw, pr]) =>
+    pair(
+      ctx,
+      label ? `${name}, ${label}` : name,
+      'svipc svshm-writer/-reader --fast',
+      () =>
+        transfer(
+          ctx,
+          on(pw, `${SVIPC} svshm-writer --fast`),
+          on(pr, `${SVIPC} svshm-reader --fast`),
+          file,
+          'reader',
+        ),
+      baseline,
+      () => measure(ctx, ['sh', '-c', `${on(pw, 'cat')} "$0" | ${on(pr, 'cat')} > /dev/null`, file]),
+    );
+  const row = figure(undefined, [undefined, undefined]);
+  const place = placements();
+  const pinned = place.why
+    ? []
+    : [
+        place.two
+          ? figure(
+              'two cores (the writer and the first cat on cpu 0, the reader and the second on cpu 1)',
+              place.two,
+            )
+          : notRun(`${name}, two cores`, `not run: ${place.whyTwo}`, baseline),
+        figure('one core (all on cpu 0)', place.one),
+      ];
   if (row.status === 'ok') {
     // What bounds the ratio: svipc's fixed cost against the data's.
     try {
@@ -664,7 +690,7 @@ function groupFast(ctx) {
       row.note = `--fast: svipc's 0-byte transfer failed: ${e.message}`;
     }
   }
-  return [row];
+  return [row, ...pinned];
 }
 
 const RUNNERS = {

@@ -71,6 +71,12 @@ describe.skipIf(!NS || !CC)('npm run bench -- --only svshm: pinned rows', () => 
   test("--only fast: the row carries the --fast 0-byte transfer, next to the whole and to cat | cat's", async () => {
     const section = await benchSection('fast');
     expect(section).toContain('| svshm --fast transfer 16 MiB | ');
+    // Pinned too, each side of both pairs where the other pair's is (cat | cat is bimodal unpinned).
+    if (can('0')) expect(section).toContain('| svshm --fast transfer 16 MiB, one core (all on cpu 0) | ');
+    if (can('0') && can('1'))
+      expect(section).toMatch(
+        /\| svshm --fast transfer 16 MiB, two cores \(the writer and the first cat on cpu 0, the reader and the second on cpu 1\) \| [\d.]+ ms/,
+      );
     expect(section).toMatch(
       /\n- --fast: svipc's 0-byte transfer \(start-ups, rendezvous, exit\) \d+ ms median \(\d+-\d+\): \d+% of its 16 MiB transfer, \d+% of cat \| cat's\n/,
     );
