@@ -305,8 +305,11 @@ function stream<K extends 'msg' | 'sem' | 'shm', T>(
 ): Stream<T> {
   const source = opts.source ?? 'auto';
   if (source !== 'syscall') {
-    const records = streamSysvipc(kind, opts.procDir ?? SYSVIPC_DIR, fromRow);
-    if (records !== null) return { source: 'proc', records };
+    // Each record made as it is taken, not a chunk's at a time inside the parser (streamSysvipc's
+    // `as`): records made in batches live through V8's young-generation passes, which then grows
+    // it (snapshot at 37,096 objects: 72 -> 89 MB peak).
+    const rows = streamSysvipc(kind, opts.procDir ?? SYSVIPC_DIR);
+    if (rows !== null) return { source: 'proc', records: mapped(rows, fromRow) };
     if (source === 'proc') return { source: 'proc', records: [] };
   }
   return { source: 'syscall', records: bySyscall(opts.fallbackStat === 'checked') };

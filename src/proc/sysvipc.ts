@@ -404,20 +404,9 @@ function streamed<K extends SysvipcKind, T>(
  */
 export function streamSysvipc<K extends SysvipcKind>(
   kind: K,
-  dir?: string,
-): Generator<SysvipcRow[K], void, undefined> | null;
-/** ...each row made into what `as` makes of it, as it is parsed (no second pass over the rows). */
-export function streamSysvipc<K extends SysvipcKind, T>(
-  kind: K,
-  dir: string,
-  as: (row: SysvipcRow[K]) => T,
-): Generator<T, void, undefined> | null;
-export function streamSysvipc<K extends SysvipcKind, T>(
-  kind: K,
   dir: string = SYSVIPC_DIR,
-  as?: (row: SysvipcRow[K]) => T,
-): Generator<SysvipcRow[K] | T, void, undefined> | null {
-  return streamed<K, SysvipcRow[K] | T>(kind, dir, (row) => (as ? (v) => as(row(v)) : row));
+): Generator<SysvipcRow[K], void, undefined> | null {
+  return streamed(kind, dir, (row) => row);
 }
 
 /**
