@@ -581,6 +581,19 @@ function placements() {
     : { one: ['taskset -c 0', 'taskset -c 0'], whyTwo: 'no second core (taskset -c 1 failed)' };
 }
 
+/**
+ * A group's pinned rows, two cores and one core, made by `figure(label, [pin, pin])` where
+ * `place` (placements()) permits, else each not run with the reason.
+ */
+function pinnedRows(place, name, baseline, figure, labels) {
+  const notPinned = (cores, why) => notRun(`${name}, ${cores}`, `not run: ${why}`, baseline);
+  if (place.why) return [notPinned('two cores', place.why), notPinned('one core', place.why)];
+  return [
+    place.two ? figure(labels.two, place.two) : notPinned('two cores', place.whyTwo),
+    figure(labels.one, place.one),
+  ];
+}
+
 /** CMD under PIN (a taskset prefix), or as it is. */
 const on = (pin, cmd) => (pin ? `${pin} ${cmd}` : cmd);
 
@@ -616,21 +629,13 @@ function groupSvshm(ctx) {
     return row;
   };
   const place = placements();
-  if (place.why) {
-    // Unpinned: which of the two the scheduler picks shows in the spread, not in the name.
-    const row = figure(`not pinned (${place.why})`, [undefined, undefined]);
-    return [
-      row,
-      notRun(`${name}, two cores`, `not run: ${place.why}`, baseline),
-      notRun(`${name}, one core`, `not run: ${place.why}`, baseline),
-    ];
-  }
-  return [
-    place.two
-      ? figure('two cores (writer on cpu 0, reader on cpu 1)', place.two)
-      : notRun(`${name}, two cores`, `not run: ${place.whyTwo}`, baseline),
-    figure('one core (both on cpu 0)', place.one),
-  ];
+  const pinned = pinnedRows(place, name, baseline, figure, {
+    two: 'two cores (writer on cpu 0, reader on cpu 1)',
+    one: 'one core (both on cpu 0)',
+  });
+  // Unpinned where pinning cannot be had: which of the two the scheduler picks shows in the
+  // spread, not in the name.
+  return place.why ? [figure(`not pinned (${place.why})`, [undefined, undefined]), ...pinned] : pinned;
 }
 
 function hasOption(cmd, opt) {
@@ -666,18 +671,10 @@ function groupFast(ctx) {
       () => measure(ctx, ['sh', '-c', `${on(pw, 'cat')} "$0" | ${on(pr, 'cat')} > /dev/null`, file]),
     );
   const row = figure(undefined, [undefined, undefined]);
-  const place = placements();
-  const pinned = place.why
-    ? []
-    : [
-        place.two
-          ? figure(
-              'two cores (the writer and the first cat on cpu 0, the reader and the second on cpu 1)',
-              place.two,
-            )
-          : notRun(`${name}, two cores`, `not run: ${place.whyTwo}`, baseline),
-        figure('one core (all on cpu 0)', place.one),
-      ];
+  const pinned = pinnedRows(placements(), name, baseline, figure, {
+    two: 'two cores (the writer and the first cat on cpu 0, the reader and the second on cpu 1)',
+    one: 'one core (all on cpu 0)',
+  });
   if (row.status === 'ok') {
     // What bounds the ratio: svipc's fixed cost against the data's.
     try {
