@@ -38,8 +38,8 @@ function entry(name) {
 
 /**
  * src/package.ts as a bundle has it: the bundle is dist/cli/NAME.js, two folders below the
- * root, so the root needs no search up from a file URL, and package.json is read once (at
- * start: the version stays package.json's), not three times.
+ * root, so the root needs no search up from a file URL, and package.json is read once, when the
+ * version is first asked for (the version stays package.json's), not three times.
  */
 const packageInBundle = {
   name: 'package-in-bundle',
@@ -50,7 +50,9 @@ const packageInBundle = {
       contents: `import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 export const PACKAGE_ROOT = join(__dirname, '../..');
-export const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+let version: string | undefined;
+export const svipcVersion = (): string =>
+  (version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
 `,
     }));
   },
@@ -77,6 +79,26 @@ const lazyChildProcessForCommander = {
   },
 };
 
+/**
+ * node:module in a bundle, loaded on first use: only libc.ts imports it, for the createRequire
+ * that loads koffi at the first native call, and loading it at start (with the ES module loader
+ * and source maps it brings) cost every command ~1.1M instructions (~0.4 ms) of its start-up.
+ */
+const lazyNodeModule = {
+  name: 'lazy-node-module',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, (args) =>
+      /[\\/]src[\\/]ipc[\\/]libc\.ts$/.test(args.importer)
+        ? { path: 'module', namespace: 'lazy-node-module' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-node-module' }, () => ({
+      loader: 'js',
+      contents: "export const createRequire = (from) => require('node:module').createRequire(from);\n",
+    }));
+  },
+};
+
 const names = [null, ...COMMANDS.map((c) => c.name)];
 await Promise.all(
   names.map(async (name) => {
@@ -99,7 +121,7 @@ await Promise.all(
         js: '"use strict";\nvar import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
       },
       define: { 'import.meta.url': 'import_meta.url' },
-      plugins: [packageInBundle, lazyChildProcessForCommander],
+      plugins: [packageInBundle, lazyChildProcessForCommander, lazyNodeModule],
       outfile: file,
       logLevel: 'warning',
     });

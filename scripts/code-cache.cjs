@@ -7,7 +7,6 @@
 // BUILD is the id the bundle ends with; bin/svipc uses a cache only with its own bundle's id.
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
@@ -15,9 +14,7 @@ const [file, build, ...args] = process.argv.slice(2);
 const source = readFileSync(file, 'utf8');
 const compiled = new Script(source, { filename: file });
 const loaded = { exports: {} };
-compiled
-  .runInThisContext()
-  .call(loaded.exports, loaded.exports, createRequire(file), loaded, file, dirname(file));
+compiled.runInThisContext().call(loaded.exports, loaded.exports, require, loaded, file, dirname(file));
 
 process.on('exit', (code) => {
   if (code !== 0) return;

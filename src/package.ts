@@ -17,7 +17,11 @@ function findRoot(from: string): string {
 /** The folder that holds svipc's package.json, bin/ and dist/. */
 export const PACKAGE_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** svipc's version, from package.json. */
-export const VERSION = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version;
+let version: string | undefined;
+
+/** svipc's version, from package.json; read when first asked (most runs never print it). */
+export function svipcVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  return version;
+}

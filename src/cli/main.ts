@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { WaitAbortedError, WaitTimeoutError } from '../ipc/blocking.js';
 import { IpcError } from '../ipc/errors.js';
 import { IpcArgumentError } from '../ipc/validate.js';
-import { VERSION } from '../package.js';
+import { svipcVersion } from '../package.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CommandError, EXIT, SIGNAL_EXIT, UsageError } from './exit.js';
 import {
@@ -151,7 +151,7 @@ export async function main(argv: string[], loaders: CommandLoaders): Promise<nev
       return finish(EXIT.OK);
     }
     if (first === '-V' || first === '--version') {
-      process.stdout.write(`svipc ${VERSION}\n`);
+      process.stdout.write(`svipc ${svipcVersion()}\n`);
       return finish(EXIT.OK);
     }
     entry = findCommand(first);

@@ -15,8 +15,8 @@
 // file or a pipe, writeOrReport and writeChunksOrReport write to fd 1 themselves
 // (`directStdout`), as Node's own stream would there (write(2) at once, blocking on a pipe).
 import { fstatSync, writeSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import type { Writable } from 'node:stream';
+import { ERRNO } from '../ipc/errno.js';
 import type { CommandContext, Output } from './context.js';
 import { EXIT } from './exit.js';
 
@@ -48,7 +48,7 @@ export class OutputError extends Error {
  * util-linux prints. libc is loaded only here, on the error path: most commands never need it.
  */
 export async function reasonOf(err: NodeJS.ErrnoException): Promise<string> {
-  const errno = err.code ? (osConstants.errno as Record<string, number>)[err.code] : undefined;
+  const errno = err.code ? (ERRNO as Record<string, number>)[err.code] : undefined;
   if (errno === undefined) return err.message ?? String(err);
   const { strerror } = await import('../ipc/errors.js');
   return strerror(errno);

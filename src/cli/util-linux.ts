@@ -2,7 +2,7 @@
 // POSIXLY_CORRECT, util-linux's "PROG: ..." messages and its "Try ... --help" hint, the -V
 // line, and close_stdout_atexit() for the two that write their output once, at the end.
 
-import { VERSION } from '../package.js';
+import { svipcVersion } from '../package.js';
 import type { CommandContext } from './context.js';
 import { GetoptError, getoptLong, type LongOption, type ParsedOption } from './getopt.js';
 import { writeOrReport } from './output.js';
@@ -69,7 +69,7 @@ export function eachOption(
 
 /** -V of svipc's own util-linux-compatible tools (ipcmk, ipcrm). */
 export function svipcVersionLine(prog: string): string {
-  return `${prog} from svipc ${VERSION} (util-linux ${UTIL_LINUX_VERSION} compatible)\n`;
+  return `${prog} from svipc ${svipcVersion()} (util-linux ${UTIL_LINUX_VERSION} compatible)\n`;
 }
 
 /**

@@ -10,10 +10,9 @@
 // cannot be called back and would eat a message after we gave up), so those poll step 1
 // with a short back-off instead. semtimedop carries its own kernel-side timeout.
 
-import { constants } from 'node:os';
+import { ERRNO } from './errno.js';
 
-// errno values from Node's table for this platform, not typed in by hand.
-const { EINVAL, EIDRM } = constants.errno;
+const { EINVAL, EIDRM } = ERRNO;
 
 export class WaitTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';

@@ -1,21 +1,25 @@
 // One error class for every failed libc call: code ('EINVAL'), errno (22), syscall ('shmget').
 // The message names the call, like Node's own system errors: "shmget EACCES (Permission denied)".
 
-import { constants } from 'node:os';
+import { ERRNO } from './errno.js';
 import { fn } from './libc.js';
 
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) {
-  // Prefer the canonical name where two share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK).
-  if (!errnoNames.has(value)) errnoNames.set(value, name);
-}
+/** Names by number, made when first asked (most runs never fail a call). */
+let errnoNames: Map<number, string> | undefined;
 
 export function errnoName(errno: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    for (const [name, value] of Object.entries(ERRNO)) {
+      // Prefer the canonical name where two share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK).
+      if (!errnoNames.has(value)) errnoNames.set(value, name);
+    }
+  }
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
 export function errnoNumber(name: string): number {
-  const n = (constants.errno as Record<string, number>)[name];
+  const n = (ERRNO as Record<string, number>)[name];
   if (n === undefined) throw new Error(`unknown errno name ${name}`);
   return n;
 }

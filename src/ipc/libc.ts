@@ -340,25 +340,20 @@ function load(): Native {
     Object.entries(SIGNATURES).map(([name, sig]) => [name, declare(name, sig)]),
   ) as Record<Fn, KoffiFunction>;
   native = { koffi, types, fns };
+  fn = fns;
   return native;
 }
 
 /**
- * libc's functions: `fn.msgget(key, flags)`. The first access to any of them loads koffi;
- * each property then becomes the plain koffi function (no getter on the hot path).
+ * libc's functions: `fn.msgget(key, flags)`. Until the first call it is a stand-in whose first
+ * property read loads koffi; load() then makes `fn` the plain object of koffi functions (an ES
+ * module's export is a live binding: every importer sees the new one), so no getter or proxy
+ * stands between a hot loop and koffi. (A getter per function, defined at load, cost every
+ * command ~0.7M instructions of start-up, native calls or none.)
  */
-export const fn = {} as Record<Fn, KoffiFunction>;
-for (const name of Object.keys(SIGNATURES) as Fn[]) {
-  Object.defineProperty(fn, name, {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const f = load().fns[name];
-      Object.defineProperty(fn, name, { value: f, enumerable: true });
-      return f;
-    },
-  });
-}
+export let fn: Record<Fn, KoffiFunction> = new Proxy({} as Record<Fn, KoffiFunction>, {
+  get: (_, name) => load().fns[name as Fn],
+});
 
 function ctype(t: StructType): KoffiCType {
   return load().types.get(t)!;

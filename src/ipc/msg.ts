@@ -1,7 +1,8 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
-import { constants } from 'node:os';
+
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
+import { ERRNO } from './errno.js';
 import { isIpcError } from './errors.js';
 import { C, callAsync, fn, lastErrno, msginfo, msqid_ds } from './libc.js';
 import { markCreated } from './owned.js';
@@ -10,8 +11,7 @@ import { checked, escapeBytes, fail, type Traced, type Tracer, trace, traceOutco
 import type { MsgInfo, MsqidDs, PermChange, WaitOptions } from './types.js';
 import { checkInt, INT_MAX } from './validate.js';
 
-// errno values from Node's table for this platform, not typed in by hand.
-const { EAGAIN, ENOMSG } = constants.errno;
+const { EAGAIN, ENOMSG } = ERRNO;
 
 const LONG_SIZE = 8;
 /** The kernel's hard ceiling for one message (msgmax cannot exceed INT_MAX). */

@@ -1,5 +1,5 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
-import { constants, endianness } from 'node:os';
+
 import {
   blockUntil,
   deadlineOf,
@@ -9,6 +9,7 @@ import {
   WOULD_BLOCK,
 } from './blocking.js';
 import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
+import { ERRNO } from './errno.js';
 import { ipcError } from './errors.js';
 import {
   C,
@@ -29,13 +30,13 @@ import { checked, fail, type Traced, type Tracer, trace, traceFail, traceOutcome
 import type { PermChange, SemInfo, SemidDs, WaitOptions } from './types.js';
 import { checkInt } from './validate.js';
 
-// errno values from Node's table for this platform, not typed in by hand.
-const { EAGAIN, EINTR } = constants.errno;
+const { EAGAIN, EINTR } = ERRNO;
 
 /** SEMVMX: the largest value a semaphore can hold on Linux. */
 export const SEMVMX = 32767;
 
-const LITTLE_ENDIAN = endianness() === 'LE';
+// The machine's byte order, as os.endianness() says it (without loading node:os at start-up).
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface SemOp {
   /** Index in the set. */

@@ -1,7 +1,8 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
+
 import { constants as bufferConstants } from 'node:buffer';
-import { constants as osConstants } from 'node:os';
 import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
+import { ERRNO } from './errno.js';
 import { IpcError } from './errors.js';
 import {
   type Address,
@@ -21,7 +22,7 @@ import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import type { PermChange, ShmInfo, ShmidDs, ShmLimitsInfo } from './types.js';
 import { checkInt } from './validate.js';
 
-const { EFBIG } = osConstants.errno;
+const { EFBIG } = ERRNO;
 const FAILED = 0xffffffffffffffffn; // (void *) -1
 
 interface RawShmid {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { VERSION } from '../../src/package.js';
+import { svipcVersion } from '../../src/package.js';
 import { inNamespace, ROOT, type RunResult } from '../helpers/run.js';
 
 /**
@@ -107,7 +107,7 @@ export function readRun(dir: string, who: string): Run | undefined {
  */
 export function asSvipcVersion<R extends { out: string }>(ref: R): R {
   const m = /^(\S+) from util-linux (\S+)\n$/.exec(ref.out);
-  return m ? { ...ref, out: `${m[1]} from svipc ${VERSION} (util-linux ${m[2]} compatible)\n` } : ref;
+  return m ? { ...ref, out: `${m[1]} from svipc ${svipcVersion()} (util-linux ${m[2]} compatible)\n` } : ref;
 }
 
 /**

@@ -3,7 +3,7 @@
 // the same objects made first (test/peers/mkipc.c, chosen keys), and stdout, stderr, exit
 // code and the objects left in /proc/sysvipc must be identical. Never run ipcrm -a elsewhere.
 import { describe, expect, test } from 'vitest';
-import { VERSION } from '../../src/package.js';
+import { svipcVersion } from '../../src/package.js';
 import { hasCompiler, run } from '../helpers/run.js';
 import { type Case, describeParity } from './multicall-harness.js';
 
@@ -201,7 +201,7 @@ describe('ipcrm: help and version', () => {
     );
     expect(runs.map((r) => [r.code, r.stderr, r.stdout])).toEqual(
       tools.flatMap((t) => {
-        const line = `${t} from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`;
+        const line = `${t} from svipc ${svipcVersion()} (util-linux 2.38.1 compatible)\n`;
         return [
           [0, '', line],
           [0, '', line],

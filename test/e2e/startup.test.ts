@@ -105,6 +105,15 @@ describe('what a command loads', () => {
     },
   );
 
+  // The whole ipcs bundle evaluated (-V: no listing, which would depend on what the host has)
+  // loads neither node:os (its errno table is src/ipc/errno.ts) nor node:module (loaded for
+  // koffi at the first native call: scripts/bundle.mjs): ~1M instructions of start-up each.
+  test('svipc ipcs -V: neither node:os nor node:module', () => {
+    const { stdout, loaded } = loadedBy(['ipcs', '-V']);
+    expect(stdout).toMatch(/^ipcs from svipc /);
+    for (const m of ['os', 'module']) expect(loaded).not.toContain(`NativeModule ${m}`);
+  });
+
   // Node's streams (node:stream and the ~20 modules it loads) cost more start-up than the rest of
   // `svipc ipcs`: into a file or a pipe, Node's stdout would write(2) at once anyway, so svipc
   // writes fd 1 itself and makes no stream (src/cli/output.ts); nor an AbortController

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../../commands/ipcs.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { tryStrtos32 as parseId } from '../../src/cli/util-linux.js';
-import { VERSION } from '../../src/package.js';
+import { svipcVersion } from '../../src/package.js';
 import { ROOT } from '../helpers/run.js';
 import { SchemaValidator } from './ipcs-schema-validator.js';
 
@@ -62,7 +62,7 @@ describe('svipc ipcs options', () => {
     expect(h).toMatchObject({ code: 0, err: '' });
     expect(h.out).toContain(' ipcs [resource-option...] [output-option]\n');
     expect(await ipcs('-V')).toEqual({
-      out: `ipcs from svipc ${VERSION} (util-linux 2.38.1 compatible)\n`,
+      out: `ipcs from svipc ${svipcVersion()} (util-linux 2.38.1 compatible)\n`,
       err: '',
       code: 0,
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOADERS } from '../../commands/index.js';
 import { COMMANDS } from '../../src/cli/registry.js';
-import { PACKAGE_ROOT, VERSION } from '../../src/package.js';
+import { PACKAGE_ROOT, svipcVersion } from '../../src/package.js';
 import { ROOT, svipc } from '../helpers/run.js';
 
 describe('launcher', () => {
@@ -20,7 +20,7 @@ describe('launcher', () => {
   it('the version is package.json’s, from the source, the bin fast path and the launcher', async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(PACKAGE_ROOT).toBe(ROOT);
-    expect(VERSION).toBe(version);
+    expect(svipcVersion()).toBe(version);
     for (const flag of ['--version', '-V']) {
       const r = await svipc([flag]);
       expect(r.stdout).toBe(`svipc ${version}\n`);

@@ -4,8 +4,10 @@
 // the total size; named fields by their offsets. Constants are compared too.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ERRNO } from '../../src/ipc/errno.js';
 import { C, fieldNames, offsetOf, PX, STRUCTS, sizeOf } from '../../src/ipc/libc.js';
 import { CC_SKIP_REASON, hasCompiler } from '../helpers/run.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -22,8 +24,10 @@ function cLayout(): Record<string, number> {
       if (!isPadding(f)) lines.push(`P("${name}.${f}", offsetof(struct ${name}, ${f}));`);
     }
   }
-  for (const k of [...Object.keys(C), ...Object.keys(PX)]) lines.push(`P("${k}", ${k});`);
+  for (const k of [...Object.keys(C), ...Object.keys(PX), ...Object.keys(ERRNO)])
+    lines.push(`P("${k}", ${k});`);
   const src = `#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <time.h>
@@ -76,6 +80,10 @@ describe.skipIf(!hasCompiler())(
       for (const [k, v] of Object.entries(PX)) expect(v, k).toBe(c[k]);
     });
 
+    it('every errno of src/ipc/errno.ts (<errno.h>)', () => {
+      for (const [k, v] of Object.entries(ERRNO)) expect(v, k).toBe(c[k]);
+    });
+
     it('names every public field of each struct (none forgotten)', () => {
       const publicFields = {
         ipc_perm: ['__key', 'uid', 'gid', 'cuid', 'cgid', 'mode', '__seq'],
@@ -112,3 +120,9 @@ describe.skipIf(!hasCompiler())(
     });
   },
 );
+
+// src/ipc/errno.ts writes out node:os's table (so that no command loads node:os to start):
+// the same names, the same numbers.
+it('the errno table is os.constants.errno', () => {
+  expect(ERRNO).toEqual(constants.errno);
+});
