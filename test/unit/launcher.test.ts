@@ -1,12 +1,13 @@
 // The launcher's tables agree: every registered command has a module and a bundle, and the
 // version is package.json's wherever it is printed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOADERS } from '../../commands/index.js';
 import { COMMANDS } from '../../src/cli/registry.js';
 import { PACKAGE_ROOT, svipcVersion } from '../../src/package.js';
-import { ROOT, svipc } from '../helpers/run.js';
+import { ROOT, run, SVIPC, svipc } from '../helpers/run.js';
 
 describe('launcher', () => {
   it('every registered command has a module and a bundle, and nothing else has', async () => {
@@ -29,6 +30,27 @@ describe('launcher', () => {
     // Not the fast path: a drop-in's -V names the svipc version too.
     const r = await svipc(['ipcmk', '-V']);
     expect(r.stdout).toContain(version);
+  });
+
+  // A link named as no command (an alias, a versioned name) is svipc: its arguments name the
+  // command. (It once loaded svipc's own bundle, which holds no command: "internal error".)
+  it('a link by any other name runs as svipc', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svipc-alias-'));
+    try {
+      const alias = join(dir, 'svipc-0');
+      symlinkSync(SVIPC, alias);
+      for (const args of [['ipcs', '-V'], ['ftok', '/', '1'], ['help', 'ftok'], ['nosuch']]) {
+        const [a, b] = await Promise.all([run(alias, args), svipc(args)]);
+        expect({ args, out: a.stdout, err: a.stderr, code: a.code }).toEqual({
+          args,
+          out: b.stdout,
+          err: b.stderr,
+          code: b.code,
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('svipc help', () => {
