@@ -264,7 +264,32 @@ function groupStartup(ctx) {
     rows[0].note =
       `start-up: ${sctx.pairs} pairs per figure; each figure's wall time (the target's figure) is followed by the CPU time ` +
       '(user+sys) of the same runs';
-    return rows;
+    // The floor under those ratios: what a Node program started as svipc is (through its
+    // shebang, /usr/bin/env finding node) pays before its own work, and the least a Node ipcs
+    // could do (bench/startup-floor.cjs): not svipc, the same start.
+    const floor = (name, label, argv) =>
+      pair(
+        sctx,
+        name,
+        label,
+        () => measure(ctx, argv),
+        '`node -e 0`',
+        () => measure(ctx, [process.execPath, '-e', '0']),
+      );
+    const env = floor("floor: `/usr/bin/env node -e 0` (a shebang's start)", '/usr/bin/env node', [
+      '/usr/bin/env',
+      'node',
+      '-e',
+      '0',
+    ]);
+    const least = floor(
+      'floor: the least Node ipcs, started as svipc is (bench/startup-floor.cjs: reads /proc/sysvipc, writes the headers)',
+      'startup-floor.cjs',
+      [join(ROOT, 'bench/startup-floor.cjs')],
+    );
+    least.note =
+      'floor rows: not svipc; what any Node program started through its shebang pays, and the least an ipcs could do on top';
+    return [...rows, env, least];
   } finally {
     removeQueue(q);
   }
