@@ -21,17 +21,28 @@ import { TransferError } from './svshm-xfr.js';
 // CPU its peer needs). SpinPolicy decides from what the waits took:
 //   - `typical`, a running average of how long a turn took to come, spun for or slept for:
 //     a side that sleeps learns that its turns come within tens of microseconds, and spins
-//     for them (2 * typical + SPIN_MIN_MS, at most SPIN_MAX_MS); none at all while turns
-//     take longer than SPIN_MAX_MS (an idle or slow peer costs no CPU);
-//   - `rate`, the running share of spins that got the turn: below one half (the peer has no
-//     core while we spin: on a busy host the scheduler puts both on one core), only a probe
-//     spins, one wait in `probeEvery`, which doubles (SPIN_PROBE_MIN to SPIN_PROBE_MAX) with
-//     each probe that misses, and starts again from SPIN_PROBE_MIN once one gets its turn.
+//     for them (2 * typical + SPIN_MIN_MS, at most SPIN_MAX_MS);
+//   - `rate`, the running share of spins that got the turn.
+// While turns take longer than SPIN_MAX_MS (an idle or slow peer) or spins keep missing (rate
+// below one half: the peer has no core while we spin, as when the scheduler puts both on one
+// core), only a probe spins (SPIN_PROBE_SLOW_MS while turns are slow, else SPIN_MAX_MS): one
+// wait in `probeEvery`, which doubles (SPIN_PROBE_MIN to SPIN_PROBE_MAX) with each probe that
+// misses, and starts again from SPIN_PROBE_MIN once one gets its turn; a probe that gets it makes its time the typical one,
+// and spinning resumes at once. Without probes while turns are slow, two sides that both
+// sleep stay slow: each turn then waits for its sleeper to wake (tens to hundreds of
+// microseconds on an idle core of a virtual machine), which is the very figure that kept them
+// from spinning (a 256 MiB transfer on two cores took 2.6 s instead of 0.5 s, as often as not).
 // Once both sides spin, neither sleeps: a turn costs the two copies and a few system calls.
 const SPIN_MIN_MS = 0.02;
 const SPIN_MAX_MS = 0.1;
 const SPIN_PROBE_MIN = 16;
 const SPIN_PROBE_MAX = 1024;
+/**
+ * A probe while turns are slow outlasts a sleeper's wake-up: after a C pair had just run on this
+ * 2-core VM, a 0.1 ms probe never got its turn (the transfer stayed at 2.6-3.3 s), 0.5 ms mostly
+ * did (0.7-0.9 s), 1 ms always (0.6 s).
+ */
+const SPIN_PROBE_SLOW_MS = 1;
 /** Running averages move this share of the way to each new figure. */
 const SPIN_GAIN = 1 / 8;
 
@@ -40,18 +51,21 @@ export class SpinPolicy {
   /** Running time a turn took to come (ms), and running share of spins that got it. */
   #typical = SPIN_MIN_MS;
   #rate = 1;
-  /** While spins miss: waits since the last probe, and how many waits a probe comes after. */
+  /** While only probes spin: waits since the last probe, and how many waits a probe comes after. */
   #waits = 0;
   #probeEvery = SPIN_PROBE_MIN;
+  /** The wait now under way is a probe. */
+  #probing = false;
 
   /** How long (ms) the next wait spins before it sleeps; 0: it sleeps at once. */
   budget(): number {
-    if (this.#typical > SPIN_MAX_MS) return 0;
-    if (this.#rate < 0.5) {
-      if (++this.#waits < this.#probeEvery) return 0;
-      this.#waits = 0;
-    }
-    return Math.min(SPIN_MAX_MS, 2 * this.#typical + SPIN_MIN_MS);
+    this.#probing = false;
+    if (this.#typical <= SPIN_MAX_MS && this.#rate >= 0.5)
+      return Math.min(SPIN_MAX_MS, 2 * this.#typical + SPIN_MIN_MS);
+    if (++this.#waits < this.#probeEvery) return 0;
+    this.#waits = 0;
+    this.#probing = true;
+    return this.#typical > SPIN_MAX_MS ? SPIN_PROBE_SLOW_MS : SPIN_MAX_MS;
   }
 
   /** The turn was there at once (the first try got it). */
@@ -61,15 +75,21 @@ export class SpinPolicy {
 
   /** A spin got the turn after `ms`. */
   won(ms: number): void {
+    this.#probeEvery = SPIN_PROBE_MIN;
+    if (this.#probing) {
+      // Spinning pays again: from the next wait on, not after the averages have crept back.
+      this.#typical = ms;
+      this.#rate = Math.max(this.#rate, 0.5);
+      return;
+    }
     this.#rate += (1 - this.#rate) * SPIN_GAIN;
     this.#typical += (ms - this.#typical) * SPIN_GAIN;
-    this.#probeEvery = SPIN_PROBE_MIN;
   }
 
   /** The turn came after `ms` of waiting in the kernel (after a spin that missed it, when `spun`). */
   slept(ms: number, spun: boolean): void {
     if (spun) {
-      if (this.#rate < 0.5) this.#probeEvery = Math.min(2 * this.#probeEvery, SPIN_PROBE_MAX);
+      if (this.#probing) this.#probeEvery = Math.min(2 * this.#probeEvery, SPIN_PROBE_MAX);
       this.#rate -= this.#rate * SPIN_GAIN;
     }
     this.#typical += (ms - this.#typical) * SPIN_GAIN;

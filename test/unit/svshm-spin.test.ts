@@ -33,10 +33,24 @@ describe('svshm SpinPolicy', () => {
     expect(after).toBeGreaterThan(0.005);
   });
 
-  it('no spin at all while turns take longer than a spin may (an idle or slow peer costs no CPU)', () => {
+  it('while turns take longer than a spin may, only probes spin, ever more rarely (an idle or slow peer costs next to no CPU)', () => {
     const p = new SpinPolicy();
-    const budgets = feed(p, 100, () => 50); // each wait a whole 50 ms slice
-    expect(budgets.slice(10).every((b) => b === 0)).toBe(true);
+    const budgets = feed(p, 20_000, () => 50); // each wait a whole 50 ms slice
+    const spins = (from: number, to: number) => budgets.slice(from, to).filter((b) => b > 0);
+    expect(spins(10, 100).length).toBeLessThan(5);
+    expect(spins(10_000, 20_000).length).toBeLessThan(20);
+    // A probe outlasts a sleeper's wake-up, no more: a millisecond.
+    expect(Math.max(...budgets)).toBeLessThanOrEqual(1);
+  });
+
+  // Two sides on two cores that both sleep wait on every turn for their sleeper to wake, slow
+  // enough that neither would spin again: a probe that gets its turn must bring spinning back.
+  it('turns made slow by sleeping (a disturbance, then each turn waits for a wake-up): a probe brings spinning back', () => {
+    const p = new SpinPolicy();
+    feed(p, 200, () => 0.5); // start-up: page faults, compiling; turns come after 0.5 ms
+    // Now a turn comes 5 us into a spin, 150 us into a sleep (the peer's core was idle).
+    const budgets = feed(p, 3000, (b) => (b > 0 ? 0.005 : 0.15));
+    expect(budgets.slice(-100).filter((b) => b > 0).length).toBeGreaterThan(90);
   });
 
   it('spins that keep missing (the peer shares our core) stop; probes come ever more rarely', () => {
