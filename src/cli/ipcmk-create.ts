@@ -6,8 +6,9 @@
 // System V objects get a random key (never IPC_PRIVATE) or -k's, always made exclusively: an
 // object whose key is taken is never reused. POSIX objects are made exclusively too (2.42.2
 // opens an existing one, and resizes an existing segment: svipc refuses, see svipc-ipcmk(1)).
+
 import { randomInt } from 'node:crypto';
-import { constants } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import { formatKey, isIpcError, MessageQueue, SemaphoreSet, SharedMemory, strerror } from '../ipc/index.js';
 import type { IpcKind } from '../ipc/kinds.js';
 import type { PosixKind } from '../ipc/posix-inventory.js';
@@ -16,7 +17,7 @@ import { createNamedSemaphore } from '../ipc/posix-sem.js';
 import { createNamedSegment } from '../ipc/posix-shm.js';
 import type { IpcmkRequest } from './ipcmk-options.js';
 
-const { EINVAL, ENOMEM, EEXIST } = constants.errno;
+const { EINVAL, ENOMEM, EEXIST } = ERRNO;
 
 /** size_t values the kernel refuses outright: above LLONG_MAX, shmem's MAX_LFS_FILESIZE. */
 const LLONG_MAX = (1n << 63n) - 1n;

@@ -5,7 +5,7 @@
 //
 // As util-linux: each option acts as getopt returns it, so a bad size stops the run before a
 // later bad option is seen.
-import { constants } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import { strerror } from '../ipc/errors.js';
 import type { CommandContext } from './context.js';
 import type { LongOption } from './getopt.js';
@@ -13,7 +13,7 @@ import { ConversionError, parseSize, strtos32, strtoumax, toInt32 } from './size
 import { eachOption, messages, svipcVersionLine } from './util-linux.js';
 import { parseKey } from './values.js';
 
-const { EINVAL, ERANGE } = constants.errno;
+const { EINVAL, ERANGE } = ERRNO;
 
 // util-linux's optstring (2.38.1's, then 2.42.2's POSIX letters), then svipc's -k.
 const OPTSTRING = 'hM:QS:p:Vhm:qsn:k:';

@@ -2,7 +2,7 @@
 // key_to_id(), 2.42.2's remove_name(), remove_all() and the legacy `ipcrm shm|msg|sem ID...`.
 // A refusal is a warning and counts as a failure (exit 1 at the end); an unexpected errno ends
 // the run at once (util-linux's err(): `Fatal`). The kernel side is src/ipc/removal.ts.
-import { constants } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import { isIpcError, strerror } from '../ipc/errors.js';
 import type { IpcKind } from '../ipc/kinds.js';
 import type { PosixKind } from '../ipc/posix-inventory.js';
@@ -18,7 +18,7 @@ import {
 import { type AllWhat, NOT_CONFIGURED, VERBOSE_NAME } from './ipcrm-options.js';
 import { strtoumax, toInt32 } from './size.js';
 
-const { ERANGE } = constants.errno;
+const { ERANGE } = ERRNO;
 
 /** err(3): ends the run at once with this message and exit 1. */
 export class Fatal extends Error {}

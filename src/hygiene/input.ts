@@ -3,15 +3,16 @@
 // blocking and read through the event loop, so a silent writer never holds the process: the
 // signal ends the wait. Regular files and devices are read chunk by chunk, and the limit stops
 // an endless one (/dev/zero) with a clear error instead of an abort.
+
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { CommandContext } from '../cli/context.js';
 import { CommandError } from '../cli/exit.js';
 import { stdinChunks } from '../cli/primitives.js';
 import { WaitAbortedError } from '../ipc/blocking.js';
+import { ERRNO } from '../ipc/errno.js';
 import { strerror } from '../ipc/errors.js';
 import { asSnapshot, type Snapshot, SnapshotFormatError } from './snapshot.js';
 import { type ScanSink, scanDocument, Unscanned } from './snapshot-scan.js';
@@ -32,7 +33,7 @@ function tooLarge(name: string, limit: number): CommandError {
 /** `NAME: strerror(errno)` (src/ipc's one strerror), from Node's error code; its message otherwise. */
 function failed(name: string, e: unknown): CommandError {
   const err = e as NodeJS.ErrnoException;
-  const errno = err.code === undefined ? undefined : (osConstants.errno as Record<string, number>)[err.code];
+  const errno = err.code === undefined ? undefined : (ERRNO as Record<string, number>)[err.code];
   const why = errno !== undefined ? strerror(errno) : (err.message ?? String(e));
   return new CommandError(`${name}: ${why}`, VERDICT_EXIT.TROUBLE);
 }

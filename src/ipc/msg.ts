@@ -1,5 +1,4 @@
 // System V message queues: msgget, msgsnd, msgrcv, msgctl.
-
 import { blockUntil, pollUntil, WOULD_BLOCK } from './blocking.js';
 import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
 import { ERRNO } from './errno.js';

@@ -10,15 +10,15 @@
 // after the signal fired still counts (its message or decrement is returned, never dropped).
 
 import { type BigIntStats, constants as fsc, fstatSync, statSync } from 'node:fs';
-import { constants } from 'node:os';
 import { deadlineOf, sleep, stepWithin, WaitAbortedError, WOULD_BLOCK } from './blocking.js';
+import { ERRNO } from './errno.js';
 import { ipcError, isIpcError } from './errors.js';
 import { encode, sizeOf, timespec } from './libc.js';
 import { wasCreated } from './owned.js';
 import type { Tracer } from './trace.js';
 import { checkMode, IpcArgumentError } from './validate.js';
 
-export const { EBADF, EAGAIN, ETIMEDOUT, ENOENT } = constants.errno;
+export const { EBADF, EAGAIN, ETIMEDOUT, ENOENT } = ERRNO;
 
 /** How long one blocking call on the pool may wait before the loop looks at signal and deadline. */
 export const SLICE_MS = 50;

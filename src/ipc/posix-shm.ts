@@ -1,8 +1,9 @@
 // POSIX shared memory: shm_open, ftruncate, mmap, munmap, shm_unlink. A mapping is used in
 // place, as System V's Attachment is: Buffer views over the mapped bytes, no copies, each at most
 // MAX_VIEW (Node's largest Buffer); a larger object maps fine and is used in parts.
+
 import { fstatSync } from 'node:fs';
-import { constants } from 'node:os';
+import { ERRNO } from './errno.js';
 import { IpcError, ipcError } from './errors.js';
 import { type Address, addressOf, fn, PX, viewOf } from './libc.js';
 import { markCreated } from './owned.js';
@@ -21,7 +22,7 @@ import { checkViewRange, MAX_VIEW } from './shm.js';
 import { checked, fail, type Traced, type Tracer, trace } from './trace.js';
 import { checkInt, checkMode } from './validate.js';
 
-const { EFBIG, EINVAL } = constants.errno;
+const { EFBIG, EINVAL } = ERRNO;
 const MAP_FAILED = 0xffffffffffffffffn; // (void *) -1
 
 /** Where Linux's shm_open keeps objects: "/NAME" is the file /dev/shm/NAME. */

@@ -1,5 +1,4 @@
 // System V semaphore sets: semget, semop, semtimedop, semctl.
-
 import {
   blockUntil,
   deadlineOf,

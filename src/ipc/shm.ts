@@ -1,5 +1,4 @@
 // System V shared memory: shmget, shmat, shmdt, shmctl.
-
 import { constants as bufferConstants } from 'node:buffer';
 import { ctlStruct, IdStruct, SysvObject } from './ctl.js';
 import { ERRNO } from './errno.js';

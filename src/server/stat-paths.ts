@@ -16,6 +16,7 @@
 //
 // Paths are latin1 strings (one char per byte, see protocols/stat.ts), so non-UTF-8 names
 // survive; fs calls get the bytes back as a Buffer.
+
 import {
   type BigIntStats,
   close as closeFd,
@@ -28,8 +29,8 @@ import {
   realpathSync,
   statSync,
 } from 'node:fs';
-import { constants as osc } from 'node:os';
 import { posix } from 'node:path';
+import { ERRNO } from '../ipc/errno.js';
 import { pathBytes } from '../protocols/stat.js';
 import type { ActAs, Creds } from './stat-identity.js';
 
@@ -70,7 +71,7 @@ function asClient<T>(client: Client, f: (pub: boolean) => T): T {
 
 /** open(2)'s O_PATH on Linux (x86_64, aarch64 and the generic ABI); Node does not export it. */
 const O_PATH = 0o10000000;
-const E = osc.errno;
+const E = ERRNO;
 
 /** An fs error's errno (positive), EIO when it has none. */
 export function errnoOf(err: unknown): number {

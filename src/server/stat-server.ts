@@ -25,8 +25,9 @@
 //     are handled one at a time as they arrive, and streams are capped.
 //   - Shutdown (the AbortSignal): the request queue is removed, which also wakes the receive
 //     blocked on a pool thread (EIDRM); streams still running get RES_ERR ECANCELED.
+
 import { closeSync, constants as fsc, lstatSync, openSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import {
   formatKey,
   ftok,
@@ -72,8 +73,6 @@ import {
   sendSize,
 } from './stat-spin.js';
 import { ContentStreams, lostWhy, type SendResult, trySend } from './stat-streams.js';
-
-const osErrno = osConstants.errno;
 
 export interface StatServerOptions {
   /** The request queue's key (ftok(STAT_FTOK_PATH, STAT_FTOK_PROJ) for the lecture). */
@@ -514,7 +513,7 @@ export class StatServer {
       this.refuse(
         `content for ${who} refused: reply queue ${req.cliId} could be read by another user (${others})`,
       );
-      this.send(reply, RES_ERR, encodeSize(osErrno.EACCES));
+      this.send(reply, RES_ERR, encodeSize(ERRNO.EACCES));
       return;
     }
     this.startContent(req, reply, ds, client);

@@ -13,13 +13,13 @@
 //   - RequestIn and sendSize: an untraced server takes each request into one buffer made
 //     once and answers from another (MessageQueue.receive and send allocate, copy and
 //     describe each message for --trace: more work than the system call).
-import { constants as osConstants } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import type { IpcPerm, Message } from '../ipc/index.js';
 import { C, fn, ipc_perm, lastErrno, msqid_ds, offsetOf, sizeOf } from '../ipc/libc.js';
 import { checked, fail, type Tracer } from '../ipc/trace.js';
 import type { SendResult } from './stat-streams.js';
 
-const { EACCES, EAGAIN, EIDRM, EINVAL, ENOMSG } = osConstants.errno;
+const { EACCES, EAGAIN, EIDRM, EINVAL, ENOMSG } = ERRNO;
 
 const QNUM = offsetOf(msqid_ds, 'msg_qnum');
 const LSPID = offsetOf(msqid_ds, 'msg_lspid');

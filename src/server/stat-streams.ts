@@ -7,7 +7,7 @@
 // up to 10 ms) while all wait on their clients. Memory is bounded: at most `maxStreams`
 // streams with one block each, at most `maxPending` requests waiting for a slot (just a
 // queue id and a path), anything beyond is answered RES_ERR EBUSY.
-import { constants as osc } from 'node:os';
+import { ERRNO } from '../ipc/errno.js';
 import { isIpcError, type MessageQueue } from '../ipc/index.js';
 import { encodeSize, RES_DATA, RES_END, RES_ERR, RES_OK, showPath } from '../protocols/stat.js';
 import { type Client, errnoOf, type OpenFile, PathError, type PathPolicy } from './stat-paths.js';
@@ -87,7 +87,7 @@ interface Stream {
 
 /** Messages one stream may send per round: enough to fill a queue, not enough to hog. */
 const PER_ROUND = 16;
-const E = osc.errno;
+const E = ERRNO;
 
 export class ContentStreams {
   private readonly active: Stream[] = [];
